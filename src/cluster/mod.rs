@@ -1,0 +1,3 @@
+//! The IO edge: everything that turns Kubernetes API objects into herd's model.
+
+pub mod convert;

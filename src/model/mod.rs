@@ -1,0 +1,4 @@
+//! herd's own slim records and the rules that read them, free of any IO.
+
+pub mod placement;
+pub mod selector;

@@ -1,1 +1,17 @@
 //! The bundled simulated cluster: a deterministic world served as the Kubernetes REST API.
+
+pub mod admission;
+pub mod controller;
+pub mod events;
+pub mod kinds;
+pub mod kubelet;
+pub mod metrics;
+pub mod pods;
+pub mod scenario;
+pub mod scheduler;
+pub mod store;
+pub mod world;
+
+pub use kinds::{AnyObject, Kind, Object};
+pub use store::{Key, Store, StoreError};
+pub use world::{SharedWorld, SimConfig, World};

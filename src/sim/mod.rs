@@ -1,6 +1,7 @@
 //! The bundled simulated cluster: a deterministic world served as the Kubernetes REST API.
 
 pub mod admission;
+pub mod api;
 pub mod controller;
 pub mod events;
 pub mod kinds;
@@ -9,6 +10,7 @@ pub mod metrics;
 pub mod pods;
 pub mod scenario;
 pub mod scheduler;
+pub mod server;
 pub mod store;
 pub mod world;
 

@@ -1,0 +1,67 @@
+//! The command line: `herd <command> [flags]`. Each subcommand is one variant with its own
+//! flags struct, so later commands (the TUI, `engine`, `bench`) slot in beside `sim`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "herd",
+    version,
+    about = "A terminal UI for Kubernetes DaemonSet fleets, with a bundled simulated cluster"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the simulated cluster in the foreground and write a kubeconfig for kubectl.
+    Sim(SimArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SimArgs {
+    /// Starting world: `demo` (about 40 nodes, a recognisable fleet) or `empty`.
+    #[arg(long, default_value = "demo")]
+    pub scenario: String,
+    /// Scale the fleet to this many nodes.
+    #[arg(long, value_name = "N")]
+    pub nodes: Option<usize>,
+    /// Scale the fleet to this many DaemonSets.
+    #[arg(long, value_name = "M")]
+    pub daemonsets: Option<usize>,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, value_name = "P", default_value_t = 0)]
+    pub port: u16,
+    /// Where to write the kubeconfig [default: herd-sim.kubeconfig in the temp directory].
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Simulated seconds per real second.
+    #[arg(long, value_name = "X", default_value_t = 1.0)]
+    pub speed: f64,
+    /// Seed of the scenario and the simulation's randomness.
+    #[arg(long, value_name = "S", default_value_t = 42)]
+    pub seed: u64,
+    /// Share of API requests failed with an injected error (0 to 1).
+    #[arg(long, value_name = "R", default_value_t = 0.0)]
+    pub fail_rate: f64,
+    /// Status code of injected failures (429 or 500).
+    #[arg(long, value_name = "CODE", default_value_t = 500)]
+    pub fail_code: u16,
+    /// Latency added to every API request, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency: u64,
+}
+
+impl SimArgs {
+    /// The kubeconfig path: the flag, or one fixed file in the temp directory so the same
+    /// `kubectl --kubeconfig` line works across runs.
+    pub fn kubeconfig_path(&self) -> PathBuf {
+        self.kubeconfig
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join("herd-sim.kubeconfig"))
+    }
+}

@@ -1,0 +1,133 @@
+//! What the server has served: requests, response bytes and errors by verb and resource, so
+//! the load different clients put on the API server can be compared.
+//!
+//! `GET /sim/stats` (admin token) answers
+//! `{"totalRequests":12,"totalBytes":34567,"totalErrors":1,"openWatches":2,
+//!   "byVerbAndResource":[{"verb":"list","resource":"pods","requests":3,"bytes":30000,"errors":0}, ...]}`
+//! with entries sorted by verb then resource. Verbs are the Kubernetes ones (get, list, watch,
+//! create, update, patch, delete, deletecollection); resources are plural names qualified by
+//! group outside the core group (`pods`, `daemonsets.apps`, `nodes.metrics.k8s.io`), or
+//! `discovery`, `openapi`, `unknown`. Bytes are response body bytes, watch streams included,
+//! counted as they are sent. `DELETE /sim/stats` resets every counter except `openWatches`.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::response::Response;
+use futures::StreamExt;
+use serde::Serialize;
+
+/// The counts of one (verb, resource) pair.
+#[derive(Debug, Default)]
+pub struct Entry {
+    requests: AtomicU64,
+    bytes: AtomicU64,
+    errors: AtomicU64,
+}
+
+impl Entry {
+    pub fn add_bytes(&self, n: usize) {
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Counters {
+    entries: Mutex<BTreeMap<(String, String), Arc<Entry>>>,
+    open_watches: AtomicI64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct EntryReport {
+    pub verb: String,
+    pub resource: String,
+    pub requests: u64,
+    pub bytes: u64,
+    pub errors: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatsReport {
+    pub total_requests: u64,
+    pub total_bytes: u64,
+    pub total_errors: u64,
+    pub open_watches: i64,
+    pub by_verb_and_resource: Vec<EntryReport>,
+}
+
+/// Decrements the open-watch gauge when a watch stream ends, however it ends.
+#[derive(Debug)]
+pub struct WatchGuard(Arc<Counters>);
+
+impl Drop for WatchGuard {
+    fn drop(&mut self) {
+        self.0.open_watches.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Counters {
+    /// Counts one request and returns its entry for the bytes that follow.
+    pub fn request(&self, verb: &str, resource: &str) -> Arc<Entry> {
+        let entry = {
+            let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+            entries
+                .entry((verb.to_string(), resource.to_string()))
+                .or_default()
+                .clone()
+        };
+        entry.requests.fetch_add(1, Ordering::Relaxed);
+        entry
+    }
+
+    pub fn watch_opened(self: &Arc<Self>) -> WatchGuard {
+        self.open_watches.fetch_add(1, Ordering::Relaxed);
+        WatchGuard(self.clone())
+    }
+
+    pub fn reset(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    pub fn report(&self) -> StatsReport {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let by: Vec<EntryReport> = entries
+            .iter()
+            .map(|((verb, resource), e)| EntryReport {
+                verb: verb.clone(),
+                resource: resource.clone(),
+                requests: e.requests.load(Ordering::Relaxed),
+                bytes: e.bytes.load(Ordering::Relaxed),
+                errors: e.errors.load(Ordering::Relaxed),
+            })
+            .collect();
+        StatsReport {
+            total_requests: by.iter().map(|e| e.requests).sum(),
+            total_bytes: by.iter().map(|e| e.bytes).sum(),
+            total_errors: by.iter().map(|e| e.errors).sum(),
+            open_watches: self.open_watches.load(Ordering::Relaxed),
+            by_verb_and_resource: by,
+        }
+    }
+}
+
+/// Wraps a response so its body bytes are added to `entry` as they are sent.
+pub fn count_response(response: Response, entry: Arc<Entry>) -> Response {
+    if response.status().as_u16() >= 400 {
+        entry.errors.fetch_add(1, Ordering::Relaxed);
+    }
+    let (parts, body) = response.into_parts();
+    let counted = body.into_data_stream().map(move |chunk| {
+        if let Ok(bytes) = &chunk {
+            entry.add_bytes(bytes.len());
+        }
+        chunk
+    });
+    Response::from_parts(parts, Body::from_stream(counted))
+}

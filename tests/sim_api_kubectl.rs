@@ -1,0 +1,469 @@
+//! Unmodified kubectl against the simulator: the everyday commands an SRE types, each
+//! checked against what kubectl prints and what the world then holds. Skipped with a notice
+//! when kubectl is not on PATH.
+
+mod common;
+
+use common::objects::{daemonset, pod, ready_node, running_pod, seed, world_ds, world_node};
+use common::server::{TestSim, eventually, kubectl_available, succeeded, table};
+use herd::sim::metrics;
+use k8s_openapi::api::apps::v1::DaemonSetStatus;
+use k8s_openapi::api::core::v1::{Node, Pod, PodStatus};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_nodes_prints_status_roles_and_version() {
+    if !kubectl_available() {
+        return;
+    }
+    let sim = TestSim::start().await;
+    seed(&sim, ready_node("node-a"));
+    let rows = table(&succeeded(&sim.kubectl(&["get", "nodes"]).await));
+    assert_eq!(rows[0], ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]);
+    assert_eq!(rows[1][..3], ["node-a", "Ready", "worker"]);
+    assert_eq!(rows[1][4], "v1.32.0");
+    let wide = table(&succeeded(
+        &sim.kubectl(&["get", "nodes", "-o", "wide"]).await,
+    ));
+    assert_eq!(
+        wide[0][5..],
+        [
+            "INTERNAL-IP",
+            "EXTERNAL-IP",
+            "OS-IMAGE",
+            "KERNEL-VERSION",
+            "CONTAINER-RUNTIME"
+        ]
+    );
+    assert_eq!(
+        wide[1][5..],
+        [
+            "10.0.0.7",
+            "<none>",
+            "Debian GNU/Linux 12",
+            "6.1.0",
+            "containerd://1.7.0"
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_ds_all_namespaces_prints_the_counts() {
+    if !kubectl_available() {
+        return;
+    }
+    let sim = TestSim::start().await;
+    let mut ds = daemonset("kube-system", "log-shipper", "fluent-bit:3.0");
+    if let Some(spec) = ds.spec.template.spec.as_mut() {
+        spec.node_selector = Some([("pool".to_string(), "general".to_string())].into());
+    }
+    ds.status = Some(DaemonSetStatus {
+        desired_number_scheduled: 5,
+        current_number_scheduled: 4,
+        number_ready: 3,
+        updated_number_scheduled: Some(2),
+        number_available: Some(1),
+        ..Default::default()
+    });
+    seed(&sim, ds);
+    let rows = table(&succeeded(&sim.kubectl(&["get", "ds", "-A"]).await));
+    assert_eq!(
+        rows[0],
+        [
+            "NAMESPACE",
+            "NAME",
+            "DESIRED",
+            "CURRENT",
+            "READY",
+            "UP-TO-DATE",
+            "AVAILABLE",
+            "NODE SELECTOR",
+            "AGE"
+        ]
+    );
+    assert_eq!(
+        rows[1][..8],
+        [
+            "kube-system",
+            "log-shipper",
+            "5",
+            "4",
+            "3",
+            "2",
+            "1",
+            "pool=general"
+        ]
+    );
+    let wide = table(&succeeded(
+        &sim.kubectl(&["get", "ds", "-A", "-o", "wide"]).await,
+    ));
+    assert_eq!(
+        wide[1][9..],
+        ["log-shipper", "fluent-bit:3.0", "app=log-shipper"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_pods_wide_prints_ip_and_node() {
+    if !kubectl_available() {
+        return;
+    }
+    let sim = TestSim::start().await;
+    seed(&sim, ready_node("node-a"));
+    seed(&sim, running_pod("default", "web", "node-a"));
+    let mut waiting = pod("kube-system", "pending", None, &[]);
+    waiting.status = Some(PodStatus {
+        phase: Some("Pending".into()),
+        ..Default::default()
+    });
+    seed(&sim, waiting);
+    let rows = table(&succeeded(
+        &sim.kubectl(&["get", "pods", "-A", "-o", "wide"]).await,
+    ));
+    assert_eq!(
+        rows[0],
+        [
+            "NAMESPACE",
+            "NAME",
+            "READY",
+            "STATUS",
+            "RESTARTS",
+            "AGE",
+            "IP",
+            "NODE",
+            "NOMINATED NODE",
+            "READINESS GATES"
+        ]
+    );
+    let web = rows.iter().find(|r| r[1] == "web").expect("web row");
+    assert_eq!(web[..5], ["default", "web", "1/1", "Running", "0"]);
+    assert_eq!(web[6..], ["10.1.0.5", "node-a", "<none>", "<none>"]);
+    let pending = rows
+        .iter()
+        .find(|r| r[1] == "pending")
+        .expect("pending row");
+    assert_eq!(
+        pending[..5],
+        ["kube-system", "pending", "0/1", "Pending", "0"]
+    );
+    assert_eq!(pending[6..], ["<none>", "<none>", "<none>", "<none>"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn label_taint_and_cordon_change_the_node() {
+    if !kubectl_available() {
+        return;
+    }
+    let sim = TestSim::start().await;
+    seed(&sim, ready_node("n1"));
+    succeeded(&sim.kubectl(&["label", "node", "n1", "disk=ssd"]).await);
+    succeeded(
+        &sim.kubectl(&["taint", "node", "n1", "dedicated=infra:NoSchedule"])
+            .await,
+    );
+    succeeded(&sim.kubectl(&["cordon", "n1"]).await);
+    let n = world_node(&sim, "n1");
+    assert_eq!(
+        n.metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("disk"))
+            .map(String::as_str),
+        Some("ssd")
+    );
+    let spec = n.spec.clone().unwrap_or_default();
+    assert_eq!(spec.unschedulable, Some(true));
+    let taints = spec.taints.unwrap_or_default();
+    assert_eq!(taints.len(), 1);
+    assert_eq!(
+        (
+            taints[0].key.as_str(),
+            taints[0].value.as_deref(),
+            taints[0].effect.as_str()
+        ),
+        ("dedicated", Some("infra"), "NoSchedule")
+    );
+    let rows = table(&succeeded(&sim.kubectl(&["get", "node", "n1"]).await));
+    assert_eq!(rows[1][1], "Ready,SchedulingDisabled");
+    succeeded(&sim.kubectl(&["uncordon", "n1"]).await);
+    succeeded(&sim.kubectl(&["taint", "node", "n1", "dedicated-"]).await);
+    succeeded(&sim.kubectl(&["label", "node", "n1", "disk-"]).await);
+    let n = world_node(&sim, "n1");
+    let spec = n.spec.unwrap_or_default();
+    assert!(spec.unschedulable != Some(true) && spec.taints.unwrap_or_default().is_empty());
+    assert!(!n.metadata.labels.unwrap_or_default().contains_key("disk"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patch_ds_merge_and_strategic() {
+    if !kubectl_available() {
+        return;
+    }
+    let sim = TestSim::start().await;
+    let mut ds = daemonset("kube-system", "agent", "agent:1.0");
+    if let Some(spec) = ds.spec.template.spec.as_mut() {
+        spec.containers[0].env = Some(vec![k8s_openapi::api::core::v1::EnvVar {
+            name: "A".into(),
+            value: Some("1".into()),
+            ..Default::default()
+        }]);
+        spec.tolerations = Some(vec![k8s_openapi::api::core::v1::Toleration {
+            key: Some("old".into()),
+            operator: Some("Exists".into()),
+            ..Default::default()
+        }]);
+    }
+    seed(&sim, ds);
+    let merge = r#"{"spec":{"template":{"spec":{"nodeSelector":{"pool":"gpu"}}}}}"#;
+    succeeded(
+        &sim.kubectl(&[
+            "-n",
+            "kube-system",
+            "patch",
+            "ds",
+            "agent",
+            "--type",
+            "merge",
+            "-p",
+            merge,
+        ])
+        .await,
+    );
+    let strategic = r#"{"spec":{"template":{"spec":{"containers":[{"name":"agent","env":[{"name":"B","value":"2"}]}],"tolerations":[{"key":"new","operator":"Exists"}]}}}}"#;
+    succeeded(
+        &sim.kubectl(&["-n", "kube-system", "patch", "ds", "agent", "-p", strategic])
+            .await,
+    );
+    let pod_spec = world_ds(&sim, "kube-system", "agent")
+        .spec
+        .template
+        .spec
+        .unwrap_or_default();
+    assert_eq!(
+        pod_spec
+            .node_selector
+            .unwrap_or_default()
+            .get("pool")
+            .map(String::as_str),
+        Some("gpu")
+    );
+    let container = &pod_spec.containers[0];
+    assert_eq!(
+        container.image.as_deref(),
+        Some("agent:1.0"),
+        "strategic merge keeps the container's other fields"
+    );
+    let env: Vec<&str> = container
+        .env
+        .iter()
+        .flatten()
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(env, ["A", "B"], "env merges by name");
+    let tolerations: Vec<Option<&str>> = pod_spec
+        .tolerations
+        .iter()
+        .flatten()
+        .map(|t| t.key.as_deref())
+        .collect();
+    assert_eq!(
+        tolerations,
+        [Some("new")],
+        "tolerations are replaced, as upstream"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_from_yaml_and_json_files() {
+    if !kubectl_available() {
+        return;
+    }
+    let sim = TestSim::start().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let node_file = dir.path().join("node.yaml");
+    std::fs::write(
+        &node_file,
+        "apiVersion: v1\nkind: Node\nmetadata:\n  name: joined\n  labels:\n    pool: storage\n",
+    )
+    .expect("write");
+    let ds_file = dir.path().join("ds.json");
+    let ds =
+        serde_json::to_string(&daemonset("default", "storage-daemon", "storaged:2")).expect("json");
+    std::fs::write(&ds_file, ds).expect("write");
+    let out = succeeded(
+        &sim.kubectl(&[
+            "create",
+            "-f",
+            node_file.to_str().unwrap_or(""),
+            "-f",
+            ds_file.to_str().unwrap_or(""),
+        ])
+        .await,
+    );
+    assert!(
+        out.contains("node/joined created")
+            && out.contains("daemonset.apps/storage-daemon created"),
+        "{out}"
+    );
+    assert_eq!(
+        world_node(&sim, "joined")
+            .metadata
+            .labels
+            .unwrap_or_default()
+            .get("pool")
+            .map(String::as_str),
+        Some("storage")
+    );
+    assert_eq!(
+        world_ds(&sim, "default", "storage-daemon")
+            .spec
+            .template
+            .spec
+            .unwrap_or_default()
+            .containers[0]
+            .image
+            .as_deref(),
+        Some("storaged:2")
+    );
+    let again = sim
+        .kubectl(&["create", "-f", node_file.to_str().unwrap_or("")])
+        .await;
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("AlreadyExists"),
+        "{again:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn top_nodes_reaches_the_metrics_api() {
+    if !kubectl_available() {
+        return;
+    }
+    let sim = TestSim::start().await;
+    seed(&sim, ready_node("node-a"));
+    let reporting = {
+        let world = sim.handle.world.lock();
+        world
+            .store
+            .get::<Node>("", "node-a")
+            .and_then(|n| metrics::node_usage(&world, n))
+    };
+    let out = sim.kubectl(&["top", "nodes"]).await;
+    match reporting {
+        Some(_) => {
+            let rows = table(&succeeded(&out));
+            assert_eq!(rows[0][..3], ["NAME", "CPU(cores)", "CPU(%)"]);
+            assert_eq!(rows[1][0], "node-a");
+            assert!(rows[1][1].ends_with('m'), "{:?}", rows[1]);
+        }
+        None => {
+            let err = String::from_utf8_lossy(&out.stderr).to_string();
+            assert!(err.contains("metrics not available yet"), "{err}");
+        }
+    }
+    let stats = sim.stats().await;
+    let asked = stats["byVerbAndResource"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|e| e["resource"] == "nodes.metrics.k8s.io");
+    assert!(asked, "kubectl top asked the metrics API: {stats}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollout_restart_stamps_the_template() {
+    if !kubectl_available() {
+        return;
+    }
+    let sim = TestSim::start().await;
+    seed(&sim, daemonset("kube-system", "agent", "agent:1"));
+    let out = succeeded(
+        &sim.kubectl(&["-n", "kube-system", "rollout", "restart", "ds/agent"])
+            .await,
+    );
+    assert!(out.contains("daemonset.apps/agent restarted"), "{out}");
+    let ds = world_ds(&sim, "kube-system", "agent");
+    let annotations = ds
+        .spec
+        .template
+        .metadata
+        .and_then(|m| m.annotations)
+        .unwrap_or_default();
+    assert!(
+        annotations.contains_key("kubectl.kubernetes.io/restartedAt"),
+        "{annotations:?}"
+    );
+}
+
+/// A fleet the DaemonSet controller can roll: three ready nodes and one DaemonSet, sped up.
+async fn rollout_fleet() -> TestSim {
+    let sim = TestSim::start_with(|o| o.speed = 20.0).await;
+    for i in 0..3 {
+        seed(&sim, ready_node(&format!("n{i}")));
+    }
+    let ds = serde_json::to_string(&daemonset("kube-system", "agent", "agent:1")).expect("json");
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("ds.json");
+    std::fs::write(&file, ds).expect("write");
+    succeeded(
+        &sim.kubectl(&["create", "-f", file.to_str().unwrap_or("")])
+            .await,
+    );
+    sim
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs DS controller"]
+async fn rollout_status_history_and_undo() {
+    if !kubectl_available() {
+        return;
+    }
+    let sim = rollout_fleet().await;
+    let ns = ["-n", "kube-system"];
+    let status = |extra: &'static [&'static str]| {
+        [
+            &ns[..],
+            &["rollout", "status", "ds/agent", "--timeout=60s"],
+            extra,
+        ]
+        .concat()
+    };
+    let out = succeeded(&sim.kubectl(&status(&[])).await);
+    assert!(out.contains("successfully rolled out"), "{out}");
+    succeeded(
+        &sim.kubectl(&[&ns[..], &["set", "image", "ds/agent", "agent=agent:2"]].concat())
+            .await,
+    );
+    succeeded(&sim.kubectl(&status(&[])).await);
+    let history = succeeded(
+        &sim.kubectl(&[&ns[..], &["rollout", "history", "ds/agent"]].concat())
+            .await,
+    );
+    let revisions: Vec<String> = table(&history)
+        .iter()
+        .skip(2)
+        .filter_map(|r| r.first().cloned())
+        .collect();
+    assert_eq!(revisions, ["1", "2"], "{history}");
+    let undo = succeeded(
+        &sim.kubectl(&[&ns[..], &["rollout", "undo", "ds/agent"]].concat())
+            .await,
+    );
+    assert!(undo.contains("rolled back"), "{undo}");
+    succeeded(&sim.kubectl(&status(&[])).await);
+    eventually("pods back on agent:1", || async {
+        let world = sim.handle.world.lock();
+        let pods: Vec<_> = world
+            .store
+            .table::<Pod>()
+            .in_namespace("kube-system")
+            .cloned()
+            .collect();
+        let images: Vec<_> = pods
+            .iter()
+            .filter_map(|p| p.spec.as_ref()?.containers[0].image.clone())
+            .collect();
+        (images.len() == 3 && images.iter().all(|i| i == "agent:1")).then_some(())
+    })
+    .await;
+}

@@ -219,3 +219,70 @@ fn s11_a_node_too_small_keeps_its_pod_pending_and_stalls_the_rollout() {
         "available old pods untouched: the Pending replacement uses the budget"
     );
 }
+
+#[test]
+fn a_pod_whose_labels_stop_matching_is_released_and_replaced() {
+    let mut b = Bench::with_nodes(2);
+    b.create_ds(daemonset("ds", "agent:1", json!({})));
+    b.settle();
+    let name = live_pod_on(&b, "ds", "n1").expect("pod");
+    b.edit_pod(&name, |p| {
+        p.metadata.labels.get_or_insert_with(Default::default).insert("app".into(), "debug".into());
+    });
+    b.settle();
+    let released = b.world.store.get::<Pod>(NS, &name).expect("released pod stays");
+    assert!(released.metadata.owner_references.as_ref().is_none_or(|r| r.is_empty()));
+    let replacement = live_pod_on(&b, "ds", "n1").expect("replacement");
+    assert_ne!(replacement, name);
+    assert_eq!(b.status("ds").current_number_scheduled, 2);
+}
+
+#[test]
+fn a_daemonset_being_deleted_is_left_alone() {
+    let mut b = Bench::with_nodes(2);
+    b.create_ds(daemonset("ds", "agent:1", json!({})));
+    b.settle();
+    let status = b.status("ds");
+    b.world
+        .store
+        .modify::<k8s_openapi::api::apps::v1::DaemonSet>(NS, "ds", |d| {
+            d.metadata.deletion_timestamp = d.metadata.creation_timestamp.clone();
+        })
+        .expect("mark deleting");
+    let name = live_pod_on(&b, "ds", "n1").expect("pod");
+    b.world.delete_pod(NS, &name, &Default::default()).expect("delete");
+    b.add_node(json!({"metadata": {"name": "n3"}}));
+    b.settle();
+    assert!(live_pod_on(&b, "ds", "n1").is_none(), "no replacement");
+    assert!(live_pod_on(&b, "ds", "n3").is_none(), "no new pod");
+    assert_eq!(b.status("ds"), status, "status untouched");
+}
+
+#[test]
+fn an_unbound_pod_for_a_deleted_node_is_deleted() {
+    let mut b = Bench::with_nodes(2);
+    b.binder = Binder::Scheduler;
+    b.create_ds(daemonset("ds", "agent:1", json!({})));
+    b.settle();
+    assert_eq!(b.pods("ds").len(), 2);
+    b.delete_node("n2");
+    b.settle();
+    let left: Vec<_> = b.pods("ds").iter().filter_map(|p| target(p)).collect();
+    assert_eq!(left, ["n1"]);
+    let s = b.status("ds");
+    assert_eq!((s.desired_number_scheduled, s.current_number_scheduled), (1, 1));
+}
+
+#[test]
+fn an_empty_selector_only_warns() {
+    let mut b = Bench::with_nodes(1);
+    let mut ds: k8s_openapi::api::apps::v1::DaemonSet =
+        serde_json::from_value(daemonset("ds", "agent:1", json!({"selector": {"matchLabels": null}}))).expect("json");
+    ds.metadata.uid = None;
+    // Admission would reject this; it can only come from a store written directly.
+    let now = b.now();
+    b.world.store.create(ds, now).expect("create");
+    b.settle();
+    assert!(b.pods("ds").is_empty());
+    assert_eq!(b.events("SelectingAll").len(), 1);
+}

@@ -54,7 +54,11 @@ pub fn pod_usage(world: &World, pod: &Pod) -> Option<Vec<ContainerUsage>> {
         .iter()
         .enumerate()
         .filter_map(|(i, c)| {
-            let cs = status.container_statuses.iter().flatten().find(|s| s.name == c.name)?;
+            let cs = status
+                .container_statuses
+                .iter()
+                .flatten()
+                .find(|s| s.name == c.name)?;
             let started = running_since(cs)?;
             let usage = container_usage(world, pod, i, c, cs.restart_count, started, now);
             Some(ContainerUsage {
@@ -104,7 +108,12 @@ fn reporting(node: &Node) -> bool {
 
 fn running_since(cs: &ContainerStatus) -> Option<Timestamp> {
     let running = cs.state.as_ref()?.running.as_ref()?;
-    Some(running.started_at.as_ref().map_or(Timestamp::UNIX_EPOCH, |t| t.0))
+    Some(
+        running
+            .started_at
+            .as_ref()
+            .map_or(Timestamp::UNIX_EPOCH, |t| t.0),
+    )
 }
 
 fn container_usage(
@@ -135,13 +144,17 @@ fn container_usage(
     let mem_limit = memory_limit(c).map(|l| l as f64);
     let mem_base = annotation(ANNOTATION_MEMORY_USAGE)
         .map(|q| q.value() as f64)
-        .or_else(|| resource(c, "memory", false, false).map(|r| r as f64 * share(h >> 7, 0.4, 0.85)))
+        .or_else(|| {
+            resource(c, "memory", false, false).map(|r| r as f64 * share(h >> 7, 0.4, 0.85))
+        })
         .unwrap_or((20.0 + (h >> 20) as f64 % 100.0) * MI);
     let memory = if Behaviour::of(c.image.as_deref().unwrap_or("")) == Behaviour::Leak {
         let elapsed = now.duration_since(started).as_secs_f64().max(0.0);
         match mem_limit {
             Some(limit) => {
-                let span = leak_to_oom(&world.config.kubelet, uid, index, run).as_secs_f64().max(1.0);
+                let span = leak_to_oom(&world.config.kubelet, uid, index, run)
+                    .as_secs_f64()
+                    .max(1.0);
                 let base = mem_base.min(limit * 0.5);
                 (base + (limit - base) * elapsed / span).min(limit)
             }

@@ -2,7 +2,7 @@
 //! `foregroundDeletion` and `orphan` finalizers of a DaemonSet being deleted, and pod GC of pods
 //! bound to nodes that no longer exist.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use jiff::SignedDuration;
@@ -30,37 +30,30 @@ pub struct GcState {
     unknown_node: DueSet<Key>,
     /// DaemonSets in foreground deletion, by uid: removed once their dependents are gone.
     foreground: BTreeMap<String, Key>,
+    /// UIDs of the DaemonSets that exist, and the names of the nodes that exist: kept from
+    /// the changes so checking a pod costs no store lookup.
+    daemonsets: HashSet<String>,
+    nodes: HashSet<String>,
 }
 
 pub fn run(world: &mut World, changes: &[Arc<Change>]) {
     for change in changes {
         let deleted = change.change_type == ChangeType::Deleted;
         match &change.object {
-            AnyObject::DaemonSet(ds) if deleted => {
-                world.gc.foreground.remove(ds.metadata.uid.as_deref().unwrap_or(""));
-                collect_dependents(world, &ds.metadata);
-            }
-            AnyObject::DaemonSet(ds) => finalize(world, &Key::of(&ds.metadata)),
-            AnyObject::Pod(pod) if deleted => {
-                world.gc.unknown_node.cancel(&Key::of(&pod.metadata));
-                if let Some(owner) = controller_uid(&pod.metadata) {
-                    if let Some(ds) = world.gc.foreground.get(owner).cloned() {
-                        finalize(world, &ds);
-                    }
-                }
-            }
-            AnyObject::Pod(pod) => pod_changed(world, &Key::of(&pod.metadata)),
+            AnyObject::DaemonSet(ds) => daemonset_changed(world, &ds.metadata, deleted),
+            AnyObject::Pod(pod) if deleted => pod_deleted(world, &pod.metadata),
+            AnyObject::Pod(pod) => pod_changed(world, pod),
             AnyObject::ControllerRevision(rev) if !deleted => {
-                let key = Key::of(&rev.metadata);
-                if let Some(current) = world.store.get::<ControllerRevision>(&key.namespace, &key.name).cloned() {
-                    if owners_absent(world, &current.metadata) {
-                        let _ = world.store.delete::<ControllerRevision>(&key.namespace, &key.name, None, None);
-                    }
-                }
+                revision_changed(world, &rev.metadata)
             }
-            AnyObject::Node(node) if deleted => {
+            AnyObject::Node(node) => {
                 let name = node.metadata.name.clone().unwrap_or_default();
-                force_delete_pods_on(world, &name);
+                if deleted {
+                    world.gc.nodes.remove(&name);
+                    force_delete_pods_on(world, &name);
+                } else {
+                    world.gc.nodes.insert(name);
+                }
             }
             _ => {}
         }
@@ -73,43 +66,76 @@ pub fn run(world: &mut World, changes: &[Arc<Change>]) {
             .and_then(|p| bound_node(p).map(str::to_string))
             .is_some_and(|n| world.store.get::<Node>("", &n).is_none());
         if gone {
-            let _ = world.store.delete::<Pod>(&key.namespace, &key.name, None, None);
+            let _ = world
+                .store
+                .delete::<Pod>(&key.namespace, &key.name, None, None);
         }
     }
 }
 
-fn pod_changed(world: &mut World, key: &Key) {
-    let Some(pod) = world.store.get::<Pod>(&key.namespace, &key.name).cloned() else {
-        return;
-    };
+fn daemonset_changed(world: &mut World, meta: &ObjectMeta, deleted: bool) {
+    let uid = meta.uid.clone().unwrap_or_default();
+    if deleted {
+        world.gc.foreground.remove(&uid);
+        world.gc.daemonsets.remove(&uid);
+        collect_dependents(world, meta);
+    } else {
+        world.gc.daemonsets.insert(uid);
+        finalize(world, &Key::of(meta));
+    }
+}
+
+fn pod_deleted(world: &mut World, meta: &ObjectMeta) {
+    world.gc.unknown_node.cancel(&Key::of(meta));
+    // The last dependent of a DaemonSet in foreground deletion lets it go.
+    if let Some(owner) = controller_uid(meta)
+        && let Some(ds) = world.gc.foreground.get(owner).cloned()
+    {
+        finalize(world, &ds);
+    }
+}
+
+fn revision_changed(world: &mut World, meta: &ObjectMeta) {
+    let key = Key::of(meta);
+    let orphaned = world
+        .store
+        .get::<ControllerRevision>(&key.namespace, &key.name)
+        .is_some_and(|r| owners_absent(world, &r.metadata));
+    if orphaned {
+        let _ = world
+            .store
+            .delete::<ControllerRevision>(&key.namespace, &key.name, None, None);
+    }
+}
+
+/// Changes come in write order, so `pod` is the latest version seen.
+fn pod_changed(world: &mut World, pod: &Pod) {
+    let key = &Key::of(&pod.metadata);
     if owners_absent(world, &pod.metadata) {
         let _ = world.delete_pod(&key.namespace, &key.name, &DeleteOptions::default());
         return;
     }
-    match bound_node(&pod) {
-        Some(node) if world.store.get::<Node>("", node).is_none() => {
-            let at = world.now().checked_add(ORPHAN_POD_QUARANTINE).unwrap_or(world.now());
+    match bound_node(pod) {
+        Some(node) if !world.gc.nodes.contains(node) => {
+            let at = world
+                .now()
+                .checked_add(ORPHAN_POD_QUARANTINE)
+                .unwrap_or(world.now());
             world.gc.unknown_node.schedule_by(key.clone(), at);
         }
         _ => world.gc.unknown_node.cancel(key),
     }
 }
 
-/// True when the object names DaemonSet owners and none of them exists any more (same name
-/// and uid). Owners of kinds the simulator does not store are assumed present.
+/// True when the object names DaemonSet owners and none of them exists any more (by uid, so
+/// a DaemonSet re-created under the same name does not inherit the old one's pods). Owners of kinds the simulator does not store are assumed present.
 fn owners_absent(world: &World, meta: &ObjectMeta) -> bool {
     let refs: &[OwnerReference] = meta.owner_references.as_deref().unwrap_or(&[]);
     if refs.is_empty() {
         return false;
     }
-    let namespace = meta.namespace.as_deref().unwrap_or("");
-    refs.iter().all(|r| {
-        is_daemonset_ref(r)
-            && world
-                .store
-                .get::<DaemonSet>(namespace, &r.name)
-                .is_none_or(|ds| ds.metadata.uid.as_deref() != Some(r.uid.as_str()))
-    })
+    refs.iter()
+        .all(|r| is_daemonset_ref(r) && !world.gc.daemonsets.contains(&r.uid))
 }
 
 fn is_daemonset_ref(r: &OwnerReference) -> bool {
@@ -125,7 +151,9 @@ fn collect_dependents(world: &mut World, owner: &ObjectMeta) {
         let _ = world.delete_pod(&key.namespace, &key.name, &DeleteOptions::default());
     }
     for key in owned_revisions(world, owner) {
-        let _ = world.store.delete::<ControllerRevision>(&key.namespace, &key.name, None, None);
+        let _ = world
+            .store
+            .delete::<ControllerRevision>(&key.namespace, &key.name, None, None);
     }
 }
 
@@ -153,7 +181,11 @@ fn owned_revisions(world: &World, owner: &ObjectMeta) -> Vec<Key> {
 /// A DaemonSet being deleted with a finalizer the GC owns: `orphan` releases its dependents,
 /// `foregroundDeletion` deletes them and waits until they are gone; then it is removed.
 fn finalize(world: &mut World, key: &Key) {
-    let Some(ds) = world.store.get::<DaemonSet>(&key.namespace, &key.name).cloned() else {
+    let Some(ds) = world
+        .store
+        .get::<DaemonSet>(&key.namespace, &key.name)
+        .cloned()
+    else {
         return;
     };
     let meta = &ds.metadata;
@@ -176,13 +208,17 @@ fn finalize(world: &mut World, key: &Key) {
     } else {
         return;
     };
-    let released = world.store.modify::<DaemonSet>(&key.namespace, &key.name, |d| {
-        if let Some(f) = d.metadata.finalizers.as_mut() {
-            f.retain(|x| x != finished);
-        }
-    });
+    let released = world
+        .store
+        .modify::<DaemonSet>(&key.namespace, &key.name, |d| {
+            if let Some(f) = d.metadata.finalizers.as_mut() {
+                f.retain(|x| x != finished);
+            }
+        });
     if released.is_ok_and(|d| d.metadata.finalizers.as_ref().is_none_or(|f| f.is_empty())) {
-        let _ = world.store.delete::<DaemonSet>(&key.namespace, &key.name, None, None);
+        let _ = world
+            .store
+            .delete::<DaemonSet>(&key.namespace, &key.name, None, None);
     }
 }
 
@@ -193,12 +229,14 @@ fn orphan_dependents(world: &mut World, owner: &ObjectMeta, uid: &str) {
         }
     };
     for key in owned_pods(world, uid) {
-        let _ = world.store.modify::<Pod>(&key.namespace, &key.name, |p| drop_ref(&mut p.metadata));
+        let _ = world
+            .store
+            .modify::<Pod>(&key.namespace, &key.name, |p| drop_ref(&mut p.metadata));
     }
     for key in owned_revisions(world, owner) {
-        let _ = world.store.modify::<ControllerRevision>(&key.namespace, &key.name, |r| {
-            drop_ref(&mut r.metadata)
-        });
+        let _ = world
+            .store
+            .modify::<ControllerRevision>(&key.namespace, &key.name, |r| drop_ref(&mut r.metadata));
     }
 }
 
@@ -212,6 +250,8 @@ fn force_delete_pods_on(world: &mut World, node: &str) {
         .map(|s| s.iter().cloned().collect())
         .unwrap_or_default();
     for key in keys {
-        let _ = world.store.delete::<Pod>(&key.namespace, &key.name, None, None);
+        let _ = world
+            .store
+            .delete::<Pod>(&key.namespace, &key.name, None, None);
     }
 }

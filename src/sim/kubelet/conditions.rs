@@ -37,14 +37,31 @@ pub(super) fn refresh(status: &mut PodStatus, pod: &Pod, at: Timestamp, node_rea
     };
     let sandbox = status.pod_ip.is_some() && !terminal;
     let mut conditions = status.conditions.take().unwrap_or_default();
-    set(&mut conditions, "PodReadyToStartContainers", sandbox, None, None, at);
+    set(
+        &mut conditions,
+        "PodReadyToStartContainers",
+        sandbox,
+        None,
+        None,
+        at,
+    );
     set(&mut conditions, "Initialized", true, None, None, at);
-    set(&mut conditions, "ContainersReady", all_ready, reason, message.clone(), at);
+    set(
+        &mut conditions,
+        "ContainersReady",
+        all_ready,
+        reason,
+        message.clone(),
+        at,
+    );
     // The node's readiness gates the pod's: the node lifecycle controller marks pods on a
     // NotReady node unready, and the kubelet must not flip them back until the node recovers.
     let ready = all_ready && node_ready;
     let (reason, message) = if all_ready && !node_ready {
-        (Some("NodeNotReady"), Some("the node is not ready".to_string()))
+        (
+            Some("NodeNotReady"),
+            Some("the node is not ready".to_string()),
+        )
     } else {
         (reason, message)
     };
@@ -52,7 +69,12 @@ pub(super) fn refresh(status: &mut PodStatus, pod: &Pod, at: Timestamp, node_rea
     if !conditions.iter().any(|c| c.type_ == "PodScheduled") {
         set(&mut conditions, "PodScheduled", true, None, None, at);
     }
-    conditions.sort_by_key(|c| ORDER.iter().position(|o| *o == c.type_).unwrap_or(ORDER.len()));
+    conditions.sort_by_key(|c| {
+        ORDER
+            .iter()
+            .position(|o| *o == c.type_)
+            .unwrap_or(ORDER.len())
+    });
     status.conditions = Some(conditions);
 }
 
@@ -94,10 +116,16 @@ fn phase(status: &PodStatus, pod: &Pod) -> &'static str {
         let state = c.state.as_ref();
         state.is_some_and(|s| s.running.is_some() || s.terminated.is_some())
             || c.restart_count > 0
-            || c.last_state.as_ref().is_some_and(|s| s.terminated.is_some())
+            || c.last_state
+                .as_ref()
+                .is_some_and(|s| s.terminated.is_some())
     };
     if statuses.is_empty() {
-        return if containers(pod).is_empty() { "Running" } else { "Pending" };
+        return if containers(pod).is_empty() {
+            "Running"
+        } else {
+            "Pending"
+        };
     }
     let always = pod
         .spec

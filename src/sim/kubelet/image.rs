@@ -74,7 +74,10 @@ mod tests {
             Behaviour::of("reg.io/team/app:v2-CrashLoop"),
             Behaviour::CrashLoop
         );
-        assert_eq!(Behaviour::of("reg.io:5000/app:PullError"), Behaviour::PullError);
+        assert_eq!(
+            Behaviour::of("reg.io:5000/app:PullError"),
+            Behaviour::PullError
+        );
         assert_eq!(Behaviour::of("reg.io:5000/leak/app:v1"), Behaviour::Normal);
         assert_eq!(Behaviour::of("app:v1-leak@sha256:abc"), Behaviour::Leak);
         assert_eq!(Behaviour::of("app:unready"), Behaviour::Unready);

@@ -3,6 +3,7 @@
 //! (see `image`).
 
 mod conditions;
+mod container;
 pub mod image;
 mod lifecycle;
 mod node_status;
@@ -18,7 +19,7 @@ use super::due::DueSet;
 use super::kinds::AnyObject;
 use super::store::{Change, ChangeType, Key};
 use super::world::World;
-pub use lifecycle::{leak_to_oom, memory_limit};
+pub use container::{leak_to_oom, memory_limit};
 pub use node_status::{
     ANNOTATION_ALLOCATABLE_CPU, ANNOTATION_ALLOCATABLE_MEMORY, ANNOTATION_ALLOCATABLE_PODS,
     ANNOTATION_KUBELET, ANNOTATION_READY, kubelet_stopped,
@@ -28,6 +29,8 @@ use timing::{Backoff, Delay};
 /// Delays, backoffs and node defaults of every simulated kubelet.
 #[derive(Debug, Clone)]
 pub struct KubeletConfig {
+    /// Pod bound -> picked up by its kubelet (Pending, ContainerCreating).
+    pub admit_delay: Delay,
     /// Pod accepted -> containers started (or their image pull failing).
     pub create_delay: Delay,
     /// Container started -> Ready (as if a readiness probe passed).
@@ -69,6 +72,7 @@ impl Default for KubeletConfig {
             max: SignedDuration::from_secs(300),
         };
         KubeletConfig {
+            admit_delay: Delay::millis(200, 1000),
             create_delay: Delay::secs(1, 3),
             ready_delay: Delay::secs(1, 3),
             stop_delay: Delay::secs(1, 2),
@@ -92,7 +96,7 @@ pub struct KubeletState {
     due: DueSet<Key>,
     /// Pods whose timer fell due while their kubelet was stopped, by node.
     parked: HashMap<String, BTreeSet<Key>>,
-    pulls: HashMap<Key, BTreeMap<String, lifecycle::Pull>>,
+    pulls: HashMap<Key, BTreeMap<String, container::Pull>>,
 }
 
 /// One node's kubelet.
@@ -105,6 +109,8 @@ struct NodeRecord {
     /// The node's own allocatable (or capacity minus reserve) before annotation overrides.
     base_allocatable: BTreeMap<String, String>,
     stopped: bool,
+    /// Whether the node's Ready condition is True (pods are Ready only on a Ready node).
+    ready: bool,
     /// When the kubelet last came back: transitions missed while stopped happen from then on.
     resumed_at: Option<Timestamp>,
 }
@@ -150,10 +156,8 @@ fn pod_changed(world: &mut World, pod: &Arc<Pod>, change: ChangeType) {
         world.kubelet.pulls.remove(&key);
         return;
     }
-    let Some(current) = world.store.get::<Pod>(&key.namespace, &key.name).cloned() else {
-        return;
-    };
-    schedule_pod(world, &key, &current);
+    // Changes come in write order, so the last one seen for a pod is its latest version.
+    schedule_pod(world, &key, pod);
 }
 
 /// Sets the pod's timer to its next transition (or clears it).

@@ -78,6 +78,9 @@ pub(super) fn sync(world: &mut World, node: &Node) {
         .store
         .get::<Node>("", &name)
         .is_some_and(|n| is_ready(n));
+    if let Some(record) = world.kubelet.nodes.get_mut(&name) {
+        record.ready = ready_now;
+    }
     if first_sight || resumed || was_ready != ready_now {
         refresh_pods_on(world, &name);
     }
@@ -85,7 +88,12 @@ pub(super) fn sync(world: &mut World, node: &Node) {
 
 fn new_record(name: &str, node: &Node, config: &KubeletConfig) -> NodeRecord {
     let h = hash_str(name);
-    let host_ip = format!("10.{}.{}.{}", (h >> 8) % 64, (h >> 16) % 256, 1 + (h >> 24) % 254);
+    let host_ip = format!(
+        "10.{}.{}.{}",
+        (h >> 8) % 64,
+        (h >> 16) % 256,
+        1 + (h >> 24) % 254
+    );
     let pod_cidr = [10, 64 + ((h >> 32) % 64) as u8, ((h >> 40) % 256) as u8];
     let stated = node.status.as_ref();
     let capacity = stated
@@ -104,6 +112,7 @@ fn new_record(name: &str, node: &Node, config: &KubeletConfig) -> NodeRecord {
         next_ip: 0,
         base_allocatable,
         stopped: false,
+        ready: false,
         resumed_at: None,
     }
 }
@@ -113,7 +122,10 @@ fn from_api(map: BTreeMap<String, ApiQuantity>) -> BTreeMap<String, String> {
 }
 
 /// Capacity minus the system reserve, for cpu and memory.
-fn reserve(capacity: &BTreeMap<String, String>, config: &KubeletConfig) -> BTreeMap<String, String> {
+fn reserve(
+    capacity: &BTreeMap<String, String>,
+    config: &KubeletConfig,
+) -> BTreeMap<String, String> {
     let mut allocatable = capacity.clone();
     if let Some(cpu) = capacity.get("cpu").and_then(|c| Quantity::parse(c).ok()) {
         let millis = (cpu.millis() - config.reserved_cpu_millis).max(0);
@@ -172,7 +184,10 @@ fn desired_status(
     (status, bad)
 }
 
-fn allocatable(node: &Node, record: &NodeRecord) -> (BTreeMap<String, String>, Vec<(String, String)>) {
+fn allocatable(
+    node: &Node,
+    record: &NodeRecord,
+) -> (BTreeMap<String, String>, Vec<(String, String)>) {
     let mut allocatable = record.base_allocatable.clone();
     let mut bad = Vec::new();
     for (key, resource) in [
@@ -217,12 +232,22 @@ fn to_api(map: &BTreeMap<String, String>) -> BTreeMap<String, ApiQuantity> {
 }
 
 fn is_kubelet_condition(kind: &str) -> bool {
-    matches!(kind, "MemoryPressure" | "DiskPressure" | "PIDPressure" | "Ready")
+    matches!(
+        kind,
+        "MemoryPressure" | "DiskPressure" | "PIDPressure" | "Ready"
+    )
 }
 
-fn kubelet_conditions(ready: bool) -> [(&'static str, &'static str, &'static str, &'static str); 4] {
+fn kubelet_conditions(
+    ready: bool,
+) -> [(&'static str, &'static str, &'static str, &'static str); 4] {
     let ready_condition = if ready {
-        ("Ready", "True", "KubeletReady", "kubelet is posting ready status")
+        (
+            "Ready",
+            "True",
+            "KubeletReady",
+            "kubelet is posting ready status",
+        )
     } else {
         (
             "Ready",
@@ -232,9 +257,24 @@ fn kubelet_conditions(ready: bool) -> [(&'static str, &'static str, &'static str
         )
     };
     [
-        ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
-        ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-        ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+        (
+            "MemoryPressure",
+            "False",
+            "KubeletHasSufficientMemory",
+            "kubelet has sufficient memory available",
+        ),
+        (
+            "DiskPressure",
+            "False",
+            "KubeletHasNoDiskPressure",
+            "kubelet has no disk pressure",
+        ),
+        (
+            "PIDPressure",
+            "False",
+            "KubeletHasSufficientPID",
+            "kubelet has sufficient PID available",
+        ),
         ready_condition,
     ]
 }
@@ -285,8 +325,18 @@ fn node_info(name: &str) -> NodeSystemInfo {
         kubelet_version: KUBELET_VERSION.into(),
         kube_proxy_version: KUBELET_VERSION.into(),
         machine_id: id.clone(),
-        system_uuid: format!("{}-{}-{}-{}-{}", &id[0..8], &id[8..12], &id[12..16], &id[16..20], &id[20..32]),
-        boot_id: format!("{:032x}", u128::from(h.rotate_left(7)) << 64 | u128::from(h)),
+        system_uuid: format!(
+            "{}-{}-{}-{}-{}",
+            &id[0..8],
+            &id[8..12],
+            &id[12..16],
+            &id[16..20],
+            &id[20..32]
+        ),
+        boot_id: format!(
+            "{:032x}",
+            u128::from(h.rotate_left(7)) << 64 | u128::from(h)
+        ),
         ..Default::default()
     }
 }

@@ -21,6 +21,13 @@ impl Delay {
         }
     }
 
+    pub const fn millis(min: i64, max: i64) -> Delay {
+        Delay {
+            min: SignedDuration::from_millis(min),
+            max: SignedDuration::from_millis(max),
+        }
+    }
+
     /// The delay for one hash: the same seed always gives the same delay.
     pub fn pick(&self, seed: u64) -> SignedDuration {
         let span = (self.max.as_millis() - self.min.as_millis()).max(0);
@@ -62,6 +69,7 @@ pub enum Purpose {
     Leak = 4,
     Stop = 5,
     PullError = 6,
+    Admit = 7,
 }
 
 /// A seed for one container's delay in one run (restart) of it.

@@ -57,42 +57,122 @@ fn agents() -> Vec<Agent> {
         }
         v
     };
-    let agent = |namespace, name, image, resources, ports: &'static [(&'static str, i32)], extra| Agent {
-        namespace,
-        name,
-        image,
-        resources,
-        ports,
-        extra,
-        pod_annotations: json!({}),
-        max_unavailable: json!(1),
-    };
+    let agent =
+        |namespace, name, image, resources, ports: &'static [(&'static str, i32)], extra| Agent {
+            namespace,
+            name,
+            image,
+            resources,
+            ports,
+            extra,
+            pod_annotations: json!({}),
+            max_unavailable: json!(1),
+        };
     vec![
-        agent("kube-system", "cilium", "quay.io/cilium/cilium:v1.16.5", ("100m", "128Mi", "1Gi"), &[("prometheus", 9962), ("health", 4240)], host(json!({}))),
-        agent("kube-system", "kube-proxy", "registry.k8s.io/kube-proxy:v1.33.0", ("100m", "64Mi", "256Mi"), &[("metrics", 10249)], host(json!({}))),
-        agent("logging", "fluent-bit", "cr.fluentbit.io/fluent/fluent-bit:3.2.4", ("50m", "64Mi", "256Mi"), &[("http", 2020)], tolerate_all()),
-        agent("monitoring", "node-exporter", "quay.io/prometheus/node-exporter:v1.8.2", ("25m", "32Mi", "128Mi"), &[("metrics", 9100)], host(json!({ "hostPID": true }))),
-        agent("gpu-operator", "nvidia-device-plugin", "nvcr.io/nvidia/k8s-device-plugin:v0.17.0", ("10m", "32Mi", "128Mi"), &[],
-            json!({ "nodeSelector": { GPU_LABEL: "true" }, "tolerations": [gpu_toleration], "priorityClassName": "system-node-critical" })),
-        agent(FALCO_DS.0, FALCO_DS.1, "falcosecurity/falco:0.39.2", ("100m", "256Mi", "1Gi"), &[("web", 8765)],
-            json!({ "tolerations": [{ "key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule" }] })),
-        agent("storage", "csi-rbdplugin", "quay.io/cephcsi/cephcsi:v3.13.0", ("50m", "128Mi", "512Mi"), &[("metrics", 9080)],
-            host(json!({ "nodeSelector": { STORAGE_LABEL: "true" } }))),
+        agent(
+            "kube-system",
+            "cilium",
+            "quay.io/cilium/cilium:v1.16.5",
+            ("100m", "128Mi", "1Gi"),
+            &[("prometheus", 9962), ("health", 4240)],
+            host(json!({})),
+        ),
+        agent(
+            "kube-system",
+            "kube-proxy",
+            "registry.k8s.io/kube-proxy:v1.33.0",
+            ("100m", "64Mi", "256Mi"),
+            &[("metrics", 10249)],
+            host(json!({})),
+        ),
+        agent(
+            "logging",
+            "fluent-bit",
+            "cr.fluentbit.io/fluent/fluent-bit:3.2.4",
+            ("50m", "64Mi", "256Mi"),
+            &[("http", 2020)],
+            tolerate_all(),
+        ),
+        agent(
+            "monitoring",
+            "node-exporter",
+            "quay.io/prometheus/node-exporter:v1.8.2",
+            ("25m", "32Mi", "128Mi"),
+            &[("metrics", 9100)],
+            host(json!({ "hostPID": true })),
+        ),
+        agent(
+            "gpu-operator",
+            "nvidia-device-plugin",
+            "nvcr.io/nvidia/k8s-device-plugin:v0.17.0",
+            ("10m", "32Mi", "128Mi"),
+            &[],
+            json!({ "nodeSelector": { GPU_LABEL: "true" }, "tolerations": [gpu_toleration], "priorityClassName": "system-node-critical" }),
+        ),
+        agent(
+            FALCO_DS.0,
+            FALCO_DS.1,
+            "falcosecurity/falco:0.39.2",
+            ("100m", "256Mi", "1Gi"),
+            &[("web", 8765)],
+            json!({ "tolerations": [{ "key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule" }] }),
+        ),
+        agent(
+            "storage",
+            "csi-rbdplugin",
+            "quay.io/cephcsi/cephcsi:v3.13.0",
+            ("50m", "128Mi", "512Mi"),
+            &[("metrics", 9080)],
+            host(json!({ "nodeSelector": { STORAGE_LABEL: "true" } })),
+        ),
         Agent {
             pod_annotations: json!({ ANNOTATION_MEMORY_USAGE: "880Mi" }),
-            ..agent(HOG_DS.0, HOG_DS.1, "otel/opentelemetry-collector-contrib:0.115.1", ("50m", "64Mi", "1Gi"), &[("otlp", 4317)], tolerate_all())
+            ..agent(
+                HOG_DS.0,
+                HOG_DS.1,
+                "otel/opentelemetry-collector-contrib:0.115.1",
+                ("50m", "64Mi", "1Gi"),
+                &[("otlp", 4317)],
+                tolerate_all(),
+            )
         },
-        agent(CRASHLOOP_DS.0, CRASHLOOP_DS.1, "registry.k8s.io/node-problem-detector/node-problem-detector:v0.8.20", ("20m", "32Mi", "128Mi"), &[("exporter", 20257)],
-            json!({ "tolerations": [gpu_toleration] })),
+        agent(
+            CRASHLOOP_DS.0,
+            CRASHLOOP_DS.1,
+            "registry.k8s.io/node-problem-detector/node-problem-detector:v0.8.20",
+            ("20m", "32Mi", "128Mi"),
+            &[("exporter", 20257)],
+            json!({ "tolerations": [gpu_toleration] }),
+        ),
     ]
 }
 
 /// Generated agents beyond the hand-written ones (for `--daemonsets M`): small, everywhere.
 const GENERATED: [&str; 24] = [
-    "ebs-csi-node", "efs-csi-node", "secrets-store-csi-driver", "promtail", "vector-agent", "kube-bench",
-    "trivy-node-collector", "cert-exporter", "node-local-dns", "kured", "spegel", "tetragon", "parca-agent",
-    "pyroscope-ebpf", "smokeping-prober", "ethtool-exporter", "conntrack-exporter", "image-prefetcher",
-    "log-rotator", "kernel-tuner", "ntp-monitor", "disk-health", "network-probe", "sysctl-guard",
+    "ebs-csi-node",
+    "efs-csi-node",
+    "secrets-store-csi-driver",
+    "promtail",
+    "vector-agent",
+    "kube-bench",
+    "trivy-node-collector",
+    "cert-exporter",
+    "node-local-dns",
+    "kured",
+    "spegel",
+    "tetragon",
+    "parca-agent",
+    "pyroscope-ebpf",
+    "smokeping-prober",
+    "ethtool-exporter",
+    "conntrack-exporter",
+    "image-prefetcher",
+    "log-rotator",
+    "kernel-tuner",
+    "ntp-monitor",
+    "disk-health",
+    "network-probe",
+    "sysctl-guard",
 ];
 
 /// The first `count` DaemonSets of the fleet.
@@ -100,7 +180,9 @@ pub fn daemonsets(count: usize) -> Result<Vec<DaemonSet>, serde_json::Error> {
     let mut agents = agents();
     agents.truncate(count);
     let generated = (0..count.saturating_sub(agents.len())).map(|i| {
-        let name = GENERATED.get(i).map_or_else(|| format!("agent-{i:02}"), |n| n.to_string());
+        let name = GENERATED
+            .get(i)
+            .map_or_else(|| format!("agent-{i:02}"), |n| n.to_string());
         (name, i)
     });
     let mut out: Vec<DaemonSet> = agents.iter().map(build).collect::<Result<_, _>>()?;
@@ -134,7 +216,8 @@ fn build_named(agent: &Agent, name: &str, image: &str) -> Result<DaemonSet, serd
         .iter()
         .map(|(port_name, port)| json!({ "name": port_name, "containerPort": port, "protocol": "TCP" }))
         .collect();
-    let labels = json!({ "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "herd-demo" });
+    let labels =
+        json!({ "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "herd-demo" });
     let mut pod_spec = json!({
         "containers": [{
             "name": name,

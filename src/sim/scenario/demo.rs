@@ -17,7 +17,7 @@ pub const CORDONED_NODE: usize = 3;
 pub const NOT_READY_NODE: usize = 7;
 
 /// Settle ticks: large, since the kubelet replays every transition at its own time anyway.
-const TICK: SignedDuration = SignedDuration::from_secs(5);
+const TICK: SignedDuration = SignedDuration::from_secs(10);
 const QUIET: SignedDuration = SignedDuration::from_secs(30);
 const LIMIT: SignedDuration = SignedDuration::from_secs(3600);
 /// How long the broken release runs before the scenario is handed over.
@@ -28,7 +28,11 @@ pub fn pool_sizes(total: usize) -> [(Pool, usize); 3] {
     let gpu = (total * 15 + 50) / 100;
     let storage = (total * 15 + 50) / 100;
     let general = total.saturating_sub(gpu + storage);
-    [(Pool::General, general), (Pool::Gpu, gpu), (Pool::Storage, storage)]
+    [
+        (Pool::General, general),
+        (Pool::Gpu, gpu),
+        (Pool::Storage, storage),
+    ]
 }
 
 /// The name of the `index`-th node (from 1) of a pool in a fleet of `total` nodes.
@@ -41,17 +45,21 @@ pub(super) fn add_nodes(world: &mut World, total: usize) -> Result<(), ScenarioE
     for (pool, count) in pool_sizes(total) {
         for i in 1..=count {
             let name = node_name(pool, i, total);
-            world.add_node(pool, &name).map_err(|source| ScenarioError::Store {
-                what: format!("node {name}"),
-                source,
-            })?;
+            world
+                .add_node(pool, &name)
+                .map_err(|source| ScenarioError::Store {
+                    what: format!("node {name}"),
+                    source,
+                })?;
         }
     }
     Ok(())
 }
 
 pub(super) fn settle(world: &mut World) {
+    world.scheduler.quiet_binds = true;
     world.settle_with(TICK, QUIET, LIMIT);
+    world.scheduler.quiet_binds = false;
 }
 
 pub(super) fn build(world: &mut World, options: &ScenarioOptions) -> Result<(), ScenarioError> {
@@ -116,7 +124,10 @@ fn break_release(world: &mut World) -> Result<(), ScenarioError> {
     new.metadata
         .annotations
         .get_or_insert_with(Default::default)
-        .insert("kubernetes.io/change-cause".into(), format!("deploy {CRASHLOOP_IMAGE}"));
+        .insert(
+            "kubernetes.io/change-cause".into(),
+            format!("deploy {CRASHLOOP_IMAGE}"),
+        );
     admit_update(&old, &mut new, false).map_err(|e| ScenarioError::Invalid {
         what: what.clone(),
         message: e.to_string(),
@@ -125,7 +136,10 @@ fn break_release(world: &mut World) -> Result<(), ScenarioError> {
         .store
         .update(new)
         .map_err(|source| ScenarioError::Store { what, source })?;
-    let end = world.now().checked_add(CRASHLOOP_RUN).unwrap_or(world.now());
+    let end = world
+        .now()
+        .checked_add(CRASHLOOP_RUN)
+        .unwrap_or(world.now());
     while world.now() < end {
         world.advance(TICK);
     }

@@ -41,7 +41,10 @@ pub enum ScenarioError {
 /// Builds the named scenario's world, settled: its pods already scheduled and running.
 pub fn build(options: &ScenarioOptions) -> Result<World, ScenarioError> {
     let mut world = World::new(options.seed, options.start);
-    create_namespaces(&mut world, &["default", "kube-system", "kube-public", "kube-node-lease"])?;
+    create_namespaces(
+        &mut world,
+        &["default", "kube-system", "kube-public", "kube-node-lease"],
+    )?;
     match options.name.as_str() {
         "empty" => {
             // Nodes only when asked for: a blank cluster to build on.
@@ -65,7 +68,9 @@ fn create_namespaces(world: &mut World, names: &[&str]) -> Result<(), ScenarioEr
         let ns = Namespace {
             metadata: ObjectMeta {
                 name: Some(name.to_string()),
-                labels: Some([("kubernetes.io/metadata.name".to_string(), name.to_string())].into()),
+                labels: Some(
+                    [("kubernetes.io/metadata.name".to_string(), name.to_string())].into(),
+                ),
                 ..Default::default()
             },
             spec: None,
@@ -74,10 +79,13 @@ fn create_namespaces(world: &mut World, names: &[&str]) -> Result<(), ScenarioEr
                 conditions: None,
             }),
         };
-        world.store.create(ns, now).map_err(|source| ScenarioError::Store {
-            what: format!("namespace {name}"),
-            source,
-        })?;
+        world
+            .store
+            .create(ns, now)
+            .map_err(|source| ScenarioError::Store {
+                what: format!("namespace {name}"),
+                source,
+            })?;
     }
     Ok(())
 }

@@ -93,7 +93,10 @@ pub fn node_object(pool: Pool, name: &str) -> Node {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    labels.insert("topology.kubernetes.io/zone".into(), format!("eu-west-1{zone}"));
+    labels.insert(
+        "topology.kubernetes.io/zone".into(),
+        format!("eu-west-1{zone}"),
+    );
     let mut taints = Vec::new();
     match pool {
         Pool::General => {}
@@ -152,18 +155,32 @@ impl World {
 
     /// Stops (or restarts) the node's kubelet via `sim.herd.dev/kubelet`; a stopped kubelet
     /// posts nothing and the node goes Ready=Unknown after the grace period.
-    pub fn set_kubelet_running(&mut self, name: &str, running: bool) -> Result<Arc<Node>, StoreError> {
+    pub fn set_kubelet_running(
+        &mut self,
+        name: &str,
+        running: bool,
+    ) -> Result<Arc<Node>, StoreError> {
         self.set_node_annotation(name, ANNOTATION_KUBELET, (!running).then_some("stopped"))
     }
 
     /// Cordons (true) or uncordons the node, as `kubectl cordon` does.
-    pub fn set_node_unschedulable(&mut self, name: &str, unschedulable: bool) -> Result<Arc<Node>, StoreError> {
+    pub fn set_node_unschedulable(
+        &mut self,
+        name: &str,
+        unschedulable: bool,
+    ) -> Result<Arc<Node>, StoreError> {
         self.store.modify::<Node>("", name, |n| {
-            n.spec.get_or_insert_with(Default::default).unschedulable = unschedulable.then_some(true);
+            n.spec.get_or_insert_with(Default::default).unschedulable =
+                unschedulable.then_some(true);
         })
     }
 
-    fn set_node_annotation(&mut self, name: &str, key: &str, value: Option<&str>) -> Result<Arc<Node>, StoreError> {
+    fn set_node_annotation(
+        &mut self,
+        name: &str,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<Arc<Node>, StoreError> {
         self.store.modify::<Node>("", name, |n| {
             let annotations = n.metadata.annotations.get_or_insert_with(BTreeMap::new);
             match value {

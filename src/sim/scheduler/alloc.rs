@@ -105,8 +105,15 @@ impl HostPort {
             .iter()
             .flat_map(|c| c.ports.iter().flatten())
             .filter_map(|p| {
-                let port = p.host_port.filter(|h| *h > 0).or(host_network.then_some(p.container_port))?;
-                let ip = p.host_ip.clone().filter(|ip| ip != "0.0.0.0").unwrap_or_default();
+                let port = p
+                    .host_port
+                    .filter(|h| *h > 0)
+                    .or(host_network.then_some(p.container_port))?;
+                let ip = p
+                    .host_ip
+                    .clone()
+                    .filter(|ip| ip != "0.0.0.0")
+                    .unwrap_or_default();
                 Some(HostPort {
                     protocol: p.protocol.clone().unwrap_or_else(|| "TCP".into()),
                     port,
@@ -132,6 +139,19 @@ pub struct NodeAlloc {
 }
 
 impl NodeAlloc {
+    fn release(&mut self, pod: &PodAlloc) {
+        self.requests.sub(&pod.requests);
+        self.pods -= 1;
+        for p in &pod.ports {
+            if let Some(count) = self.ports.get_mut(p) {
+                *count -= 1;
+                if *count == 0 {
+                    self.ports.remove(p);
+                }
+            }
+        }
+    }
+
     pub fn port_taken(&self, wanted: &HostPort) -> bool {
         self.ports.keys().any(|p| p.clashes(wanted))
     }
@@ -160,24 +180,15 @@ impl Allocation {
     /// and not Succeeded/Failed; terminating pods still hold their resources.
     pub fn observe(&mut self, key: &Key, pod: Option<&Pod>) {
         let counted_on = pod.filter(|p| !is_terminal(p)).and_then(bound_node);
-        if let Some(old) = self.pods.get(key) {
-            if Some(old.node.as_str()) == counted_on {
-                return;
-            }
+        if let Some(old) = self.pods.get(key)
+            && Some(old.node.as_str()) == counted_on
+        {
+            return;
         }
-        if let Some(old) = self.pods.remove(key) {
-            if let Some(n) = self.nodes.get_mut(&old.node) {
-                n.requests.sub(&old.requests);
-                n.pods -= 1;
-                for p in &old.ports {
-                    if let Some(count) = n.ports.get_mut(p) {
-                        *count -= 1;
-                        if *count == 0 {
-                            n.ports.remove(p);
-                        }
-                    }
-                }
-            }
+        if let Some(old) = self.pods.remove(key)
+            && let Some(n) = self.nodes.get_mut(&old.node)
+        {
+            n.release(&old);
         }
         let (Some(pod), Some(node)) = (pod, counted_on) else {
             return;

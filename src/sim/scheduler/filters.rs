@@ -50,17 +50,20 @@ pub fn check(
     if !spec.is_some_and(|s| affinity_matches(s, node)) {
         return vec!["node(s) didn't match Pod's node affinity/selector".into()];
     }
-    if let Some(alloc) = alloc {
-        if ports.iter().any(|p| alloc.port_taken(p)) {
-            return vec!["node(s) didn't have free ports for the requested pod ports".into()];
-        }
+    if let Some(alloc) = alloc
+        && ports.iter().any(|p| alloc.port_taken(p))
+    {
+        return vec!["node(s) didn't have free ports for the requested pod ports".into()];
     }
     insufficient(requests, node, alloc)
 }
 
 /// Toleration matches taint (DAEMONSET_SEMANTICS 1.5; Lt/Gt are behind a gate that is off).
 pub fn tolerates(t: &Toleration, taint: &Taint) -> bool {
-    let effect_ok = t.effect.as_deref().is_none_or(|e| e.is_empty() || e == taint.effect);
+    let effect_ok = t
+        .effect
+        .as_deref()
+        .is_none_or(|e| e.is_empty() || e == taint.effect);
     let key = t.key.as_deref().unwrap_or("");
     let key_ok = key.is_empty() || key == taint.key;
     let value_ok = match t.operator.as_deref().unwrap_or("Equal") {
@@ -84,7 +87,10 @@ pub fn affinity_matches(spec: &PodSpec, node: &Node) -> bool {
         .affinity
         .as_ref()
         .and_then(|a| a.node_affinity.as_ref())
-        .and_then(|n| n.required_during_scheduling_ignored_during_execution.as_ref());
+        .and_then(|n| {
+            n.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        });
     let affinity_ok = required.is_none_or(|r| {
         r.node_selector_terms
             .iter()
@@ -142,9 +148,10 @@ fn insufficient(requests: &Requests, node: &Node, alloc: Option<&NodeAlloc>) -> 
         .and_then(|s| s.allocatable.as_ref())
         .unwrap_or(&empty);
     let amount = |resource: &str, milli: bool| {
-        allocatable.get(resource).and_then(|q| Quantity::parse(&q.0).ok()).map(|q| {
-            if milli { q.millis() } else { q.value() }
-        })
+        allocatable
+            .get(resource)
+            .and_then(|q| Quantity::parse(&q.0).ok())
+            .map(|q| if milli { q.millis() } else { q.value() })
     };
     let used = alloc.cloned().unwrap_or_default();
     let mut reasons = Vec::new();
@@ -192,10 +199,22 @@ mod tests {
             ..Default::default()
         };
         assert!(tolerates(&toleration("", "Exists", "", ""), &gpu));
-        assert!(tolerates(&toleration("nvidia.com/gpu", "Exists", "", "NoSchedule"), &gpu));
-        assert!(tolerates(&toleration("nvidia.com/gpu", "Equal", "present", ""), &gpu));
-        assert!(!tolerates(&toleration("nvidia.com/gpu", "Equal", "absent", ""), &gpu));
-        assert!(!tolerates(&toleration("nvidia.com/gpu", "Exists", "", "NoExecute"), &gpu));
+        assert!(tolerates(
+            &toleration("nvidia.com/gpu", "Exists", "", "NoSchedule"),
+            &gpu
+        ));
+        assert!(tolerates(
+            &toleration("nvidia.com/gpu", "Equal", "present", ""),
+            &gpu
+        ));
+        assert!(!tolerates(
+            &toleration("nvidia.com/gpu", "Equal", "absent", ""),
+            &gpu
+        ));
+        assert!(!tolerates(
+            &toleration("nvidia.com/gpu", "Exists", "", "NoExecute"),
+            &gpu
+        ));
         assert!(!tolerates(&toleration("other", "Exists", "", ""), &gpu));
     }
 }

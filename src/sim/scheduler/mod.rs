@@ -29,6 +29,9 @@ pub struct SchedulerState {
     active: BTreeSet<Key>,
     /// Pods that did not fit, waiting for a change that could make room.
     unschedulable: BTreeSet<Key>,
+    /// Skip the Normal "Scheduled" event per bind: set while a scenario builds a large fleet,
+    /// whose bind events would long have expired in a real cluster.
+    pub(crate) quiet_binds: bool,
 }
 
 impl SchedulerState {
@@ -65,9 +68,10 @@ pub fn run(world: &mut World, changes: &[Arc<Change>]) {
 /// Updates the books for one pod change; true when it may have freed room.
 fn pod_changed(world: &mut World, pod: &Pod, change: ChangeType) -> bool {
     let key = Key::of(&pod.metadata);
-    let current = world.store.get::<Pod>(&key.namespace, &key.name).cloned();
+    // Changes come in write order: the last one seen for a pod is its latest version.
+    let current = (change != ChangeType::Deleted).then_some(pod);
     let state = &mut world.scheduler;
-    state.alloc.observe(&key, current.as_deref());
+    state.alloc.observe(&key, current);
     match current {
         None => {
             state.active.remove(&key);
@@ -75,14 +79,14 @@ fn pod_changed(world: &mut World, pod: &Pod, change: ChangeType) -> bool {
             bound_node(pod).is_some()
         }
         Some(current) => {
-            if wants_scheduling(&current) {
+            if wants_scheduling(current) {
                 if !state.unschedulable.contains(&key) {
                     state.active.insert(key);
                 }
             } else {
                 state.unschedulable.remove(&key);
             }
-            change == ChangeType::Modified && is_terminal(&current)
+            change == ChangeType::Modified && is_terminal(current)
         }
     }
 }
@@ -105,13 +109,22 @@ fn schedule_one(world: &mut World, key: &Key, pod: &Pod) {
     let mut feasible: Vec<&Arc<Node>> = Vec::new();
     let mut considered = 0;
     let candidates: Vec<&Arc<Node>> = match &targets {
-        Some(names) => names.iter().filter_map(|n| nodes.get(&Key::new("", n))).collect(),
+        Some(names) => names
+            .iter()
+            .filter_map(|n| nodes.get(&Key::new("", n)))
+            .collect(),
         None => nodes.values().collect(),
     };
     for node in candidates {
         considered += 1;
         let name = node.metadata.name.as_deref().unwrap_or("");
-        let failed = filters::check(pod, &requests, &ports, node, world.scheduler.alloc.node(name));
+        let failed = filters::check(
+            pod,
+            &requests,
+            &ports,
+            node,
+            world.scheduler.alloc.node(name),
+        );
         if failed.is_empty() {
             feasible.push(node);
         }
@@ -128,7 +141,12 @@ fn schedule_one(world: &mut World, key: &Key, pod: &Pod) {
     let uid = pod.metadata.uid.as_deref().unwrap_or("");
     let best = feasible
         .into_iter()
-        .min_by_key(|n| (load_score(world, n), hash_str(&format!("{uid}/{:?}", n.metadata.name))))
+        .min_by_key(|n| {
+            (
+                load_score(world, n),
+                hash_str(&format!("{uid}/{:?}", n.metadata.name)),
+            )
+        })
         .and_then(|n| n.metadata.name.clone());
     match best {
         Some(node) => bind(world, key, pod, &node),
@@ -182,7 +200,8 @@ fn load_score(world: &World, node: &Node) -> i64 {
             .and_then(|q| Quantity::parse(&q.0).ok())
             .map_or(1, |q| if milli { q.millis() } else { q.value() }.max(1))
     };
-    used.requests.cpu_millis * 1000 / amount("cpu", true) + used.requests.memory / (amount("memory", false) / 1000).max(1)
+    used.requests.cpu_millis * 1000 / amount("cpu", true)
+        + used.requests.memory / (amount("memory", false) / 1000).max(1)
 }
 
 /// Upstream's FitError text: "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) ...".
@@ -197,28 +216,51 @@ fn fit_error(total: usize, reasons: &BTreeMap<String, usize>) -> String {
 
 fn bind(world: &mut World, key: &Key, pod: &Pod, node: &str) {
     let now = world.now();
-    let bound = world.store.modify::<Pod>(&key.namespace, &key.name, |p| {
-        p.spec.get_or_insert_with(Default::default).node_name = Some(node.to_string());
-        set_scheduled(p, "True", None, None, now);
-    });
-    let Ok(bound) = bound else {
+    let mut bound = pod.clone();
+    bound.spec.get_or_insert_with(Default::default).node_name = Some(node.to_string());
+    set_scheduled(&mut bound, "True", None, None, now);
+    let Ok(bound) = world.store.update(bound) else {
         return;
     };
     world.scheduler.alloc.observe(key, Some(&bound));
     world.scheduler.unschedulable.remove(key);
-    let message = format!("Successfully assigned {}/{} to {node}", key.namespace, key.name);
-    world.record_event(&subject(pod), EventType::Normal, SCHEDULER_NAME, "Scheduled", message);
+    if world.scheduler.quiet_binds {
+        return;
+    }
+    let message = format!(
+        "Successfully assigned {}/{} to {node}",
+        key.namespace, key.name
+    );
+    world.record_event(
+        &subject(pod),
+        EventType::Normal,
+        SCHEDULER_NAME,
+        "Scheduled",
+        message,
+    );
 }
 
 fn mark_unschedulable(world: &mut World, key: &Key, pod: &Pod, message: String) {
     let now = world.now();
     let _ = world.store.modify::<Pod>(&key.namespace, &key.name, |p| {
-        set_scheduled(p, "False", Some("Unschedulable"), Some(message.clone()), now);
+        set_scheduled(
+            p,
+            "False",
+            Some("Unschedulable"),
+            Some(message.clone()),
+            now,
+        );
         let status = p.status.get_or_insert_with(Default::default);
         status.phase.get_or_insert_with(|| "Pending".into());
     });
     world.scheduler.unschedulable.insert(key.clone());
-    world.record_event(&subject(pod), EventType::Warning, SCHEDULER_NAME, "FailedScheduling", message);
+    world.record_event(
+        &subject(pod),
+        EventType::Warning,
+        SCHEDULER_NAME,
+        "FailedScheduling",
+        message,
+    );
 }
 
 fn set_scheduled(

@@ -116,7 +116,10 @@ fn evict(world: &mut World, key: &Key, pod: &Pod) {
         uid: uid.clone(),
         ..Default::default()
     };
-    if world.delete_pod(&key.namespace, &key.name, &options).is_err() {
+    if world
+        .delete_pod(&key.namespace, &key.name, &options)
+        .is_err()
+    {
         return;
     }
     let subject = Subject {

@@ -4,7 +4,7 @@
 mod eviction;
 pub mod taints;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use jiff::SignedDuration;
@@ -42,6 +42,8 @@ pub struct NodeLifecycleState {
     silent: DueSet<String>,
     /// Pods due for eviction when their bounded NoExecute toleration runs out.
     evictions: DueSet<Key>,
+    /// Nodes carrying a NoExecute taint: only pods landing there need a look.
+    no_execute: HashSet<String>,
 }
 
 pub fn run(world: &mut World, changes: &[Arc<Change>]) {
@@ -52,6 +54,7 @@ pub fn run(world: &mut World, changes: &[Arc<Change>]) {
                 if change.change_type == ChangeType::Deleted {
                     world.node_lifecycle.ready.remove(&name);
                     world.node_lifecycle.silent.cancel(&name);
+                    world.node_lifecycle.no_execute.remove(&name);
                 } else {
                     sync_node(world, &name);
                 }
@@ -75,11 +78,7 @@ fn pod_changed(world: &mut World, pod: &Pod, change: ChangeType) {
         world.node_lifecycle.evictions.cancel(&key);
         return;
     }
-    // Only pods landing on a NoExecute-tainted node need a look.
-    let tainted = bound_node(pod)
-        .and_then(|n| world.store.get::<Node>("", n))
-        .and_then(|n| n.spec.as_ref()?.taints.as_ref())
-        .is_some_and(|ts| ts.iter().any(|t| t.effect == "NoExecute"));
+    let tainted = bound_node(pod).is_some_and(|n| world.node_lifecycle.no_execute.contains(n));
     if tainted {
         eviction::evaluate(world, &key);
     }
@@ -94,7 +93,10 @@ fn sync_node(world: &mut World, name: &str) {
     if kubelet_stopped(&node) && ready.as_deref() != Some("Unknown") {
         let grace = world.config.node_lifecycle.unknown_grace;
         let at = now.checked_add(grace).unwrap_or(now);
-        world.node_lifecycle.silent.schedule_by(name.to_string(), at);
+        world
+            .node_lifecycle
+            .silent
+            .schedule_by(name.to_string(), at);
     } else if !kubelet_stopped(&node) {
         world.node_lifecycle.silent.cancel(&name.to_string());
     }
@@ -107,7 +109,10 @@ fn sync_node(world: &mut World, name: &str) {
             node = written;
         }
     }
-    let previous = world.node_lifecycle.ready.insert(name.to_string(), ready.clone());
+    let previous = world
+        .node_lifecycle
+        .ready
+        .insert(name.to_string(), ready.clone());
     let seen_before = previous.is_some();
     let was_ready = previous.flatten().as_deref() == Some("True");
     if was_ready && ready.as_deref() != Some("True") {
@@ -121,6 +126,11 @@ fn sync_node(world: &mut World, name: &str) {
         .as_ref()
         .and_then(|s| s.taints.as_ref())
         .is_some_and(|ts| ts.iter().any(|t| t.effect == "NoExecute"));
+    if no_execute {
+        world.node_lifecycle.no_execute.insert(name.to_string());
+    } else {
+        world.node_lifecycle.no_execute.remove(name);
+    }
     if no_execute {
         for key in eviction::pods_on(world, name) {
             eviction::evaluate(world, &key);
@@ -178,5 +188,11 @@ fn node_event(world: &mut World, node: &Node, reason: &str) {
         uid: node.metadata.uid.clone().unwrap_or_default(),
     };
     let message = format!("Node {name} status is now: {reason}");
-    world.record_event(&subject, EventType::Normal, "node-controller", reason, message);
+    world.record_event(
+        &subject,
+        EventType::Normal,
+        "node-controller",
+        reason,
+        message,
+    );
 }

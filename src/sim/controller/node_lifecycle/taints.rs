@@ -112,7 +112,10 @@ mod tests {
     }
 
     fn keys(taints: &[Taint]) -> Vec<String> {
-        taints.iter().map(|t| format!("{}:{}", t.key, t.effect)).collect()
+        taints
+            .iter()
+            .map(|t| format!("{}:{}", t.key, t.effect))
+            .collect()
     }
 
     #[test]
@@ -136,7 +139,10 @@ mod tests {
             ]
         );
         let healed = node(false, "True", t);
-        assert_eq!(keys(&desired(&healed, now).expect("changes")), ["dedicated:NoSchedule"]);
+        assert_eq!(
+            keys(&desired(&healed, now).expect("changes")),
+            ["dedicated:NoSchedule"]
+        );
         assert!(desired(&node(false, "True", vec![user]), now).is_none());
     }
 }

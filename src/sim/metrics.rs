@@ -116,58 +116,87 @@ fn running_since(cs: &ContainerStatus) -> Option<Timestamp> {
     )
 }
 
+/// One run of one container: what its usage is a function of, besides the time.
+struct Run<'a> {
+    pod: &'a Pod,
+    index: usize,
+    container: &'a Container,
+    restarts: i32,
+    started: Timestamp,
+    hash: u64,
+}
+
 fn container_usage(
     world: &World,
     pod: &Pod,
     index: usize,
-    c: &Container,
-    run: i32,
+    container: &Container,
+    restarts: i32,
     started: Timestamp,
     now: Timestamp,
 ) -> Usage {
     let uid = pod.metadata.uid.as_deref().unwrap_or("");
-    let h = hash_str(&format!("{uid}/{}", c.name));
-    let t = seconds(now);
-    let annotation = |key: &str| {
-        let value = pod.metadata.annotations.as_ref()?.get(key)?;
-        Quantity::parse(value).ok()
-    };
-    let cpu_limit = resource(c, "cpu", true, true);
-    let cpu_base = annotation(ANNOTATION_CPU_USAGE)
-        .map(|q| q.millis() as f64)
-        .or_else(|| resource(c, "cpu", false, true).map(|r| r as f64 * share(h, 0.15, 0.7)))
-        .unwrap_or(2.0 + (h % 18) as f64);
-    let mut cpu = cpu_base * wave(h, t, 0.3);
-    if let Some(limit) = cpu_limit {
-        cpu = cpu.min(limit as f64);
-    }
-    let mem_limit = memory_limit(c).map(|l| l as f64);
-    let mem_base = annotation(ANNOTATION_MEMORY_USAGE)
-        .map(|q| q.value() as f64)
-        .or_else(|| {
-            resource(c, "memory", false, false).map(|r| r as f64 * share(h >> 7, 0.4, 0.85))
-        })
-        .unwrap_or((20.0 + (h >> 20) as f64 % 100.0) * MI);
-    let memory = if Behaviour::of(c.image.as_deref().unwrap_or("")) == Behaviour::Leak {
-        let elapsed = now.duration_since(started).as_secs_f64().max(0.0);
-        match mem_limit {
-            Some(limit) => {
-                let span = leak_to_oom(&world.config.kubelet, uid, index, run)
-                    .as_secs_f64()
-                    .max(1.0);
-                let base = mem_base.min(limit * 0.5);
-                (base + (limit - base) * elapsed / span).min(limit)
-            }
-            // Without a limit nothing kills it: it just keeps growing.
-            None => mem_base * (1.0 + elapsed / 600.0),
-        }
-    } else {
-        let m = mem_base * wave(h >> 11, t, 0.04);
-        mem_limit.map_or(m, |l| m.min(l * 0.98))
+    let run = Run {
+        pod,
+        index,
+        container,
+        restarts,
+        started,
+        hash: hash_str(&format!("{uid}/{}", container.name)),
     };
     Usage {
-        cpu_millis: cpu.max(1.0) as u64,
-        memory_bytes: memory.max(MI) as u64,
+        cpu_millis: cpu_usage(&run, now).max(1.0) as u64,
+        memory_bytes: memory_usage(world, &run, now).max(MI) as u64,
+    }
+}
+
+fn annotation(pod: &Pod, key: &str) -> Option<Quantity> {
+    let value = pod.metadata.annotations.as_ref()?.get(key)?;
+    Quantity::parse(value).ok()
+}
+
+fn cpu_usage(run: &Run<'_>, now: Timestamp) -> f64 {
+    let h = run.hash;
+    let base = annotation(run.pod, ANNOTATION_CPU_USAGE)
+        .map(|q| q.millis() as f64)
+        .or_else(|| {
+            resource(run.container, "cpu", false, true).map(|r| r as f64 * share(h, 0.15, 0.7))
+        })
+        .unwrap_or(2.0 + (h % 18) as f64);
+    let cpu = base * wave(h, seconds(now), 0.3);
+    match resource(run.container, "cpu", true, true) {
+        Some(limit) => cpu.min(limit as f64),
+        None => cpu,
+    }
+}
+
+fn memory_usage(world: &World, run: &Run<'_>, now: Timestamp) -> f64 {
+    let h = run.hash;
+    let limit = memory_limit(run.container).map(|l| l as f64);
+    let base = annotation(run.pod, ANNOTATION_MEMORY_USAGE)
+        .map(|q| q.value() as f64)
+        .or_else(|| {
+            resource(run.container, "memory", false, false)
+                .map(|r| r as f64 * share(h >> 7, 0.4, 0.85))
+        })
+        .unwrap_or((20.0 + (h >> 20) as f64 % 100.0) * MI);
+    if Behaviour::of(run.container.image.as_deref().unwrap_or("")) != Behaviour::Leak {
+        let m = base * wave(h >> 11, seconds(now), 0.04);
+        return limit.map_or(m, |l| m.min(l * 0.98));
+    }
+    let elapsed = now.duration_since(run.started).as_secs_f64().max(0.0);
+    match limit {
+        Some(limit) => {
+            // The same span the kubelet waits before the OOM kill: usage meets the limit then.
+            let uid = run.pod.metadata.uid.as_deref().unwrap_or("");
+            let span = leak_to_oom(&world.config.kubelet, uid, run.index, run.restarts)
+                .as_secs_f64()
+                .max(1.0);
+            let base = base.min(limit * 0.5);
+            (base + (limit - base) * elapsed / span).min(limit)
+        }
+        // Without a limit nothing kills it: it just keeps growing.
+        None => base * (1.0 + elapsed / 600.0),
     }
 }
 

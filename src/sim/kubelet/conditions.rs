@@ -15,59 +15,56 @@ const ORDER: [&str; 5] = [
     "PodScheduled",
 ];
 
+/// One condition's value and why.
+struct Verdict {
+    value: bool,
+    reason: Option<&'static str>,
+    message: Option<String>,
+}
+
+impl Verdict {
+    fn plain(value: bool) -> Verdict {
+        Verdict {
+            value,
+            reason: None,
+            message: None,
+        }
+    }
+}
+
 /// Recomputes phase and conditions at `at`; transition times move only on a status change.
 pub(super) fn refresh(status: &mut PodStatus, pod: &Pod, at: Timestamp, node_ready: bool) {
     status.phase = Some(phase(status, pod).to_string());
     let terminal = matches!(status.phase.as_deref(), Some("Succeeded" | "Failed"));
-    let unready: Vec<&str> = status
-        .container_statuses
-        .iter()
-        .flatten()
-        .filter(|c| !c.ready)
-        .map(|c| c.name.as_str())
-        .collect();
-    let all_ready = unready.is_empty() && !terminal;
-    let (reason, message) = if terminal {
-        (Some("PodCompleted"), None)
-    } else if unready.is_empty() {
-        (None, None)
+    let containers_ready = containers_ready(status, terminal);
+    // The node's readiness gates the pod's: the node lifecycle controller marks pods on a
+    // NotReady node unready, and the kubelet must not flip them back until the node recovers.
+    let ready = if containers_ready.value && !node_ready {
+        Verdict {
+            value: false,
+            reason: Some("NodeNotReady"),
+            message: Some("the node is not ready".to_string()),
+        }
     } else {
-        let message = format!("containers with unready status: [{}]", unready.join(" "));
-        (Some("ContainersNotReady"), Some(message))
+        Verdict {
+            value: containers_ready.value,
+            reason: containers_ready.reason,
+            message: containers_ready.message.clone(),
+        }
     };
     let sandbox = status.pod_ip.is_some() && !terminal;
     let mut conditions = status.conditions.take().unwrap_or_default();
     set(
         &mut conditions,
         "PodReadyToStartContainers",
-        sandbox,
-        None,
-        None,
+        Verdict::plain(sandbox),
         at,
     );
-    set(&mut conditions, "Initialized", true, None, None, at);
-    set(
-        &mut conditions,
-        "ContainersReady",
-        all_ready,
-        reason,
-        message.clone(),
-        at,
-    );
-    // The node's readiness gates the pod's: the node lifecycle controller marks pods on a
-    // NotReady node unready, and the kubelet must not flip them back until the node recovers.
-    let ready = all_ready && node_ready;
-    let (reason, message) = if all_ready && !node_ready {
-        (
-            Some("NodeNotReady"),
-            Some("the node is not ready".to_string()),
-        )
-    } else {
-        (reason, message)
-    };
-    set(&mut conditions, "Ready", ready, reason, message, at);
+    set(&mut conditions, "Initialized", Verdict::plain(true), at);
+    set(&mut conditions, "ContainersReady", containers_ready, at);
+    set(&mut conditions, "Ready", ready, at);
     if !conditions.iter().any(|c| c.type_ == "PodScheduled") {
-        set(&mut conditions, "PodScheduled", true, None, None, at);
+        set(&mut conditions, "PodScheduled", Verdict::plain(true), at);
     }
     conditions.sort_by_key(|c| {
         ORDER
@@ -78,16 +75,37 @@ pub(super) fn refresh(status: &mut PodStatus, pod: &Pod, at: Timestamp, node_rea
     status.conditions = Some(conditions);
 }
 
-fn set(
-    conditions: &mut Vec<PodCondition>,
-    kind: &str,
-    value: bool,
-    reason: Option<&str>,
-    message: Option<String>,
-    at: Timestamp,
-) {
-    let status = if value { "True" } else { "False" };
-    let reason = reason.map(str::to_string);
+fn containers_ready(status: &PodStatus, terminal: bool) -> Verdict {
+    if terminal {
+        return Verdict {
+            value: false,
+            reason: Some("PodCompleted"),
+            message: None,
+        };
+    }
+    let unready: Vec<&str> = status
+        .container_statuses
+        .iter()
+        .flatten()
+        .filter(|c| !c.ready)
+        .map(|c| c.name.as_str())
+        .collect();
+    if unready.is_empty() {
+        return Verdict::plain(true);
+    }
+    Verdict {
+        value: false,
+        reason: Some("ContainersNotReady"),
+        message: Some(format!(
+            "containers with unready status: [{}]",
+            unready.join(" ")
+        )),
+    }
+}
+
+fn set(conditions: &mut Vec<PodCondition>, kind: &str, verdict: Verdict, at: Timestamp) {
+    let status = if verdict.value { "True" } else { "False" };
+    let reason = verdict.reason.map(str::to_string);
     match conditions.iter_mut().find(|c| c.type_ == kind) {
         Some(c) => {
             if c.status != status {
@@ -95,13 +113,13 @@ fn set(
                 c.last_transition_time = Some(Time(at));
             }
             c.reason = reason;
-            c.message = message;
+            c.message = verdict.message;
         }
         None => conditions.push(PodCondition {
             type_: kind.to_string(),
             status: status.to_string(),
             reason,
-            message,
+            message: verdict.message,
             last_transition_time: Some(Time(at)),
             ..Default::default()
         }),

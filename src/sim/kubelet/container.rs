@@ -85,14 +85,7 @@ pub(super) fn next(
                 attempts: 1,
                 since: start,
             });
-            if backing_off {
-                let wait = config.pull_backoff.after(pull.attempts.saturating_sub(1));
-                Some((after(pull.since, wait), Transition::RetryPull))
-            } else {
-                let s = seed(uid, index, pull.attempts as i32, Purpose::PullError);
-                let shown = config.pull_error_visible.pick(s);
-                Some((after(pull.since, shown), Transition::ShowPullBackOff))
-            }
+            Some(pull_next(pull, backing_off, uid, index, config))
         }
         Stage::Running { started } => {
             let ready = cs.is_some_and(|c| c.ready);
@@ -104,6 +97,24 @@ pub(super) fn next(
             Some((after(finished, wait), Transition::Restart))
         }
         Stage::Done => None,
+    }
+}
+
+/// ErrImagePull shows briefly, then ImagePullBackOff until the next attempt.
+fn pull_next(
+    pull: Pull,
+    backing_off: bool,
+    uid: &str,
+    index: usize,
+    config: &KubeletConfig,
+) -> (Timestamp, Transition) {
+    if backing_off {
+        let wait = config.pull_backoff.after(pull.attempts.saturating_sub(1));
+        (after(pull.since, wait), Transition::RetryPull)
+    } else {
+        let s = seed(uid, index, pull.attempts as i32, Purpose::PullError);
+        let shown = config.pull_error_visible.pick(s);
+        (after(pull.since, shown), Transition::ShowPullBackOff)
     }
 }
 
@@ -172,15 +183,7 @@ pub(super) fn apply(
     let container = &containers(pod)[index];
     let image = container.image.clone().unwrap_or_default();
     if tr == Transition::Start && status.pod_ip.is_none() {
-        // The sandbox is up by the time containers start: the pod gets its IP.
-        let host_network = pod.spec.as_ref().and_then(|s| s.host_network) == Some(true);
-        let ip = if host_network {
-            ctx.record.host_ip.clone()
-        } else {
-            ctx.record.next_pod_ip()
-        };
-        status.pod_ips = Some(vec![PodIP { ip: ip.clone() }]);
-        status.pod_ip = Some(ip);
+        assign_ip(status, pod, ctx.record);
     }
     let cs = status_of(status, container);
     let pulling = tr == Transition::Start && Behaviour::of(&image) == Behaviour::PullError;
@@ -219,6 +222,19 @@ pub(super) fn apply(
             }
         }
     }
+}
+
+/// The sandbox is up by the time containers start: the pod gets its IP (the node's own
+/// with hostNetwork).
+fn assign_ip(status: &mut PodStatus, pod: &Pod, record: &mut NodeRecord) {
+    let host_network = pod.spec.as_ref().and_then(|s| s.host_network) == Some(true);
+    let ip = if host_network {
+        record.host_ip.clone()
+    } else {
+        record.next_pod_ip()
+    };
+    status.pod_ips = Some(vec![PodIP { ip: ip.clone() }]);
+    status.pod_ip = Some(ip);
 }
 
 fn pull_failed(

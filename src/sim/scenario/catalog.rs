@@ -44,31 +44,45 @@ fn tolerate_all() -> Value {
     json!({ "tolerations": [{ "operator": "Exists" }] })
 }
 
+fn agent(
+    namespace: &'static str,
+    name: &'static str,
+    image: &'static str,
+    resources: (&'static str, &'static str, &'static str),
+    ports: &'static [(&'static str, i32)],
+    extra: Value,
+) -> Agent {
+    Agent {
+        namespace,
+        name,
+        image,
+        resources,
+        ports,
+        extra,
+        pod_annotations: json!({}),
+        max_unavailable: json!(1),
+    }
+}
+
+/// A node agent on the host network, as CNI and exporters run.
+fn host(extra: Value) -> Value {
+    let mut v = tolerate_all();
+    v["hostNetwork"] = json!(true);
+    v["dnsPolicy"] = json!("ClusterFirstWithHostNet");
+    v["priorityClassName"] = json!("system-node-critical");
+    if let (Some(map), Value::Object(more)) = (v.as_object_mut(), extra) {
+        map.extend(more);
+    }
+    v
+}
+
+fn gpu_toleration() -> Value {
+    json!({ "key": GPU_TAINT, "operator": "Exists", "effect": "NoSchedule" })
+}
+
 /// The hand-written agents, most important first (a small `--daemonsets M` keeps the first M).
 fn agents() -> Vec<Agent> {
-    let gpu_toleration = json!({ "key": GPU_TAINT, "operator": "Exists", "effect": "NoSchedule" });
-    let host = |extra: Value| {
-        let mut v = tolerate_all();
-        v["hostNetwork"] = json!(true);
-        v["dnsPolicy"] = json!("ClusterFirstWithHostNet");
-        v["priorityClassName"] = json!("system-node-critical");
-        if let (Some(map), Value::Object(more)) = (v.as_object_mut(), extra) {
-            map.extend(more);
-        }
-        v
-    };
-    let agent =
-        |namespace, name, image, resources, ports: &'static [(&'static str, i32)], extra| Agent {
-            namespace,
-            name,
-            image,
-            resources,
-            ports,
-            extra,
-            pod_annotations: json!({}),
-            max_unavailable: json!(1),
-        };
-    vec![
+    let mut all = vec![
         agent(
             "kube-system",
             "cilium",
@@ -101,13 +115,22 @@ fn agents() -> Vec<Agent> {
             &[("metrics", 9100)],
             host(json!({ "hostPID": true })),
         ),
+    ];
+    all.extend(targeted_agents());
+    all
+}
+
+/// The agents with a story: GPU-only, the forgotten toleration, storage-only, the hog, and
+/// the release that will crash-loop.
+fn targeted_agents() -> Vec<Agent> {
+    vec![
         agent(
             "gpu-operator",
             "nvidia-device-plugin",
             "nvcr.io/nvidia/k8s-device-plugin:v0.17.0",
             ("10m", "32Mi", "128Mi"),
             &[],
-            json!({ "nodeSelector": { GPU_LABEL: "true" }, "tolerations": [gpu_toleration], "priorityClassName": "system-node-critical" }),
+            json!({ "nodeSelector": { GPU_LABEL: "true" }, "tolerations": [gpu_toleration()], "priorityClassName": "system-node-critical" }),
         ),
         agent(
             FALCO_DS.0,
@@ -136,13 +159,14 @@ fn agents() -> Vec<Agent> {
                 tolerate_all(),
             )
         },
+        // Tolerates the GPU taint but not not-ready: it stays off a NotReady node.
         agent(
             CRASHLOOP_DS.0,
             CRASHLOOP_DS.1,
             "registry.k8s.io/node-problem-detector/node-problem-detector:v0.8.20",
             ("20m", "32Mi", "128Mi"),
             &[("exporter", 20257)],
-            json!({ "tolerations": [gpu_toleration] }),
+            json!({ "tolerations": [gpu_toleration()] }),
         ),
     ]
 }

@@ -82,37 +82,15 @@ impl FromStr for Pool {
 /// A node of `pool` as a cloud provider would register it (before its kubelet posts status).
 pub fn node_object(pool: Pool, name: &str) -> Node {
     let zone = ["a", "b", "c"][(hash_str(name) % 3) as usize];
-    let mut labels: BTreeMap<String, String> = [
-        (POOL_LABEL, pool.name()),
-        ("kubernetes.io/hostname", name),
-        ("kubernetes.io/os", "linux"),
-        ("kubernetes.io/arch", "amd64"),
-        ("node.kubernetes.io/instance-type", pool.instance_type()),
-        ("topology.kubernetes.io/region", "eu-west-1"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    labels.insert(
-        "topology.kubernetes.io/zone".into(),
-        format!("eu-west-1{zone}"),
-    );
-    let mut taints = Vec::new();
-    match pool {
-        Pool::General => {}
-        Pool::Gpu => {
-            labels.insert(GPU_LABEL.into(), "true".into());
-            taints.push(Taint {
-                key: GPU_TAINT.into(),
-                value: Some("present".into()),
-                effect: "NoSchedule".into(),
-                time_added: None,
-            });
-        }
-        Pool::Storage => {
-            labels.insert(STORAGE_LABEL.into(), "true".into());
-        }
-    }
+    let taints = match pool {
+        Pool::Gpu => vec![Taint {
+            key: GPU_TAINT.into(),
+            value: Some("present".into()),
+            effect: "NoSchedule".into(),
+            time_added: None,
+        }],
+        Pool::General | Pool::Storage => Vec::new(),
+    };
     let capacity = pool
         .capacity()
         .into_iter()
@@ -121,7 +99,7 @@ pub fn node_object(pool: Pool, name: &str) -> Node {
     Node {
         metadata: ObjectMeta {
             name: Some(name.to_string()),
-            labels: Some(labels),
+            labels: Some(labels(pool, name, zone)),
             ..Default::default()
         },
         spec: Some(NodeSpec {
@@ -134,6 +112,28 @@ pub fn node_object(pool: Pool, name: &str) -> Node {
             ..Default::default()
         }),
     }
+}
+
+fn labels(pool: Pool, name: &str, zone: &str) -> BTreeMap<String, String> {
+    let zone = format!("eu-west-1{zone}");
+    let mut labels: Vec<(&str, &str)> = vec![
+        (POOL_LABEL, pool.name()),
+        ("kubernetes.io/hostname", name),
+        ("kubernetes.io/os", "linux"),
+        ("kubernetes.io/arch", "amd64"),
+        ("node.kubernetes.io/instance-type", pool.instance_type()),
+        ("topology.kubernetes.io/region", "eu-west-1"),
+        ("topology.kubernetes.io/zone", &zone),
+    ];
+    match pool {
+        Pool::General => {}
+        Pool::Gpu => labels.push((GPU_LABEL, "true")),
+        Pool::Storage => labels.push((STORAGE_LABEL, "true")),
+    }
+    labels
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 impl World {

@@ -101,32 +101,48 @@ fn wants_scheduling(pod: &Pod) -> bool {
 }
 
 fn schedule_one(world: &mut World, key: &Key, pod: &Pod) {
+    let (feasible, reasons, total) = evaluate(world, pod);
+    let uid = pod.metadata.uid.as_deref().unwrap_or("");
+    let nodes = world.store.table::<Node>();
+    let best = feasible
+        .iter()
+        .filter_map(|name| nodes.get(&Key::new("", name)))
+        .min_by_key(|n| {
+            let spread = hash_str(&format!("{uid}/{:?}", n.metadata.name));
+            (load_score(world, n), spread)
+        })
+        .and_then(|n| n.metadata.name.clone());
+    match best {
+        Some(node) => bind(world, key, pod, &node),
+        None => {
+            let message = fit_error(total, &reasons);
+            mark_unschedulable(world, key, pod, message);
+        }
+    }
+}
+
+/// Runs the filters: the nodes that fit, the count of each reason the others gave, and the
+/// number of nodes in the cluster (nodes the pod's affinity rules out count as affinity misses).
+fn evaluate(world: &World, pod: &Pod) -> (Vec<String>, BTreeMap<String, usize>, usize) {
     let requests = Requests::of(pod);
     let ports = HostPort::of(pod);
     let nodes = world.store.table::<Node>();
-    let targets = target_nodes(pod);
-    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
-    let mut feasible: Vec<&Arc<Node>> = Vec::new();
-    let mut considered = 0;
-    let candidates: Vec<&Arc<Node>> = match &targets {
+    let candidates: Vec<&Arc<Node>> = match target_nodes(pod) {
         Some(names) => names
             .iter()
             .filter_map(|n| nodes.get(&Key::new("", n)))
             .collect(),
         None => nodes.values().collect(),
     };
+    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    let mut feasible = Vec::new();
+    let considered = candidates.len();
     for node in candidates {
-        considered += 1;
         let name = node.metadata.name.as_deref().unwrap_or("");
-        let failed = filters::check(
-            pod,
-            &requests,
-            &ports,
-            node,
-            world.scheduler.alloc.node(name),
-        );
+        let alloc = world.scheduler.alloc.node(name);
+        let failed = filters::check(pod, &requests, &ports, node, alloc);
         if failed.is_empty() {
-            feasible.push(node);
+            feasible.push(name.to_string());
         }
         for reason in failed {
             *reasons.entry(reason).or_default() += 1;
@@ -138,23 +154,7 @@ fn schedule_one(world: &mut World, key: &Key, pod: &Pod) {
             .entry("node(s) didn't match Pod's node affinity/selector".into())
             .or_default() += total - considered;
     }
-    let uid = pod.metadata.uid.as_deref().unwrap_or("");
-    let best = feasible
-        .into_iter()
-        .min_by_key(|n| {
-            (
-                load_score(world, n),
-                hash_str(&format!("{uid}/{:?}", n.metadata.name)),
-            )
-        })
-        .and_then(|n| n.metadata.name.clone());
-    match best {
-        Some(node) => bind(world, key, pod, &node),
-        None => {
-            let message = fit_error(total, &reasons);
-            mark_unschedulable(world, key, pod, message);
-        }
-    }
+    (feasible, reasons, total)
 }
 
 /// The node names a pod's required affinity pins it to (the DaemonSet controller's

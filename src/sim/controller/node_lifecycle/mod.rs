@@ -90,16 +90,7 @@ fn sync_node(world: &mut World, name: &str) {
     };
     let now = world.now();
     let ready = taints::condition(&node, "Ready").map(str::to_string);
-    if kubelet_stopped(&node) && ready.as_deref() != Some("Unknown") {
-        let grace = world.config.node_lifecycle.unknown_grace;
-        let at = now.checked_add(grace).unwrap_or(now);
-        world
-            .node_lifecycle
-            .silent
-            .schedule_by(name.to_string(), at);
-    } else if !kubelet_stopped(&node) {
-        world.node_lifecycle.silent.cancel(&name.to_string());
-    }
+    watch_heartbeat(world, &node, ready.as_deref());
     let mut node = node;
     if let Some(next) = taints::desired(&node, now) {
         let written = world.store.modify::<Node>("", name, |n| {
@@ -128,13 +119,25 @@ fn sync_node(world: &mut World, name: &str) {
         .is_some_and(|ts| ts.iter().any(|t| t.effect == "NoExecute"));
     if no_execute {
         world.node_lifecycle.no_execute.insert(name.to_string());
-    } else {
-        world.node_lifecycle.no_execute.remove(name);
-    }
-    if no_execute {
         for key in eviction::pods_on(world, name) {
             eviction::evaluate(world, &key);
         }
+    } else {
+        world.node_lifecycle.no_execute.remove(name);
+    }
+}
+
+/// A stopped kubelet's node is due to go Unknown one grace period after it went quiet.
+fn watch_heartbeat(world: &mut World, node: &Node, ready: Option<&str>) {
+    let name = node.metadata.name.clone().unwrap_or_default();
+    if !kubelet_stopped(node) {
+        world.node_lifecycle.silent.cancel(&name);
+    } else if ready != Some("Unknown") {
+        let now = world.now();
+        let at = now
+            .checked_add(world.config.node_lifecycle.unknown_grace)
+            .unwrap_or(now);
+        world.node_lifecycle.silent.schedule_by(name, at);
     }
 }
 

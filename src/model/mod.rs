@@ -3,3 +3,4 @@
 pub mod placement;
 pub mod quantity;
 pub mod selector;
+pub mod taint;

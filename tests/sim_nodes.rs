@@ -254,3 +254,61 @@ fn dependents_of_a_deleted_owner_are_collected() {
             .is_none()
     );
 }
+
+#[test]
+fn untolerated_taint_is_named_in_the_scheduling_failure() {
+    let mut world = world_with_node("general-1");
+    world.add_node(Pool::Gpu, "gpu-1").expect("gpu node");
+    let pinned = json!({ "affinity": { "nodeAffinity": { "requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [{ "matchFields": [{ "key": "metadata.name", "operator": "In", "values": ["gpu-1"] }] }] } } } });
+    create(&mut world, pod("agent", None, "agent:1", pinned));
+    run_for(&mut world, 3, 500, |_| {});
+    let p = get(&world, "agent").expect("pod");
+    let scheduled = p.status.and_then(|s| s.conditions).expect("conditions");
+    let message = scheduled[0].message.clone().unwrap_or_default();
+    assert_eq!(
+        message,
+        "0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) had untolerated taint {nvidia.com/gpu: present}."
+    );
+}
+
+#[test]
+fn seeded_churn_adds_removes_and_flaps_nodes_the_same_way_twice() {
+    let run = || {
+        let mut world = world_with_node("n1");
+        for i in 2..=10 {
+            world
+                .add_node(Pool::General, &format!("n{i}"))
+                .expect("node");
+        }
+        world.config.churn.enabled = true;
+        world.config.churn.mean_interval = jiff::SignedDuration::from_secs(60);
+        let mut seen_not_ready = false;
+        run_for(&mut world, 3600, 5000, |w| {
+            seen_not_ready |= w
+                .store
+                .table::<Node>()
+                .values()
+                .any(|n| node_condition(n, "Ready").as_deref() == Some("False"));
+        });
+        let names: Vec<String> = world
+            .store
+            .table::<Node>()
+            .values()
+            .filter_map(|n| n.metadata.name.clone())
+            .collect();
+        (names, seen_not_ready)
+    };
+    let (first, flapped) = run();
+    let (second, _) = run();
+    assert_eq!(first, second, "same seed, same churn");
+    assert!(flapped, "some node went NotReady for a while");
+    assert!(
+        first.iter().any(|n| n.contains("-joined-")),
+        "nodes joined: {first:?}"
+    );
+    assert!(
+        (1..=10).any(|i| !first.contains(&format!("n{i}"))),
+        "a node left: {first:?}"
+    );
+}

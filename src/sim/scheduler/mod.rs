@@ -126,6 +126,11 @@ fn schedule_one(world: &mut World, key: &Key, pod: &Pod) {
 fn evaluate(world: &World, pod: &Pod) -> (Vec<String>, BTreeMap<String, usize>, usize) {
     let requests = Requests::of(pod);
     let ports = HostPort::of(pod);
+    let placement = pod
+        .spec
+        .as_ref()
+        .map(crate::cluster::convert::placement_spec)
+        .unwrap_or_default();
     let nodes = world.store.table::<Node>();
     let candidates: Vec<&Arc<Node>> = match target_nodes(pod) {
         Some(names) => names
@@ -140,7 +145,7 @@ fn evaluate(world: &World, pod: &Pod) -> (Vec<String>, BTreeMap<String, usize>, 
     for node in candidates {
         let name = node.metadata.name.as_deref().unwrap_or("");
         let alloc = world.scheduler.alloc.node(name);
-        let failed = filters::check(pod, &requests, &ports, node, alloc);
+        let failed = filters::check(&placement, &requests, &ports, node, alloc);
         if failed.is_empty() {
             feasible.push(name.to_string());
         }

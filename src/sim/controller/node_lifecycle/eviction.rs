@@ -4,13 +4,14 @@
 //! which deletes them itself for untolerated NoExecute taints: one writer per decision.
 
 use jiff::{SignedDuration, Timestamp};
-use k8s_openapi::api::core::v1::{Node, Pod, Taint};
+use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
+use crate::cluster::convert;
+use crate::model::placement::{Taint, TaintEffect};
 use crate::sim::events::{EventType, Subject};
 use crate::sim::kubelet::bound_node;
 use crate::sim::pods::DeleteOptions;
-use crate::sim::scheduler::filters::tolerates;
 use crate::sim::store::Key;
 use crate::sim::world::World;
 
@@ -62,16 +63,21 @@ pub fn evaluate(world: &mut World, key: &Key) {
     let Some(node) = bound_node(&pod).and_then(|n| world.store.get::<Node>("", n)) else {
         return;
     };
-    let taints: Vec<Taint> = node
+    let api_taints = node
         .spec
         .as_ref()
-        .and_then(|s| s.taints.as_ref())
-        .into_iter()
-        .flatten()
-        .filter(|t| t.effect == "NoExecute")
-        .cloned()
+        .and_then(|s| s.taints.as_deref())
+        .unwrap_or(&[]);
+    let no_execute: Vec<(Taint, Timestamp)> = api_taints
+        .iter()
+        .filter_map(|t| {
+            let added = t.time_added.as_ref().map_or(now, |a| a.0);
+            convert::taint(t)
+                .filter(|t| t.effect == TaintEffect::NoExecute)
+                .map(|t| (t, added))
+        })
         .collect();
-    match eviction_time(&pod, &taints, now) {
+    match eviction_time(&pod, &no_execute, now) {
         Some(at) if at <= now => evict(world, key, &pod),
         Some(at) => world.node_lifecycle.evictions.schedule(key.clone(), at),
         None => {}
@@ -80,15 +86,13 @@ pub fn evaluate(world: &mut World, key: &Key) {
 
 /// When the pod must go: now if a taint is not tolerated at all, else the earliest end of a
 /// bounded toleration (counted from the taint's timeAdded); `None` if it may stay.
-fn eviction_time(pod: &Pod, taints: &[Taint], now: Timestamp) -> Option<Timestamp> {
-    let tolerations = pod
-        .spec
-        .as_ref()
-        .and_then(|s| s.tolerations.as_deref())
-        .unwrap_or(&[]);
+fn eviction_time(pod: &Pod, taints: &[(Taint, Timestamp)], now: Timestamp) -> Option<Timestamp> {
+    let spec = pod.spec.as_ref();
+    let tolerations =
+        convert::tolerations(spec.and_then(|s| s.tolerations.as_deref()).unwrap_or(&[]));
     let mut earliest: Option<Timestamp> = None;
-    for taint in taints {
-        let matching: Vec<_> = tolerations.iter().filter(|t| tolerates(t, taint)).collect();
+    for (taint, added) in taints {
+        let matching: Vec<_> = tolerations.iter().filter(|t| t.tolerates(taint)).collect();
         if matching.is_empty() {
             return Some(now);
         }
@@ -101,10 +105,9 @@ fn eviction_time(pod: &Pod, taints: &[Taint], now: Timestamp) -> Option<Timestam
             .min()
             .unwrap_or(0)
             .max(0);
-        let added = taint.time_added.as_ref().map_or(now, |t| t.0);
         let at = added
             .checked_add(SignedDuration::from_secs(seconds))
-            .unwrap_or(added);
+            .unwrap_or(*added);
         earliest = Some(earliest.map_or(at, |e| e.min(at)));
     }
     earliest

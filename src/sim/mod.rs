@@ -1,7 +1,9 @@
 //! The bundled simulated cluster: a deterministic world served as the Kubernetes REST API.
 
 pub mod admission;
+pub mod churn;
 pub mod controller;
+pub mod due;
 pub mod events;
 pub mod kinds;
 pub mod kubelet;

@@ -321,7 +321,7 @@ fn incremental_indexes_match_a_rebuild_after_random_events() {
             let name = format!("p{}", rng.below(25));
             match rng.below(10) {
                 0..=5 => {
-                    let node: &str = rng.pick(&nodes[..]);
+                    let node = *rng.pick(&nodes[..]);
                     let mut p = pod(rng.pick(&owners), node, &name);
                     if rng.chance(15) {
                         p.node = None;

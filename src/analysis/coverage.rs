@@ -262,6 +262,8 @@ pub fn node_view(fleet: &Fleet, node_name: &str, now: Timestamp) -> Option<NodeC
 }
 
 #[cfg(test)]
+mod counts_tests;
+#[cfg(test)]
 mod properties;
 #[cfg(test)]
 mod scale;

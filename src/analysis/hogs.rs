@@ -183,6 +183,11 @@ pub struct HogReport {
 
 /// Live daemon pods of every known DaemonSet, rated; in DaemonSet order, then node order.
 pub fn rate_pods(fleet: &Fleet, t: &Thresholds) -> Vec<PodHog> {
+    // Node slots are looked up once, not once per DaemonSet.
+    let slots: Vec<_> = fleet
+        .nodes()
+        .filter_map(|n| fleet.node_slot(&n.name))
+        .collect();
     let mut out = Vec::with_capacity(fleet.pod_count());
     for ds in fleet.daemon_sets() {
         let Some(owned) = fleet.pods_of(&ds.uid) else {
@@ -195,15 +200,20 @@ pub fn rate_pods(fleet: &Fleet, t: &Thresholds) -> Vec<PodHog> {
                 }
             }
         };
-        for node in fleet.nodes() {
-            rate(owned.on(&node.name));
+        let mut visited = 0;
+        for slot in &slots {
+            let ids = owned.at(*slot);
+            visited += usize::from(!ids.is_empty());
+            rate(ids);
         }
-        let mut elsewhere: Vec<_> = owned
-            .nodes()
-            .filter(|(n, _)| fleet.node(n).is_none())
-            .collect();
-        elsewhere.sort_by(|a, b| a.0.cmp(b.0));
-        elsewhere.into_iter().for_each(|(_, ids)| rate(ids));
+        if owned.node_count() > visited {
+            let mut elsewhere: Vec<_> = owned
+                .nodes()
+                .filter(|(n, _)| fleet.node(n).is_none())
+                .collect();
+            elsewhere.sort_by(|a, b| a.0.cmp(b.0));
+            elsewhere.into_iter().for_each(|(_, ids)| rate(ids));
+        }
         rate(owned.unplaced());
     }
     out

@@ -10,12 +10,15 @@ use crate::model::fasthash::FastSet;
 #[derive(Debug)]
 pub struct Interner<T: ?Sized + Eq + Hash> {
     set: FastSet<Arc<T>>,
+    /// Size right after the last purge; see [`Interner::maybe_purge`].
+    kept: usize,
 }
 
 impl<T: ?Sized + Eq + Hash> Default for Interner<T> {
     fn default() -> Self {
         Interner {
             set: FastSet::default(),
+            kept: 0,
         }
     }
 }
@@ -49,6 +52,16 @@ impl<T: ?Sized + Eq + Hash> Interner<T> {
     /// Forgets values no record points at any more (only the interner holds them).
     pub fn purge(&mut self) {
         self.set.retain(|value| Arc::strong_count(value) > 1);
+        self.kept = self.set.len();
+    }
+
+    /// Purges once the set has doubled since the last purge, so values of deleted objects
+    /// (old node names, ReplicaSet uids, revision hashes) cannot pile up between re-lists,
+    /// at an amortised O(1) per call.
+    pub fn maybe_purge(&mut self) {
+        if self.set.len() > 2 * self.kept.max(1024) {
+            self.purge();
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -79,5 +92,22 @@ mod tests {
         drop(b);
         interner.purge();
         assert!(interner.is_empty());
+    }
+
+    #[test]
+    fn unused_values_are_dropped_once_the_set_has_doubled() {
+        let mut interner = Interner::<str>::default();
+        let mut held = Vec::new();
+        for i in 0..3000 {
+            let mut value: Arc<str> = Arc::from(format!("uid-{i}").as_str());
+            interner.intern(&mut value);
+            if i < 10 {
+                held.push(value);
+            }
+            interner.maybe_purge();
+        }
+        assert!(interner.len() <= 2049, "{} kept", interner.len());
+        interner.purge();
+        assert_eq!(interner.len(), held.len());
     }
 }

@@ -1,5 +1,6 @@
 //! Scale run over a budget-sized fleet. Ignored by default; timings are printed, never
-//! asserted (DESIGN.md §5): `cargo test --release --lib -- --ignored scale --nocapture`.
+//! asserted (DESIGN.md §5):
+//! `cargo test --release --lib -- --ignored analysis::coverage::scale --nocapture --test-threads=1`.
 
 use std::time::Instant;
 
@@ -57,7 +58,12 @@ fn scale_full_fleet() {
          after one metrics poll (plus the poll's own buffers)"
     );
 
-    for _ in 0..2 {
+    println!(
+        "row sizes: Coverage {} bytes, Reason {} bytes",
+        std::mem::size_of::<Coverage>(),
+        std::mem::size_of::<Reason>()
+    );
+    for _ in 0..3 {
         let start = Instant::now();
         let report = analyze(&fleet, t(600));
         let took = start.elapsed();

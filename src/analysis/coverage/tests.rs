@@ -1,10 +1,12 @@
+//! Rows: the status and reason of every kind of (DaemonSet, node) pair.
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::*;
 use crate::model::daemonset::DaemonSet;
 use crate::model::daemonset::Targeting;
-use crate::model::fleet::{Fleet, FleetEvent, Record};
+use crate::model::fleet::{Fleet, Record};
 use crate::model::node::Node;
 use crate::model::placement::{
     NodeSelectorOperator, NodeSelectorRequirement, NodeSelectorTerm, PlacementSpec, Taint,
@@ -12,15 +14,15 @@ use crate::model::placement::{
 };
 use crate::model::pod::{Pod, PodPhase};
 use crate::model::resources::Resources;
-use crate::model::testkit::{NS, containers, ds, fleet_of, node, pod, revision, t};
+use crate::model::testkit::{containers, ds, fleet_of, node, pod, revision, t};
 
-const NOW: i64 = 1000;
+pub(super) const NOW: i64 = 1000;
 
-fn arc(s: &str) -> Option<Arc<str>> {
+pub(super) fn arc(s: &str) -> Option<Arc<str>> {
     Some(Arc::from(s))
 }
 
-fn labelled(name: &str, labels: &[(&str, &str)]) -> Node {
+pub(super) fn labelled(name: &str, labels: &[(&str, &str)]) -> Node {
     let mut n = node(name);
     n.labels = labels
         .iter()
@@ -29,18 +31,18 @@ fn labelled(name: &str, labels: &[(&str, &str)]) -> Node {
     n
 }
 
-fn tainted(name: &str, key: &str, value: &str, effect: TaintEffect) -> Node {
+pub(super) fn tainted(name: &str, key: &str, value: &str, effect: TaintEffect) -> Node {
     let mut n = node(name);
     n.taints.push(Taint::new(key, value, effect));
     n
 }
 
-fn targeted(mut d: DaemonSet, spec: PlacementSpec) -> DaemonSet {
+pub(super) fn targeted(mut d: DaemonSet, spec: PlacementSpec) -> DaemonSet {
     d.targeting = Targeting::new(spec);
     d
 }
 
-fn node_selector(pairs: &[(&str, &str)]) -> PlacementSpec {
+pub(super) fn node_selector(pairs: &[(&str, &str)]) -> PlacementSpec {
     PlacementSpec {
         node_selector: pairs
             .iter()
@@ -51,7 +53,7 @@ fn node_selector(pairs: &[(&str, &str)]) -> PlacementSpec {
 }
 
 /// The single row of the DaemonSet "agent" on node "n1".
-fn row(fleet: &Fleet) -> Coverage {
+pub(super) fn row(fleet: &Fleet) -> Coverage {
     let report = analyze(fleet, t(NOW));
     let cov = report.get("uid-agent").unwrap();
     cov.rows.iter().find(|r| &*r.node == "n1").unwrap().clone()
@@ -59,7 +61,7 @@ fn row(fleet: &Fleet) -> Coverage {
 
 /// Fleet with node n1, DaemonSet agent (current revision h2 = template generation 2) and,
 /// when `tweak` gives one, its pod on n1.
-fn one_pod(tweak: impl FnOnce(&mut Pod)) -> Fleet {
+pub(super) fn one_pod(tweak: impl FnOnce(&mut Pod)) -> Fleet {
     let mut d = ds("agent");
     d.template_generation = Some(2);
     let mut p = pod(&d, "n1", "agent-a");
@@ -75,7 +77,7 @@ fn one_pod(tweak: impl FnOnce(&mut Pod)) -> Fleet {
     ])
 }
 
-fn not_ready(p: &mut Pod) {
+pub(super) fn not_ready(p: &mut Pod) {
     p.ready = false;
     p.ready_since = Some(t(NOW - 5));
 }
@@ -463,174 +465,4 @@ fn cordoned_nodes_keep_their_daemons_and_say_so() {
     let r = row(&fleet);
     assert_eq!(r.status, Status::Ready);
     assert!(r.context.cordoned && !r.context.not_ready());
-}
-
-/// DAEMONSET_SEMANTICS.md §7 scenario 2: a NoSchedule taint under a running pod.
-#[test]
-fn counts_follow_a_taint_added_under_a_running_pod() {
-    let d = ds("agent");
-    let fleet = fleet_of([
-        Record::Node(node("n1")),
-        Record::Node(node("n2")),
-        Record::Node(tainted("n3", "gpu", "true", TaintEffect::NoSchedule)),
-        Record::DaemonSet(d.clone()),
-        Record::Pod(pod(&d, "n1", "a1")),
-        Record::Pod(pod(&d, "n2", "a2")),
-        Record::Pod(pod(&d, "n3", "a3")),
-    ]);
-    let c = summarize(&fleet, "uid-agent", t(NOW)).unwrap();
-    assert_eq!(
-        (c.desired, c.current, c.ready, c.misscheduled),
-        (2, 2, 2, 1)
-    );
-}
-
-/// Scenario 10 and §4: only the oldest pod per node counts, bound before unbound.
-#[test]
-fn only_the_oldest_pod_on_a_node_counts() {
-    let mut d = ds("agent");
-    d.template_generation = Some(2);
-    let mut old = pod(&d, "n1", "agent-b");
-    old.created = Some(t(10));
-    old.template_generation = Some(1);
-    let mut young = pod(&d, "n1", "agent-a");
-    young.created = Some(t(20));
-    young.template_generation = Some(2);
-    young.ready = false;
-    let mut unbound_older = pod(&d, "n1", "agent-0");
-    unbound_older.created = Some(t(1));
-    unbound_older.bound = false;
-    unbound_older.ready = false;
-    let fleet = fleet_of([
-        Record::Node(node("n1")),
-        Record::DaemonSet(d),
-        Record::Pod(young),
-        Record::Pod(old),
-        Record::Pod(unbound_older),
-    ]);
-    let c = summarize(&fleet, "uid-agent", t(NOW)).unwrap();
-    assert_eq!((c.current, c.ready, c.updated), (1, 1, 0));
-    let r = row(&fleet);
-    assert_eq!((r.status, r.pods), (Status::Outdated, 3));
-    assert_eq!(&*fleet.pod(r.pod.unwrap()).unwrap().name, "agent-b");
-}
-
-/// Scenario 11: a desired node whose pod stays Pending counts as current, not ready.
-#[test]
-fn a_starved_node_is_current_but_not_ready() {
-    let d = ds("agent");
-    let mut starved = pod(&d, "n3", "a3");
-    starved.ready = false;
-    starved.phase = PodPhase::Pending;
-    starved.bound = false;
-    starved.unschedulable = arc("0/3 nodes are available: 1 Insufficient memory.");
-    let fleet = fleet_of([
-        Record::Node(node("n1")),
-        Record::Node(node("n2")),
-        Record::Node(node("n3")),
-        Record::DaemonSet(d.clone()),
-        Record::Pod(pod(&d, "n1", "a1")),
-        Record::Pod(pod(&d, "n2", "a2")),
-        Record::Pod(starved),
-    ]);
-    let c = summarize(&fleet, "uid-agent", t(NOW)).unwrap();
-    assert_eq!(
-        (c.desired, c.current, c.ready, c.available, c.unavailable),
-        (3, 3, 2, 2, 1)
-    );
-}
-
-#[test]
-fn available_waits_min_ready_seconds_strictly() {
-    let mut d = ds("agent");
-    d.min_ready_seconds = 30;
-    let fresh = |name: &str, node: &str, ready_at: Option<i64>| {
-        let mut p = pod(&d, node, name);
-        p.ready_since = ready_at.map(t);
-        p
-    };
-    let fleet = fleet_of([
-        Record::Node(node("n1")),
-        Record::Node(node("n2")),
-        Record::Node(node("n3")),
-        Record::DaemonSet(d.clone()),
-        Record::Pod(fresh("a1", "n1", Some(NOW - 31))),
-        Record::Pod(fresh("a2", "n2", Some(NOW - 30))),
-        Record::Pod(fresh("a3", "n3", None)),
-    ]);
-    let c = summarize(&fleet, "uid-agent", t(NOW)).unwrap();
-    assert_eq!((c.ready, c.available, c.unavailable), (3, 1, 2));
-}
-
-#[test]
-fn terminal_deleting_pods_and_pods_on_unknown_nodes_do_not_count() {
-    let d = ds("agent");
-    let mut gone = pod(&d, "n1", "a1");
-    gone.phase = PodPhase::Failed;
-    gone.deleting = Some(t(NOW - 1));
-    let mut failed = pod(&d, "n2", "a2");
-    failed.phase = PodPhase::Failed;
-    failed.ready = false;
-    let mut deleting = pod(&d, "n3", "a3");
-    deleting.deleting = Some(t(NOW - 1));
-    let fleet = fleet_of([
-        Record::Node(node("n1")),
-        Record::Node(node("n2")),
-        Record::Node(node("n3")),
-        Record::DaemonSet(d.clone()),
-        Record::Pod(gone),
-        Record::Pod(failed),
-        Record::Pod(deleting),
-        Record::Pod(pod(&d, "vanished-node", "a4")),
-    ]);
-    let cov = daemon_set(&fleet, "uid-agent", t(NOW)).unwrap();
-    let c = cov.counts;
-    // n1: no mapped pod; n2: a Failed pod still counts as current; n3: a terminating Ready pod
-    // still counts as ready and available (§4 notes).
-    assert_eq!((c.desired, c.current, c.ready, c.available), (3, 2, 1, 1));
-    assert_eq!(cov.pods_on_unknown_nodes, 1);
-    let statuses: Vec<Status> = cov.rows.iter().map(|r| r.status).collect();
-    assert_eq!(
-        statuses,
-        [Status::Missing, Status::Failing, Status::Terminating]
-    );
-    assert_eq!(cov.tally.get(Status::Missing), 1);
-}
-
-#[test]
-fn the_node_view_lists_what_should_run_what_does_and_why_not() {
-    let gpu_agent = targeted(ds("gpu-plugin"), node_selector(&[("pool", "gpu")]));
-    let logs = ds("logs");
-    let security = ds("security");
-    let mut crashing = pod(&security, "n1", "security-a");
-    crashing.ready = false;
-    crashing.waiting_reason = arc("CrashLoopBackOff");
-    crashing.restarts = 4;
-    let fleet = fleet_of([
-        Record::Node(labelled("n1", &[("pool", "general")])),
-        Record::DaemonSet(gpu_agent),
-        Record::DaemonSet(logs.clone()),
-        Record::DaemonSet(security),
-        Record::Pod(pod(&logs, "n1", "logs-a")),
-        Record::Pod(crashing),
-    ]);
-    let view = node_view(&fleet, "n1", t(NOW)).unwrap();
-    let uids = |it: &mut dyn Iterator<Item = &(Arc<str>, Coverage)>| {
-        it.map(|(uid, _)| uid.to_string()).collect::<Vec<_>>()
-    };
-    assert_eq!(uids(&mut view.should_run()), ["uid-logs", "uid-security"]);
-    assert_eq!(uids(&mut view.running()), ["uid-logs"]);
-    let why: Vec<String> = view
-        .not_running()
-        .map(|(_, c)| c.reason.describe(t(NOW)))
-        .collect();
-    assert_eq!(why, ["crash loop (4 restarts)"]);
-    assert!(node_view(&fleet, "nope", t(NOW)).is_none());
-    // The per-node view agrees with the full pass.
-    let full = analyze(&fleet, t(NOW));
-    for (uid, c) in &view.rows {
-        assert_eq!(&full.get(uid).unwrap().rows[0], c);
-    }
-    let _ = NS;
-    let _ = FleetEvent::Relisted;
 }

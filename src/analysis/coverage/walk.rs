@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use super::classify::classify;
 use super::{Coverage, DsCoverage, NodeContext, Reason, Status, StatusCounts, Tally};
 use crate::model::daemonset::DaemonSet;
-use crate::model::fleet::{Fleet, NodeSlot, PodId};
+use crate::model::fleet::{Fleet, NodeSlot, Owned, PodId};
 use crate::model::node::Node;
 use crate::model::placement::Placement;
 use crate::model::pod::Pod;
@@ -168,22 +168,29 @@ pub(super) fn daemon_set(
     }
     out.counts.unavailable = out.counts.desired.saturating_sub(out.counts.available);
     if let Some(owned) = owned {
-        let live = |ids: &[PodId]| {
-            ids.iter()
-                .filter(|id| fleet.pod(**id).is_some_and(|p| !p.is_gone()))
-                .count() as u32
-        };
-        // Every indexed node was visited unless some are gone; only then look for them.
-        if owned.node_count() > nodes_with_pods {
-            out.pods_on_unknown_nodes = owned
-                .nodes()
-                .filter(|(node, _)| fleet.node(node).is_none())
-                .map(|(_, ids)| live(ids))
-                .sum();
-        }
-        out.unplaced_pods = live(owned.unplaced());
+        (out.pods_on_unknown_nodes, out.unplaced_pods) = strays(fleet, owned, nodes_with_pods);
     }
     out
+}
+
+/// Live owned pods on nodes not in the list, and with no target node at all.
+fn strays(fleet: &Fleet, owned: Owned<'_>, nodes_with_pods: usize) -> (u32, u32) {
+    let live = |ids: &[PodId]| {
+        ids.iter()
+            .filter(|id| fleet.pod(**id).is_some_and(|p| !p.is_gone()))
+            .count() as u32
+    };
+    // Every indexed node was visited unless some are gone; only then look for them.
+    let on_unknown = if owned.node_count() > nodes_with_pods {
+        owned
+            .nodes()
+            .filter(|(node, _)| fleet.node(node).is_none())
+            .map(|(_, ids)| live(ids))
+            .sum()
+    } else {
+        0
+    };
+    (on_unknown, live(owned.unplaced()))
 }
 
 /// One (DaemonSet, node) row on its own, for the per-node view.

@@ -58,17 +58,19 @@ pub fn node_tax(fleet: &Fleet, pods: &[PodHog]) -> Vec<NodeTax> {
             });
         }
     }
-    for tax in &mut list {
-        let share = |part: i64, whole: i64| (whole > 0).then(|| part as f64 / whole as f64);
-        let alloc = tax.allocatable;
-        tax.cpu_request_share = share(tax.requests.cpu_millis, alloc.cpu_millis);
-        tax.memory_request_share = share(tax.requests.memory_bytes, alloc.memory_bytes);
-        tax.cpu_usage_share = tax
-            .usage
-            .and_then(|u| share(u.cpu_millis, alloc.cpu_millis));
-        tax.memory_usage_share = tax
-            .usage
-            .and_then(|u| share(u.memory_bytes, alloc.memory_bytes));
-    }
+    list.iter_mut().for_each(fill_shares);
     list
+}
+
+fn fill_shares(tax: &mut NodeTax) {
+    let share = |part: i64, whole: i64| (whole > 0).then(|| part as f64 / whole as f64);
+    let alloc = tax.allocatable;
+    tax.cpu_request_share = share(tax.requests.cpu_millis, alloc.cpu_millis);
+    tax.memory_request_share = share(tax.requests.memory_bytes, alloc.memory_bytes);
+    tax.cpu_usage_share = tax
+        .usage
+        .and_then(|u| share(u.cpu_millis, alloc.cpu_millis));
+    tax.memory_usage_share = tax
+        .usage
+        .and_then(|u| share(u.memory_bytes, alloc.memory_bytes));
 }

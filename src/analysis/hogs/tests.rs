@@ -248,3 +248,27 @@ fn footprints_rank_the_heaviest_and_the_tax_is_a_share_of_allocatable() {
         Some((1050 * MIB) as f64 / (16 * 1024 * MIB) as f64)
     );
 }
+
+#[test]
+fn pods_are_rated_in_node_order_then_vanished_nodes_then_unplaced_and_finished_ones_skipped() {
+    let d = ds("agent");
+    let mut unplaced = pod(&d, "n1", "agent-u");
+    unplaced.node = None;
+    let mut finished = pod(&d, "n2", "agent-f");
+    finished.phase = crate::model::pod::PodPhase::Succeeded;
+    let fleet = fleet_of([
+        Record::Node(node("n2")),
+        Record::Node(node("n1")),
+        Record::DaemonSet(d.clone()),
+        Record::Pod(unplaced),
+        Record::Pod(pod(&d, "gone-node", "agent-g")),
+        Record::Pod(pod(&d, "n2", "agent-b")),
+        Record::Pod(pod(&d, "n1", "agent-a")),
+        Record::Pod(finished),
+    ]);
+    let names: Vec<String> = rate_pods(&fleet, &Thresholds::default())
+        .iter()
+        .map(|h| fleet.pod(h.pod).unwrap().name.to_string())
+        .collect();
+    assert_eq!(names, ["agent-a", "agent-b", "agent-g", "agent-u"]);
+}

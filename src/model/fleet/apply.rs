@@ -27,6 +27,8 @@ impl Fleet {
                 self.metrics = MetricsState::Unavailable { since, reason };
             }
         }
+        self.strings.maybe_purge();
+        self.container_sets.maybe_purge();
         self.generation += 1;
     }
 

@@ -312,8 +312,14 @@ fn scale_build_time() {
     let world = build(&options("demo", Some(5000), Some(30))).expect("scaled");
     let built = started.elapsed();
     let pods = world.store.table::<Pod>().len();
+    let rss = std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmRSS"))
+        .map(str::to_string)
+        .unwrap_or_default();
     eprintln!(
-        "5000 nodes / 30 DaemonSets: {pods} pods, built in {built:?}, rv {}",
+        "5000 nodes / 30 DaemonSets: {pods} pods, built in {built:?}, rv {}, {rss}",
         world.store.resource_version()
     );
 }

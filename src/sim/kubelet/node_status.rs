@@ -82,16 +82,7 @@ pub(super) fn sync(world: &mut World, node: &Node) {
         let keep_stated = first_sight && annotation(node, ANNOTATION_READY).is_none();
         let status = desired_status(node, record, &inputs, keep_stated, now);
         record.posted = Some(inputs);
-        if node.status.as_ref() != Some(&status) {
-            let mut updated = node.clone();
-            updated.status = Some(status);
-            // Unconditional: the kubelet owns its node's status.
-            updated.metadata.resource_version = None;
-            let _ = world.store.update(updated);
-        }
-        for (key, value) in bad {
-            warn_bad_annotation(world, node, &key, &value);
-        }
+        post(world, node, status, bad);
     }
     let ready_now = world
         .store
@@ -104,6 +95,19 @@ pub(super) fn sync(world: &mut World, node: &Node) {
         .map(|r| std::mem::replace(&mut r.ready, ready_now));
     if first_sight || resumed || was_ready != Some(ready_now) {
         refresh_pods_on(world, &name);
+    }
+}
+
+fn post(world: &mut World, node: &Node, status: NodeStatus, bad: Vec<(String, String)>) {
+    if node.status.as_ref() != Some(&status) {
+        let mut updated = node.clone();
+        updated.status = Some(status);
+        // Unconditional: the kubelet owns its node's status.
+        updated.metadata.resource_version = None;
+        let _ = world.store.update(updated);
+    }
+    for (key, value) in bad {
+        warn_bad_annotation(world, node, &key, &value);
     }
 }
 

@@ -223,11 +223,13 @@ fn dependents_of_a_deleted_owner_are_collected() {
     let ds = world.store.create(ds, now).expect("create ds");
     let owner = json!([{ "apiVersion": "apps/v1", "kind": "DaemonSet", "name": "agent",
                          "uid": ds.metadata.uid, "controller": true, "blockOwnerDeletion": true }]);
+    // Labels matching the selector: otherwise the DaemonSet controller would release it.
     let mut dependent = pod("agent-x", Some("n1"), "agent:1", json!({}));
+    dependent.metadata.labels = Some([("app".to_string(), "agent".to_string())].into());
     dependent.metadata.owner_references = serde_json::from_value(owner.clone()).ok();
     create(&mut world, dependent);
     let revision: ControllerRevision = serde_json::from_value(json!({
-        "metadata": { "name": "agent-1", "namespace": "default", "ownerReferences": owner },
+        "metadata": { "name": "agent-1", "namespace": "default", "labels": { "app": "agent" }, "ownerReferences": owner },
         "revision": 1
     }))
     .expect("revision");

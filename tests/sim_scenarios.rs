@@ -226,9 +226,7 @@ fn same_seed_same_world() {
     assert_eq!(names(&a), names(&b));
 }
 
-// Needs the DaemonSet controller (branch `dsctl`): without it the demo has no pods.
 #[test]
-#[ignore = "needs the DaemonSet controller (branch dsctl)"]
 fn falco_misses_exactly_the_gpu_nodes() {
     let world = demo();
     let gpu: Vec<String> = nodes(&world)
@@ -248,9 +246,7 @@ fn falco_misses_exactly_the_gpu_nodes() {
     assert_eq!(missing, gpu);
 }
 
-// Needs the DaemonSet controller (branch `dsctl`).
 #[test]
-#[ignore = "needs the DaemonSet controller (branch dsctl)"]
 fn exactly_one_node_runs_the_crash_looping_release() {
     let world = demo();
     let crashing: Vec<Pod> = pods_of(&world, "kube-system", "node-problem-detector")
@@ -277,9 +273,7 @@ fn exactly_one_node_runs_the_crash_looping_release() {
     assert!(cs[0].restart_count >= 1);
 }
 
-// Needs the DaemonSet controller (branch `dsctl`).
 #[test]
-#[ignore = "needs the DaemonSet controller (branch dsctl)"]
 fn the_memory_hog_uses_far_more_than_it_requests() {
     let world = demo();
     let pods = pods_of(&world, "observability", "otel-agent");
@@ -312,8 +306,65 @@ fn scale_build_time() {
     let world = build(&options("demo", Some(5000), Some(30))).expect("scaled");
     let built = started.elapsed();
     let pods = world.store.table::<Pod>().len();
+    let rss = std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmRSS"))
+        .map(str::to_string)
+        .unwrap_or_default();
     eprintln!(
-        "5000 nodes / 30 DaemonSets: {pods} pods, built in {built:?}, rv {}",
+        "5000 nodes / 30 DaemonSets: {pods} pods, built in {built:?}, rv {}, {rss}",
         world.store.resource_version()
     );
+}
+
+#[test]
+fn demo_pods_run_and_only_the_planted_trouble_is_unready() {
+    let world = demo();
+    let not_ready_node = nodes(&world)
+        .into_iter()
+        .find(|n| ready(n).as_deref() == Some("False"))
+        .and_then(|n| n.metadata.name)
+        .expect("the NotReady node");
+    let cordoned = nodes(&world)
+        .into_iter()
+        .find(|n| n.spec.as_ref().and_then(|s| s.unschedulable) == Some(true))
+        .and_then(|n| n.metadata.name)
+        .expect("the cordoned node");
+    let pods: Vec<Pod> = world
+        .store
+        .table::<Pod>()
+        .values()
+        .map(|p| p.as_ref().clone())
+        .collect();
+    assert!(pods.len() > 250, "{} pods", pods.len());
+    assert!(
+        pods.iter().any(|p| node_of(p) == cordoned),
+        "a cordoned node keeps its daemon pods"
+    );
+    for p in &pods {
+        let status = p.status.as_ref().expect("status");
+        assert_eq!(
+            status.phase.as_deref(),
+            Some("Running"),
+            "{:?}",
+            p.metadata.name
+        );
+        let is_ready = status
+            .conditions
+            .iter()
+            .flatten()
+            .any(|c| c.type_ == "Ready" && c.status == "True");
+        let crashing = p
+            .spec
+            .as_ref()
+            .and_then(|s| s.containers[0].image.clone())
+            .is_some_and(|i| i.contains("crashloop"));
+        assert_eq!(
+            is_ready,
+            node_of(p) != not_ready_node && !crashing,
+            "{:?}",
+            p.metadata.name
+        );
+    }
 }

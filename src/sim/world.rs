@@ -18,6 +18,7 @@ const MAX_PASSES_PER_STEP: usize = 64;
 #[derive(Debug, Clone, Default)]
 pub struct SimConfig {
     pub kubelet: kubelet::KubeletConfig,
+    pub scheduler: scheduler::SchedulerConfig,
     pub node_lifecycle: node_lifecycle::NodeLifecycleConfig,
     pub churn: churn::ChurnConfig,
 }

@@ -44,8 +44,12 @@ pub fn start_time() -> Timestamp {
 
 impl Bench {
     pub fn new() -> Self {
+        let mut world = World::new(7, start_time());
+        // This bench plays the scheduler and kubelets itself (Binder, auto_start, ...).
+        world.config.kubelet.enabled = false;
+        world.config.scheduler.enabled = false;
         Bench {
-            world: World::new(7, start_time()),
+            world,
             binder: Binder::Bench,
             not_ready: BTreeSet::new(),
             auto_start: true,

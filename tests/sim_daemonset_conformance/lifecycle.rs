@@ -227,11 +227,24 @@ fn a_pod_whose_labels_stop_matching_is_released_and_replaced() {
     b.settle();
     let name = live_pod_on(&b, "ds", "n1").expect("pod");
     b.edit_pod(&name, |p| {
-        p.metadata.labels.get_or_insert_with(Default::default).insert("app".into(), "debug".into());
+        p.metadata
+            .labels
+            .get_or_insert_with(Default::default)
+            .insert("app".into(), "debug".into());
     });
     b.settle();
-    let released = b.world.store.get::<Pod>(NS, &name).expect("released pod stays");
-    assert!(released.metadata.owner_references.as_ref().is_none_or(|r| r.is_empty()));
+    let released = b
+        .world
+        .store
+        .get::<Pod>(NS, &name)
+        .expect("released pod stays");
+    assert!(
+        released
+            .metadata
+            .owner_references
+            .as_ref()
+            .is_none_or(|r| r.is_empty())
+    );
     let replacement = live_pod_on(&b, "ds", "n1").expect("replacement");
     assert_ne!(replacement, name);
     assert_eq!(b.status("ds").current_number_scheduled, 2);
@@ -250,7 +263,9 @@ fn a_daemonset_being_deleted_is_left_alone() {
         })
         .expect("mark deleting");
     let name = live_pod_on(&b, "ds", "n1").expect("pod");
-    b.world.delete_pod(NS, &name, &Default::default()).expect("delete");
+    b.world
+        .delete_pod(NS, &name, &Default::default())
+        .expect("delete");
     b.add_node(json!({"metadata": {"name": "n3"}}));
     b.settle();
     assert!(live_pod_on(&b, "ds", "n1").is_none(), "no replacement");
@@ -270,14 +285,21 @@ fn an_unbound_pod_for_a_deleted_node_is_deleted() {
     let left: Vec<_> = b.pods("ds").iter().filter_map(|p| target(p)).collect();
     assert_eq!(left, ["n1"]);
     let s = b.status("ds");
-    assert_eq!((s.desired_number_scheduled, s.current_number_scheduled), (1, 1));
+    assert_eq!(
+        (s.desired_number_scheduled, s.current_number_scheduled),
+        (1, 1)
+    );
 }
 
 #[test]
 fn an_empty_selector_only_warns() {
     let mut b = Bench::with_nodes(1);
-    let mut ds: k8s_openapi::api::apps::v1::DaemonSet =
-        serde_json::from_value(daemonset("ds", "agent:1", json!({"selector": {"matchLabels": null}}))).expect("json");
+    let mut ds: k8s_openapi::api::apps::v1::DaemonSet = serde_json::from_value(daemonset(
+        "ds",
+        "agent:1",
+        json!({"selector": {"matchLabels": null}}),
+    ))
+    .expect("json");
     ds.metadata.uid = None;
     // Admission would reject this; it can only come from a store written directly.
     let now = b.now();

@@ -29,6 +29,9 @@ use timing::{Backoff, Delay};
 /// Delays, backoffs and node defaults of every simulated kubelet.
 #[derive(Debug, Clone)]
 pub struct KubeletConfig {
+    /// Whether the simulated kubelets run at all. A test bench that plays node and pod status
+    /// by hand turns them off before the first step.
+    pub enabled: bool,
     /// Pod bound -> picked up by its kubelet (Pending, ContainerCreating).
     pub admit_delay: Delay,
     /// Pod accepted -> containers started (or their image pull failing).
@@ -72,6 +75,7 @@ impl Default for KubeletConfig {
             max: SignedDuration::from_secs(300),
         };
         KubeletConfig {
+            enabled: true,
             admit_delay: Delay::millis(200, 1000),
             create_delay: Delay::secs(1, 3),
             ready_delay: Delay::secs(1, 3),
@@ -106,8 +110,11 @@ struct NodeRecord {
     /// First three octets of the node's pod range (a /24).
     pod_cidr: [u8; 3],
     next_ip: u32,
+    capacity: BTreeMap<String, String>,
     /// The node's own allocatable (or capacity minus reserve) before annotation overrides.
     base_allocatable: BTreeMap<String, String>,
+    /// What the kubelet last posted from; `None` until it registers the node.
+    posted: Option<node_status::Posted>,
     stopped: bool,
     /// Whether the node's Ready condition is True (pods are Ready only on a Ready node).
     ready: bool,
@@ -125,6 +132,9 @@ impl NodeRecord {
 }
 
 pub fn run(world: &mut World, changes: &[Arc<Change>]) {
+    if !world.config.kubelet.enabled {
+        return;
+    }
     for change in changes {
         match &change.object {
             AnyObject::Node(node) => node_changed(world, node, change.change_type),

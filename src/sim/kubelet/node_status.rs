@@ -44,7 +44,16 @@ fn annotation<'a>(node: &'a Node, key: &str) -> Option<&'a str> {
         .map(|v| v.trim())
 }
 
-/// Brings the node's kubelet record and posted status in line with the node object.
+/// What a kubelet last posted its status from: its steering annotations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Posted {
+    ready: bool,
+    allocatable: BTreeMap<String, String>,
+}
+
+/// Registers the node, and re-posts its status when the kubelet's own inputs change (its
+/// annotations, or coming back from a stop). Like a kubelet that posts only on change, it does
+/// not overwrite a status someone else wrote in between until then.
 pub(super) fn sync(world: &mut World, node: &Node) {
     let name = node.metadata.name.clone().unwrap_or_default();
     let now = world.now();
@@ -62,8 +71,34 @@ pub(super) fn sync(world: &mut World, node: &Node) {
     if resumed {
         record.resumed_at = Some(now);
     }
-    let (status, bad) = desired_status(node, record, &world.config.kubelet, now);
-    let was_ready = is_ready(node);
+    let (allocatable, bad) = allocatable(node, record);
+    let inputs = Posted {
+        ready: annotation(node, ANNOTATION_READY).is_none_or(|v| !v.eq_ignore_ascii_case("false")),
+        allocatable,
+    };
+    if resumed || record.posted.as_ref() != Some(&inputs) {
+        // At registration, conditions the object already states are kept (unless the
+        // ready annotation says otherwise); afterwards the kubelet posts all of its own.
+        let keep_stated = first_sight && annotation(node, ANNOTATION_READY).is_none();
+        let status = desired_status(node, record, &inputs, keep_stated, now);
+        record.posted = Some(inputs);
+        post(world, node, status, bad);
+    }
+    let ready_now = world
+        .store
+        .get::<Node>("", &name)
+        .is_some_and(|n| is_ready(n));
+    let was_ready = world
+        .kubelet
+        .nodes
+        .get_mut(&name)
+        .map(|r| std::mem::replace(&mut r.ready, ready_now));
+    if first_sight || resumed || was_ready != Some(ready_now) {
+        refresh_pods_on(world, &name);
+    }
+}
+
+fn post(world: &mut World, node: &Node, status: NodeStatus, bad: Vec<(String, String)>) {
     if node.status.as_ref() != Some(&status) {
         let mut updated = node.clone();
         updated.status = Some(status);
@@ -73,16 +108,6 @@ pub(super) fn sync(world: &mut World, node: &Node) {
     }
     for (key, value) in bad {
         warn_bad_annotation(world, node, &key, &value);
-    }
-    let ready_now = world
-        .store
-        .get::<Node>("", &name)
-        .is_some_and(|n| is_ready(n));
-    if let Some(record) = world.kubelet.nodes.get_mut(&name) {
-        record.ready = ready_now;
-    }
-    if first_sight || resumed || was_ready != ready_now {
-        refresh_pods_on(world, &name);
     }
 }
 
@@ -110,7 +135,9 @@ fn new_record(name: &str, node: &Node, config: &KubeletConfig) -> NodeRecord {
         host_ip,
         pod_cidr,
         next_ip: 0,
+        capacity,
         base_allocatable,
+        posted: None,
         stopped: false,
         ready: false,
         resumed_at: None,
@@ -139,24 +166,25 @@ fn reserve(
     allocatable
 }
 
-/// The status the kubelet posts, plus any override annotations it could not parse.
+/// The status the kubelet posts for `inputs`.
 fn desired_status(
     node: &Node,
     record: &NodeRecord,
-    config: &KubeletConfig,
+    inputs: &Posted,
+    keep_stated: bool,
     now: Timestamp,
-) -> (NodeStatus, Vec<(String, String)>) {
+) -> NodeStatus {
     let mut status = node.status.clone().unwrap_or_default();
     let name = node.metadata.name.as_deref().unwrap_or("");
     if status.capacity.as_ref().is_none_or(|c| c.is_empty()) {
-        status.capacity = Some(to_api(&config.default_capacity));
+        status.capacity = Some(to_api(&record.capacity));
     }
-    let (allocatable, bad) = allocatable(node, record);
-    status.allocatable = Some(to_api(&allocatable));
-    let ready = annotation(node, ANNOTATION_READY).is_none_or(|v| !v.eq_ignore_ascii_case("false"));
+    status.allocatable = Some(to_api(&inputs.allocatable));
     let mut conditions = status.conditions.take().unwrap_or_default();
-    for wanted in kubelet_conditions(ready) {
-        upsert_condition(&mut conditions, wanted, now);
+    for wanted in kubelet_conditions(inputs.ready) {
+        if !(keep_stated && conditions.iter().any(|c| c.type_ == wanted.0)) {
+            upsert_condition(&mut conditions, wanted, now);
+        }
     }
     status.conditions = Some(conditions);
     if status.addresses.as_ref().is_none_or(|a| a.is_empty()) {
@@ -173,7 +201,6 @@ fn desired_status(
             kubelet_endpoint: Some(DaemonEndpoint { port: 10250 }),
         });
     }
-    // Heartbeats only move when something else changed: a quiet cluster writes nothing.
     if node.status.as_ref() != Some(&status) {
         for c in status.conditions.iter_mut().flatten() {
             if is_kubelet_condition(&c.type_) {
@@ -181,7 +208,7 @@ fn desired_status(
             }
         }
     }
-    (status, bad)
+    status
 }
 
 fn allocatable(

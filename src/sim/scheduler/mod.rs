@@ -22,6 +22,19 @@ pub use alloc::{HostPort, NodeAlloc, Requests, is_terminal};
 
 const SCHEDULER_NAME: &str = "default-scheduler";
 
+#[derive(Debug, Clone)]
+pub struct SchedulerConfig {
+    /// Whether the scheduler binds pods. A test bench that binds by hand turns it off before
+    /// the first step.
+    pub enabled: bool,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        SchedulerConfig { enabled: true }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct SchedulerState {
     alloc: alloc::Allocation,
@@ -42,6 +55,9 @@ impl SchedulerState {
 }
 
 pub fn run(world: &mut World, changes: &[Arc<Change>]) {
+    if !world.config.scheduler.enabled {
+        return;
+    }
     let mut retry = false;
     for change in changes {
         match &change.object {

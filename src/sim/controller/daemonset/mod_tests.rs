@@ -13,6 +13,9 @@ use crate::sim::store::Key;
 fn world(nodes: usize, daemonsets: usize) -> World {
     let start: Timestamp = "2025-01-01T00:00:00Z".parse().expect("ts");
     let mut w = World::new(3, start);
+    // `run_pods` plays the scheduler and kubelets.
+    w.config.kubelet.enabled = false;
+    w.config.scheduler.enabled = false;
     for i in 0..nodes {
         let node: Node =
             serde_json::from_value(json!({"metadata": {"name": format!("node-{i:05}")}}))

@@ -21,6 +21,8 @@ pub use eviction::is_daemon_pod;
 
 #[derive(Debug, Clone)]
 pub struct NodeLifecycleConfig {
+    /// Whether the controller runs (a bench that plays node health by hand turns it off).
+    pub enabled: bool,
     /// How long a silent kubelet is tolerated before its node goes Ready=Unknown
     /// (upstream `--node-monitor-grace-period`, 40 s).
     pub unknown_grace: SignedDuration,
@@ -29,6 +31,7 @@ pub struct NodeLifecycleConfig {
 impl Default for NodeLifecycleConfig {
     fn default() -> Self {
         NodeLifecycleConfig {
+            enabled: true,
             unknown_grace: SignedDuration::from_secs(40),
         }
     }
@@ -44,9 +47,14 @@ pub struct NodeLifecycleState {
     evictions: DueSet<Key>,
     /// Nodes carrying a NoExecute taint: only pods landing there need a look.
     no_execute: HashSet<String>,
+    /// The taints this controller put on each node (the only managed ones it removes).
+    owned: HashMap<String, taints::Owned>,
 }
 
 pub fn run(world: &mut World, changes: &[Arc<Change>]) {
+    if !world.config.node_lifecycle.enabled {
+        return;
+    }
     for change in changes {
         match &change.object {
             AnyObject::Node(node) => {
@@ -55,6 +63,7 @@ pub fn run(world: &mut World, changes: &[Arc<Change>]) {
                     world.node_lifecycle.ready.remove(&name);
                     world.node_lifecycle.silent.cancel(&name);
                     world.node_lifecycle.no_execute.remove(&name);
+                    world.node_lifecycle.owned.remove(&name);
                 } else {
                     sync_node(world, &name);
                 }
@@ -92,13 +101,21 @@ fn sync_node(world: &mut World, name: &str) {
     let ready = taints::condition(&node, "Ready").map(str::to_string);
     watch_heartbeat(world, &node, ready.as_deref());
     let mut node = node;
-    if let Some(next) = taints::desired(&node, now) {
+    let owned = world
+        .node_lifecycle
+        .owned
+        .get(name)
+        .cloned()
+        .unwrap_or_default();
+    if let Some((next, owned)) = taints::desired(&node, now, &owned) {
         let written = world.store.modify::<Node>("", name, |n| {
-            n.spec.get_or_insert_with(Default::default).taints = Some(next);
+            n.spec.get_or_insert_with(Default::default).taints =
+                Some(next).filter(|t| !t.is_empty());
         });
         if let Ok(written) = written {
             node = written;
         }
+        world.node_lifecycle.owned.insert(name.to_string(), owned);
     }
     let previous = world
         .node_lifecycle

@@ -3,6 +3,8 @@
 //! not-ready:NoSchedule+NoExecute; Ready=Unknown -> unreachable:NoSchedule+NoExecute; pressure
 //! and network conditions -> their NoSchedule taints. Other taints are left alone.
 
+use std::collections::BTreeSet;
+
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Node, Taint};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -14,16 +16,6 @@ const MEMORY_PRESSURE: &str = "node.kubernetes.io/memory-pressure";
 const DISK_PRESSURE: &str = "node.kubernetes.io/disk-pressure";
 const PID_PRESSURE: &str = "node.kubernetes.io/pid-pressure";
 const NETWORK_UNAVAILABLE: &str = "node.kubernetes.io/network-unavailable";
-
-const MANAGED: [&str; 7] = [
-    UNSCHEDULABLE,
-    NOT_READY,
-    UNREACHABLE,
-    MEMORY_PRESSURE,
-    DISK_PRESSURE,
-    PID_PRESSURE,
-    NETWORK_UNAVAILABLE,
-];
 
 /// The status of one node condition ("True", "False", "Unknown"), if the node reports it.
 pub fn condition<'a>(node: &'a Node, kind: &str) -> Option<&'a str> {
@@ -59,9 +51,14 @@ fn wanted(node: &Node) -> Vec<(&'static str, &'static str)> {
     wanted
 }
 
-/// The node's taints with the managed ones brought up to date, or `None` if already right.
-/// Kept taints keep their timeAdded; new NoExecute taints get `now`, as upstream stamps them.
-pub fn desired(node: &Node, now: Timestamp) -> Option<Vec<Taint>> {
+/// Taints (key, effect) this controller put on one node.
+pub type Owned = BTreeSet<(&'static str, &'static str)>;
+
+/// The node's taints with the managed ones brought up to date, and the taints the controller
+/// now owns there; `None` if nothing changes. Kept taints keep their timeAdded; new NoExecute
+/// taints get `now`, as upstream stamps them. Unlike upstream, a managed taint someone else
+/// put there is left alone, so tests and users can plant condition taints with kubectl.
+pub fn desired(node: &Node, now: Timestamp, owned: &Owned) -> Option<(Vec<Taint>, Owned)> {
     let current: Vec<Taint> = node
         .spec
         .as_ref()
@@ -69,10 +66,16 @@ pub fn desired(node: &Node, now: Timestamp) -> Option<Vec<Taint>> {
         .unwrap_or_default();
     let wanted = wanted(node);
     let is_wanted = |t: &Taint| wanted.iter().any(|(k, e)| t.key == *k && t.effect == *e);
+    let is_owned = |t: &Taint| owned.iter().any(|(k, e)| t.key == *k && t.effect == *e);
     let mut next: Vec<Taint> = current
         .iter()
-        .filter(|t| !MANAGED.contains(&t.key.as_str()) || is_wanted(t))
+        .filter(|t| is_wanted(t) || !is_owned(t))
         .cloned()
+        .collect();
+    let mut now_owned: Owned = owned
+        .iter()
+        .filter(|(k, e)| wanted.contains(&(*k, *e)))
+        .copied()
         .collect();
     for (key, effect) in &wanted {
         if !next.iter().any(|t| t.key == *key && t.effect == *effect) {
@@ -82,9 +85,10 @@ pub fn desired(node: &Node, now: Timestamp) -> Option<Vec<Taint>> {
                 value: None,
                 time_added: (*effect == "NoExecute").then_some(Time(now)),
             });
+            now_owned.insert((key, effect));
         }
     }
-    (next != current).then_some(next)
+    (next != current || now_owned != *owned).then_some((next, now_owned))
 }
 
 #[cfg(test)]
@@ -128,7 +132,7 @@ mod tests {
         };
         let now = Timestamp::UNIX_EPOCH;
         let n = node(true, "Unknown", vec![user.clone()]);
-        let t = desired(&n, now).expect("changes");
+        let (t, owned) = desired(&n, now, &Owned::new()).expect("changes");
         assert_eq!(
             keys(&t),
             [
@@ -139,10 +143,21 @@ mod tests {
             ]
         );
         let healed = node(false, "True", t);
-        assert_eq!(
-            keys(&desired(&healed, now).expect("changes")),
-            ["dedicated:NoSchedule"]
-        );
-        assert!(desired(&node(false, "True", vec![user]), now).is_none());
+        let (t, owned) = desired(&healed, now, &owned).expect("changes");
+        assert_eq!(keys(&t), ["dedicated:NoSchedule"]);
+        assert!(owned.is_empty());
+        assert!(desired(&node(false, "True", vec![user]), now, &owned).is_none());
+    }
+
+    #[test]
+    fn condition_taints_planted_by_hand_stay() {
+        let planted = Taint {
+            key: NOT_READY.into(),
+            value: None,
+            effect: "NoExecute".into(),
+            time_added: None,
+        };
+        let n = node(false, "True", vec![planted]);
+        assert!(desired(&n, Timestamp::UNIX_EPOCH, &Owned::new()).is_none());
     }
 }

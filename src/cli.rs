@@ -39,7 +39,7 @@ pub struct SimArgs {
     /// Where to write the kubeconfig [default: herd-sim.kubeconfig in the temp directory].
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
-    /// Simulated seconds per real second.
+    /// Simulated seconds per real second (0 stops the clock).
     #[arg(long, value_name = "X", default_value_t = 1.0)]
     pub speed: f64,
     /// Seed of the scenario and the simulation's randomness.

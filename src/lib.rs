@@ -4,6 +4,7 @@
 //! predicate, `cluster` is the IO edge towards any Kubernetes API server, and `sim` is the
 //! bundled cluster that serves the real Kubernetes API over loopback HTTP.
 
+pub mod analysis;
 pub mod cluster;
 pub mod model;
 pub mod sim;

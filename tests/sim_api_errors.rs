@@ -14,9 +14,16 @@ use serde_json::{Value, json};
 
 /// A simulator with a node and an extra namespace, and an admin client that does not retry.
 async fn setup() -> (TestSim, Client, Vec<Value>) {
-    let sim = TestSim::start().await;
+    // The clock stands still, so only a request could change the world from here on.
+    let sim = TestSim::start_with(|o| o.speed = 0.0).await;
     seed(&sim, node("n1", &[("pool", "general")]));
     seed(&sim, namespace("team-a"));
+    {
+        // Let the components react to the seeded objects now rather than mid-test.
+        let mut world = sim.handle.world.lock();
+        let now = world.now();
+        world.step(now);
+    }
     let client = sim.client_without_retry().await;
     let before = world_view(&client).await;
     (sim, client, before)

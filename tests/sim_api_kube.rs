@@ -126,14 +126,12 @@ async fn lists_and_watches_every_served_kind() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_api_serves_every_reporting_node_and_pod() {
-    let sim = TestSim::start().await;
-    for i in 0..3 {
-        seed(&sim, node(&format!("n{i}"), &[]));
-        seed(
-            &sim,
-            pod("default", &format!("p{i}"), Some(&format!("n{i}")), &[]),
-        );
-    }
+    // The demo fleet, settled, with the clock stopped: usage holds still while we compare.
+    let sim = TestSim::start_with(|o| {
+        o.scenario = "demo".into();
+        o.speed = 0.0;
+    })
+    .await;
     let (nodes_reporting, pods_reporting) = {
         let world = sim.handle.world.lock();
         let nodes = world
@@ -150,6 +148,10 @@ async fn metrics_api_serves_every_reporting_node_and_pod() {
             .count();
         (nodes, pods)
     };
+    assert!(
+        nodes_reporting > 0 && pods_reporting > 0,
+        "the demo reports usage"
+    );
     let client = sim.client().await;
     let nodes = raw(
         &client,
@@ -178,32 +180,49 @@ async fn metrics_api_serves_every_reporting_node_and_pod() {
         );
         assert!(item["timestamp"].is_string() && item["window"].is_string());
     }
-    for path in [
-        "/apis/metrics.k8s.io/v1beta1/pods",
-        "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods",
+    let in_monitoring = {
+        let world = sim.handle.world.lock();
+        let pods: Vec<_> = world
+            .store
+            .table::<Pod>()
+            .in_namespace("monitoring")
+            .cloned()
+            .collect();
+        pods.iter()
+            .filter(|p| metrics::pod_usage(&world, p).is_some())
+            .count()
+    };
+    for (path, expected) in [
+        ("/apis/metrics.k8s.io/v1beta1/pods", pods_reporting),
+        (
+            "/apis/metrics.k8s.io/v1beta1/namespaces/monitoring/pods",
+            in_monitoring,
+        ),
     ] {
         let pods = raw(&client, Method::GET, path, None, String::new()).await;
         assert_eq!(pods.code, 200, "{}", pods.text);
         assert_eq!(pods.body["kind"], "PodMetricsList");
         assert_eq!(
             pods.body["items"].as_array().map_or(0, Vec::len),
-            pods_reporting
+            expected,
+            "{path}"
         );
     }
+    let first = items[0]["metadata"]["name"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
     let one = raw(
         &client,
         Method::GET,
-        "/apis/metrics.k8s.io/v1beta1/nodes/n0",
+        &format!("/apis/metrics.k8s.io/v1beta1/nodes/{first}"),
         None,
         String::new(),
     )
     .await;
-    assert_eq!(
-        one.code,
-        if nodes_reporting == 3 { 200 } else { 404 },
-        "{}",
-        one.text
-    );
+    assert_eq!(one.code, 200, "{}", one.text);
+    assert_eq!(one.body["kind"], "NodeMetrics");
+    assert_eq!(one.body["usage"], items[0]["usage"], "the clock is stopped");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -317,20 +336,24 @@ async fn kube_client_rides_out_429s() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stale_replace_gets_409_and_keeps_the_first_write() {
+    // A Lease: nothing in the simulator writes it, so only the test's two writers race.
     let sim = TestSim::start().await;
-    let api = Api::<Node>::all(sim.client().await);
+    let api = Api::<Lease>::namespaced(sim.client().await, "default");
     let created = api
-        .create(&PostParams::default(), &node("n1", &[]))
+        .create(
+            &PostParams::default(),
+            &lease("default", "engine", "herd-a"),
+        )
         .await
         .expect("create");
     let mut first = created.clone();
-    first.labels_mut().insert("first".into(), "yes".into());
-    api.replace("n1", &PostParams::default(), &first)
+    first.spec.get_or_insert_default().holder_identity = Some("herd-b".into());
+    api.replace("engine", &PostParams::default(), &first)
         .await
         .expect("fresh replace");
     let mut stale = created;
-    stale.labels_mut().insert("second".into(), "yes".into());
-    match api.replace("n1", &PostParams::default(), &stale).await {
+    stale.spec.get_or_insert_default().holder_identity = Some("herd-c".into());
+    match api.replace("engine", &PostParams::default(), &stale).await {
         Err(kube::Error::Api(status)) => {
             assert_eq!((status.code, status.reason.as_str()), (409, "Conflict"));
             assert!(
@@ -341,8 +364,9 @@ async fn stale_replace_gets_409_and_keeps_the_first_write() {
         }
         other => panic!("expected 409 Conflict, got {other:?}"),
     }
-    let now = api.get("n1").await.expect("get");
-    assert!(now.labels().contains_key("first") && !now.labels().contains_key("second"));
+    let now = api.get("engine").await.expect("get");
+    let holder = now.spec.and_then(|s| s.holder_identity);
+    assert_eq!(holder.as_deref(), Some("herd-b"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -396,7 +420,12 @@ async fn label_and_field_selectors_filter() {
         &sim,
         pod("default", "b", Some("general-1"), &[("app", "agent")]),
     );
-    seed(&sim, pod("default", "c", None, &[("app", "web")]));
+    // c asks for a pool no node is in, so the scheduler leaves it unbound.
+    let mut c = pod("default", "c", None, &[("app", "web")]);
+    if let Some(spec) = c.spec.as_mut() {
+        spec.node_selector = Some([("pool".to_string(), "none".to_string())].into());
+    }
+    seed(&sim, c);
     let client = sim.client().await;
     let pods = Api::<Pod>::all(client.clone());
     let listed = |p: ListParams| {
@@ -436,7 +465,7 @@ async fn label_and_field_selectors_filter() {
         ["a", "c"]
     );
     assert_eq!(
-        listed(ListParams::default().fields("metadata.namespace=default,status.phase=Running"))
+        listed(ListParams::default().fields("metadata.namespace=default,status.phase=Succeeded"))
             .await,
         Vec::<String>::new()
     );
@@ -474,5 +503,87 @@ async fn label_and_field_selectors_filter() {
         seen.iter().filter_map(names).collect::<Vec<_>>(),
         ["a"],
         "{seen:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_watches_send_bookmarks_and_end_at_their_timeout() {
+    let sim = TestSim::start().await;
+    let client = sim.client().await;
+    let listed = raw(
+        &client,
+        Method::GET,
+        "/api/v1/namespaces",
+        None,
+        String::new(),
+    )
+    .await;
+    let rv: u64 = listed.body["metadata"]["resourceVersion"]
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .expect("list resourceVersion");
+    // The test server sends a bookmark every second; the watch ends by itself after three.
+    let path = format!(
+        "/api/v1/namespaces?watch=1&allowWatchBookmarks=true&timeoutSeconds=3&resourceVersion={rv}"
+    );
+    let watched = raw(&client, Method::GET, &path, None, String::new()).await;
+    let events: Vec<serde_json::Value> = watched
+        .text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON event per line"))
+        .collect();
+    let bookmark = events
+        .iter()
+        .find(|e| e["type"] == "BOOKMARK")
+        .expect("a bookmark");
+    let at: u64 = bookmark["object"]["metadata"]["resourceVersion"]
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .expect("bookmark resourceVersion");
+    assert!(at >= rv);
+    assert_eq!(bookmark["object"]["kind"], "Namespace");
+    // The legacy /watch/ path, from no version: the current state as ADDED events.
+    let legacy = raw(
+        &client,
+        Method::GET,
+        "/api/v1/watch/namespaces?timeoutSeconds=1",
+        None,
+        String::new(),
+    )
+    .await;
+    let added: Vec<&str> = legacy
+        .text
+        .lines()
+        .filter(|l| l.contains("\"ADDED\""))
+        .collect();
+    assert_eq!(
+        added.len(),
+        4,
+        "default, kube-system, kube-public, kube-node-lease: {}",
+        legacy.text
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_validates_without_storing() {
+    let sim = TestSim::start().await;
+    let api = Api::<Namespace>::all(sim.client().await);
+    let dry = PostParams {
+        dry_run: true,
+        ..Default::default()
+    };
+    let answered = api
+        .create(&dry, &namespace("dry"))
+        .await
+        .expect("dry-run create");
+    assert_eq!(answered.name_any(), "dry");
+    assert!(
+        api.get_opt("dry").await.expect("get").is_none(),
+        "nothing stored"
+    );
+    let invalid = api.create(&dry, &namespace("Not_Valid")).await;
+    assert!(
+        matches!(invalid, Err(kube::Error::Api(ref s)) if s.code == 422),
+        "{invalid:?}"
     );
 }

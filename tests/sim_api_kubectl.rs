@@ -4,11 +4,11 @@
 
 mod common;
 
-use common::objects::{daemonset, pod, ready_node, running_pod, seed, world_ds, world_node};
+use common::objects::{daemonset, ready_node, seed, world_ds, world_node};
 use common::server::{TestSim, eventually, kubectl_available, succeeded, table};
 use herd::sim::metrics;
-use k8s_openapi::api::apps::v1::DaemonSetStatus;
-use k8s_openapi::api::core::v1::{Node, Pod, PodStatus};
+use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::core::v1::{Node, Pod};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_nodes_prints_status_roles_and_version() {
@@ -47,25 +47,14 @@ async fn get_nodes_prints_status_roles_and_version() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn get_ds_all_namespaces_prints_the_counts() {
+async fn get_ds_all_namespaces_prints_the_controllers_counts() {
     if !kubectl_available() {
         return;
     }
-    let sim = TestSim::start().await;
-    let mut ds = daemonset("kube-system", "log-shipper", "fluent-bit:3.0");
-    if let Some(spec) = ds.spec.template.spec.as_mut() {
-        spec.node_selector = Some([("pool".to_string(), "general".to_string())].into());
-    }
-    ds.status = Some(DaemonSetStatus {
-        desired_number_scheduled: 5,
-        current_number_scheduled: 4,
-        number_ready: 3,
-        updated_number_scheduled: Some(2),
-        number_available: Some(1),
-        ..Default::default()
-    });
-    seed(&sim, ds);
-    let rows = table(&succeeded(&sim.kubectl(&["get", "ds", "-A"]).await));
+    let sim = frozen_demo().await;
+    let rows = table(&succeeded(
+        &sim.kubectl(&["get", "ds", "-A", "-o", "wide"]).await,
+    ));
     assert_eq!(
         rows[0],
         [
@@ -77,45 +66,74 @@ async fn get_ds_all_namespaces_prints_the_counts() {
             "UP-TO-DATE",
             "AVAILABLE",
             "NODE SELECTOR",
-            "AGE"
+            "AGE",
+            "CONTAINERS",
+            "IMAGES",
+            "SELECTOR"
         ]
     );
-    assert_eq!(
-        rows[1][..8],
-        [
-            "kube-system",
-            "log-shipper",
-            "5",
-            "4",
-            "3",
-            "2",
-            "1",
-            "pool=general"
-        ]
-    );
-    let wide = table(&succeeded(
-        &sim.kubectl(&["get", "ds", "-A", "-o", "wide"]).await,
-    ));
-    assert_eq!(
-        wide[1][9..],
-        ["log-shipper", "fluent-bit:3.0", "app=log-shipper"]
-    );
+    let all: Vec<DaemonSet> = {
+        let world = sim.handle.world.lock();
+        world
+            .store
+            .table::<DaemonSet>()
+            .values()
+            .map(|d| d.as_ref().clone())
+            .collect()
+    };
+    assert_eq!(rows.len() - 1, all.len());
+    for ds in &all {
+        let name = ds.metadata.name.clone().unwrap_or_default();
+        let row = rows
+            .iter()
+            .find(|r| r[1] == name)
+            .expect("a row per DaemonSet");
+        let st = ds.status.clone().unwrap_or_default();
+        let counts = [
+            st.desired_number_scheduled,
+            st.current_number_scheduled,
+            st.number_ready,
+            st.updated_number_scheduled.unwrap_or(0),
+            st.number_available.unwrap_or(0),
+        ];
+        assert_eq!(row[2..7], counts.map(|n| n.to_string()), "{name}");
+        let pod_spec = ds.spec.template.spec.clone().unwrap_or_default();
+        let selector: Vec<String> = pod_spec
+            .node_selector
+            .unwrap_or_default()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let selector = if selector.is_empty() {
+            "<none>".to_string()
+        } else {
+            selector.join(",")
+        };
+        assert_eq!(row[7], selector, "{name}");
+        let images: Vec<String> = pod_spec
+            .containers
+            .iter()
+            .filter_map(|c| c.image.clone())
+            .collect();
+        assert_eq!(row[10], images.join(","), "{name}");
+    }
+}
+
+/// The demo fleet, settled, with the clock stopped so kubectl and the world can be compared.
+async fn frozen_demo() -> TestSim {
+    TestSim::start_with(|o| {
+        o.scenario = "demo".into();
+        o.speed = 0.0;
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn get_pods_wide_prints_ip_and_node() {
+async fn get_pods_wide_prints_status_ip_and_node() {
     if !kubectl_available() {
         return;
     }
-    let sim = TestSim::start().await;
-    seed(&sim, ready_node("node-a"));
-    seed(&sim, running_pod("default", "web", "node-a"));
-    let mut waiting = pod("kube-system", "pending", None, &[]);
-    waiting.status = Some(PodStatus {
-        phase: Some("Pending".into()),
-        ..Default::default()
-    });
-    seed(&sim, waiting);
+    let sim = frozen_demo().await;
     let rows = table(&succeeded(
         &sim.kubectl(&["get", "pods", "-A", "-o", "wide"]).await,
     ));
@@ -134,18 +152,51 @@ async fn get_pods_wide_prints_ip_and_node() {
             "READINESS GATES"
         ]
     );
-    let web = rows.iter().find(|r| r[1] == "web").expect("web row");
-    assert_eq!(web[..5], ["default", "web", "1/1", "Running", "0"]);
-    assert_eq!(web[6..], ["10.1.0.5", "node-a", "<none>", "<none>"]);
-    let pending = rows
+    let pods: Vec<Pod> = {
+        let world = sim.handle.world.lock();
+        world
+            .store
+            .table::<Pod>()
+            .values()
+            .map(|p| p.as_ref().clone())
+            .collect()
+    };
+    assert_eq!(rows.len() - 1, pods.len());
+    let mut running = 0;
+    for p in &pods {
+        let name = p.metadata.name.clone().unwrap_or_default();
+        let row = rows.iter().find(|r| r[1] == name).expect("a row per pod");
+        let status = p.status.clone().unwrap_or_default();
+        let statuses = status.container_statuses.unwrap_or_default();
+        let ready = statuses.iter().filter(|c| c.ready).count();
+        let total = p.spec.as_ref().map_or(0, |s| s.containers.len());
+        assert_eq!(row[2], format!("{ready}/{total}"), "{name}");
+        let or_none = |v: Option<String>| {
+            v.filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "<none>".into())
+        };
+        let ip = status
+            .pod_ips
+            .and_then(|ips| ips.first().map(|i| i.ip.clone()));
+        assert_eq!(row[6], or_none(ip), "{name}");
+        assert_eq!(
+            row[7],
+            or_none(p.spec.as_ref().and_then(|s| s.node_name.clone())),
+            "{name}"
+        );
+        if status.phase.as_deref() == Some("Running")
+            && ready == total
+            && p.metadata.deletion_timestamp.is_none()
+        {
+            assert_eq!(row[3], "Running", "{name}");
+            running += 1;
+        }
+    }
+    assert!(running > 0, "the demo runs pods");
+    let crashing = rows
         .iter()
-        .find(|r| r[1] == "pending")
-        .expect("pending row");
-    assert_eq!(
-        pending[..5],
-        ["kube-system", "pending", "0/1", "Pending", "0"]
-    );
-    assert_eq!(pending[6..], ["<none>", "<none>", "<none>", "<none>"]);
+        .any(|r| r[3] == "CrashLoopBackOff" || r[3] == "Error");
+    assert!(crashing, "the demo's crash-looping release shows in STATUS");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -335,39 +386,40 @@ async fn create_from_yaml_and_json_files() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn top_nodes_reaches_the_metrics_api() {
+async fn top_nodes_prints_usage_from_the_metrics_api() {
     if !kubectl_available() {
         return;
     }
-    let sim = TestSim::start().await;
-    seed(&sim, ready_node("node-a"));
-    let reporting = {
+    // The demo fleet with the clock stopped, so usage holds still between the two reads.
+    let sim = TestSim::start_with(|o| {
+        o.scenario = "demo".into();
+        o.speed = 0.0;
+    })
+    .await;
+    let expected: Vec<(String, u64)> = {
         let world = sim.handle.world.lock();
-        world
-            .store
-            .get::<Node>("", "node-a")
-            .and_then(|n| metrics::node_usage(&world, n))
+        let nodes: Vec<_> = world.store.table::<Node>().values().cloned().collect();
+        nodes
+            .iter()
+            .filter_map(|n| {
+                Some((
+                    n.metadata.name.clone()?,
+                    metrics::node_usage(&world, n)?.cpu_millis,
+                ))
+            })
+            .collect()
     };
-    let out = sim.kubectl(&["top", "nodes"]).await;
-    match reporting {
-        Some(_) => {
-            let rows = table(&succeeded(&out));
-            assert_eq!(rows[0][..3], ["NAME", "CPU(cores)", "CPU(%)"]);
-            assert_eq!(rows[1][0], "node-a");
-            assert!(rows[1][1].ends_with('m'), "{:?}", rows[1]);
-        }
-        None => {
-            let err = String::from_utf8_lossy(&out.stderr).to_string();
-            assert!(err.contains("metrics not available yet"), "{err}");
-        }
+    assert!(!expected.is_empty(), "the demo reports node usage");
+    let rows = table(&succeeded(&sim.kubectl(&["top", "nodes"]).await));
+    assert_eq!(rows[0][..3], ["NAME", "CPU(cores)", "CPU(%)"]);
+    assert_eq!(rows.len() - 1, expected.len());
+    for (name, millis) in &expected {
+        let row = rows
+            .iter()
+            .find(|r| &r[0] == name)
+            .expect("a row per reporting node");
+        assert_eq!(row[1], format!("{millis}m"), "{row:?}");
     }
-    let stats = sim.stats().await;
-    let asked = stats["byVerbAndResource"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|e| e["resource"] == "nodes.metrics.k8s.io");
-    assert!(asked, "kubectl top asked the metrics API: {stats}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -413,7 +465,6 @@ async fn rollout_fleet() -> TestSim {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs DS controller"]
 async fn rollout_status_history_and_undo() {
     if !kubectl_available() {
         return;

@@ -1,3 +1,4 @@
 //! The IO edge: everything that turns Kubernetes API objects into herd's model.
 
 pub mod convert;
+pub mod convert_records;

@@ -2,7 +2,9 @@
 
 pub mod admission;
 pub mod api;
+pub mod churn;
 pub mod controller;
+pub mod due;
 pub mod events;
 pub mod kinds;
 pub mod kubelet;

@@ -40,7 +40,7 @@ pub struct ServerOptions {
     pub port: u16,
     /// Where to write the kubeconfig; `None` writes none (in-process users read the handle).
     pub kubeconfig: Option<PathBuf>,
-    /// Simulated seconds per real second.
+    /// Simulated seconds per real second; 0 stops the clock (writes are still reacted to).
     pub speed: f64,
     pub faults: FaultSettings,
     /// Real time between world steps.
@@ -84,7 +84,7 @@ pub enum ServerError {
         "refusing to overwrite {path}: it exists and is not a herd sim kubeconfig (remove it or choose another --kubeconfig)"
     )]
     NotOurs { path: PathBuf },
-    #[error("speed {0} is not a positive number of simulated seconds per second")]
+    #[error("speed {0} is not a number of simulated seconds per second (0 or more)")]
     Speed(f64),
 }
 
@@ -126,7 +126,7 @@ impl SimHandle {
 
 /// Builds the world and starts serving it.
 pub async fn start(options: ServerOptions) -> Result<SimHandle, ServerError> {
-    if !(options.speed.is_finite() && options.speed > 0.0) {
+    if !(options.speed.is_finite() && options.speed >= 0.0) {
         return Err(ServerError::Speed(options.speed));
     }
     let mut world = scenario::build(&ScenarioOptions {

@@ -18,6 +18,9 @@ pub const DEFAULT_HISTORY: usize = 20_000;
 /// Watch fan-out buffer; a watcher that falls further behind is disconnected and must resume.
 const FEED_CAPACITY: usize = 65_536;
 
+/// The live stream of changes a watch reads after its replay.
+pub type ChangeFeed = broadcast::Receiver<Arc<Change>>;
+
 /// Namespace and name; cluster-scoped objects have an empty namespace.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Key {
@@ -367,18 +370,17 @@ impl Store {
             });
         };
         let old_meta = old.metadata();
-        if let Some(rv) = obj
+        let stale = obj
             .metadata()
             .resource_version
             .as_deref()
             .filter(|r| !r.is_empty())
-        {
-            if Some(rv) != old_meta.resource_version.as_deref() {
-                return Err(StoreError::Conflict {
-                    plural: info.plural,
-                    name: key.name,
-                });
-            }
+            .is_some_and(|rv| Some(rv) != old_meta.resource_version.as_deref());
+        if stale {
+            return Err(StoreError::Conflict {
+                plural: info.plural,
+                name: key.name,
+            });
         }
         let rv = self.bump();
         let meta = obj.metadata_mut();
@@ -434,21 +436,13 @@ impl Store {
             });
         };
         let meta = old.metadata();
-        if let Some(uid) = expected_uid {
-            if meta.uid.as_deref() != Some(uid) {
-                return Err(StoreError::Conflict {
-                    plural: info.plural,
-                    name: name.to_string(),
-                });
-            }
-        }
-        if let Some(rv) = expected_rv {
-            if meta.resource_version.as_deref() != Some(rv) {
-                return Err(StoreError::Conflict {
-                    plural: info.plural,
-                    name: name.to_string(),
-                });
-            }
+        let uid_differs = expected_uid.is_some_and(|uid| meta.uid.as_deref() != Some(uid));
+        let rv_differs = expected_rv.is_some_and(|rv| meta.resource_version.as_deref() != Some(rv));
+        if uid_differs || rv_differs {
+            return Err(StoreError::Conflict {
+                plural: info.plural,
+                name: name.to_string(),
+            });
         }
         K::table_mut(self).objects.remove(&key);
         let rv = self.bump();
@@ -502,10 +496,7 @@ impl Store {
 
     /// Starts a watch after resourceVersion `from`: the changes already made since then,
     /// and a receiver for the ones to come. `None` when `from` has been compacted away.
-    pub fn watch_from(
-        &self,
-        from: u64,
-    ) -> Option<(Vec<Arc<Change>>, broadcast::Receiver<Arc<Change>>)> {
+    pub fn watch_from(&self, from: u64) -> Option<(Vec<Arc<Change>>, ChangeFeed)> {
         if from < self.compacted_rv {
             return None;
         }
@@ -519,7 +510,7 @@ impl Store {
     }
 
     /// A receiver for future changes only.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Change>> {
+    pub fn subscribe(&self) -> ChangeFeed {
         self.feed.subscribe()
     }
 

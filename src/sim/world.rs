@@ -8,7 +8,7 @@ use jiff::{SignedDuration, Timestamp};
 use super::controller::{daemonset, gc, node_lifecycle};
 use super::events::EventRecorder;
 use super::store::{Change, Store, mix};
-use super::{kubelet, scheduler};
+use super::{churn, kubelet, scheduler};
 
 /// Passes of the controller loop per step before giving up on reaching quiescence; a pass
 /// only repeats when the previous one wrote something.
@@ -18,7 +18,9 @@ const MAX_PASSES_PER_STEP: usize = 64;
 #[derive(Debug, Clone, Default)]
 pub struct SimConfig {
     pub kubelet: kubelet::KubeletConfig,
+    pub scheduler: scheduler::SchedulerConfig,
     pub node_lifecycle: node_lifecycle::NodeLifecycleConfig,
+    pub churn: churn::ChurnConfig,
 }
 
 /// A deterministic pseudo-random source (SplitMix64): the same seed replays the same world.
@@ -58,6 +60,7 @@ pub struct World {
     pub(crate) kubelet: kubelet::KubeletState,
     pub(crate) node_lifecycle: node_lifecycle::NodeLifecycleState,
     pub(crate) gc: gc::GcState,
+    pub(crate) churn: churn::ChurnState,
 }
 
 impl std::fmt::Debug for World {
@@ -82,6 +85,7 @@ impl World {
             kubelet: Default::default(),
             node_lifecycle: Default::default(),
             gc: Default::default(),
+            churn: Default::default(),
         }
     }
 
@@ -111,6 +115,7 @@ impl World {
     }
 
     fn run_components(&mut self, changes: &[Arc<Change>]) {
+        churn::run(self, changes);
         node_lifecycle::run(self, changes);
         daemonset::run(self, changes);
         scheduler::run(self, changes);

@@ -6,9 +6,8 @@ use herd::sim::Object;
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, DaemonSetSpec};
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::api::core::v1::{
-    Container, ContainerState, ContainerStateRunning, ContainerStatus, Event, Namespace, Node,
-    NodeAddress, NodeCondition, NodeStatus, NodeSystemInfo, ObjectReference, Pod, PodIP, PodSpec,
-    PodStatus, PodTemplateSpec,
+    Container, Event, Namespace, Node, NodeAddress, NodeCondition, NodeStatus, NodeSystemInfo,
+    ObjectReference, Pod, PodSpec, PodTemplateSpec,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::runtime::RawExtension;
@@ -162,29 +161,6 @@ pub fn ready_node(name: &str) -> Node {
         ..Default::default()
     });
     n
-}
-
-/// A pod bound to `node_name` whose one container runs and is ready.
-pub fn running_pod(ns: &str, name: &str, node_name: &str) -> Pod {
-    let mut p = pod(ns, name, Some(node_name), &[("app", "web")]);
-    p.status = Some(PodStatus {
-        phase: Some("Running".into()),
-        pod_ips: Some(vec![PodIP {
-            ip: "10.1.0.5".into(),
-        }]),
-        container_statuses: Some(vec![ContainerStatus {
-            name: "main".into(),
-            ready: true,
-            restart_count: 0,
-            state: Some(ContainerState {
-                running: Some(ContainerStateRunning::default()),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }]),
-        ..Default::default()
-    });
-    p
 }
 
 pub fn world_node(sim: &TestSim, name: &str) -> Node {

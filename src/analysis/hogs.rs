@@ -1,0 +1,233 @@
+//! Hogs and the DaemonSet tax: daemon pod usage against requests and limits, each DaemonSet's
+//! footprint across the fleet, and what all DaemonSets together take from each node.
+
+mod footprint;
+mod tax;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+pub use self::footprint::{Footprint, Worst, footprints};
+pub use self::tax::{NodeTax, node_tax};
+use super::thresholds::{Level, Thresholds};
+use crate::model::fleet::{Fleet, PodId};
+use crate::model::pod::Pod;
+use crate::model::resources::{Resources, Usage};
+use crate::model::usage::MetricsState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resource {
+    Cpu,
+    Memory,
+}
+
+/// One resource of one pod: millicores or bytes, summed over containers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Utilization {
+    pub usage: Option<i64>,
+    /// Σ of the containers' requests that are set; `None` when no container sets one.
+    pub request: Option<i64>,
+    /// Σ of the containers' limits; `None` when any container runs without one (unbounded).
+    pub limit: Option<i64>,
+}
+
+impl Utilization {
+    pub fn of_request(&self) -> Option<f64> {
+        ratio(self.usage?, self.request?)
+    }
+
+    pub fn of_limit(&self) -> Option<f64> {
+        ratio(self.usage?, self.limit?)
+    }
+
+    /// Usage against the limit, or against the request where no limit bounds it.
+    pub fn pressure(&self) -> Option<f64> {
+        self.of_limit().or_else(|| self.of_request())
+    }
+}
+
+fn ratio(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+/// Per resource: does some container leave it unset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Unset {
+    pub cpu: bool,
+    pub memory: bool,
+}
+
+impl Unset {
+    pub fn any(self) -> bool {
+        self.cpu || self.memory
+    }
+}
+
+/// One daemon pod's use of its node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PodHog {
+    pub pod: PodId,
+    pub ds_uid: Arc<str>,
+    pub node: Option<Arc<str>>,
+    pub cpu: Utilization,
+    pub memory: Utilization,
+    pub no_requests: Unset,
+    pub no_limits: Unset,
+    /// CPU usage against the limit: throttling ahead.
+    pub cpu_level: Level,
+    /// Memory usage against the limit: an OOM kill ahead.
+    pub memory_level: Level,
+    pub over_request: Unset,
+    pub oom_killed: bool,
+}
+
+impl PodHog {
+    /// The worst of the two limit levels; an OOM-killed pod is critical.
+    pub fn level(&self) -> Level {
+        let oom = if self.oom_killed {
+            Level::Critical
+        } else {
+            Level::Ok
+        };
+        self.cpu_level.max(self.memory_level).max(oom)
+    }
+
+    /// Near or over a limit, or OOM-killed.
+    pub fn is_hog(&self) -> bool {
+        self.level() >= Level::Warn
+    }
+
+    /// The resource under most pressure and its ratio (see [`Utilization::pressure`]).
+    pub fn pressure(&self) -> Option<(Resource, f64)> {
+        let cpu = self.cpu.pressure().map(|r| (Resource::Cpu, r));
+        let memory = self.memory.pressure().map(|r| (Resource::Memory, r));
+        match (cpu, memory) {
+            (Some(c), Some(m)) => Some(if m.1 >= c.1 { m } else { c }),
+            (c, m) => c.or(m),
+        }
+    }
+}
+
+/// Rates one pod; `usage` is `None` when metrics have nothing for it.
+pub fn rate_pod(
+    id: PodId,
+    pod: &Pod,
+    ds_uid: &Arc<str>,
+    usage: Option<Usage>,
+    t: &Thresholds,
+) -> PodHog {
+    let cpu = utilization(pod, usage.map(|u| u.cpu_millis), |r| r.cpu_millis);
+    let memory = utilization(pod, usage.map(|u| u.memory_bytes), |r| r.memory_bytes);
+    let unset = |pick: fn(&Resources) -> Option<i64>, limits: bool| {
+        pod.containers.iter().any(|c| {
+            let r = if limits { &c.limits } else { &c.requests };
+            pick(r).is_none()
+        })
+    };
+    let over = |u: &Utilization| u.usage.zip(u.request).is_some_and(|(use_, req)| use_ > req);
+    PodHog {
+        pod: id,
+        ds_uid: Arc::clone(ds_uid),
+        node: pod.node.clone(),
+        no_requests: Unset {
+            cpu: unset(|r| r.cpu_millis, false),
+            memory: unset(|r| r.memory_bytes, false),
+        },
+        no_limits: Unset {
+            cpu: unset(|r| r.cpu_millis, true),
+            memory: unset(|r| r.memory_bytes, true),
+        },
+        cpu_level: cpu.of_limit().map_or(Level::Ok, |r| t.level(r)),
+        memory_level: memory.of_limit().map_or(Level::Ok, |r| t.level(r)),
+        over_request: Unset {
+            cpu: over(&cpu),
+            memory: over(&memory),
+        },
+        cpu,
+        memory,
+        oom_killed: pod.was_oom_killed(),
+    }
+}
+
+fn utilization(pod: &Pod, usage: Option<i64>, pick: fn(&Resources) -> Option<i64>) -> Utilization {
+    let requests: Vec<i64> = pod
+        .containers
+        .iter()
+        .filter_map(|c| pick(&c.requests))
+        .collect();
+    let limit = pod
+        .containers
+        .iter()
+        .map(|c| pick(&c.limits))
+        .sum::<Option<i64>>()
+        .filter(|_| !pod.containers.is_empty());
+    Utilization {
+        usage,
+        request: (!requests.is_empty()).then(|| requests.iter().sum()),
+        limit,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HogReport {
+    pub metrics: MetricsState,
+    /// Every live daemon pod, by DaemonSet (namespace/name order), then node name.
+    pub pods: Vec<PodHog>,
+    /// Heaviest first.
+    pub footprints: Vec<Footprint>,
+    /// In node-name order.
+    pub node_tax: Vec<NodeTax>,
+}
+
+/// Live daemon pods of every known DaemonSet, rated; in DaemonSet order, then node order.
+pub fn rate_pods(fleet: &Fleet, t: &Thresholds) -> Vec<PodHog> {
+    // Node slots are looked up once, not once per DaemonSet.
+    let slots: Vec<_> = fleet
+        .nodes()
+        .filter_map(|n| fleet.node_slot(&n.name))
+        .collect();
+    let mut out = Vec::with_capacity(fleet.pod_count());
+    for ds in fleet.daemon_sets() {
+        let Some(owned) = fleet.pods_of(&ds.uid) else {
+            continue;
+        };
+        let mut rate = |ids: &[PodId]| {
+            for &id in ids {
+                if let Some(pod) = fleet.pod(id).filter(|p| !p.phase.is_terminal()) {
+                    out.push(rate_pod(id, pod, &ds.uid, fleet.usage(id), t));
+                }
+            }
+        };
+        let mut visited = 0;
+        for slot in &slots {
+            let ids = owned.at(*slot);
+            visited += usize::from(!ids.is_empty());
+            rate(ids);
+        }
+        if owned.node_count() > visited {
+            let mut elsewhere: Vec<_> = owned
+                .nodes()
+                .filter(|(n, _)| fleet.node(n).is_none())
+                .collect();
+            elsewhere.sort_by(|a, b| a.0.cmp(b.0));
+            elsewhere.into_iter().for_each(|(_, ids)| rate(ids));
+        }
+        rate(owned.unplaced());
+    }
+    out
+}
+
+pub fn analyze(fleet: &Fleet, t: &Thresholds) -> HogReport {
+    let pods = rate_pods(fleet, t);
+    HogReport {
+        metrics: fleet.metrics().clone(),
+        footprints: footprints(fleet, &pods),
+        node_tax: node_tax(fleet, &pods),
+        pods,
+    }
+}
+
+#[cfg(test)]
+mod tests;

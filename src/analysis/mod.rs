@@ -1,0 +1,7 @@
+//! Pure reports over a `&Fleet`: coverage per (DaemonSet, node), hogs and the DaemonSet tax.
+//! Nothing here reads a clock, a file or the network: `now` and thresholds are passed in.
+
+pub mod coverage;
+pub mod hogs;
+pub mod thresholds;
+pub mod units;

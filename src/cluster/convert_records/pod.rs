@@ -1,0 +1,121 @@
+//! Pod conversion: ownership, target node, lifecycle state and container resources.
+
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1 as api;
+
+use super::{arc, controller_uid, resources, time};
+use crate::model::pod::{
+    ContainerResources, OOM_KILLED, Pod, PodPhase, REVISION_HASH_LABEL, TEMPLATE_GENERATION_LABEL,
+};
+
+pub fn pod(pod: &api::Pod) -> Pod {
+    let meta = &pod.metadata;
+    let spec = pod.spec.as_ref();
+    let status = pod.status.as_ref();
+    let bound_to = spec
+        .and_then(|s| s.node_name.as_deref())
+        .filter(|n| !n.is_empty());
+    let conditions = status
+        .and_then(|s| s.conditions.as_deref())
+        .unwrap_or_default();
+    let condition = |type_: &str| conditions.iter().find(|c| c.type_ == type_);
+    let ready = condition("Ready");
+    let label = |key: &str| meta.labels.as_ref().and_then(|l| l.get(key));
+    let statuses = status
+        .and_then(|s| s.container_statuses.as_deref())
+        .unwrap_or_default();
+    let init_statuses = status
+        .and_then(|s| s.init_container_statuses.as_deref())
+        .unwrap_or_default();
+    Pod {
+        namespace: arc(meta.namespace.as_deref().unwrap_or_default()),
+        name: arc(meta.name.as_deref().unwrap_or_default()),
+        uid: arc(meta.uid.as_deref().unwrap_or_default()),
+        owner_uid: controller_uid(meta),
+        node: bound_to.or_else(|| spec.and_then(affinity_target)).map(arc),
+        bound: bound_to.is_some(),
+        // The API server always sets a phase; an empty one means Pending upstream.
+        phase: PodPhase::parse(status.and_then(|s| s.phase.as_deref()).unwrap_or("Pending")),
+        ready: ready.is_some_and(|c| c.status == "True"),
+        ready_since: ready.and_then(|c| time(&c.last_transition_time)),
+        deleting: time(&meta.deletion_timestamp),
+        revision_hash: label(REVISION_HASH_LABEL).map(|v| arc(v)),
+        template_generation: label(TEMPLATE_GENERATION_LABEL).and_then(|v| v.parse().ok()),
+        restarts: statuses
+            .iter()
+            .map(|s| u32::try_from(s.restart_count).unwrap_or(0))
+            .fold(0, u32::saturating_add),
+        waiting_reason: waiting_reason(statuses).or_else(|| waiting_reason(init_statuses)),
+        last_terminated_reason: last_terminated_reason(statuses),
+        unschedulable: condition("PodScheduled")
+            .filter(|c| c.status == "False" && c.reason.as_deref() == Some("Unschedulable"))
+            .map(|c| arc(c.message.as_deref().unwrap_or("Unschedulable"))),
+        containers: spec.map_or_else(|| Arc::from(Vec::new()), containers),
+        created: time(&meta.creation_timestamp),
+    }
+}
+
+/// Before binding, a daemon pod names its node in a required affinity term
+/// `matchFields metadata.name In [node]` (DAEMONSET_SEMANTICS.md §0, rule 2.5).
+fn affinity_target(spec: &api::PodSpec) -> Option<&str> {
+    let required = spec
+        .affinity
+        .as_ref()?
+        .node_affinity
+        .as_ref()?
+        .required_during_scheduling_ignored_during_execution
+        .as_ref()?;
+    required
+        .node_selector_terms
+        .iter()
+        .flat_map(|term| term.match_fields.iter().flatten())
+        .find_map(|r| {
+            let values = r.values.as_deref().unwrap_or_default();
+            match (r.key.as_str(), r.operator.as_str(), values) {
+                ("metadata.name", "In", [node]) => Some(node.as_str()),
+                _ => None,
+            }
+        })
+}
+
+fn waiting_reason(statuses: &[api::ContainerStatus]) -> Option<Arc<str>> {
+    statuses.iter().find_map(|s| {
+        let reason = s.state.as_ref()?.waiting.as_ref()?.reason.as_deref()?;
+        Some(arc(reason))
+    })
+}
+
+/// The termination reason of a container's last (or current) exit; an OOM kill wins.
+fn last_terminated_reason(statuses: &[api::ContainerStatus]) -> Option<Arc<str>> {
+    let reasons = statuses.iter().flat_map(|s| {
+        let last = s.last_state.as_ref().and_then(|l| l.terminated.as_ref());
+        let now = s.state.as_ref().and_then(|l| l.terminated.as_ref());
+        [now, last]
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.reason.as_deref())
+    });
+    let mut first = None;
+    for reason in reasons {
+        if reason == OOM_KILLED {
+            return Some(arc(reason));
+        }
+        first = first.or(Some(reason));
+    }
+    first.map(arc)
+}
+
+fn containers(spec: &api::PodSpec) -> Arc<[ContainerResources]> {
+    spec.containers
+        .iter()
+        .map(|c| {
+            let (requests, limits) = resources(c.resources.as_ref());
+            ContainerResources {
+                name: arc(&c.name),
+                requests,
+                limits,
+            }
+        })
+        .collect()
+}

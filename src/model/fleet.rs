@@ -1,0 +1,241 @@
+//! The `Fleet` store: every slim record herd watches, with the indexes analysis walks,
+//! updated one event at a time by [`Fleet::apply`].
+
+mod apply;
+mod index;
+mod pods;
+mod podset;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+pub use self::index::{NodeSlot, Owned};
+use self::pods::PodTable;
+pub use self::podset::{PodId, PodSet};
+use crate::model::daemonset::DaemonSet;
+use crate::model::fasthash::FastMap;
+use crate::model::intern::Interner;
+use crate::model::node::Node;
+use crate::model::pod::{ContainerResources, Pod};
+use crate::model::resources::Usage;
+use crate::model::revision::ControllerRevision;
+use crate::model::usage::{MetricsSnapshot, MetricsState, UsageHistory};
+
+/// One change observed on the cluster, already converted to slim records.
+// Events are built once and moved straight into the fleet; boxing the records would add an
+// allocation per watch event to save a few hundred bytes of stack.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum FleetEvent {
+    Upsert(Record),
+    Delete(RecordKey),
+    /// The complete current set of one kind (a watcher's re-list), swapped in at once so no
+    /// reader ever sees half of it.
+    Relisted(Relist),
+    Metrics(MetricsSnapshot),
+    /// The metrics API is absent or failing; usage-based analysis says so instead of guessing.
+    MetricsUnavailable {
+        at: Timestamp,
+        reason: String,
+    },
+}
+
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Record {
+    Node(Node),
+    DaemonSet(DaemonSet),
+    Pod(Pod),
+    Revision(ControllerRevision),
+}
+
+/// How each kind is identified: nodes by name, pods by namespace/name (as the API and
+/// kube-runtime's reflector key them), DaemonSets and revisions by uid (owners reference uids).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RecordKey {
+    Node { name: Arc<str> },
+    DaemonSet { uid: Arc<str> },
+    Pod { namespace: Arc<str>, name: Arc<str> },
+    Revision { uid: Arc<str> },
+}
+
+#[derive(Debug, Clone)]
+pub enum Relist {
+    Nodes(Vec<Node>),
+    DaemonSets(Vec<DaemonSet>),
+    Pods(Vec<Pod>),
+    Revisions(Vec<ControllerRevision>),
+}
+
+impl Record {
+    pub fn key(&self) -> RecordKey {
+        match self {
+            Record::Node(n) => RecordKey::Node {
+                name: Arc::clone(&n.name),
+            },
+            Record::DaemonSet(d) => RecordKey::DaemonSet {
+                uid: Arc::clone(&d.uid),
+            },
+            Record::Pod(p) => RecordKey::Pod {
+                namespace: Arc::clone(&p.namespace),
+                name: Arc::clone(&p.name),
+            },
+            Record::Revision(r) => RecordKey::Revision {
+                uid: Arc::clone(&r.uid),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Fleet {
+    strings: Interner<str>,
+    container_sets: Interner<[ContainerResources]>,
+    nodes: BTreeMap<Arc<str>, Node>,
+    daemon_sets: FastMap<Arc<str>, DaemonSet>,
+    /// namespace -> name -> uid; gives by-namespace listing and name order.
+    ds_names: BTreeMap<Arc<str>, BTreeMap<Arc<str>, Arc<str>>>,
+    pods: PodTable,
+    revisions: FastMap<Arc<str>, ControllerRevision>,
+    revisions_by_owner: FastMap<Arc<str>, Vec<Arc<str>>>,
+    metrics: MetricsState,
+    generation: u64,
+}
+
+impl Fleet {
+    pub fn new() -> Self {
+        Fleet::default()
+    }
+
+    /// Bumped by every applied event: callers re-derive their views when it moves.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Nodes in name order.
+    pub fn nodes(&self) -> impl ExactSizeIterator<Item = &Node> {
+        self.nodes.values()
+    }
+
+    pub fn node(&self, name: &str) -> Option<&Node> {
+        self.nodes.get(name)
+    }
+
+    /// DaemonSets in namespace/name order.
+    pub fn daemon_sets(&self) -> impl Iterator<Item = &DaemonSet> {
+        self.ds_names
+            .values()
+            .flat_map(|names| names.values())
+            .filter_map(|uid| self.daemon_sets.get(uid))
+    }
+
+    pub fn daemon_set_count(&self) -> usize {
+        self.daemon_sets.len()
+    }
+
+    pub fn daemon_set(&self, uid: &str) -> Option<&DaemonSet> {
+        self.daemon_sets.get(uid)
+    }
+
+    pub fn daemon_set_named(&self, namespace: &str, name: &str) -> Option<&DaemonSet> {
+        let uid = self.ds_names.get(namespace)?.get(name)?;
+        self.daemon_sets.get(uid)
+    }
+
+    /// DaemonSets of one namespace in name order.
+    pub fn daemon_sets_in(&self, namespace: &str) -> impl Iterator<Item = &DaemonSet> {
+        self.ds_names
+            .get(namespace)
+            .into_iter()
+            .flat_map(|names| names.values())
+            .filter_map(|uid| self.daemon_sets.get(uid))
+    }
+
+    pub fn pod(&self, id: PodId) -> Option<&Pod> {
+        self.pods.get(id)
+    }
+
+    pub fn pod_id(&self, namespace: &str, name: &str) -> Option<PodId> {
+        self.pods.id(namespace, name)
+    }
+
+    /// Every pod, in table order (not sorted).
+    pub fn pods(&self) -> impl Iterator<Item = (PodId, &Pod)> {
+        self.pods.iter()
+    }
+
+    pub fn pod_count(&self) -> usize {
+        self.pods.len()
+    }
+
+    /// Pods whose controller is `owner_uid`, by target node; `None` when it owns none.
+    pub fn pods_of(&self, owner_uid: &str) -> Option<Owned<'_>> {
+        self.pods.owned_by(owner_uid)
+    }
+
+    /// The node's number in the pod indexes, for [`Owned::at`]; `None` when no pod targets it.
+    pub fn node_slot(&self, node: &str) -> Option<NodeSlot> {
+        self.pods.node_slot(node)
+    }
+
+    /// Pods targeting `node`, whoever owns them.
+    pub fn pods_on(&self, node: &str) -> &[PodId] {
+        self.pods.on_node(node)
+    }
+
+    /// The revisions `owner_uid` controls, oldest revision first.
+    pub fn revisions_of(&self, owner_uid: &str) -> Vec<&ControllerRevision> {
+        let mut list: Vec<&ControllerRevision> = self
+            .revisions_by_owner
+            .get(owner_uid)
+            .into_iter()
+            .flatten()
+            .filter_map(|uid| self.revisions.get(uid))
+            .collect();
+        list.sort_by(|a, b| a.revision.cmp(&b.revision).then(a.name.cmp(&b.name)));
+        list
+    }
+
+    /// The hash of the revision pods should run: the object's own word if it has one, else
+    /// the highest-numbered owned ControllerRevision (DAEMONSET_SEMANTICS.md §5.6).
+    pub fn current_hash<'a>(&'a self, ds: &'a DaemonSet) -> Option<&'a str> {
+        if let Some(hash) = &ds.current_hash {
+            return Some(hash);
+        }
+        self.revisions_by_owner
+            .get(&ds.uid)?
+            .iter()
+            .filter_map(|uid| self.revisions.get(uid))
+            .max_by(|a, b| a.revision.cmp(&b.revision).then(a.name.cmp(&b.name)))?
+            .hash
+            .as_deref()
+    }
+
+    pub fn metrics(&self) -> &MetricsState {
+        &self.metrics
+    }
+
+    /// The pod's usage from the latest metrics poll; `None` when metrics are unavailable or
+    /// the poll did not report this pod.
+    pub fn usage(&self, id: PodId) -> Option<Usage> {
+        let MetricsState::Available { at } = self.metrics else {
+            return None;
+        };
+        let history = self.pods.usage_history(id)?;
+        (history.last_at() == at).then(|| history.latest())
+    }
+
+    pub fn usage_history(&self, id: PodId) -> Option<&UsageHistory> {
+        self.pods.usage_history(id)
+    }
+
+    /// Distinct shared strings held (a memory diagnostic).
+    pub fn interned_strings(&self) -> usize {
+        self.strings.len()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,196 @@
+//! `Fleet::apply`: folding watch events, re-lists and metrics polls into the store and its indexes.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::{Fleet, FleetEvent, Record, RecordKey, Relist};
+use crate::model::daemonset::DaemonSet;
+use crate::model::fasthash::FastMap;
+use crate::model::node::Node;
+use crate::model::pod::Pod;
+use crate::model::revision::ControllerRevision;
+use crate::model::usage::{MetricsSnapshot, MetricsState};
+
+impl Fleet {
+    /// Applies one event; each costs O(1) map operations (a re-list, O(objects)).
+    pub fn apply(&mut self, event: FleetEvent) {
+        match event {
+            FleetEvent::Upsert(record) => self.upsert(record),
+            FleetEvent::Delete(key) => self.delete(&key),
+            FleetEvent::Relisted(relist) => self.relist(relist),
+            FleetEvent::Metrics(snapshot) => self.record_metrics(snapshot),
+            FleetEvent::MetricsUnavailable { at, reason } => {
+                let since = match &self.metrics {
+                    MetricsState::Unavailable { since, .. } => *since,
+                    _ => at,
+                };
+                self.metrics = MetricsState::Unavailable { since, reason };
+            }
+        }
+        self.strings.maybe_purge();
+        self.container_sets.maybe_purge();
+        self.generation += 1;
+    }
+
+    fn upsert(&mut self, record: Record) {
+        match record {
+            Record::Node(node) => self.upsert_node(node),
+            Record::DaemonSet(ds) => self.upsert_daemon_set(ds),
+            Record::Pod(pod) => self.upsert_pod(pod),
+            Record::Revision(rev) => self.upsert_revision(rev),
+        }
+    }
+
+    fn delete(&mut self, key: &RecordKey) {
+        match key {
+            RecordKey::Node { name } => {
+                self.nodes.remove(&**name);
+            }
+            RecordKey::DaemonSet { uid } => self.remove_daemon_set(uid),
+            RecordKey::Pod { namespace, name } => {
+                self.pods.remove(namespace, name);
+            }
+            RecordKey::Revision { uid } => self.remove_revision(uid),
+        }
+    }
+
+    fn relist(&mut self, relist: Relist) {
+        match relist {
+            Relist::Nodes(nodes) => {
+                self.nodes.clear();
+                nodes.into_iter().for_each(|n| self.upsert_node(n));
+            }
+            Relist::DaemonSets(list) => {
+                self.daemon_sets.clear();
+                self.ds_names.clear();
+                list.into_iter().for_each(|d| self.upsert_daemon_set(d));
+            }
+            Relist::Pods(mut pods) => {
+                pods.iter_mut().for_each(|p| self.intern_pod(p));
+                let table = self.pods.rebuilt(pods);
+                self.pods = table;
+            }
+            Relist::Revisions(list) => {
+                self.revisions.clear();
+                self.revisions_by_owner.clear();
+                list.into_iter().for_each(|r| self.upsert_revision(r));
+            }
+        }
+        // A re-list is the moment whole sets of objects drop out; let their strings go too.
+        self.strings.purge();
+        self.container_sets.purge();
+    }
+
+    fn record_metrics(&mut self, snapshot: MetricsSnapshot) {
+        for sample in &snapshot.pods {
+            self.pods
+                .record_usage(&sample.namespace, &sample.name, snapshot.at, sample.usage);
+        }
+        self.metrics = MetricsState::Available { at: snapshot.at };
+    }
+
+    fn upsert_node(&mut self, mut node: Node) {
+        self.strings.intern(&mut node.name);
+        self.strings.intern_opt(&mut node.pool);
+        self.nodes.insert(Arc::clone(&node.name), node);
+    }
+
+    fn upsert_daemon_set(&mut self, mut ds: DaemonSet) {
+        self.strings.intern(&mut ds.namespace);
+        self.strings.intern(&mut ds.name);
+        self.strings.intern(&mut ds.uid);
+        self.strings.intern_opt(&mut ds.current_hash);
+        for c in &mut ds.containers {
+            self.strings.intern(&mut c.name);
+            self.strings.intern(&mut c.image);
+        }
+        // Names are unique per namespace: a different uid under the same name is a
+        // replacement whose delete we missed.
+        let previous = self
+            .ds_names
+            .get(&*ds.namespace)
+            .and_then(|names| names.get(&*ds.name))
+            .filter(|uid| **uid != ds.uid)
+            .cloned();
+        if let Some(stale) = previous {
+            self.remove_daemon_set(&stale);
+        }
+        if let Some(old) = self.daemon_sets.get(&*ds.uid)
+            && (old.namespace != ds.namespace || old.name != ds.name)
+        {
+            let uid = Arc::clone(&ds.uid);
+            self.remove_daemon_set(&uid);
+        }
+        self.ds_names
+            .entry(Arc::clone(&ds.namespace))
+            .or_default()
+            .insert(Arc::clone(&ds.name), Arc::clone(&ds.uid));
+        self.daemon_sets.insert(Arc::clone(&ds.uid), ds);
+    }
+
+    fn remove_daemon_set(&mut self, uid: &str) {
+        let Some(ds) = self.daemon_sets.remove(uid) else {
+            return;
+        };
+        remove_name(&mut self.ds_names, &ds.namespace, &ds.name);
+    }
+
+    fn upsert_pod(&mut self, mut pod: Pod) {
+        self.intern_pod(&mut pod);
+        self.pods.upsert(pod);
+    }
+
+    fn intern_pod(&mut self, pod: &mut Pod) {
+        let s = &mut self.strings;
+        s.intern(&mut pod.namespace);
+        s.intern_opt(&mut pod.owner_uid);
+        s.intern_opt(&mut pod.node);
+        s.intern_opt(&mut pod.revision_hash);
+        s.intern_opt(&mut pod.waiting_reason);
+        s.intern_opt(&mut pod.last_terminated_reason);
+        s.intern_opt(&mut pod.unschedulable);
+        self.container_sets.intern(&mut pod.containers);
+    }
+
+    fn upsert_revision(&mut self, mut rev: ControllerRevision) {
+        self.strings.intern(&mut rev.namespace);
+        self.strings.intern_opt(&mut rev.owner_uid);
+        self.strings.intern_opt(&mut rev.hash);
+        self.remove_revision(&rev.uid.clone());
+        if let Some(owner) = &rev.owner_uid {
+            let owned = self
+                .revisions_by_owner
+                .entry(Arc::clone(owner))
+                .or_default();
+            owned.push(Arc::clone(&rev.uid));
+        }
+        self.revisions.insert(Arc::clone(&rev.uid), rev);
+    }
+
+    fn remove_revision(&mut self, uid: &str) {
+        let Some(rev) = self.revisions.remove(uid) else {
+            return;
+        };
+        if let Some(owner) = &rev.owner_uid {
+            remove_owned(&mut self.revisions_by_owner, owner, uid);
+        }
+    }
+}
+
+fn remove_name(names: &mut BTreeMap<Arc<str>, BTreeMap<Arc<str>, Arc<str>>>, ns: &str, name: &str) {
+    if let Some(in_ns) = names.get_mut(ns) {
+        in_ns.remove(name);
+        if in_ns.is_empty() {
+            names.remove(ns);
+        }
+    }
+}
+
+fn remove_owned(map: &mut FastMap<Arc<str>, Vec<Arc<str>>>, owner: &str, uid: &str) {
+    if let Some(list) = map.get_mut(owner) {
+        list.retain(|u| &**u != uid);
+        if list.is_empty() {
+            map.remove(owner);
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! The fleet's pod table: a slab of slim pods with name, owner and node indexes kept in step.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use super::index::{NodeSlot, Owned, PodIndex};
+use super::podset::PodId;
+use crate::model::fasthash::FastMap;
+use crate::model::pod::Pod;
+use crate::model::resources::Usage;
+use crate::model::usage::UsageHistory;
+
+#[derive(Debug, Clone)]
+struct Entry {
+    pod: Pod,
+    usage: Option<Box<UsageHistory>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Slot {
+    generation: u32,
+    entry: Option<Entry>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PodTable {
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    len: usize,
+    by_name: FastMap<Arc<str>, FastMap<Arc<str>, PodId>>,
+    index: PodIndex,
+}
+
+impl PodTable {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn get(&self, id: PodId) -> Option<&Pod> {
+        self.entry(id).map(|e| &e.pod)
+    }
+
+    pub fn id(&self, namespace: &str, name: &str) -> Option<PodId> {
+        self.by_name.get(namespace)?.get(name).copied()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (PodId, &Pod)> {
+        self.slots.iter().enumerate().filter_map(|(i, slot)| {
+            let id = PodId {
+                index: i as u32,
+                generation: slot.generation,
+            };
+            slot.entry.as_ref().map(|e| (id, &e.pod))
+        })
+    }
+
+    pub fn owned_by(&self, owner_uid: &str) -> Option<Owned<'_>> {
+        self.index.owned(owner_uid)
+    }
+
+    pub fn on_node(&self, node: &str) -> &[PodId] {
+        self.index.on_node(node)
+    }
+
+    pub fn node_slot(&self, node: &str) -> Option<NodeSlot> {
+        self.index.slot(node)
+    }
+
+    pub fn usage_history(&self, id: PodId) -> Option<&UsageHistory> {
+        self.entry(id)?.usage.as_deref()
+    }
+
+    /// Inserts or replaces the pod named like `pod`, keeping its usage history.
+    pub fn upsert(&mut self, pod: Pod) -> PodId {
+        match self.id(&pod.namespace, &pod.name) {
+            Some(id) => {
+                self.replace(id, pod);
+                id
+            }
+            None => self.insert(pod, None),
+        }
+    }
+
+    pub fn remove(&mut self, namespace: &str, name: &str) -> Option<Pod> {
+        let id = self.id(namespace, name)?;
+        let entry = self.slots.get_mut(id.index as usize)?.entry.take()?;
+        self.slots[id.index as usize].generation = id.generation.wrapping_add(1);
+        self.free.push(id.index);
+        self.len -= 1;
+        self.index.remove(
+            id,
+            entry.pod.owner_uid.as_deref(),
+            entry.pod.node.as_deref(),
+        );
+        if let Some(names) = self.by_name.get_mut(namespace) {
+            names.remove(name);
+            if names.is_empty() {
+                self.by_name.remove(namespace);
+            }
+        }
+        Some(entry.pod)
+    }
+
+    /// A table holding exactly `pods`, carrying over the usage history of pods that stay.
+    pub fn rebuilt(&mut self, pods: Vec<Pod>) -> PodTable {
+        let mut table = PodTable::default();
+        table.slots.reserve(pods.len());
+        for pod in pods {
+            let usage = self
+                .id(&pod.namespace, &pod.name)
+                .and_then(|id| self.entry_mut(id))
+                .and_then(|e| e.usage.take());
+            match table.id(&pod.namespace, &pod.name) {
+                // A list never repeats a name; if one does, the later object wins.
+                Some(id) => table.replace(id, pod),
+                None => {
+                    table.insert(pod, usage);
+                }
+            }
+        }
+        table
+    }
+
+    /// Records a sample for the named pod; unknown pods are skipped (the pod list leads).
+    pub fn record_usage(&mut self, namespace: &str, name: &str, at: Timestamp, usage: Usage) {
+        let Some(entry) = self.id(namespace, name).and_then(|id| self.entry_mut(id)) else {
+            return;
+        };
+        match &mut entry.usage {
+            Some(history) => history.push(at, usage),
+            None => entry.usage = Some(Box::new(UsageHistory::new(at, usage))),
+        }
+    }
+
+    fn insert(&mut self, pod: Pod, usage: Option<Box<UsageHistory>>) -> PodId {
+        let index = match self.free.pop() {
+            Some(index) => index,
+            None => {
+                self.slots.push(Slot::default());
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let id = PodId {
+            index,
+            generation: self.slots[index as usize].generation,
+        };
+        self.by_name
+            .entry(Arc::clone(&pod.namespace))
+            .or_default()
+            .insert(Arc::clone(&pod.name), id);
+        self.index
+            .insert(id, pod.owner_uid.as_ref(), pod.node.as_ref());
+        self.slots[index as usize].entry = Some(Entry { pod, usage });
+        self.len += 1;
+        id
+    }
+
+    fn replace(&mut self, id: PodId, pod: Pod) {
+        let Some(old) = self.get(id) else {
+            return;
+        };
+        if old.owner_uid != pod.owner_uid || old.node != pod.node {
+            // Arc clones: the old keys live in `self`, which unindex mutates.
+            let (owner, node) = (old.owner_uid.clone(), old.node.clone());
+            self.index.remove(id, owner.as_deref(), node.as_deref());
+            self.index
+                .insert(id, pod.owner_uid.as_ref(), pod.node.as_ref());
+        }
+        if let Some(entry) = self.entry_mut(id) {
+            entry.pod = pod;
+        }
+    }
+
+    fn entry(&self, id: PodId) -> Option<&Entry> {
+        let slot = self.slots.get(id.index as usize)?;
+        (slot.generation == id.generation).then_some(slot.entry.as_ref())?
+    }
+
+    fn entry_mut(&mut self, id: PodId) -> Option<&mut Entry> {
+        let slot = self.slots.get_mut(id.index as usize)?;
+        (slot.generation == id.generation).then_some(slot.entry.as_mut())?
+    }
+}

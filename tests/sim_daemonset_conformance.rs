@@ -1,0 +1,23 @@
+//! DAEMONSET_SEMANTICS.md §7 conformance scenarios 1–24 against the simulator's DaemonSet
+//! controller and admission, stepping a `World` directly (no HTTP, simulated time only).
+//!
+//! Scenario 25 (OpenKruise partition / selector / paused) is not an apps/v1 behaviour and the
+//! simulator does not serve Advanced DaemonSets, so it is not tested here.
+
+#[path = "common/world.rs"]
+mod bench;
+
+#[path = "sim_daemonset_conformance/placement.rs"]
+mod placement;
+
+#[path = "sim_daemonset_conformance/lifecycle.rs"]
+mod lifecycle;
+
+#[path = "sim_daemonset_conformance/rolling.rs"]
+mod rolling;
+
+#[path = "sim_daemonset_conformance/history.rs"]
+mod history;
+
+#[path = "sim_daemonset_conformance/api.rs"]
+mod api;

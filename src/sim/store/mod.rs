@@ -1,7 +1,7 @@
 //! The simulator's object store: typed tables, one resourceVersion counter, a bounded change
 //! history for watches, and the indexes the controllers need at 150,000 pods.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -11,209 +11,20 @@ use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use tokio::sync::broadcast;
 
-use super::kinds::{AnyObject, Kind, Object};
+use super::kinds::{AnyObject, Object};
+
+mod key;
+mod pod_index;
+mod table;
+
+pub use key::{Change, ChangeFeed, ChangeType, Key, StoreError};
+pub use pod_index::{PodIndex, controller_uid};
+pub use table::Table;
 
 /// How many past changes a watch may resume from; older resourceVersions get 410 Gone.
 pub const DEFAULT_HISTORY: usize = 20_000;
 /// Watch fan-out buffer; a watcher that falls further behind is disconnected and must resume.
 const FEED_CAPACITY: usize = 65_536;
-
-/// The live stream of changes a watch reads after its replay.
-pub type ChangeFeed = broadcast::Receiver<Arc<Change>>;
-
-/// Namespace and name; cluster-scoped objects have an empty namespace.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Key {
-    pub namespace: String,
-    pub name: String,
-}
-
-impl Key {
-    pub fn new(namespace: &str, name: &str) -> Self {
-        Key {
-            namespace: namespace.to_string(),
-            name: name.to_string(),
-        }
-    }
-
-    pub fn of(meta: &ObjectMeta) -> Self {
-        Key::new(
-            meta.namespace.as_deref().unwrap_or(""),
-            meta.name.as_deref().unwrap_or(""),
-        )
-    }
-}
-
-impl std::fmt::Display for Key {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.namespace.is_empty() {
-            f.write_str(&self.name)
-        } else {
-            write!(f, "{}/{}", self.namespace, self.name)
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChangeType {
-    Added,
-    Modified,
-    Deleted,
-}
-
-impl ChangeType {
-    pub fn as_watch_type(self) -> &'static str {
-        match self {
-            ChangeType::Added => "ADDED",
-            ChangeType::Modified => "MODIFIED",
-            ChangeType::Deleted => "DELETED",
-        }
-    }
-}
-
-/// One write, as watches replay it.
-#[derive(Debug)]
-pub struct Change {
-    pub rv: u64,
-    pub change_type: ChangeType,
-    pub object: AnyObject,
-}
-
-impl Change {
-    pub fn kind(&self) -> Kind {
-        self.object.kind()
-    }
-}
-
-#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
-pub enum StoreError {
-    #[error("{kind} \"{name}\" not found")]
-    NotFound { kind: &'static str, name: String },
-    #[error("{kind} \"{name}\" already exists")]
-    AlreadyExists { kind: &'static str, name: String },
-    #[error(
-        "Operation cannot be fulfilled on {plural} \"{name}\": the object has been modified; please apply your changes to the latest version and try again"
-    )]
-    Conflict { plural: &'static str, name: String },
-    #[error("{0}")]
-    Invalid(String),
-}
-
-/// One kind's objects in key order (the order lists are served in).
-#[derive(Debug)]
-pub struct Table<K> {
-    objects: BTreeMap<Key, Arc<K>>,
-}
-
-impl<K> Default for Table<K> {
-    fn default() -> Self {
-        Table {
-            objects: BTreeMap::new(),
-        }
-    }
-}
-
-impl<K> Table<K> {
-    pub fn get(&self, key: &Key) -> Option<&Arc<K>> {
-        self.objects.get(key)
-    }
-
-    pub fn len(&self) -> usize {
-        self.objects.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.objects.is_empty()
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&Key, &Arc<K>)> {
-        self.objects.iter()
-    }
-
-    pub fn values(&self) -> impl Iterator<Item = &Arc<K>> {
-        self.objects.values()
-    }
-
-    /// Objects of one namespace, in name order.
-    pub fn in_namespace<'a>(&'a self, namespace: &str) -> impl Iterator<Item = &'a Arc<K>> + 'a {
-        let start = Key::new(namespace, "");
-        let ns = namespace.to_string();
-        self.objects
-            .range(start..)
-            .take_while(move |(k, _)| k.namespace == ns)
-            .map(|(_, v)| v)
-    }
-
-    /// Objects whose key sorts after `after` (for `continue` paging).
-    pub fn after<'a>(&'a self, after: &Key) -> impl Iterator<Item = (&'a Key, &'a Arc<K>)> + 'a {
-        use std::ops::Bound;
-        self.objects
-            .range((Bound::Excluded(after.clone()), Bound::Unbounded))
-    }
-}
-
-/// Pods indexed the two ways the controllers look them up.
-#[derive(Debug, Default)]
-pub struct PodIndex {
-    /// Controller owner UID -> pods it controls.
-    pub by_owner: HashMap<String, BTreeSet<Key>>,
-    /// Pods in each namespace with no controller owner (candidates for adoption).
-    pub orphans: BTreeSet<Key>,
-    /// Bound node name -> pods bound there.
-    pub by_node: HashMap<String, BTreeSet<Key>>,
-}
-
-impl PodIndex {
-    fn remove(&mut self, key: &Key, pod: &Pod) {
-        match controller_uid(&pod.metadata) {
-            Some(uid) => remove_from(&mut self.by_owner, uid, key),
-            None => {
-                self.orphans.remove(key);
-            }
-        }
-        if let Some(node) = pod.spec.as_ref().and_then(|s| s.node_name.as_deref()) {
-            remove_from(&mut self.by_node, node, key);
-        }
-    }
-
-    fn insert(&mut self, key: &Key, pod: &Pod) {
-        match controller_uid(&pod.metadata) {
-            Some(uid) => {
-                self.by_owner
-                    .entry(uid.to_string())
-                    .or_default()
-                    .insert(key.clone());
-            }
-            None => {
-                self.orphans.insert(key.clone());
-            }
-        }
-        if let Some(node) = pod.spec.as_ref().and_then(|s| s.node_name.as_deref()) {
-            self.by_node
-                .entry(node.to_string())
-                .or_default()
-                .insert(key.clone());
-        }
-    }
-}
-
-fn remove_from(map: &mut HashMap<String, BTreeSet<Key>>, k: &str, key: &Key) {
-    if let Some(set) = map.get_mut(k) {
-        set.remove(key);
-        if set.is_empty() {
-            map.remove(k);
-        }
-    }
-}
-
-/// The UID of an object's controller owner reference, if it has one.
-pub fn controller_uid(meta: &ObjectMeta) -> Option<&str> {
-    meta.owner_references
-        .as_ref()?
-        .iter()
-        .find(|r| r.controller == Some(true))
-        .map(|r| r.uid.as_str())
-}
 
 /// All stored objects plus the machinery every write goes through.
 pub struct Store {

@@ -124,6 +124,22 @@ impl SimHandle {
     }
 }
 
+/// How long the scenario's fleet has been running when the server opens: the world is built
+/// this far in the past, so building it (which advances the simulated clock while pods settle)
+/// never leaves timestamps in the future, where kubectl would print ages as `<invalid>`.
+const SETTLED_HISTORY: SignedDuration = SignedDuration::from_hours(1);
+
+/// Runs a freshly built world forward to the wall clock, in small steps so the kubelets and
+/// controllers see time pass as they would have.
+fn catch_up_to_wall_clock(world: &mut World) {
+    let tick = SignedDuration::from_secs(5);
+    let real = Timestamp::now();
+    while world.now() < real {
+        let remaining = real.duration_since(world.now());
+        world.advance(remaining.min(tick));
+    }
+}
+
 /// Builds the world and starts serving it.
 pub async fn start(options: ServerOptions) -> Result<SimHandle, ServerError> {
     if !(options.speed.is_finite() && options.speed >= 0.0) {
@@ -134,9 +150,12 @@ pub async fn start(options: ServerOptions) -> Result<SimHandle, ServerError> {
         seed: options.seed,
         nodes: options.nodes,
         daemonsets: options.daemonsets,
-        start: Timestamp::now(),
+        start: Timestamp::now() - SETTLED_HISTORY,
     })?;
     ensure_system_namespaces(&mut world);
+    if options.speed > 0.0 {
+        catch_up_to_wall_clock(&mut world);
+    }
     let sim_now = Arc::new(SimNow::new(world.now()));
     let world = SharedWorld::new(world);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))

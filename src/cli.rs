@@ -36,7 +36,7 @@ pub struct SimArgs {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, value_name = "P", default_value_t = 0)]
     pub port: u16,
-    /// Where to write the kubeconfig [default: herd-sim.kubeconfig in the temp directory].
+    /// Where to write the kubeconfig [default: herd-sim/kubeconfig in the temp directory].
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
     /// Simulated seconds per real second (0 stops the clock).
@@ -62,6 +62,6 @@ impl SimArgs {
     pub fn kubeconfig_path(&self) -> PathBuf {
         self.kubeconfig
             .clone()
-            .unwrap_or_else(|| std::env::temp_dir().join("herd-sim.kubeconfig"))
+            .unwrap_or_else(|| std::env::temp_dir().join("herd-sim").join("kubeconfig"))
     }
 }

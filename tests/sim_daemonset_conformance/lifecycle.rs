@@ -161,10 +161,11 @@ fn s10_duplicates_keep_the_oldest_then_the_smaller_name() {
 }
 
 #[test]
-#[ignore = "needs scheduler"]
 fn s11_a_node_too_small_keeps_its_pod_pending_and_stalls_the_rollout() {
     let mut b = Bench::new();
+    // The real scheduler's resource fit decides; the bench only starts bound pods.
     b.binder = Binder::Scheduler;
+    b.world.config.scheduler.enabled = true;
     for (name, cpu) in [("n1", "4"), ("n2", "4"), ("n3", "100m")] {
         b.add_node(json!({
             "metadata": {"name": name, "annotations": {"sim.herd.dev/allocatable-cpu": cpu}},

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use jiff::SignedDuration;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{NodeSelectorTerm, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::store::StoreError;
@@ -81,4 +81,19 @@ impl World {
         terminating.metadata.resource_version = None;
         self.store.update(terminating)
     }
+}
+
+/// The terms of a pod's required node affinity, where the scheduler and the DaemonSet
+/// controller both look for the node a daemon pod is pinned to.
+pub fn required_node_terms(pod: &Pod) -> Option<&[NodeSelectorTerm]> {
+    let required = pod
+        .spec
+        .as_ref()?
+        .affinity
+        .as_ref()?
+        .node_affinity
+        .as_ref()?
+        .required_during_scheduling_ignored_during_execution
+        .as_ref()?;
+    Some(&required.node_selector_terms)
 }

@@ -242,13 +242,7 @@ fn orphan_dependents(world: &mut World, owner: &ObjectMeta, uid: &str) {
 
 /// The node is gone: its pods go at once, whatever their grace period (upstream PodGC).
 fn force_delete_pods_on(world: &mut World, node: &str) {
-    let keys: Vec<Key> = world
-        .store
-        .pod_index
-        .by_node
-        .get(node)
-        .map(|s| s.iter().cloned().collect())
-        .unwrap_or_default();
+    let keys: Vec<Key> = world.store.pod_index.keys_on_node(node);
     for key in keys {
         let _ = world
             .store

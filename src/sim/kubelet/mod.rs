@@ -186,13 +186,7 @@ fn schedule_pod(world: &mut World, key: &Key, pod: &Pod) {
 /// Makes every pod on `node` re-evaluate now (node readiness changed, kubelet came back).
 fn refresh_pods_on(world: &mut World, node: &str) {
     let now = world.now();
-    let keys: Vec<Key> = world
-        .store
-        .pod_index
-        .by_node
-        .get(node)
-        .map(|s| s.iter().cloned().collect())
-        .unwrap_or_default();
+    let keys: Vec<Key> = world.store.pod_index.keys_on_node(node);
     for key in keys {
         world.kubelet.due.schedule_by(key, now);
     }

@@ -181,16 +181,7 @@ fn evaluate(world: &World, pod: &Pod) -> (Vec<String>, BTreeMap<String, usize>, 
 /// The node names a pod's required affinity pins it to (the DaemonSet controller's
 /// `matchFields metadata.name In [node]`), if every term pins it.
 fn target_nodes(pod: &Pod) -> Option<BTreeSet<String>> {
-    let terms = &pod
-        .spec
-        .as_ref()?
-        .affinity
-        .as_ref()?
-        .node_affinity
-        .as_ref()?
-        .required_during_scheduling_ignored_during_execution
-        .as_ref()?
-        .node_selector_terms;
+    let terms = crate::sim::pods::required_node_terms(pod)?;
     let mut names = BTreeSet::new();
     for term in terms {
         let pinned: Vec<&String> = term

@@ -19,6 +19,14 @@ pub struct PodIndex {
 }
 
 impl PodIndex {
+    /// Keys of the pods bound to `node`, copied so the caller may write to the store meanwhile.
+    pub fn keys_on_node(&self, node: &str) -> Vec<Key> {
+        self.by_node
+            .get(node)
+            .map(|keys| keys.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
     pub(super) fn remove(&mut self, key: &Key, pod: &Pod) {
         match controller_uid(&pod.metadata) {
             Some(uid) => remove_from(&mut self.by_owner, uid, key),

@@ -116,16 +116,7 @@ pub fn target_node(pod: &Pod) -> Option<&str> {
     if !name.is_empty() {
         return Some(name);
     }
-    let terms = &pod
-        .spec
-        .as_ref()?
-        .affinity
-        .as_ref()?
-        .node_affinity
-        .as_ref()?
-        .required_during_scheduling_ignored_during_execution
-        .as_ref()?
-        .node_selector_terms;
+    let terms = crate::sim::pods::required_node_terms(pod)?;
     for term in terms {
         for req in term.match_fields.iter().flatten() {
             if req.key == "metadata.name" && req.operator == "In" {

@@ -41,13 +41,7 @@ pub fn mark_pods_not_ready(world: &mut World, node: &str) {
 }
 
 pub fn pods_on(world: &World, node: &str) -> Vec<Key> {
-    world
-        .store
-        .pod_index
-        .by_node
-        .get(node)
-        .map(|s| s.iter().cloned().collect())
-        .unwrap_or_default()
+    world.store.pod_index.keys_on_node(node)
 }
 
 /// Evicts the pod now, arms its eviction timer, or clears it, per its node's NoExecute taints.

@@ -63,6 +63,27 @@ fn cpu_time() -> Duration {
     Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
+/// Runs kubectl against the simulator and reports its wall time and output size.
+fn timed_kubectl(kubeconfig: &std::path::Path, args: &[&str]) -> String {
+    let started = Instant::now();
+    let output = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(args)
+        .stderr(Stdio::inherit())
+        .output();
+    let took = started.elapsed();
+    match output {
+        Ok(out) if out.status.success() => format!(
+            "{:.2} s ({:.0} MiB of JSON)",
+            took.as_secs_f64(),
+            out.stdout.len() as f64 / 1_048_576.0
+        ),
+        Ok(out) => format!("kubectl failed: {}", out.status),
+        Err(e) => format!("kubectl not run: {e}"),
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let args = parse_args();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -94,23 +115,12 @@ fn main() -> anyhow::Result<()> {
         .len();
     let rss_built = rss_mib();
 
-    let listed = Instant::now();
-    let output = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(&kubeconfig)
-        .args(["get", "pods", "-A", "-o", "json", "--request-timeout=300s"])
-        .stderr(Stdio::inherit())
-        .output();
-    let list_time = listed.elapsed();
-    let list_figure = match output {
-        Ok(out) if out.status.success() => format!(
-            "{:.2} s ({:.0} MiB of JSON)",
-            list_time.as_secs_f64(),
-            out.stdout.len() as f64 / 1_048_576.0
-        ),
-        Ok(out) => format!("kubectl failed: {}", out.status),
-        Err(e) => format!("kubectl not run: {e}"),
-    };
+    let list_figure = timed_kubectl(
+        &kubeconfig,
+        &["get", "pods", "-A", "-o", "json", "--request-timeout=300s"],
+    );
+    // One unpaged request: what the server itself costs, without kubectl's paging and printing.
+    let raw_figure = timed_kubectl(&kubeconfig, &["get", "--raw", "/api/v1/pods"]);
 
     let cpu_before = cpu_time();
     let idle_start = Instant::now();
@@ -130,6 +140,7 @@ fn main() -> anyhow::Result<()> {
         rss_built, rss_before
     );
     println!("| `kubectl get pods -A -o json` | {list_figure} |");
+    println!("| `kubectl get --raw /api/v1/pods` (one unpaged list) | {raw_figure} |");
     println!(
         "| steady CPU, nothing changing, over {} s | {:.1} % of one core |",
         args.idle_seconds,

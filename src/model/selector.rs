@@ -3,6 +3,45 @@
 //! Label selectors follow apimachinery's `labels.Parse` and `labels.NewRequirement`; field
 //! selectors follow `fields.ParseSelector`. Both print in the canonical form that parses back.
 
+/// Display (the canonical kubectl text, comma-joined), `FromStr` and serde-as-text for a
+/// selector type with a `requirements` list and a `parse` constructor: configs and snapshots
+/// then read exactly like kubectl.
+macro_rules! selector_text_impls {
+    ($selector:ty) => {
+        impl fmt::Display for $selector {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                for (i, req) in self.requirements.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    write!(f, "{req}")?;
+                }
+                Ok(())
+            }
+        }
+
+        impl FromStr for $selector {
+            type Err = SelectorError;
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                <$selector>::parse(text)
+            }
+        }
+
+        impl Serialize for $selector {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $selector {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(deserializer)?;
+                <$selector>::parse(&text).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 mod field;
 mod parse;
 
@@ -211,38 +250,7 @@ impl LabelSelector {
     }
 }
 
-impl fmt::Display for LabelSelector {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, req) in self.requirements.iter().enumerate() {
-            if i > 0 {
-                f.write_str(",")?;
-            }
-            write!(f, "{req}")?;
-        }
-        Ok(())
-    }
-}
-
-impl FromStr for LabelSelector {
-    type Err = SelectorError;
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        LabelSelector::parse(text)
-    }
-}
-
-// Serialised as its canonical text, so configs and snapshots read like kubectl.
-impl Serialize for LabelSelector {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for LabelSelector {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        LabelSelector::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
+selector_text_impls!(LabelSelector);
 
 const NAME_CHARS: &str =
     "must consist of letters, digits, '-', '_' or '.', and start and end with a letter or digit";

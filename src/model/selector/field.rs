@@ -185,37 +185,7 @@ fn unescape(value: &str) -> Result<String, String> {
     Ok(out)
 }
 
-impl fmt::Display for FieldSelector {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, req) in self.requirements.iter().enumerate() {
-            if i > 0 {
-                f.write_str(",")?;
-            }
-            write!(f, "{req}")?;
-        }
-        Ok(())
-    }
-}
-
-impl FromStr for FieldSelector {
-    type Err = SelectorError;
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        FieldSelector::parse(text)
-    }
-}
-
-impl Serialize for FieldSelector {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for FieldSelector {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        FieldSelector::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
+selector_text_impls!(FieldSelector);
 
 #[cfg(test)]
 mod tests {

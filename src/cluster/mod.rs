@@ -1,4 +1,5 @@
 //! The IO edge: everything that turns Kubernetes API objects into herd's model.
 
+pub mod connect;
 pub mod convert;
 pub mod convert_records;

@@ -3,3 +3,5 @@
 pub mod connect;
 pub mod convert;
 pub mod convert_records;
+pub mod metrics;
+pub mod watch;

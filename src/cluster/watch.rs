@@ -1,0 +1,186 @@
+//! One kube-runtime watcher per kind (nodes, pods, DaemonSets, ControllerRevisions), each
+//! object converted on arrival into a slim record and sent as a `FleetEvent`.
+
+use std::fmt::Debug;
+use std::pin::pin;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1 as apps;
+use k8s_openapi::api::core::v1 as api;
+use kube::runtime::watcher::{self, Event};
+use kube::runtime::{WatchStreamExt, watcher as watch_stream};
+use kube::{Api, Client, Resource};
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::convert_records;
+use crate::model::fleet::{FleetEvent, Record, RecordKey, Relist};
+
+/// What the watch and metrics tasks send: fleet changes, or trouble worth showing the user
+/// (the tasks keep retrying with backoff either way).
+// Same trade as FleetEvent: events move straight through the channel, no box per event.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Feed {
+    Event(FleetEvent),
+    Trouble {
+        /// Which feed: "nodes", "pods", "daemonsets", "controllerrevisions", "metrics".
+        source: &'static str,
+        message: String,
+    },
+}
+
+/// Which namespace to watch (None = all). Nodes are cluster-scoped and always watched whole.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub namespace: Option<String>,
+}
+
+impl Scope {
+    fn api<K>(&self, client: &Client) -> Api<K>
+    where
+        K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
+    {
+        match &self.namespace {
+            Some(ns) => Api::namespaced(client.clone(), ns),
+            None => Api::all(client.clone()),
+        }
+    }
+}
+
+/// Starts the four watchers; each runs until the receiver is dropped.
+pub fn spawn_watches(
+    client: &Client,
+    scope: &Scope,
+    tx: &mpsc::Sender<Feed>,
+) -> Vec<JoinHandle<()>> {
+    vec![
+        tokio::spawn(run(Api::<api::Node>::all(client.clone()), tx.clone())),
+        tokio::spawn(run(scope.api::<api::Pod>(client), tx.clone())),
+        tokio::spawn(run(scope.api::<apps::DaemonSet>(client), tx.clone())),
+        tokio::spawn(run(
+            scope.api::<apps::ControllerRevision>(client),
+            tx.clone(),
+        )),
+    ]
+}
+
+/// A watched API kind and how its objects become slim records.
+trait Watched: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + 'static {
+    const SOURCE: &'static str;
+    type Slim;
+    /// Err when the object cannot be used (reported as trouble, left out of the fleet).
+    fn convert(&self) -> Result<Self::Slim, String>;
+    fn record(slim: Self::Slim) -> Record;
+    fn relist(all: Vec<Self::Slim>) -> Relist;
+    fn delete_key(&self) -> Option<RecordKey> {
+        self.convert().ok().map(|s| Self::record(s).key())
+    }
+}
+
+impl Watched for api::Node {
+    const SOURCE: &'static str = "nodes";
+    type Slim = crate::model::node::Node;
+    fn convert(&self) -> Result<Self::Slim, String> {
+        Ok(convert_records::node(self))
+    }
+    fn record(slim: Self::Slim) -> Record {
+        Record::Node(slim)
+    }
+    fn relist(all: Vec<Self::Slim>) -> Relist {
+        Relist::Nodes(all)
+    }
+}
+
+impl Watched for api::Pod {
+    const SOURCE: &'static str = "pods";
+    type Slim = crate::model::pod::Pod;
+    fn convert(&self) -> Result<Self::Slim, String> {
+        Ok(convert_records::pod(self))
+    }
+    fn record(slim: Self::Slim) -> Record {
+        Record::Pod(slim)
+    }
+    fn relist(all: Vec<Self::Slim>) -> Relist {
+        Relist::Pods(all)
+    }
+}
+
+impl Watched for apps::DaemonSet {
+    const SOURCE: &'static str = "daemonsets";
+    type Slim = crate::model::daemonset::DaemonSet;
+    fn convert(&self) -> Result<Self::Slim, String> {
+        convert_records::daemon_set(self).map_err(|e| e.to_string())
+    }
+    fn record(slim: Self::Slim) -> Record {
+        Record::DaemonSet(slim)
+    }
+    fn relist(all: Vec<Self::Slim>) -> Relist {
+        Relist::DaemonSets(all)
+    }
+    // A DaemonSet herd could not convert may still have been stored earlier: delete by uid.
+    fn delete_key(&self) -> Option<RecordKey> {
+        let uid = self.meta().uid.as_deref()?;
+        Some(RecordKey::DaemonSet {
+            uid: Arc::from(uid),
+        })
+    }
+}
+
+impl Watched for apps::ControllerRevision {
+    const SOURCE: &'static str = "controllerrevisions";
+    type Slim = crate::model::revision::ControllerRevision;
+    fn convert(&self) -> Result<Self::Slim, String> {
+        Ok(convert_records::controller_revision(self))
+    }
+    fn record(slim: Self::Slim) -> Record {
+        Record::Revision(slim)
+    }
+    fn relist(all: Vec<Self::Slim>) -> Relist {
+        Relist::Revisions(all)
+    }
+}
+
+/// Runs one watcher, buffering a (re-)list so the fleet only ever gets whole relists.
+async fn run<K: Watched>(api: Api<K>, tx: mpsc::Sender<Feed>) {
+    let mut stream = pin!(watch_stream(api, watcher::Config::default()).default_backoff());
+    let mut buffer: Vec<K::Slim> = Vec::new();
+    while let Some(item) = stream.next().await {
+        let out = match item {
+            Err(e) => Some(trouble::<K>(e.to_string())),
+            Ok(Event::Init) => {
+                buffer.clear();
+                None
+            }
+            Ok(Event::InitApply(obj)) => match obj.convert() {
+                Ok(slim) => {
+                    buffer.push(slim);
+                    None
+                }
+                Err(reason) => Some(trouble::<K>(reason)),
+            },
+            Ok(Event::InitDone) => Some(Feed::Event(FleetEvent::Relisted(K::relist(
+                std::mem::take(&mut buffer),
+            )))),
+            Ok(Event::Apply(obj)) => Some(match obj.convert() {
+                Ok(slim) => Feed::Event(FleetEvent::Upsert(K::record(slim))),
+                Err(reason) => trouble::<K>(reason),
+            }),
+            Ok(Event::Delete(obj)) => obj.delete_key().map(|k| Feed::Event(FleetEvent::Delete(k))),
+        };
+        if let Some(feed) = out
+            && tx.send(feed).await.is_err()
+        {
+            return; // nobody listens any more
+        }
+    }
+}
+
+fn trouble<K: Watched>(message: String) -> Feed {
+    Feed::Trouble {
+        source: K::SOURCE,
+        message,
+    }
+}

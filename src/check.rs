@@ -106,35 +106,39 @@ pub async fn run(options: &CheckOptions) -> Result<Report, CheckError> {
 }
 
 /// Applies feeds until every kind has been listed once and metrics answered (or are absent).
+/// Metrics are applied after the lists: usage for pods the fleet does not know yet is dropped.
 async fn fill(rx: &mut mpsc::Receiver<Feed>) -> Result<Fleet, String> {
     let mut fleet = Fleet::new();
-    let (mut relists, mut metrics) = (0, false);
+    let mut relists = 0;
+    let mut metrics: Option<FleetEvent> = None;
     let mut last = "none reported".to_string();
-    while relists < 4 || !metrics {
+    while relists < 4 || metrics.is_none() {
         match rx.recv().await {
             None => return Err(last),
-            Some(Feed::Event(event)) => {
-                match &event {
-                    FleetEvent::Relisted(_) => relists += 1,
-                    FleetEvent::Metrics(_) | FleetEvent::MetricsUnavailable { .. } => {
-                        metrics = true
-                    }
-                    _ => {}
+            Some(Feed::Event(event)) => match event {
+                FleetEvent::Metrics(_) | FleetEvent::MetricsUnavailable { .. } => {
+                    metrics = Some(event)
                 }
-                fleet.apply(event);
-            }
+                FleetEvent::Relisted(_) => {
+                    relists += 1;
+                    fleet.apply(event);
+                }
+                other => fleet.apply(other),
+            },
             Some(Feed::Trouble {
                 source: "metrics",
                 message,
             }) => {
-                metrics = true;
-                fleet.apply(FleetEvent::MetricsUnavailable {
+                metrics = Some(FleetEvent::MetricsUnavailable {
                     at: Timestamp::now(),
                     reason: message,
-                });
+                })
             }
             Some(Feed::Trouble { source, message }) => last = format!("{source}: {message}"),
         }
+    }
+    if let Some(event) = metrics {
+        fleet.apply(event);
     }
     Ok(fleet)
 }
@@ -186,12 +190,22 @@ pub fn build(fleet: &Fleet, now: Timestamp) -> Report {
     report
 }
 
-/// A node the DaemonSet's selectors target but only untolerated taints keep it off.
+/// A node the DaemonSet's selectors target but only untolerated taints keep it off. The
+/// node-condition taints (`node.kubernetes.io/…`) are left out: they come and go with the
+/// node's health, which the NotReady list reports.
 fn only_taints(causes: &[Exclusion]) -> bool {
     !causes.is_empty()
-        && causes
-            .iter()
-            .all(|c| matches!(c, Exclusion::UntoleratedTaint(_)))
+        && causes.iter().all(|c| match c {
+            Exclusion::UntoleratedTaint(t) => !t.key.starts_with("node.kubernetes.io/"),
+            _ => false,
+        })
+}
+
+fn over(what: &str, ratio: Option<f64>) -> String {
+    match ratio {
+        Some(r) => format!("{what} at {:.0}% of its request", r * 100.0),
+        None => format!("{what} above its request"),
+    }
 }
 
 fn hog_rows(fleet: &Fleet) -> Vec<report::Hog> {
@@ -199,30 +213,36 @@ fn hog_rows(fleet: &Fleet) -> Vec<report::Hog> {
     analysis
         .pods
         .iter()
-        .filter(|h| h.is_hog())
+        // Near a limit, OOM-killed, or using more than it requests (the scheduler then
+        // under-counts it on every node).
+        .filter(|h| h.is_hog() || h.over_request.any())
         .filter_map(|h| {
             let pod = fleet.pod(h.pod)?;
             let ds = fleet.daemon_set(&h.ds_uid)?;
-            let reason = match h.pressure() {
-                _ if h.oom_killed => "OOM-killed".to_string(),
-                Some((resource, ratio)) => {
-                    let what = if resource == Resource::Cpu {
-                        "cpu"
-                    } else {
-                        "memory"
-                    };
-                    format!("{what} at {:.0}% of its limit", ratio * 100.0)
-                }
-                None => "near its limit".to_string(),
-            };
             Some(report::Hog {
                 namespace: pod.namespace.to_string(),
                 daemonset: ds.name.to_string(),
                 pod: pod.name.to_string(),
                 node: h.node.as_ref().map(|n| n.to_string()),
                 level: h.level().max(Level::Warn),
-                reason,
+                reason: hog_reason(h),
             })
         })
         .collect()
+}
+
+fn hog_reason(h: &hogs::PodHog) -> String {
+    if h.oom_killed {
+        "OOM-killed".to_string()
+    } else if h.is_hog() {
+        match h.pressure() {
+            Some((Resource::Cpu, r)) => format!("cpu at {:.0}% of its limit", r * 100.0),
+            Some((_, r)) => format!("memory at {:.0}% of its limit", r * 100.0),
+            None => "near its limit".to_string(),
+        }
+    } else if h.over_request.memory {
+        over("memory", h.memory.of_request())
+    } else {
+        over("cpu", h.cpu.of_request())
+    }
 }

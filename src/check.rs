@@ -87,18 +87,14 @@ pub async fn run(options: &CheckOptions) -> Result<Report, CheckError> {
     let tasks = spawn_watches(&client, &options.scope, &tx);
     let metrics = spawn_metrics(&client, &options.scope, Duration::from_secs(60), &tx);
     drop(tx);
-    let filled = tokio::time::timeout(INITIAL_WAIT, fill(&mut rx)).await;
+    let mut last = "none reported".to_string();
+    let filled = tokio::time::timeout(INITIAL_WAIT, fill(&mut rx, &mut last)).await;
     for task in tasks.iter().chain([&metrics]) {
         task.abort();
     }
     let fleet = match filled {
-        Ok(Ok(fleet)) => fleet,
-        Ok(Err(last)) => return Err(CheckError::Timeout { last }),
-        Err(_) => {
-            return Err(CheckError::Timeout {
-                last: "none reported".to_string(),
-            });
-        }
+        Ok(Some(fleet)) => fleet,
+        Ok(None) | Err(_) => return Err(CheckError::Timeout { last }),
     };
     let mut report = build(&fleet, Timestamp::now());
     report.judge(&options.fail_on);
@@ -107,14 +103,14 @@ pub async fn run(options: &CheckOptions) -> Result<Report, CheckError> {
 
 /// Applies feeds until every kind has been listed once and metrics answered (or are absent).
 /// Metrics are applied after the lists: usage for pods the fleet does not know yet is dropped.
-async fn fill(rx: &mut mpsc::Receiver<Feed>) -> Result<Fleet, String> {
+/// `last` keeps the latest watch problem, for the message if the wait times out.
+async fn fill(rx: &mut mpsc::Receiver<Feed>, last: &mut String) -> Option<Fleet> {
     let mut fleet = Fleet::new();
     let mut relists = 0;
     let mut metrics: Option<FleetEvent> = None;
-    let mut last = "none reported".to_string();
     while relists < 4 || metrics.is_none() {
         match rx.recv().await {
-            None => return Err(last),
+            None => return None,
             Some(Feed::Event(event)) => match event {
                 FleetEvent::Metrics(_) | FleetEvent::MetricsUnavailable { .. } => {
                     metrics = Some(event)
@@ -134,13 +130,13 @@ async fn fill(rx: &mut mpsc::Receiver<Feed>) -> Result<Fleet, String> {
                     reason: message,
                 })
             }
-            Some(Feed::Trouble { source, message }) => last = format!("{source}: {message}"),
+            Some(Feed::Trouble { source, message }) => *last = format!("{source}: {message}"),
         }
     }
     if let Some(event) = metrics {
         fleet.apply(event);
     }
-    Ok(fleet)
+    Some(fleet)
 }
 
 /// The gaps, hogs and NotReady nodes of `fleet`.

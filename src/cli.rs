@@ -20,6 +20,39 @@ pub struct Cli {
 pub enum Command {
     /// Run the simulated cluster in the foreground and write a kubeconfig for kubectl.
     Sim(SimArgs),
+    /// Report DaemonSet coverage gaps and hogs once; exit 1 if a --fail-on condition holds,
+    /// 2 on bad input.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// This kubeconfig file only [default: KUBECONFIG, else ~/.kube/config].
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use [default: its current-context].
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Only this namespace's DaemonSets and pods.
+    #[arg(
+        short = 'n',
+        long,
+        value_name = "NS",
+        conflicts_with = "all_namespaces"
+    )]
+    pub namespace: Option<String>,
+    /// Every namespace (the default when -n is not given).
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    /// Only DaemonSets whose labels match this selector (kubectl syntax).
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+    /// Output format: table or json.
+    #[arg(short = 'o', long, value_name = "FORMAT", default_value = "table")]
+    pub output: String,
+    /// Conditions that make the exit code 1: any of missing, failing, hog.
+    #[arg(long, value_name = "LIST", default_value = "missing,failing")]
+    pub fail_on: String,
 }
 
 #[derive(Debug, Clone, Args)]

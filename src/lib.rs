@@ -5,6 +5,7 @@
 //! bundled cluster that serves the real Kubernetes API over loopback HTTP.
 
 pub mod analysis;
+pub mod check;
 pub mod cluster;
 pub mod model;
 pub mod sim;

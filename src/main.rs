@@ -7,15 +7,63 @@ use clap::Parser;
 use herd::sim::api::faults::FaultSettings;
 use herd::sim::server::{self, READ_ONLY_CONTEXT, ServerOptions};
 
-use cli::{Cli, Command, SimArgs};
+use herd::check::{self, CheckError, CheckOptions, Format};
+use herd::cluster::connect::ConnectOptions;
+use herd::cluster::watch::Scope;
+
+use cli::{CheckArgs, Cli, Command, SimArgs};
 
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Sim(args)) => run_sim(args).await,
+        Some(Command::Check(args)) => std::process::exit(run_check(&args).await),
         None => bail!("no command given: try `herd sim` (see `herd --help`)"),
     }
+}
+
+/// `herd check`: the exit code is 0 (clean), 1 (a --fail-on condition holds) or 2 (bad input
+/// or no answer from the cluster, with a one-line error on stderr).
+async fn run_check(args: &CheckArgs) -> i32 {
+    match check_report(args).await {
+        Ok((report, format)) => {
+            let text = match format {
+                Format::Json => serde_json::to_string_pretty(&report)
+                    .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")),
+                Format::Table => report.table(),
+            };
+            println!("{text}");
+            i32::from(!report.failed_on.is_empty())
+        }
+        Err(e) => {
+            eprintln!("herd check: {e}");
+            2
+        }
+    }
+}
+
+async fn check_report(args: &CheckArgs) -> Result<(check::Report, Format), CheckError> {
+    let format = check::parse_format(&args.output)?;
+    let fail_on = check::parse_fail_on(&args.fail_on)?;
+    let daemon_set_labels = args
+        .selector
+        .as_deref()
+        .map(check::parse_selector)
+        .transpose()?;
+    let options = CheckOptions {
+        connect: ConnectOptions {
+            kubeconfig: args.kubeconfig.clone(),
+            context: args.context.clone(),
+        },
+        scope: Scope {
+            namespace: args.namespace.clone().filter(|_| !args.all_namespaces),
+            daemon_set_labels,
+        },
+        format,
+        fail_on,
+    };
+    Ok((check::run(&options).await?, format))
 }
 
 /// `herd sim`: serve the simulated cluster until Ctrl-C.

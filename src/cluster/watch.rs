@@ -36,6 +36,9 @@ pub enum Feed {
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
     pub namespace: Option<String>,
+    /// A label selector applied server-side to the DaemonSet watch only (herd's slim
+    /// DaemonSet keeps no labels); pods and nodes stay whole so coverage sees every node.
+    pub daemon_set_labels: Option<String>,
 }
 
 impl Scope {
@@ -56,10 +59,18 @@ pub fn spawn_watches(
     scope: &Scope,
     tx: &mpsc::Sender<Feed>,
 ) -> Vec<JoinHandle<()>> {
+    let mut ds_config = watcher::Config::default();
+    if let Some(labels) = &scope.daemon_set_labels {
+        ds_config = ds_config.labels(labels);
+    }
     vec![
         tokio::spawn(run(Api::<api::Node>::all(client.clone()), tx.clone())),
         tokio::spawn(run(scope.api::<api::Pod>(client), tx.clone())),
-        tokio::spawn(run(scope.api::<apps::DaemonSet>(client), tx.clone())),
+        tokio::spawn(run_with(
+            scope.api::<apps::DaemonSet>(client),
+            ds_config,
+            tx.clone(),
+        )),
         tokio::spawn(run(
             scope.api::<apps::ControllerRevision>(client),
             tx.clone(),
@@ -145,7 +156,11 @@ impl Watched for apps::ControllerRevision {
 
 /// Runs one watcher, buffering a (re-)list so the fleet only ever gets whole relists.
 async fn run<K: Watched>(api: Api<K>, tx: mpsc::Sender<Feed>) {
-    let mut stream = pin!(watch_stream(api, watcher::Config::default()).default_backoff());
+    run_with(api, watcher::Config::default(), tx).await
+}
+
+async fn run_with<K: Watched>(api: Api<K>, config: watcher::Config, tx: mpsc::Sender<Feed>) {
+    let mut stream = pin!(watch_stream(api, config).default_backoff());
     let mut buffer: Vec<K::Slim> = Vec::new();
     while let Some(item) = stream.next().await {
         let out = match item {

@@ -1,0 +1,244 @@
+//! `herd check`: connect, wait for the first full picture of the fleet, and report coverage
+//! gaps and hogs once, for scripts and CI (exit 1 when a selected condition holds).
+
+pub mod report;
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use tokio::sync::mpsc;
+
+use crate::analysis::coverage::{self, Reason, Status};
+use crate::analysis::hogs::{self, Resource};
+use crate::analysis::thresholds::{Level, Thresholds};
+use crate::cluster::connect::{ConnectError, ConnectOptions, connect};
+use crate::cluster::metrics::spawn_metrics;
+use crate::cluster::watch::{Feed, Scope, spawn_watches};
+use crate::model::fleet::{Fleet, FleetEvent};
+use crate::model::placement::Exclusion;
+use crate::model::selector::LabelSelector;
+pub use report::{Condition, Report};
+
+/// How long `herd check` waits for the initial lists and the first metrics poll.
+const INITIAL_WAIT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    pub connect: ConnectOptions,
+    pub scope: Scope,
+    pub format: Format,
+    pub fail_on: Vec<Condition>,
+}
+
+/// Bad input (exit 2) or a cluster that never answered.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error("-l {text:?}: {reason}")]
+    Selector { text: String, reason: String },
+    #[error("-o {0:?}: unknown output format (use table or json)")]
+    Format(String),
+    #[error("--fail-on {0:?}: unknown condition (use missing, failing, hog)")]
+    FailOn(String),
+    #[error("timed out after {}s waiting for the cluster's initial lists; last problem: {last}", INITIAL_WAIT.as_secs())]
+    Timeout { last: String },
+}
+
+pub fn parse_format(text: &str) -> Result<Format, CheckError> {
+    match text {
+        "table" => Ok(Format::Table),
+        "json" => Ok(Format::Json),
+        other => Err(CheckError::Format(other.to_string())),
+    }
+}
+
+pub fn parse_fail_on(text: &str) -> Result<Vec<Condition>, CheckError> {
+    let mut out = Vec::new();
+    for item in text.split(',').filter(|s| !s.trim().is_empty()) {
+        let c = Condition::parse(item).ok_or_else(|| CheckError::FailOn(item.to_string()))?;
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+/// Validates `-l` with herd's selector grammar; the API server gets the canonical text.
+pub fn parse_selector(text: &str) -> Result<String, CheckError> {
+    LabelSelector::parse(text)
+        .map(|s| s.to_string())
+        .map_err(|e| CheckError::Selector {
+            text: text.to_string(),
+            reason: e.to_string(),
+        })
+}
+
+/// Connects, waits for the initial picture and builds the report.
+pub async fn run(options: &CheckOptions) -> Result<Report, CheckError> {
+    let client = connect(&options.connect).await?;
+    let (tx, mut rx) = mpsc::channel(1024);
+    let tasks = spawn_watches(&client, &options.scope, &tx);
+    let metrics = spawn_metrics(&client, &options.scope, Duration::from_secs(60), &tx);
+    drop(tx);
+    let mut last = "none reported".to_string();
+    let filled = tokio::time::timeout(INITIAL_WAIT, fill(&mut rx, &mut last)).await;
+    for task in tasks.iter().chain([&metrics]) {
+        task.abort();
+    }
+    let fleet = match filled {
+        Ok(Some(fleet)) => fleet,
+        Ok(None) | Err(_) => return Err(CheckError::Timeout { last }),
+    };
+    let mut report = build(&fleet, Timestamp::now());
+    report.judge(&options.fail_on);
+    Ok(report)
+}
+
+/// Applies feeds until every kind has been listed once and metrics answered (or are absent).
+/// Metrics are applied after the lists: usage for pods the fleet does not know yet is dropped.
+/// `last` keeps the latest watch problem, for the message if the wait times out.
+async fn fill(rx: &mut mpsc::Receiver<Feed>, last: &mut String) -> Option<Fleet> {
+    let mut fleet = Fleet::new();
+    let mut relists = 0;
+    let mut metrics: Option<FleetEvent> = None;
+    while relists < 4 || metrics.is_none() {
+        match rx.recv().await {
+            None => return None,
+            Some(Feed::Event(event)) => match event {
+                FleetEvent::Metrics(_) | FleetEvent::MetricsUnavailable { .. } => {
+                    metrics = Some(event)
+                }
+                FleetEvent::Relisted(_) => {
+                    relists += 1;
+                    fleet.apply(event);
+                }
+                other => fleet.apply(other),
+            },
+            Some(Feed::Trouble {
+                source: "metrics",
+                message,
+            }) => {
+                metrics = Some(FleetEvent::MetricsUnavailable {
+                    at: Timestamp::now(),
+                    reason: message,
+                })
+            }
+            Some(Feed::Trouble { source, message }) => *last = format!("{source}: {message}"),
+        }
+    }
+    if let Some(event) = metrics {
+        fleet.apply(event);
+    }
+    Some(fleet)
+}
+
+/// The gaps, hogs and NotReady nodes of `fleet`.
+pub fn build(fleet: &Fleet, now: Timestamp) -> Report {
+    let coverage = coverage::analyze(fleet, now);
+    let mut gaps = Vec::new();
+    for ds_cov in &coverage.daemon_sets {
+        let Some(ds) = fleet.daemon_set(&ds_cov.uid) else {
+            continue;
+        };
+        for row in &ds_cov.rows {
+            let kind = match (&row.status, &row.reason) {
+                (Status::Missing, _) => Condition::Missing,
+                (Status::Failing, _) => Condition::Failing,
+                (Status::Excluded, Reason::Excluded(causes)) if only_taints(causes) => {
+                    Condition::Missing
+                }
+                _ => continue,
+            };
+            gaps.push(report::Gap {
+                kind,
+                namespace: ds.namespace.to_string(),
+                daemonset: ds.name.to_string(),
+                node: row.node.to_string(),
+                status: row.status.as_str().to_string(),
+                pod: row
+                    .pod
+                    .and_then(|id| fleet.pod(id))
+                    .map(|p| p.name.to_string()),
+                reason: row.reason.describe(now),
+            });
+        }
+    }
+    let not_ready_nodes = fleet
+        .nodes()
+        .filter(|n| coverage::NodeContext::of(n).not_ready())
+        .map(|n| n.name.to_string())
+        .collect();
+    let mut report = Report {
+        gaps,
+        hogs: hog_rows(fleet),
+        not_ready_nodes,
+        metrics: fleet.metrics().clone(),
+        failed_on: Vec::new(),
+    };
+    report.judge(&[]);
+    report
+}
+
+/// A node the DaemonSet's selectors target but only untolerated taints keep it off. The
+/// node-condition taints (`node.kubernetes.io/…`) are left out: they come and go with the
+/// node's health, which the NotReady list reports.
+fn only_taints(causes: &[Exclusion]) -> bool {
+    !causes.is_empty()
+        && causes.iter().all(|c| match c {
+            Exclusion::UntoleratedTaint(t) => !t.key.starts_with("node.kubernetes.io/"),
+            _ => false,
+        })
+}
+
+fn over(what: &str, ratio: Option<f64>) -> String {
+    match ratio {
+        Some(r) => format!("{what} at {:.0}% of its request", r * 100.0),
+        None => format!("{what} above its request"),
+    }
+}
+
+fn hog_rows(fleet: &Fleet) -> Vec<report::Hog> {
+    let analysis = hogs::analyze(fleet, &Thresholds::default());
+    analysis
+        .pods
+        .iter()
+        // Near a limit, OOM-killed, or using more than it requests (the scheduler then
+        // under-counts it on every node).
+        .filter(|h| h.is_hog() || h.over_request.any())
+        .filter_map(|h| {
+            let pod = fleet.pod(h.pod)?;
+            let ds = fleet.daemon_set(&h.ds_uid)?;
+            Some(report::Hog {
+                namespace: pod.namespace.to_string(),
+                daemonset: ds.name.to_string(),
+                pod: pod.name.to_string(),
+                node: h.node.as_ref().map(|n| n.to_string()),
+                level: h.level().max(Level::Warn),
+                reason: hog_reason(h),
+            })
+        })
+        .collect()
+}
+
+fn hog_reason(h: &hogs::PodHog) -> String {
+    if h.oom_killed {
+        "OOM-killed".to_string()
+    } else if h.is_hog() {
+        match h.pressure() {
+            Some((Resource::Cpu, r)) => format!("cpu at {:.0}% of its limit", r * 100.0),
+            Some((_, r)) => format!("memory at {:.0}% of its limit", r * 100.0),
+            None => "near its limit".to_string(),
+        }
+    } else if h.over_request.memory {
+        over("memory", h.memory.of_request())
+    } else {
+        over("cpu", h.cpu.of_request())
+    }
+}

@@ -124,6 +124,29 @@ pub fn label_selector(selector: &meta::LabelSelector) -> Result<LabelSelector, S
     LabelSelector::from_parts(&match_labels, &expressions)
 }
 
+/// The node a not-yet-bound daemon pod is meant for: the value of its required node-affinity
+/// term `matchFields metadata.name In [node]` (DAEMONSET_SEMANTICS.md §0 and rule 2.5). As
+/// upstream's GetTargetNodeName, the first such requirement decides; one not naming exactly one
+/// node means no target.
+pub fn affinity_target_node(spec: &api::PodSpec) -> Option<&str> {
+    let required = spec
+        .affinity
+        .as_ref()?
+        .node_affinity
+        .as_ref()?
+        .required_during_scheduling_ignored_during_execution
+        .as_ref()?;
+    let requirement = required
+        .node_selector_terms
+        .iter()
+        .flat_map(|term| term.match_fields.iter().flatten())
+        .find(|r| r.key == "metadata.name" && r.operator == "In")?;
+    match requirement.values.as_deref() {
+        Some([node]) => Some(node.as_str()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;

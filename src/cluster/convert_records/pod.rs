@@ -33,7 +33,9 @@ pub fn pod(pod: &api::Pod) -> Pod {
         name: arc(meta.name.as_deref().unwrap_or_default()),
         uid: arc(meta.uid.as_deref().unwrap_or_default()),
         owner_uid: controller_uid(meta),
-        node: bound_to.or_else(|| spec.and_then(affinity_target)).map(arc),
+        node: bound_to
+            .or_else(|| spec.and_then(crate::cluster::convert::affinity_target_node))
+            .map(arc),
         bound: bound_to.is_some(),
         // The API server always sets a phase; an empty one means Pending upstream.
         phase: PodPhase::parse(status.and_then(|s| s.phase.as_deref()).unwrap_or("Pending")),
@@ -54,29 +56,6 @@ pub fn pod(pod: &api::Pod) -> Pod {
         containers: spec.map_or_else(|| Arc::from(Vec::new()), containers),
         created: time(&meta.creation_timestamp),
     }
-}
-
-/// Before binding, a daemon pod names its node in a required affinity term
-/// `matchFields metadata.name In [node]` (DAEMONSET_SEMANTICS.md §0, rule 2.5).
-fn affinity_target(spec: &api::PodSpec) -> Option<&str> {
-    let required = spec
-        .affinity
-        .as_ref()?
-        .node_affinity
-        .as_ref()?
-        .required_during_scheduling_ignored_during_execution
-        .as_ref()?;
-    required
-        .node_selector_terms
-        .iter()
-        .flat_map(|term| term.match_fields.iter().flatten())
-        .find_map(|r| {
-            let values = r.values.as_deref().unwrap_or_default();
-            match (r.key.as_str(), r.operator.as_str(), values) {
-                ("metadata.name", "In", [node]) => Some(node.as_str()),
-                _ => None,
-            }
-        })
 }
 
 fn waiting_reason(statuses: &[api::ContainerStatus]) -> Option<Arc<str>> {

@@ -116,18 +116,7 @@ pub fn target_node(pod: &Pod) -> Option<&str> {
     if !name.is_empty() {
         return Some(name);
     }
-    let terms = crate::sim::pods::required_node_terms(pod)?;
-    for term in terms {
-        for req in term.match_fields.iter().flatten() {
-            if req.key == "metadata.name" && req.operator == "In" {
-                return match req.values.as_deref() {
-                    Some([only]) => Some(only.as_str()),
-                    _ => None,
-                };
-            }
-        }
-    }
-    None
+    crate::cluster::convert::affinity_target_node(pod.spec.as_ref()?)
 }
 
 /// Oldest-first: bound pods before unbound ones, then earlier creation, then smaller name.

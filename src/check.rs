@@ -131,6 +131,7 @@ async fn fill(rx: &mut mpsc::Receiver<Feed>, last: &mut String) -> Option<Fleet>
                 })
             }
             Some(Feed::Trouble { source, message }) => *last = format!("{source}: {message}"),
+            Some(Feed::Recovered { .. } | Feed::Relisting { .. }) => {}
         }
     }
     if let Some(event) = metrics {

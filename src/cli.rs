@@ -11,9 +11,52 @@ use clap::{Args, Parser, Subcommand};
     version,
     about = "A terminal UI for Kubernetes DaemonSet fleets, with a bundled simulated cluster"
 )]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// With no command: the TUI.
+    #[command(flatten)]
+    pub tui: TuiArgs,
+}
+
+/// `herd [flags]`: the interactive TUI on the current kubeconfig context, or on the bundled
+/// simulated cluster with `--sim`.
+#[derive(Debug, Clone, Args)]
+pub struct TuiArgs {
+    /// Start the bundled simulated cluster in-process and open herd on it.
+    #[arg(long)]
+    pub sim: bool,
+    /// With --sim: the scenario (`demo` or `empty`).
+    #[arg(long, default_value = "demo", requires = "sim")]
+    pub scenario: String,
+    /// With --sim: scale the fleet to this many nodes.
+    #[arg(long, value_name = "N", requires = "sim")]
+    pub nodes: Option<usize>,
+    /// With --sim: scale the fleet to this many DaemonSets.
+    #[arg(long, value_name = "M", requires = "sim")]
+    pub daemonsets: Option<usize>,
+    /// This kubeconfig file only [default: KUBECONFIG, else ~/.kube/config].
+    #[arg(long, value_name = "FILE", conflicts_with = "sim")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use [default: its current-context].
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Watch and show only this namespace.
+    #[arg(short = 'n', long, value_name = "NS", conflicts_with = "all_namespaces")]
+    pub namespace: Option<String>,
+    /// Every namespace (the default).
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    /// Change nothing: keys that would write to the cluster are not bound.
+    #[arg(long)]
+    pub readonly: bool,
+    /// Theme: default, light, high-contrast, colour-blind, a user theme name, or a .toml path.
+    #[arg(long, value_name = "NAME|PATH", default_value = "default")]
+    pub theme: String,
+    /// No colours (also when NO_COLOR is set or TERM=dumb); glyphs and words still carry meaning.
+    #[arg(long)]
+    pub no_color: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,10 +2,14 @@
 //!
 //! The modules follow DESIGN.md §2: `model` holds herd's slim records and the one placement
 //! predicate, `cluster` is the IO edge towards any Kubernetes API server, and `sim` is the
-//! bundled cluster that serves the real Kubernetes API over loopback HTTP.
+//! bundled cluster that serves the real Kubernetes API over loopback HTTP; `app` is the TUI's
+//! TEA core (state, actions, update, the runtime loop) and `ui` draws it.
 
 pub mod analysis;
+pub mod app;
 pub mod check;
 pub mod cluster;
 pub mod model;
 pub mod sim;
+pub mod tui;
+pub mod ui;

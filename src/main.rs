@@ -11,7 +11,12 @@ use herd::check::{self, CheckError, CheckOptions, Format};
 use herd::cluster::connect::ConnectOptions;
 use herd::cluster::watch::Scope;
 
-use cli::{CheckArgs, Cli, Command, SimArgs};
+use std::time::Duration;
+
+use herd::app::runtime::{self, Options};
+use herd::ui::theme::{self, Theme};
+
+use cli::{CheckArgs, Cli, Command, SimArgs, TuiArgs};
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -19,8 +24,52 @@ async fn main() -> Result<()> {
     match cli.command {
         Some(Command::Sim(args)) => run_sim(args).await,
         Some(Command::Check(args)) => std::process::exit(run_check(&args).await),
-        None => bail!("no command given: try `herd sim` (see `herd --help`)"),
+        None => run_tui(cli.tui).await,
     }
+}
+
+/// The TUI on the current context, or on an in-process simulator with `--sim`.
+async fn run_tui(args: TuiArgs) -> Result<()> {
+    let theme = Theme::load(&args.theme).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let monochrome = theme::no_color_requested(
+        args.no_color,
+        std::env::var("NO_COLOR").ok().as_deref(),
+        std::env::var("TERM").ok().as_deref(),
+    );
+    let mut options = Options {
+        connect: ConnectOptions {
+            kubeconfig: args.kubeconfig.clone(),
+            context: args.context.clone(),
+        },
+        namespace: args.namespace.clone().filter(|_| !args.all_namespaces),
+        readonly: args.readonly,
+        theme,
+        monochrome,
+        metrics_every: Duration::from_secs(10),
+    };
+    if !args.sim {
+        return runtime::run(options).await;
+    }
+    let dir = std::env::temp_dir().join(format!("herd-sim-{}", std::process::id()));
+    let kubeconfig = dir.join("kubeconfig");
+    let handle = server::start(ServerOptions {
+        scenario: args.scenario.clone(),
+        nodes: args.nodes,
+        daemonsets: args.daemonsets,
+        kubeconfig: Some(kubeconfig.clone()),
+        ..ServerOptions::default()
+    })
+    .await
+    .context("starting the simulated cluster")?;
+    options.connect.kubeconfig = Some(kubeconfig);
+    if args.readonly && args.context.is_none() {
+        // Belt and braces: the simulator's read-only token is refused every write.
+        options.connect.context = Some(READ_ONLY_CONTEXT.to_string());
+    }
+    let result = runtime::run(options).await;
+    handle.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }
 
 /// `herd check`: the exit code is 0 (clean), 1 (a --fail-on condition holds) or 2 (bad input

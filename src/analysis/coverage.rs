@@ -218,6 +218,21 @@ pub fn summarize(fleet: &Fleet, ds_uid: &str, now: Timestamp) -> Option<Coverage
     Some(walk::daemon_set(fleet, ds, &nodes, now, false).counts)
 }
 
+/// An excluded pair whose only causes are untolerated taints that are not node conditions:
+/// the DaemonSet targets the node but forgot a toleration (the classic "security agent misses
+/// the GPU nodes"), which people count as a gap rather than a choice.
+pub fn blocked_only_by_taints(row: &Coverage) -> bool {
+    let Reason::Excluded(causes) = &row.reason else {
+        return false;
+    };
+    row.status == Status::Excluded
+        && !causes.is_empty()
+        && causes.iter().all(|c| match c {
+            Exclusion::UntoleratedTaint(t) => !t.key.starts_with("node.kubernetes.io/"),
+            _ => false,
+        })
+}
+
 /// The reverse view for one node: every DaemonSet and what it does here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeCoverage {

@@ -109,6 +109,7 @@ pub fn daemon_set(ds: &apps::DaemonSet) -> Result<DaemonSet, ConvertError> {
             .and_then(|a| a.get(TEMPLATE_GENERATION_ANNOTATION))
             .and_then(|v| v.parse().ok()),
         current_hash: None,
+        labels: meta.labels.clone().unwrap_or_default(),
         annotations: annotations
             .into_iter()
             .flatten()

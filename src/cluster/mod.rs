@@ -3,5 +3,7 @@
 pub mod connect;
 pub mod convert;
 pub mod convert_records;
+pub mod fetch;
 pub mod metrics;
+pub mod session;
 pub mod watch;

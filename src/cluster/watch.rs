@@ -30,7 +30,16 @@ pub enum Feed {
         source: &'static str,
         message: String,
     },
+    /// The feed answers again after trouble (its watch resumed, or a probe list succeeded).
+    Recovered { source: &'static str },
+    /// The feed started a full (re-)list: its data is stale until the `Relisted` event.
+    Relisting { source: &'static str },
 }
+
+/// How often a troubled watch checks whether the API server answers again. The watcher itself
+/// resumes silently (kube-runtime yields nothing when a re-watch succeeds), so without a probe
+/// a recovered feed would look stale until its next change.
+const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Which namespace to watch (None = all). Nodes are cluster-scoped and always watched whole.
 #[derive(Debug, Clone, Default)]
@@ -160,14 +169,40 @@ async fn run<K: Watched>(api: Api<K>, tx: mpsc::Sender<Feed>) {
 }
 
 async fn run_with<K: Watched>(api: Api<K>, config: watcher::Config, tx: mpsc::Sender<Feed>) {
-    let mut stream = pin!(watch_stream(api, config).default_backoff());
+    let mut stream = pin!(watch_stream(api.clone(), config).default_backoff());
     let mut buffer: Vec<K::Slim> = Vec::new();
-    while let Some(item) = stream.next().await {
+    let mut troubled = false;
+    let mut probe = tokio::time::interval(PROBE_EVERY);
+    loop {
+        let item = tokio::select! {
+            item = stream.next() => item,
+            _ = probe.tick(), if troubled => {
+                let answered = api.list_metadata(&kube::api::ListParams::default().limit(1)).await.is_ok();
+                if answered {
+                    troubled = false;
+                    if tx.send(Feed::Recovered { source: K::SOURCE }).await.is_err() {
+                        return;
+                    }
+                }
+                continue;
+            }
+        };
+        let Some(item) = item else { return };
+        if troubled && item.is_ok() {
+            troubled = false;
+            if tx.send(Feed::Recovered { source: K::SOURCE }).await.is_err() {
+                return;
+            }
+        }
         let out = match item {
-            Err(e) => Some(trouble::<K>(e.to_string())),
+            Err(e) => {
+                troubled = true;
+                probe.reset();
+                Some(trouble::<K>(e.to_string()))
+            }
             Ok(Event::Init) => {
                 buffer.clear();
-                None
+                Some(Feed::Relisting { source: K::SOURCE })
             }
             Ok(Event::InitApply(obj)) => match obj.convert() {
                 Ok(slim) => {

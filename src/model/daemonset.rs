@@ -139,6 +139,8 @@ pub struct DaemonSet {
     /// The current revision hash when the object says it (Kruise `status.updateRevision`);
     /// native DaemonSets leave it to the ControllerRevisions, see `Fleet::current_hash`.
     pub current_hash: Option<Arc<str>>,
+    /// The DaemonSet's own labels (what `/-l` filters and `herd check -l` select on).
+    pub labels: BTreeMap<String, String>,
     /// Only the `herd.dev/` ones.
     pub annotations: BTreeMap<String, String>,
     pub status: StatusCounts,
@@ -162,6 +164,7 @@ impl DaemonSet {
             observed_generation: Some(1),
             template_generation: Some(1),
             current_hash: None,
+            labels: BTreeMap::new(),
             annotations: BTreeMap::new(),
             status: StatusCounts::default(),
             created: None,

@@ -1,0 +1,133 @@
+//! Watch and metrics feeds into the state: fleet events applied, and each feed's health kept
+//! so the header can say which data is stale and why.
+
+use crate::app::action::{ClusterInfo, FeedAction};
+use crate::app::effect::Effect;
+use crate::app::state::{FeedState, Level, State};
+use crate::app::update::flash;
+use crate::model::fleet::{FleetEvent, Record, RecordKey, Relist};
+
+pub fn apply(state: &mut State, epoch: u64, feed: FeedAction) -> Vec<Effect> {
+    if epoch != state.session.epoch {
+        return Vec::new(); // from a connection we already left
+    }
+    match feed {
+        FeedAction::Event(event) => event_in(state, event),
+        FeedAction::Trouble { source, message } => {
+            let now = state.now;
+            set(state, source, |old| FeedState::Stale {
+                since: match old {
+                    FeedState::Stale { since, .. } => *since,
+                    _ => now,
+                },
+                reason: message.clone(),
+            });
+        }
+        FeedAction::Recovered { source } => set(state, source, |old| match old {
+            FeedState::Syncing => FeedState::Syncing,
+            _ => FeedState::Live,
+        }),
+        FeedAction::Relisting { source } => {
+            let now = state.now;
+            set(state, source, |old| match old {
+                FeedState::Syncing => FeedState::Syncing,
+                FeedState::Stale { since, reason } => FeedState::Stale {
+                    since: *since,
+                    reason: reason.clone(),
+                },
+                FeedState::Live => FeedState::Stale {
+                    since: now,
+                    reason: "re-listing after the watch was lost".into(),
+                },
+            })
+        }
+    }
+    Vec::new()
+}
+
+fn event_in(state: &mut State, event: FleetEvent) {
+    let source = source_of(&event);
+    // Usage for pods the fleet does not know is dropped, so a poll that beats the first pod
+    // list is held back and applied once the pods are in.
+    let pods_syncing = state
+        .session
+        .feeds
+        .iter()
+        .any(|f| f.source == "pods" && f.state == FeedState::Syncing);
+    let event = match event {
+        FleetEvent::Metrics(snapshot) if pods_syncing => {
+            state.held_metrics = Some(snapshot);
+            return;
+        }
+        other => other,
+    };
+    let pods_listed = matches!(event, FleetEvent::Relisted(Relist::Pods(_)));
+    let complete = matches!(
+        event,
+        FleetEvent::Relisted(_) | FleetEvent::Metrics(_) | FleetEvent::MetricsUnavailable { .. }
+    );
+    let metrics_gone = match &event {
+        FleetEvent::MetricsUnavailable { reason, .. } => Some(reason.clone()),
+        _ => None,
+    };
+    state.fleet.apply(event);
+    if pods_listed && let Some(held) = state.held_metrics.take() {
+        state.fleet.apply(FleetEvent::Metrics(held));
+        set(state, "metrics", |_| FeedState::Live);
+    }
+    state.stale_derived = true;
+    state.session.last_event = Some(state.now);
+    let now = state.now;
+    if let Some(reason) = metrics_gone {
+        set(state, "metrics", |_| FeedState::Stale { since: now, reason: reason.clone() });
+    } else {
+        // An event proves the feed is live again; a plain upsert does not end the first sync.
+        set(state, source, |old| match old {
+            FeedState::Syncing if !complete => FeedState::Syncing,
+            _ => FeedState::Live,
+        });
+    }
+}
+
+fn source_of(event: &FleetEvent) -> &'static str {
+    match event {
+        FleetEvent::Upsert(Record::Node(_))
+        | FleetEvent::Delete(RecordKey::Node { .. })
+        | FleetEvent::Relisted(Relist::Nodes(_)) => "nodes",
+        FleetEvent::Upsert(Record::Pod(_))
+        | FleetEvent::Delete(RecordKey::Pod { .. })
+        | FleetEvent::Relisted(Relist::Pods(_)) => "pods",
+        FleetEvent::Upsert(Record::DaemonSet(_))
+        | FleetEvent::Delete(RecordKey::DaemonSet { .. })
+        | FleetEvent::Relisted(Relist::DaemonSets(_)) => "daemonsets",
+        FleetEvent::Upsert(Record::Revision(_))
+        | FleetEvent::Delete(RecordKey::Revision { .. })
+        | FleetEvent::Relisted(Relist::Revisions(_)) => "controllerrevisions",
+        FleetEvent::Metrics(_) | FleetEvent::MetricsUnavailable { .. } => "metrics",
+    }
+}
+
+fn set(state: &mut State, source: &str, next: impl Fn(&FeedState) -> FeedState) {
+    if let Some(feed) = state.session.feeds.iter_mut().find(|f| f.source == source) {
+        feed.state = next(&feed.state);
+    }
+}
+
+pub fn connected(state: &mut State, epoch: u64, info: Result<ClusterInfo, String>) -> Vec<Effect> {
+    if epoch != state.session.epoch {
+        return Vec::new();
+    }
+    match info {
+        Ok(info) => {
+            let context = info.context.clone();
+            state.session.info = info;
+            state.session.connected = Some(Ok(()));
+            flash(state, Level::Info, format!("connected to context {context}"));
+        }
+        Err(e) => {
+            state.session.connected = Some(Err(e.clone()));
+            flash(state, Level::Error, e);
+        }
+    }
+    Vec::new()
+}

@@ -1,0 +1,187 @@
+//! Moving around: the cursor, drilling in and out, switching views, sort, namespace scope and
+//! context.
+
+use std::sync::Arc;
+
+use crate::app::effect::Effect;
+use crate::app::rows;
+use crate::app::state::{Level, Mode, State};
+use crate::app::update::{flash, normal_mode};
+use crate::app::view::{Fetched, Motion, Page, Sort, SortKey, View};
+
+pub fn move_cursor(state: &mut State, motion: Motion) -> Vec<Effect> {
+    let visible = state.ui.visible_rows();
+    let page = state.ui.page_mut();
+    let last = page.rows.len().saturating_sub(1);
+    page.cursor = match motion {
+        Motion::Up => page.cursor.saturating_sub(1),
+        Motion::Down => (page.cursor + 1).min(last),
+        Motion::PageUp => page.cursor.saturating_sub(visible),
+        Motion::PageDown => (page.cursor + visible).min(last),
+        Motion::Top => 0,
+        Motion::Bottom => last,
+    };
+    rows::clamp_offset(page, visible);
+    Vec::new()
+}
+
+/// `enter`: the view the selected row leads to.
+pub fn open(state: &mut State) -> Vec<Effect> {
+    match drill_target(state) {
+        Some(view) => push(state, view),
+        None => Vec::new(),
+    }
+}
+
+pub(crate) fn drill_target(state: &State) -> Option<View> {
+    let page = state.ui.page();
+    let i = page.selected()?;
+    let derived = &state.derived;
+    match &page.view {
+        View::Fleet => derived.fleet_rows.get(i).map(|r| View::DaemonSet {
+            uid: Arc::clone(&r.uid),
+        }),
+        View::DaemonSet { uid } => {
+            let row = derived.coverage_of(uid)?.rows.get(i)?;
+            Some(View::Node {
+                name: Arc::clone(&row.node),
+            })
+        }
+        View::Nodes => state.fleet.nodes().nth(i).map(|n| View::Node {
+            name: Arc::clone(&n.name),
+        }),
+        View::Node { .. } => derived.node_view.as_ref()?.rows.get(i).map(|(uid, _)| {
+            View::DaemonSet {
+                uid: Arc::clone(uid),
+            }
+        }),
+        View::Hogs => derived.hogs.as_ref()?.pods.get(i).map(|h| View::DaemonSet {
+            uid: Arc::clone(&h.ds_uid),
+        }),
+        View::Events { .. } | View::History { .. } | View::Yaml { .. } => None,
+    }
+}
+
+/// Pushes a view; fetched views ask the runtime for their content.
+pub fn push(state: &mut State, view: View) -> Vec<Effect> {
+    normal_mode(state);
+    state.ui.stack.push(Page::new(view.clone()));
+    rows::refresh(state);
+    if view.is_fetched() {
+        vec![Effect::Load(view)]
+    } else {
+        Vec::new()
+    }
+}
+
+/// `esc`: close the overlay, else clear the filter, else pop the view.
+pub fn back(state: &mut State) -> Vec<Effect> {
+    if state.ui.mode != Mode::Normal {
+        normal_mode(state);
+    } else if !state.ui.page().filter.is_empty() {
+        state.ui.page_mut().filter.clear();
+    } else if state.ui.stack.len() > 1 {
+        state.ui.stack.pop();
+    }
+    rows::refresh(state);
+    Vec::new()
+}
+
+/// `:ds`, `:nodes`, `:hogs`: a fresh stack with the Fleet view at the bottom.
+pub fn show(state: &mut State, view: View) -> Vec<Effect> {
+    state.ui.stack.truncate(1);
+    if view == View::Fleet {
+        normal_mode(state);
+        rows::refresh(state);
+        return Vec::new();
+    }
+    push(state, view)
+}
+
+/// The same key again flips the direction.
+pub fn sort(state: &mut State, key: SortKey) -> Vec<Effect> {
+    let page = state.ui.page_mut();
+    page.sort = if page.sort.key == key {
+        Sort {
+            key,
+            descending: !page.sort.descending,
+        }
+    } else {
+        Sort {
+            key,
+            descending: matches!(key, SortKey::Weight),
+        }
+    };
+    rows::refresh(state);
+    Vec::new()
+}
+
+/// Namespace scope. Within the watched namespaces it only filters; outside them (herd was
+/// started with `-n`) it reconnects the watches to the new scope.
+pub fn namespace(state: &mut State, ns: Option<Arc<str>>) -> Vec<Effect> {
+    state.ui.namespace = ns.clone();
+    let label = ns.as_deref().unwrap_or("all namespaces").to_string();
+    flash(state, Level::Info, format!("namespace: {label}"));
+    rows::refresh(state);
+    match &state.session.watch_namespace {
+        Some(watched) if ns.as_deref() != Some(&**watched) => {
+            state.session.watch_namespace = ns.clone();
+            vec![reconnect(state, None)]
+        }
+        _ => Vec::new(),
+    }
+}
+
+pub fn switch_context(state: &mut State, name: String) -> Vec<Effect> {
+    let known = &state.session.info.contexts;
+    if !known.is_empty() && !known.contains(&name) {
+        let list = known.join(", ");
+        flash(state, Level::Error, format!("unknown context {name:?}; known: {list}"));
+        return Vec::new();
+    }
+    flash(state, Level::Info, format!("switching to context {name}…"));
+    vec![reconnect(state, Some(name))]
+}
+
+/// Starts a new connection epoch: the fleet empties and every feed syncs again.
+fn reconnect(state: &mut State, context: Option<String>) -> Effect {
+    state.session.epoch += 1;
+    state.session.feeds = crate::app::state::Session::fresh_feeds();
+    state.session.connected = None;
+    state.fleet = crate::model::fleet::Fleet::new();
+    state.stale_derived = true;
+    state.ui.stack.truncate(1);
+    Effect::Connect {
+        context: context.or_else(|| Some(state.session.info.context.clone()).filter(|c| !c.is_empty())),
+        namespace: state.session.watch_namespace.clone(),
+    }
+}
+
+pub fn toggle_help(state: &mut State) -> Vec<Effect> {
+    state.ui.mode = if state.ui.mode == Mode::Help {
+        Mode::Normal
+    } else {
+        Mode::Help
+    };
+    Vec::new()
+}
+
+pub fn toggle_map(state: &mut State) -> Vec<Effect> {
+    let page = state.ui.page_mut();
+    if matches!(page.view, View::DaemonSet { .. }) {
+        page.map = !page.map;
+    }
+    Vec::new()
+}
+
+/// A fetch finished; it lands only if its view is still on the stack.
+pub fn loaded(state: &mut State, view: View, result: Result<Vec<String>, String>) -> Vec<Effect> {
+    if let Some(page) = state.ui.stack.iter_mut().rev().find(|p| p.view == view) {
+        page.fetched = match result {
+            Ok(lines) => Fetched::Lines(lines),
+            Err(e) => Fetched::Failed(e),
+        };
+    }
+    rows::refresh(state);
+    Vec::new()
+}

@@ -1,0 +1,131 @@
+//! On-demand reads the watches do not carry: a DaemonSet's events, its revision history with a
+//! diff between consecutive revisions, and any object's YAML; and the writes the TUI offers.
+
+mod diff;
+mod yaml;
+
+use jiff::Timestamp;
+use k8s_openapi::api::apps::v1 as apps;
+use k8s_openapi::api::core::v1 as api;
+use kube::api::{ListParams, Patch, PatchParams};
+use kube::{Api, Client};
+use serde_json::{Value, json};
+
+pub use self::diff::diff;
+pub use self::yaml::to_yaml;
+
+/// `kubectl get events --field-selector involvedObject.uid=…`, oldest first, one line each.
+pub async fn events(client: &Client, namespace: &str, name: &str, uid: &str) -> Result<Vec<String>, String> {
+    let api: Api<api::Event> = Api::namespaced(client.clone(), namespace);
+    let list = api.list(&ListParams::default()).await.map_err(|e| e.to_string())?;
+    let mut rows: Vec<(Option<Timestamp>, String)> = list
+        .items
+        .into_iter()
+        .filter(|e| {
+            e.involved_object.uid.as_deref() == Some(uid)
+                || (e.involved_object.kind.as_deref() == Some("DaemonSet")
+                    && e.involved_object.name.as_deref() == Some(name))
+        })
+        .map(|e| {
+            let at = e.last_timestamp.as_ref().or(e.first_timestamp.as_ref()).map(|t| t.0);
+            let line = format!(
+                "{:<20} {:<8} {:<24} x{:<4} {}",
+                at.map_or("-".to_string(), |t| t.strftime("%Y-%m-%d %H:%M:%S").to_string()),
+                e.type_.unwrap_or_default(),
+                e.reason.unwrap_or_default(),
+                e.count.unwrap_or(1),
+                e.message.unwrap_or_default()
+            );
+            (at, line)
+        })
+        .collect();
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    if rows.is_empty() {
+        return Ok(vec![format!("no events for DaemonSet {namespace}/{name}")]);
+    }
+    let mut out = vec![format!("{:<20} {:<8} {:<24} {:<5} MESSAGE", "LAST SEEN", "TYPE", "REASON", "COUNT")];
+    out.extend(rows.into_iter().map(|(_, l)| l));
+    Ok(out)
+}
+
+/// Every revision (newest first) with its change-cause, then the template diff of each
+/// revision against the one before it.
+pub async fn history(client: &Client, namespace: &str, name: &str, uid: &str) -> Result<Vec<String>, String> {
+    let api: Api<apps::ControllerRevision> = Api::namespaced(client.clone(), namespace);
+    let list = api.list(&ListParams::default()).await.map_err(|e| e.to_string())?;
+    let mut revs: Vec<apps::ControllerRevision> = list
+        .items
+        .into_iter()
+        .filter(|r| {
+            r.metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .any(|o| o.uid == uid)
+        })
+        .collect();
+    revs.sort_by_key(|r| std::cmp::Reverse(r.revision));
+    let mut out = vec![format!("# revisions of DaemonSet {namespace}/{name}, newest first")];
+    for r in &revs {
+        let cause = r
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get("kubernetes.io/change-cause"))
+            .map_or("<none>", String::as_str);
+        out.push(format!("REVISION {:<4} {}  change-cause: {cause}", r.revision.unwrap_or(0), r.metadata.name.as_deref().unwrap_or("?")));
+    }
+    for pair in revs.windows(2) {
+        let (new, old) = (&pair[0], &pair[1]);
+        out.push(String::new());
+        out.push(format!("== revision {} → {} ==", old.revision.unwrap_or(0), new.revision.unwrap_or(0)));
+        let template = |r: &apps::ControllerRevision| to_yaml(&r.data.0);
+        let d = diff(&template(old), &template(new));
+        if d.is_empty() {
+            out.push("  (no template change)".into());
+        }
+        out.extend(d);
+    }
+    Ok(out)
+}
+
+/// The object as `kubectl get -o yaml` shows it, without managedFields.
+pub async fn yaml_of(client: &Client, kind: &str, namespace: Option<&str>, name: &str) -> Result<Vec<String>, String> {
+    let mut value = match (kind, namespace) {
+        ("DaemonSet", Some(ns)) => to_value(Api::<apps::DaemonSet>::namespaced(client.clone(), ns).get(name).await),
+        ("Pod", Some(ns)) => to_value(Api::<api::Pod>::namespaced(client.clone(), ns).get(name).await),
+        ("Node", _) => to_value(Api::<api::Node>::all(client.clone()).get(name).await),
+        _ => Err(format!("cannot show YAML of a {kind}")),
+    }?;
+    if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("managedFields");
+    }
+    Ok(to_yaml(&value))
+}
+
+fn to_value<T: serde::Serialize>(got: Result<T, kube::Error>) -> Result<Value, String> {
+    let object = got.map_err(|e| e.to_string())?;
+    serde_json::to_value(object).map_err(|e| e.to_string())
+}
+
+/// `kubectl rollout restart ds/NAME`: a new template annotation makes every pod roll.
+pub async fn restart(client: &Client, namespace: &str, name: &str, now: Timestamp) -> Result<(), String> {
+    let patch = json!({"spec": {"template": {"metadata": {"annotations": {
+        "kubectl.kubernetes.io/restartedAt": now.to_string()
+    }}}}});
+    Api::<apps::DaemonSet>::namespaced(client.clone(), namespace)
+        .patch(name, &PatchParams::default(), &Patch::Strategic(patch))
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+/// `kubectl cordon|uncordon NODE`.
+pub async fn cordon(client: &Client, node: &str, cordon: bool) -> Result<(), String> {
+    let patch = json!({"spec": {"unschedulable": cordon}});
+    Api::<api::Node>::all(client.clone())
+        .patch(node, &PatchParams::default(), &Patch::Merge(patch))
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,204 @@
+//! The frame around every view: the header (cluster, scope, read-only badge, feed health), the
+//! footer (prompt, flash or key hints, and the breadcrumbs), and the confirmation dialog.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use crate::analysis::units;
+use crate::app::action::Write;
+use crate::app::state::{FeedState, Level, Mode, State};
+use crate::model::usage::MetricsState;
+use crate::ui::keymap;
+use crate::ui::layout;
+use crate::ui::theme::Slot;
+
+pub fn header(state: &State, frame: &mut Frame, area: Rect) {
+    let theme = &state.theme;
+    let info = &state.session.info;
+    let key = |k: &str| Span::styled(format!("{k} "), theme.style(Slot::HeaderKey));
+    let val = |v: String| Span::styled(format!("{v}  "), theme.style(Slot::Header));
+    let mut first = vec![
+        Span::styled(" herd ", theme.style(Slot::Badge)),
+        Span::raw(" "),
+        key("ctx"),
+        val(or_dash(&info.context)),
+        key("cluster"),
+        val(or_dash(&info.cluster)),
+        key("user"),
+        val(or_dash(&info.user)),
+        key("k8s"),
+        val(info.server_version.clone().unwrap_or_else(|| "-".into())),
+        key("ns"),
+        val(state.ui.namespace.as_deref().unwrap_or("all").to_string()),
+    ];
+    if state.session.readonly {
+        first.push(Span::styled(" READ-ONLY ", theme.style(Slot::Badge)));
+    }
+    let lines = vec![Line::from(first), health_line(state)];
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn or_dash(s: &str) -> String {
+    if s.is_empty() { "-".into() } else { s.to_string() }
+}
+
+/// Fleet totals and watch health: `● live` or `✗ STALE pods: reason (12s)`.
+fn health_line(state: &State) -> Line<'static> {
+    let theme = &state.theme;
+    let fleet = &state.fleet;
+    let mut spans = vec![Span::styled(
+        format!(
+            " nodes {}  daemonsets {}  pods {}  ",
+            fleet.nodes().len(),
+            fleet.daemon_set_count(),
+            fleet.pod_count()
+        ),
+        theme.style(Slot::Header),
+    )];
+    let watch_troubles: Vec<_> = state
+        .session
+        .unhealthy()
+        .filter(|f| f.source != "metrics")
+        .collect();
+    match (&state.session.connected, watch_troubles.first()) {
+        (Some(Err(e)), _) => spans.push(Span::styled(
+            format!("✗ not connected: {e}"),
+            theme.style(Slot::Critical),
+        )),
+        (None, _) => spans.push(Span::styled("◌ connecting…", theme.style(Slot::Pending))),
+        (Some(Ok(())), None) => {
+            let lag = state
+                .session
+                .last_event
+                .map(|t| units::age(state.now.duration_since(t)))
+                .map_or_else(String::new, |a| format!(" (last event {a} ago)"));
+            spans.push(Span::styled(format!("● live{lag}"), theme.style(Slot::Ok)));
+        }
+        (Some(Ok(())), Some(first)) => spans.push(match &first.state {
+            FeedState::Syncing => Span::styled(
+                format!("◌ listing {}…", first.source),
+                theme.style(Slot::Pending),
+            ),
+            FeedState::Stale { since, reason } => Span::styled(
+                format!(
+                    "✗ STALE {} for {}: {}",
+                    first.source,
+                    units::age(state.now.duration_since(*since)),
+                    reason
+                ),
+                theme.style(Slot::Critical),
+            ),
+            FeedState::Live => Span::raw(""),
+        }),
+    }
+    spans.push(Span::styled(
+        format!("  {}", metrics_text(fleet.metrics())),
+        theme.style(Slot::Dim),
+    ));
+    Line::from(spans)
+}
+
+fn metrics_text(m: &MetricsState) -> String {
+    match m {
+        MetricsState::Unknown => "metrics: waiting".into(),
+        MetricsState::Available { .. } => "metrics: ok".into(),
+        MetricsState::Unavailable { reason, .. } => format!("metrics: unavailable ({reason})"),
+    }
+}
+
+pub fn footer(state: &State, frame: &mut Frame, area: Rect) {
+    let theme = &state.theme;
+    let first = match &state.ui.mode {
+        Mode::Filter { input, .. } => Line::from(vec![
+            Span::styled("/", theme.style(Slot::Key)),
+            Span::styled(format!("{input}▏"), theme.style(Slot::Filter)),
+        ]),
+        Mode::Command { input } => Line::from(vec![
+            Span::styled(":", theme.style(Slot::Key)),
+            Span::styled(format!("{input}▏"), theme.style(Slot::Text)),
+        ]),
+        _ => match &state.ui.flash {
+            Some(flash) => {
+                let (mark, slot) = match flash.level {
+                    Level::Info => ("ℹ", Slot::Info),
+                    Level::Warn => ("▲", Slot::Warn),
+                    Level::Error => ("✗", Slot::Critical),
+                };
+                Line::from(Span::styled(format!("{mark} {}", flash.text), theme.style(slot)))
+            }
+            None => hints(state),
+        },
+    };
+    let crumbs: Vec<Span> = state
+        .ui
+        .stack
+        .iter()
+        .flat_map(|p| {
+            [
+                Span::styled(format!("<{}>", crumb(state, &p.view)), theme.style(Slot::Title)),
+                Span::raw(" "),
+            ]
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(vec![first, Line::from(crumbs)]), area);
+}
+
+fn crumb(state: &State, view: &crate::app::view::View) -> String {
+    use crate::app::view::View;
+    let ds_name = |uid: &str| {
+        state
+            .fleet
+            .daemon_set(uid)
+            .map_or_else(|| uid.to_string(), |d| d.name.to_string())
+    };
+    match view {
+        View::DaemonSet { uid } => ds_name(uid),
+        View::Node { name } => name.to_string(),
+        View::Events { uid } => format!("events {}", ds_name(uid)),
+        View::History { uid } => format!("history {}", ds_name(uid)),
+        _ => view.title().to_string(),
+    }
+}
+
+fn hints(state: &State) -> Line<'static> {
+    let theme = &state.theme;
+    let spans: Vec<Span> = keymap::active(state)
+        .filter(|b| b.hint)
+        .flat_map(|b| {
+            [
+                Span::styled(format!("<{}>", b.label), theme.style(Slot::Key)),
+                Span::styled(
+                    format!(" {} ", b.help.split(':').next().unwrap_or(b.help)),
+                    theme.style(Slot::Dim),
+                ),
+            ]
+        })
+        .collect();
+    Line::from(spans)
+}
+
+pub fn confirm(state: &State, write: &Write, frame: &mut Frame, area: Rect) {
+    let theme = &state.theme;
+    let rect = layout::centered(area, 70, 7);
+    let text = vec![
+        Line::from(Span::styled(write.describe(), theme.style(Slot::Text))),
+        Line::from(""),
+        Line::from(vec![
+            Span::styled("y", theme.style(Slot::Key)),
+            Span::raw(" yes   "),
+            Span::styled("n / esc", theme.style(Slot::Key)),
+            Span::raw(" no (the default)"),
+        ]),
+    ];
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.style(Slot::Warn))
+        .title(Span::styled(" ▲ change the cluster? ", theme.style(Slot::Warn)));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(text).block(block).wrap(Wrap { trim: true }),
+        rect,
+    );
+}

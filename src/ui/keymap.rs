@@ -1,0 +1,186 @@
+//! The one key table: it maps keys to Actions, and the `?` help and the footer hints are
+//! generated from it. Cluster writes are marked `writes` and are not bound at all under
+//! `--readonly` (as k9s does with its dangerous actions).
+
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use crate::app::action::{Action, Write};
+use crate::app::state::{Mode, State};
+use crate::app::selection as nav_selection;
+use crate::app::view::{Motion, SortKey, View};
+
+/// Where a binding applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Global,
+    /// Views where a DaemonSet is selected: fleet, DaemonSet, node, hogs.
+    DaemonSets,
+    DaemonSet,
+    Nodes,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+}
+
+const fn key(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        mods: KeyModifiers::NONE,
+    }
+}
+
+const fn ctrl(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        mods: KeyModifiers::CONTROL,
+    }
+}
+
+const fn code(code: KeyCode) -> Key {
+    Key {
+        code,
+        mods: KeyModifiers::NONE,
+    }
+}
+
+pub struct Binding {
+    pub keys: &'static [Key],
+    /// How help and hints spell the keys.
+    pub label: &'static str,
+    pub help: &'static str,
+    pub scope: Scope,
+    /// Changes the cluster: unbound under `--readonly`.
+    pub writes: bool,
+    /// Shown in the footer.
+    pub hint: bool,
+    pub action: fn(&State) -> Option<Action>,
+}
+
+macro_rules! bind {
+    ($keys:expr, $label:expr, $help:expr, $scope:ident, $writes:expr, $hint:expr, $action:expr) => {
+        Binding {
+            keys: $keys,
+            label: $label,
+            help: $help,
+            scope: Scope::$scope,
+            writes: $writes,
+            hint: $hint,
+            action: $action,
+        }
+    };
+}
+
+pub static BINDINGS: &[Binding] = &[
+    bind!(&[key('?')], "?", "help: every key here", Global, false, true, |_| Some(Action::ToggleHelp)),
+    bind!(&[key(':')], ":", "command: ds nodes hogs events history yaml ctx ns theme q", Global, false, true, |_| Some(Action::StartCommand)),
+    bind!(&[key('/')], "/", "filter: text, or a label selector (app=x, -l tier in (a,b))", Global, false, true, |_| Some(Action::StartFilter)),
+    bind!(&[code(KeyCode::Enter)], "enter", "open the selected row", Global, false, true, |_| Some(Action::Open)),
+    bind!(&[code(KeyCode::Esc)], "esc", "back: close, clear the filter, or leave the view", Global, false, true, |_| Some(Action::Back)),
+    bind!(&[key('j'), code(KeyCode::Down)], "j ↓", "down", Global, false, false, |_| Some(Action::Move(Motion::Down))),
+    bind!(&[key('k'), code(KeyCode::Up)], "k ↑", "up", Global, false, false, |_| Some(Action::Move(Motion::Up))),
+    bind!(&[key('g'), code(KeyCode::Home)], "g home", "top", Global, false, false, |_| Some(Action::Move(Motion::Top))),
+    bind!(&[key('G'), code(KeyCode::End)], "G end", "bottom", Global, false, false, |_| Some(Action::Move(Motion::Bottom))),
+    bind!(&[ctrl('f'), code(KeyCode::PageDown)], "ctrl-f pgdn", "page down", Global, false, false, |_| Some(Action::Move(Motion::PageDown))),
+    bind!(&[ctrl('b'), code(KeyCode::PageUp)], "ctrl-b pgup", "page up", Global, false, false, |_| Some(Action::Move(Motion::PageUp))),
+    bind!(&[key('0')], "0", "all namespaces", Global, false, false, |_| Some(Action::AllNamespaces)),
+    bind!(&[key('N')], "N", "sort by name (again: reverse)", Global, false, false, |_| Some(Action::Sort(SortKey::Name))),
+    bind!(&[key('P')], "P", "sort by namespace", Global, false, false, |_| Some(Action::Sort(SortKey::Namespace))),
+    bind!(&[key('A')], "A", "sort by age", Global, false, false, |_| Some(Action::Sort(SortKey::Age))),
+    bind!(&[key('S')], "S", "sort by status (coverage, problems first)", Global, false, false, |_| Some(Action::Sort(SortKey::Status))),
+    bind!(&[key('W')], "W", "sort by weight (gaps, DaemonSet tax, pressure)", Global, false, false, |_| Some(Action::Sort(SortKey::Weight))),
+    bind!(&[key('y')], "y", "YAML of the selected object", Global, false, true, yaml),
+    bind!(&[key('q'), ctrl('c')], "q ctrl-c", "quit", Global, false, true, |_| Some(Action::Quit)),
+    bind!(&[key('m')], "m", "coverage map / per-node table", DaemonSet, false, true, |_| Some(Action::ToggleCoverageMap)),
+    bind!(&[key('e')], "e", "events of the DaemonSet", DaemonSets, false, true, |s| ds_view(s, |uid| View::Events { uid })),
+    bind!(&[key('H')], "H", "revision history and diff", DaemonSets, false, true, |s| ds_view(s, |uid| View::History { uid })),
+    bind!(&[key('r')], "r", "restart the DaemonSet (rollout restart; asks first)", DaemonSets, true, true, restart),
+    bind!(&[key('c')], "c", "cordon the node (asks first)", Nodes, true, true, |s| cordon(s, true)),
+    bind!(&[key('u')], "u", "uncordon the node (asks first)", Nodes, true, true, |s| cordon(s, false)),
+];
+
+fn yaml(state: &State) -> Option<Action> {
+    nav_selection::yaml_target(state).map(|target| Action::Show(View::Yaml { target }))
+}
+
+fn ds_view(state: &State, view: fn(Arc<str>) -> View) -> Option<Action> {
+    nav_selection::selected_daemon_set(state).map(|uid| Action::Show(view(uid)))
+}
+
+fn restart(state: &State) -> Option<Action> {
+    let uid = nav_selection::selected_daemon_set(state)?;
+    let ds = state.fleet.daemon_set(&uid)?;
+    Some(Action::Request(Write::Restart {
+        namespace: Arc::clone(&ds.namespace),
+        name: Arc::clone(&ds.name),
+    }))
+}
+
+fn cordon(state: &State, cordon: bool) -> Option<Action> {
+    let node = nav_selection::selected_node(state)?;
+    Some(Action::Request(Write::Cordon { node, cordon }))
+}
+
+fn scopes(view: &View) -> &'static [Scope] {
+    match view {
+        View::Fleet | View::Hogs => &[Scope::Global, Scope::DaemonSets],
+        View::DaemonSet { .. } => &[Scope::Global, Scope::DaemonSets, Scope::DaemonSet],
+        View::Nodes => &[Scope::Global, Scope::Nodes],
+        View::Node { .. } => &[Scope::Global, Scope::DaemonSets, Scope::Nodes],
+        View::Events { .. } | View::History { .. } | View::Yaml { .. } => &[Scope::Global],
+    }
+}
+
+/// The bindings live in the current view, in table order; writes are absent when read-only.
+pub fn active(state: &State) -> impl Iterator<Item = &'static Binding> + '_ {
+    let scopes = scopes(&state.ui.page().view);
+    BINDINGS
+        .iter()
+        .filter(move |b| scopes.contains(&b.scope) && !(b.writes && state.session.readonly))
+}
+
+/// The Action a key press means in the current mode and view.
+pub fn action_for(event: KeyEvent, state: &State) -> Option<Action> {
+    if event.kind == KeyEventKind::Release {
+        return None;
+    }
+    if event.code == KeyCode::Char('c') && event.modifiers.contains(KeyModifiers::CONTROL) {
+        return Some(Action::Quit);
+    }
+    match &state.ui.mode {
+        Mode::Filter { .. } | Mode::Command { .. } => prompt_key(event),
+        Mode::Confirm(_) => match event.code {
+            KeyCode::Char('y' | 'Y') => Some(Action::Confirm),
+            KeyCode::Char('n' | 'N') | KeyCode::Esc | KeyCode::Enter => Some(Action::Cancel),
+            _ => None,
+        },
+        Mode::Help => match event.code {
+            KeyCode::Esc | KeyCode::Char('?' | 'q') => Some(Action::ToggleHelp),
+            _ => None,
+        },
+        Mode::Normal => {
+            // Shifted letters arrive with SHIFT on some terminals and without on others.
+            let mods = event.modifiers - KeyModifiers::SHIFT;
+            active(state)
+                .find(|b| b.keys.iter().any(|k| k.code == event.code && k.mods == mods))
+                .and_then(|b| (b.action)(state))
+        }
+    }
+}
+
+fn prompt_key(event: KeyEvent) -> Option<Action> {
+    match event.code {
+        KeyCode::Esc => Some(Action::Cancel),
+        KeyCode::Enter => Some(Action::InputSubmit),
+        KeyCode::Backspace => Some(Action::InputBackspace),
+        KeyCode::Char(c) if !event.modifiers.contains(KeyModifiers::CONTROL) => Some(Action::Input(c)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,184 @@
+//! One DaemonSet: the spec summary and rollout progress on top, then either the per-node table
+//! (node, pod, phase, revision, restarts, usage against request and limit, the reason) or the
+//! coverage map.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Gauge, Paragraph};
+
+use crate::analysis::coverage::{Coverage, DsCoverage};
+use crate::analysis::units;
+use crate::app::state::State;
+use crate::model::daemonset::{DaemonSet, StrategyKind};
+use crate::ui::glyph;
+use crate::ui::screens::coverage_map;
+use crate::ui::table::{self, Col, col, styled};
+use crate::ui::theme::Slot;
+
+const COLS: [Col; 10] = [
+    col("NODE", 18, 0),
+    col("STATUS", 14, 0),
+    col("POD", 26, 4),
+    col("PHASE", 9, 3),
+    col("REV", 4, 2),
+    col("RESTARTS", 8, 3),
+    col("CPU/R/L", 16, 5),
+    col("MEM/R/L", 20, 5),
+    col("NODE STATE", 11, 2),
+    col("REASON", 30, 1),
+];
+
+pub fn render(state: &State, uid: &str, frame: &mut Frame, area: Rect) {
+    let (Some(ds), Some(cov)) = (state.fleet.daemon_set(uid), state.derived.coverage_of(uid))
+    else {
+        let text = Paragraph::new("this DaemonSet is gone (deleted, or not listed yet)")
+            .block(Block::default().borders(Borders::ALL));
+        frame.render_widget(text, area);
+        return;
+    };
+    let [summary, gauge, rest] = Layout::vertical([
+        Constraint::Length(5),
+        Constraint::Length(1),
+        Constraint::Min(3),
+    ])
+    .areas(area);
+    render_summary(state, ds, frame, summary);
+    render_gauge(state, ds, cov, frame, gauge);
+    if state.ui.page().map {
+        coverage_map::render(state, cov, frame, rest);
+    } else {
+        render_nodes(state, ds, cov, frame, rest);
+    }
+}
+
+fn render_summary(state: &State, ds: &DaemonSet, frame: &mut Frame, area: Rect) {
+    let theme = &state.theme;
+    let spec = ds.targeting.spec();
+    let key = |k: &str| Span::styled(format!("{k:>14} "), theme.style(Slot::HeaderKey));
+    let list = |items: Vec<String>| if items.is_empty() { "none".to_string() } else { items.join(", ") };
+    let images = list(ds.containers.iter().map(|c| format!("{}={}", c.name, c.image)).collect());
+    let node_selector = list(spec.node_selector.iter().map(|(k, v)| format!("{k}={v}")).collect());
+    let affinity = match &spec.required_terms {
+        None => "none".to_string(),
+        Some(terms) => list(
+            terms
+                .iter()
+                .map(|t| {
+                    t.match_expressions
+                        .iter()
+                        .chain(&t.match_fields)
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" && ")
+                })
+                .collect(),
+        ),
+    };
+    let tolerations = list(spec.tolerations.iter().map(ToString::to_string).collect());
+    let strategy = match ds.update_strategy.kind {
+        StrategyKind::OnDelete => "OnDelete".to_string(),
+        StrategyKind::RollingUpdate => format!(
+            "RollingUpdate maxUnavailable={} maxSurge={}",
+            ds.update_strategy.max_unavailable.map_or("-".into(), |v| v.to_string()),
+            ds.update_strategy.max_surge.map_or("-".into(), |v| v.to_string())
+        ),
+    };
+    let revision = state
+        .fleet
+        .revisions_of(&ds.uid)
+        .last()
+        .map_or("-".to_string(), |r| format!("{} ({})", r.revision, r.hash.as_deref().unwrap_or("?")));
+    let line = |k: &str, v: String| Line::from(vec![key(k), Span::styled(v, theme.style(Slot::Text))]);
+    let lines = vec![
+        line("images", images),
+        line("selector", format!("{}   node selector: {node_selector}", ds.selector)),
+        line("affinity", affinity),
+        line("tolerations", tolerations),
+        line("strategy", format!("{strategy}   revision {revision}   minReady {}s", ds.min_ready_seconds)),
+    ];
+    let title = Span::styled(format!(" {}/{} ", ds.namespace, ds.name), theme.style(Slot::Title));
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::default().title(title)),
+        area,
+    );
+}
+
+fn render_gauge(state: &State, ds: &DaemonSet, cov: &DsCoverage, frame: &mut Frame, area: Rect) {
+    let c = &cov.counts;
+    let ratio = if c.desired == 0 { 1.0 } else { f64::from(c.updated.min(c.desired)) / f64::from(c.desired) };
+    let label = format!(
+        "rollout: {}/{} updated · {} ready · {} available · {} misscheduled{}",
+        c.updated,
+        c.desired,
+        c.ready,
+        c.available,
+        c.misscheduled,
+        if ds.is_observed() { "" } else { " · spec not observed yet" }
+    );
+    frame.render_widget(
+        Gauge::default()
+            .ratio(ratio)
+            .label(label)
+            .gauge_style(state.theme.style(Slot::Gauge)),
+        area,
+    );
+}
+
+fn render_nodes(state: &State, ds: &DaemonSet, cov: &DsCoverage, frame: &mut Frame, area: Rect) {
+    let page = state.ui.page();
+    let (from, to) = table::window(page, usize::from(area.height.saturating_sub(3)));
+    let current = state.fleet.current_hash(ds).map(str::to_string);
+    let cells = page.rows[from..to]
+        .iter()
+        .filter_map(|&i| cov.rows.get(i as usize))
+        .map(|row| node_row(state, row, current.as_deref()))
+        .collect();
+    let tally = crate::analysis::coverage::Status::ALL
+        .iter()
+        .filter(|s| cov.tally.get(**s) > 0)
+        .map(|s| format!("{} {} {}", glyph::status(*s).0, cov.tally.get(*s), s.as_str()))
+        .collect::<Vec<_>>()
+        .join("  ");
+    let block = table::block(state, format!("nodes  {tally} "), page.rows.len());
+    table::draw(frame, area, state, block, &COLS, cells, page.cursor.checked_sub(from));
+}
+
+fn node_row(state: &State, row: &Coverage, current: Option<&str>) -> Vec<Cell<'static>> {
+    let (mark, slot) = glyph::status(row.status);
+    let pod = row.pod.and_then(|id| state.fleet.pod(id));
+    let hog = row.pod.and_then(|id| state.derived.hog_of(id));
+    let rev = match (pod.and_then(|p| p.revision_hash.as_deref()), current) {
+        (Some(h), Some(c)) if h == c => styled(state, "new", Slot::NewRevision),
+        (Some(_), _) => styled(state, "old", Slot::OldRevision),
+        _ => Cell::from("-"),
+    };
+    let usage = |u: Option<&crate::analysis::hogs::Utilization>, fmt: fn(i64) -> String| {
+        u.map_or("-".to_string(), |u| {
+            format!(
+                "{}/{}/{}",
+                u.usage.map_or("-".into(), fmt),
+                u.request.map_or("-".into(), fmt),
+                u.limit.map_or("-".into(), fmt)
+            )
+        })
+    };
+    let ctx = &row.context;
+    let node_state = match (ctx.not_ready(), ctx.cordoned) {
+        (true, _) => styled(state, format!("✗ {:?}", ctx.ready), Slot::Critical),
+        (false, true) => styled(state, "⊘ cordoned", Slot::Warn),
+        (false, false) => styled(state, "ready", Slot::Dim),
+    };
+    vec![
+        Cell::from(row.node.to_string()),
+        styled(state, format!("{mark} {}", row.status.as_str()), slot),
+        Cell::from(pod.map_or("-".to_string(), |p| p.name.to_string())),
+        Cell::from(pod.map_or("-".to_string(), |p| format!("{:?}", p.phase))),
+        rev,
+        Cell::from(pod.map_or("-".to_string(), |p| p.restarts.to_string())),
+        Cell::from(usage(hog.map(|h| &h.cpu), units::cpu)),
+        Cell::from(usage(hog.map(|h| &h.memory), units::memory)),
+        node_state,
+        styled(state, row.reason.describe(state.now), slot),
+    ]
+}

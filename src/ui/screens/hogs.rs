@@ -1,0 +1,118 @@
+//! Hogs: the heaviest DaemonSets (footprint across the fleet) on top, then daemon pods by
+//! pressure with usage against request and limit and a sparkline of recent samples.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::widgets::Cell;
+
+use crate::analysis::hogs::{Footprint, PodHog, Utilization};
+use crate::analysis::units;
+use crate::app::state::State;
+use crate::ui::glyph;
+use crate::ui::table::{self, Col, col, styled};
+use crate::ui::theme::Slot;
+
+const DS_COLS: [Col; 7] = [
+    col("DAEMONSET", 26, 0),
+    col("PODS", 5, 2),
+    col("Σ CPU REQ/USE", 16, 1),
+    col("Σ MEM REQ/USE", 18, 0),
+    col("HOGS", 5, 0),
+    col("NO LIMITS", 9, 3),
+    col("WORST", 30, 1),
+];
+
+const POD_COLS: [Col; 8] = [
+    col("POD", 28, 0),
+    col("NODE", 16, 1),
+    col("CPU USE/REQ/LIM", 17, 2),
+    col("MEM USE/REQ/LIM", 21, 0),
+    col("PRESSURE", 12, 0),
+    col("CPU", 16, 4),
+    col("MEM", 16, 3),
+    col("FLAGS", 20, 2),
+];
+
+pub fn render(state: &State, frame: &mut Frame, area: Rect) {
+    let Some(report) = &state.derived.hogs else {
+        return;
+    };
+    let shown = report.footprints.len().min(8) as u16;
+    let [top, bottom] =
+        Layout::vertical([Constraint::Length(shown + 3), Constraint::Min(4)]).areas(area);
+    let cells = report
+        .footprints
+        .iter()
+        .take(usize::from(shown))
+        .map(|f| footprint_row(state, f))
+        .collect();
+    let block = table::block(state, "heaviest daemonsets".into(), report.footprints.len());
+    table::draw(frame, top, state, block, &DS_COLS, cells, None);
+
+    let page = state.ui.page();
+    let (from, to) = table::window(page, usize::from(bottom.height.saturating_sub(3)));
+    let cells = page.rows[from..to]
+        .iter()
+        .filter_map(|&i| report.pods.get(i as usize))
+        .map(|h| pod_row(state, h))
+        .collect();
+    let block = table::block(state, "daemon pods by pressure".into(), page.rows.len());
+    table::draw(frame, bottom, state, block, &POD_COLS, cells, page.cursor.checked_sub(from));
+}
+
+fn footprint_row(state: &State, f: &Footprint) -> Vec<Cell<'static>> {
+    let ds = state.fleet.daemon_set(&f.ds_uid);
+    let worst = f.worst.as_ref().map_or("-".to_string(), |w| {
+        format!("{:?} {} on {}", w.resource, units::percent(w.ratio), w.node.as_deref().unwrap_or("-"))
+    });
+    let (mark, slot) = glyph::level(f.worst.as_ref().map(|w| w.level).unwrap_or_default());
+    vec![
+        Cell::from(ds.map_or("-".to_string(), |d| d.key())),
+        Cell::from(f.pods.to_string()),
+        Cell::from(format!("{}/{}", units::cpu(f.requests.cpu_millis), units::cpu(f.usage.cpu_millis))),
+        Cell::from(format!("{}/{}", units::memory(f.requests.memory_bytes), units::memory(f.usage.memory_bytes))),
+        styled(state, if f.hogs > 0 { format!("{mark}{}", f.hogs) } else { "0".into() }, slot),
+        Cell::from(f.without_limits.to_string()),
+        styled(state, worst, slot),
+    ]
+}
+
+fn use_req_lim(u: &Utilization, fmt: fn(i64) -> String) -> String {
+    let part = |v: Option<i64>| v.map_or("-".to_string(), fmt);
+    format!("{}/{}/{}", part(u.usage), part(u.request), part(u.limit))
+}
+
+fn pod_row(state: &State, h: &PodHog) -> Vec<Cell<'static>> {
+    let pod = state.fleet.pod(h.pod);
+    let (mark, slot) = glyph::level(h.level());
+    let pressure = h.pressure().map_or("-".to_string(), |(r, v)| {
+        format!("{mark}{} {:?}", units::percent(v), r).trim().to_string()
+    });
+    let history = state.fleet.usage_history(h.pod);
+    let spark = |pick: fn(crate::model::resources::Usage) -> i64| {
+        history.map_or(String::new(), |hist| {
+            let values: Vec<u64> = hist.samples().map(|u| pick(u).max(0) as u64).collect();
+            glyph::sparkline(&values)
+        })
+    };
+    let mut flags = Vec::new();
+    if h.oom_killed {
+        flags.push("OOMKilled");
+    }
+    if h.no_requests.any() {
+        flags.push("no requests");
+    }
+    if h.no_limits.any() {
+        flags.push("no limits");
+    }
+    vec![
+        Cell::from(pod.map_or("-".to_string(), |p| p.name.to_string())),
+        Cell::from(h.node.as_deref().unwrap_or("-").to_string()),
+        Cell::from(use_req_lim(&h.cpu, units::cpu)),
+        Cell::from(use_req_lim(&h.memory, units::memory)),
+        styled(state, pressure, slot),
+        styled(state, spark(|u| u.cpu_millis), Slot::Gauge),
+        styled(state, spark(|u| u.memory_bytes), slot),
+        styled(state, flags.join(","), Slot::Warn),
+    ]
+}

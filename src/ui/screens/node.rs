@@ -1,0 +1,104 @@
+//! One node: its state and DaemonSet tax on top, then every DaemonSet with whether it should
+//! run here, whether it does, and why not.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph};
+
+use crate::analysis::units;
+use crate::app::state::State;
+use crate::ui::glyph;
+use crate::ui::table::{self, Col, col, styled};
+use crate::ui::theme::Slot;
+
+const COLS: [Col; 6] = [
+    col("NAMESPACE", 14, 2),
+    col("DAEMONSET", 24, 0),
+    col("SHOULD RUN", 10, 1),
+    col("STATUS", 15, 0),
+    col("POD", 28, 3),
+    col("WHY", 40, 0),
+];
+
+pub fn render(state: &State, name: &str, frame: &mut Frame, area: Rect) {
+    let [top, rest] =
+        Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(area);
+    let Some(node) = state.fleet.node(name) else {
+        frame.render_widget(Paragraph::new(format!("node {name} is gone")), area);
+        return;
+    };
+    let theme = &state.theme;
+    let tax = state.derived.tax_of(name);
+    let share = |v: Option<f64>| v.map_or("-".to_string(), units::percent);
+    let lines = vec![
+        Line::from(vec![
+            Span::styled(format!(" {name} "), theme.style(Slot::Title)),
+            Span::styled(
+                format!(
+                    " pool {}  allocatable {} CPU, {}  ",
+                    node.pool.as_deref().unwrap_or("-"),
+                    units::cpu(node.allocatable.cpu_millis),
+                    units::memory(node.allocatable.memory_bytes)
+                ),
+                theme.style(Slot::Text),
+            ),
+        ]),
+        Line::from(Span::styled(
+            format!(
+                " ready {:?}{}   taints: {}",
+                node.ready.status,
+                if node.unschedulable { ", cordoned" } else { "" },
+                if node.taints.is_empty() {
+                    "none".to_string()
+                } else {
+                    node.taints.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                }
+            ),
+            theme.style(if node.is_ready() { Slot::Text } else { Slot::Critical }),
+        )),
+        Line::from(Span::styled(
+            format!(
+                " DaemonSet tax: requests {} CPU / {} memory of allocatable; usage {} / {}",
+                share(tax.and_then(|t| t.cpu_request_share)),
+                share(tax.and_then(|t| t.memory_request_share)),
+                share(tax.and_then(|t| t.cpu_usage_share)),
+                share(tax.and_then(|t| t.memory_usage_share)),
+            ),
+            theme.style(Slot::Text),
+        )),
+    ];
+    frame.render_widget(Paragraph::new(lines), top);
+    render_rows(state, frame, rest);
+}
+
+fn render_rows(state: &State, frame: &mut Frame, area: Rect) {
+    let page = state.ui.page();
+    let Some(view) = &state.derived.node_view else {
+        return;
+    };
+    let (from, to) = table::window(page, usize::from(area.height.saturating_sub(3)));
+    let cells = page.rows[from..to]
+        .iter()
+        .filter_map(|&i| view.rows.get(i as usize))
+        .map(|(uid, c)| {
+            let ds = state.fleet.daemon_set(uid);
+            let (mark, slot) = glyph::status(c.status);
+            let pod = c.pod.and_then(|id| state.fleet.pod(id));
+            vec![
+                Cell::from(ds.map_or("-".to_string(), |d| d.namespace.to_string())),
+                Cell::from(ds.map_or("-".to_string(), |d| d.name.to_string())),
+                if c.status.should_run() {
+                    styled(state, "yes", Slot::Text)
+                } else {
+                    styled(state, "no", Slot::Excluded)
+                },
+                styled(state, format!("{mark} {}", c.status.as_str()), slot),
+                Cell::from(pod.map_or("-".to_string(), |p| p.name.to_string())),
+                styled(state, c.reason.describe(state.now), slot),
+            ]
+        })
+        .collect();
+    let block = table::block(state, "daemonsets on this node".into(), page.rows.len());
+    table::draw(frame, area, state, block, &COLS, cells, page.cursor.checked_sub(from));
+}

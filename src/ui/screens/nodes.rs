@@ -1,0 +1,89 @@
+//! Every node: readiness and cordon, pool, taints, how many DaemonSets run and miss there, its
+//! DaemonSet tax as a share of allocatable, and age.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::widgets::Cell;
+
+use crate::analysis::units;
+use crate::app::derived::NodeCounts;
+use crate::app::state::State;
+use crate::model::node::{ConditionStatus, Node};
+use crate::ui::screens::age;
+use crate::ui::table::{self, Col, col, styled};
+use crate::ui::theme::Slot;
+
+const COLS: [Col; 9] = [
+    col("NAME", 18, 0),
+    col("STATUS", 20, 0),
+    col("POOL", 9, 2),
+    col("DS RUN", 6, 1),
+    col("DS MISS", 7, 0),
+    col("DS TAX CPU", 10, 1),
+    col("DS TAX MEM", 10, 1),
+    col("TAINTS", 40, 4),
+    col("AGE", 5, 3),
+];
+
+pub fn render(state: &State, frame: &mut Frame, area: Rect) {
+    let page = state.ui.page();
+    let (from, to) = table::window(page, usize::from(area.height.saturating_sub(3)));
+    // Rows index fleet.nodes() (name order); collect only the visible window's nodes.
+    let nodes: Vec<(usize, &Node)> = page.rows[from..to]
+        .iter()
+        .filter_map(|&i| state.fleet.nodes().nth(i as usize).map(|n| (i as usize, n)))
+        .collect();
+    let cells = nodes
+        .into_iter()
+        .map(|(i, n)| {
+            let counts = state.derived.node_counts.get(i).copied().unwrap_or_default();
+            row(state, n, counts)
+        })
+        .collect();
+    let block = table::block(state, "nodes".into(), page.rows.len());
+    table::draw(frame, area, state, block, &COLS, cells, page.cursor.checked_sub(from));
+}
+
+/// `Ready`, `✗ NotReady`, `? Unknown`, with `,SchedulingDisabled` as kubectl writes it.
+pub fn status_cell(state: &State, n: &Node) -> Cell<'static> {
+    let cordon = if n.unschedulable { ",SchedulingDisabled" } else { "" };
+    let (text, slot) = match n.ready.status {
+        ConditionStatus::True if n.unschedulable => (format!("⊘ Ready{cordon}"), Slot::Warn),
+        ConditionStatus::True => ("● Ready".to_string(), Slot::Ok),
+        ConditionStatus::False => (format!("✗ NotReady{cordon}"), Slot::Critical),
+        ConditionStatus::Unknown => (format!("? Unknown{cordon}"), Slot::Critical),
+    };
+    styled(state, text, slot)
+}
+
+fn row(state: &State, n: &Node, counts: NodeCounts) -> Vec<Cell<'static>> {
+    let tax = state.derived.tax_of(&n.name);
+    let share = |req: Option<f64>, used: Option<f64>| {
+        let slot = match req {
+            Some(r) if r >= 0.25 => Slot::Warn,
+            _ => Slot::Text,
+        };
+        let text = match (req, used) {
+            (Some(r), Some(u)) => format!("{} ({})", units::percent(r), units::percent(u)),
+            (Some(r), None) => units::percent(r),
+            _ => "-".into(),
+        };
+        styled(state, text, slot)
+    };
+    let taints = n.taints.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+    vec![
+        Cell::from(n.name.to_string()),
+        status_cell(state, n),
+        Cell::from(n.pool.as_deref().unwrap_or("-").to_string()),
+        Cell::from(counts.running.to_string()),
+        if counts.missing > 0 {
+            styled(state, format!("{}!", counts.missing), Slot::Critical)
+        } else {
+            styled(state, "0", Slot::Dim)
+        },
+        share(tax.and_then(|t| t.cpu_request_share), tax.and_then(|t| t.cpu_usage_share)),
+        share(tax.and_then(|t| t.memory_request_share), tax.and_then(|t| t.memory_usage_share)),
+        styled(state, taints, Slot::Dim),
+        Cell::from(age(state, n.created)),
+    ]
+}

@@ -1,0 +1,56 @@
+//! Fetched text views (events, revision history with diff, YAML): scrollable lines, filterable
+//! with `/`, diff lines coloured by their sign.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::app::state::State;
+use crate::app::view::Fetched;
+use crate::ui::table;
+use crate::ui::theme::Slot;
+
+pub fn render(state: &State, frame: &mut Frame, area: Rect) {
+    let page = state.ui.page();
+    let theme = &state.theme;
+    let title = page.view.title().to_string();
+    let block = table::block(state, title, page.rows.len());
+    let lines: Vec<Line> = match &page.fetched {
+        Fetched::Loading => vec![Line::from(Span::styled("◌ loading…", theme.style(Slot::Pending)))],
+        Fetched::Failed(e) => vec![Line::from(Span::styled(format!("✗ {e}"), theme.style(Slot::Critical)))],
+        Fetched::Lines(all) => {
+            let (from, to) = table::window(page, usize::from(area.height.saturating_sub(2)));
+            page.rows[from..to]
+                .iter()
+                .filter_map(|&i| all.get(i as usize))
+                .enumerate()
+                .map(|(n, text)| {
+                    let slot = line_slot(text);
+                    let style = if Some(n) == page.cursor.checked_sub(from) {
+                        theme.style(Slot::Selection)
+                    } else {
+                        theme.style(slot)
+                    };
+                    Line::from(Span::styled(text.clone(), style))
+                })
+                .collect()
+        }
+    };
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// Diff and event lines say what they are by their first characters.
+fn line_slot(text: &str) -> Slot {
+    if text.starts_with("+ ") || text.starts_with("+++") {
+        Slot::NewRevision
+    } else if text.starts_with("- ") || text.starts_with("---") {
+        Slot::OldRevision
+    } else if text.contains("Warning") {
+        Slot::Warn
+    } else if text.starts_with('#') || text.starts_with("==") {
+        Slot::Title
+    } else {
+        Slot::Text
+    }
+}

@@ -1,0 +1,135 @@
+//! The table every list view draws: columns dropped by priority to fit the width, only the
+//! visible window of rows built, the cursor row highlighted.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Row, Table};
+
+use crate::app::state::State;
+use crate::app::view::Page;
+use crate::ui::theme::Slot;
+
+pub struct Col {
+    pub title: &'static str,
+    pub width: u16,
+    /// 0 is always kept; higher numbers go first when the screen is narrow.
+    pub priority: u8,
+}
+
+pub const fn col(title: &'static str, width: u16, priority: u8) -> Col {
+    Col {
+        title,
+        width,
+        priority,
+    }
+}
+
+/// Indexes of the columns that fit in `width` (one space between columns), in table order.
+pub fn fit(cols: &[Col], width: u16) -> Vec<usize> {
+    let mut by_priority: Vec<usize> = (0..cols.len()).collect();
+    by_priority.sort_by_key(|&i| cols[i].priority);
+    let mut used = 0u16;
+    let mut keep = Vec::new();
+    for i in by_priority {
+        let need = cols[i].width + 1;
+        if used + need <= width || cols[i].priority == 0 {
+            used = used.saturating_add(need);
+            keep.push(i);
+        }
+    }
+    keep.sort_unstable();
+    keep
+}
+
+/// The window of `page.rows` that fits `height` data rows, keeping the cursor visible.
+pub fn window(page: &Page, height: usize) -> (usize, usize) {
+    let height = height.max(1);
+    let mut offset = page.offset;
+    if page.cursor >= offset + height {
+        offset = page.cursor + 1 - height;
+    }
+    let end = (offset + height).min(page.rows.len());
+    (offset.min(end), end)
+}
+
+/// The block around a list: ` title(scope)[count] </filter> `, k9s style.
+pub fn block<'a>(state: &State, title: String, count: usize) -> Block<'a> {
+    let theme = &state.theme;
+    let page = state.ui.page();
+    let mut spans = vec![
+        Span::styled(format!(" {title}"), theme.style(Slot::Title)),
+        Span::styled(format!("[{count}] "), theme.style(Slot::Title)),
+    ];
+    if !page.filter.is_empty() {
+        spans.push(Span::styled(
+            format!("</{}> ", page.filter),
+            theme.style(Slot::Filter),
+        ));
+    }
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.style(Slot::BorderFocus))
+        .title(Line::from(spans))
+}
+
+/// Draws `cells` (one Vec per visible row, one Cell per column of `cols`) under `block`.
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    block: Block<'_>,
+    cols: &[Col],
+    cells: Vec<Vec<Cell<'static>>>,
+    cursor: Option<usize>,
+) {
+    let inner_width = area.width.saturating_sub(2);
+    let picked = fit(cols, inner_width);
+    let theme = &state.theme;
+    let header = Row::new(picked.iter().map(|&i| Cell::from(cols[i].title)))
+        .style(theme.style(Slot::TableHeader));
+    let rows = cells.into_iter().enumerate().map(|(n, row)| {
+        let mut row: Vec<Option<Cell>> = row.into_iter().map(Some).collect();
+        let picked_cells = picked.iter().map(|&i| row.get_mut(i).and_then(Option::take).unwrap_or_default());
+        let r = Row::new(picked_cells.collect::<Vec<_>>());
+        if Some(n) == cursor {
+            r.style(theme.style(Slot::Selection))
+        } else {
+            r
+        }
+    });
+    let widths: Vec<Constraint> = picked
+        .iter()
+        .enumerate()
+        .map(|(n, &i)| {
+            if n + 1 == picked.len() {
+                Constraint::Min(cols[i].width)
+            } else {
+                Constraint::Length(cols[i].width)
+            }
+        })
+        .collect();
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(block)
+        .column_spacing(1);
+    frame.render_widget(table, area);
+}
+
+/// A cell with text in one theme slot.
+pub fn styled(state: &State, text: impl Into<String>, slot: Slot) -> Cell<'static> {
+    Cell::from(Span::styled(text.into(), state.theme.style(slot)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn narrow_screens_drop_the_least_important_columns_first() {
+        let cols = [col("NAME", 20, 0), col("IMAGES", 30, 5), col("READY", 5, 1), col("AGE", 4, 2)];
+        assert_eq!(fit(&cols, 200), vec![0, 1, 2, 3]);
+        assert_eq!(fit(&cols, 40), vec![0, 2, 3]);
+        assert_eq!(fit(&cols, 10), vec![0]);
+    }
+}

@@ -7,6 +7,7 @@
 pub mod objects;
 pub mod server;
 pub mod status;
+pub mod tui;
 pub mod watch;
 
 use jiff::{SignedDuration, Timestamp};

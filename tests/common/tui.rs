@@ -1,0 +1,71 @@
+//! The TUI against a served simulator, without a terminal: a `Headless` runtime connected
+//! through the kubeconfig the simulator wrote, and frames rendered into ratatui's TestBackend.
+
+use std::time::Duration;
+
+use herd::app::runtime::Options;
+use herd::app::runtime::headless::Headless;
+use herd::app::state::State;
+use herd::cluster::connect::ConnectOptions;
+use herd::ui::theme::Theme;
+use jiff::Timestamp;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::server::{DEADLINE, TestSim};
+
+/// Options the TUI would get for this simulator's kubeconfig.
+pub fn options(sim: &TestSim) -> Options {
+    Options {
+        connect: ConnectOptions {
+            kubeconfig: Some(sim.kubeconfig.clone()),
+            context: None,
+        },
+        namespace: None,
+        readonly: false,
+        theme: Theme::default(),
+        monochrome: false,
+        metrics_every: Duration::from_secs(1),
+    }
+}
+
+/// The `demo` scenario with its clock stopped, so ages and states stay put.
+pub async fn frozen_demo() -> TestSim {
+    TestSim::start_with(|o| {
+        o.scenario = "demo".into();
+        o.speed = 0.0;
+    })
+    .await
+}
+
+/// The simulator's clock, so ages on screen are the same on every run.
+pub fn sim_now(sim: &TestSim) -> impl Fn() -> Timestamp + use<> {
+    let world = sim.handle.world.clone();
+    move || world.lock().now()
+}
+
+/// A headless TUI on `sim`, synced: every watch listed and metrics answered.
+pub async fn synced(sim: &TestSim, width: u16, height: u16) -> Headless {
+    let mut tui = Headless::connect(options(sim), width, height);
+    tui.synced(DEADLINE, sim_now(sim))
+        .await
+        .expect("the TUI syncs with the simulator");
+    tui
+}
+
+/// One frame of `state` as text, a line per terminal row.
+pub fn frame(state: &State) -> String {
+    let backend = TestBackend::new(state.ui.width, state.ui.height);
+    let mut terminal = Terminal::new(backend).expect("test terminal");
+    terminal
+        .draw(|f| herd::ui::render(state, f))
+        .expect("draw");
+    let buffer = terminal.backend().buffer().clone();
+    let width = usize::from(buffer.area.width);
+    buffer
+        .content
+        .chunks(width)
+        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>().trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -9,3 +9,4 @@ pub mod check;
 pub mod cluster;
 pub mod model;
 pub mod sim;
+pub mod ui;

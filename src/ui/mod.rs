@@ -1,0 +1,3 @@
+//! The terminal UI's drawing side: themes (and, with the TUI, the screens).
+
+pub mod theme;

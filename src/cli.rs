@@ -43,7 +43,12 @@ pub struct TuiArgs {
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
     /// Watch and show only this namespace.
-    #[arg(short = 'n', long, value_name = "NS", conflicts_with = "all_namespaces")]
+    #[arg(
+        short = 'n',
+        long,
+        value_name = "NS",
+        conflicts_with = "all_namespaces"
+    )]
     pub namespace: Option<String>,
     /// Every namespace (the default).
     #[arg(short = 'A', long)]

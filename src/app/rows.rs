@@ -78,8 +78,12 @@ fn fleet_rows(state: &State, filter: &Filter, sort: Sort) -> Vec<u32> {
             SortKey::Name => a.name.cmp(&b.name).then(by_name),
             SortKey::Namespace => by_name,
             SortKey::Age => b.created.cmp(&a.created).then(by_name),
-            SortKey::Status => coverage_share(a).total_cmp(&coverage_share(b)).then(by_name),
-            SortKey::Weight => (b.gaps + b.failing).cmp(&(a.gaps + a.failing)).then(by_name),
+            SortKey::Status => coverage_share(a)
+                .total_cmp(&coverage_share(b))
+                .then(by_name),
+            SortKey::Weight => (b.gaps + b.failing)
+                .cmp(&(a.gaps + a.failing))
+                .then(by_name),
         }
     })
 }
@@ -89,6 +93,39 @@ fn coverage_share(r: &crate::app::derived::FleetRow) -> f64 {
         1.0
     } else {
         f64::from(r.served) / f64::from(r.eligible)
+    }
+}
+
+/// What a (DaemonSet, node) pair shows: its status, except that a node kept off only by an
+/// untolerated taint is marked apart from deliberate exclusions — it is the gap people miss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    Status(Status),
+    TaintBlocked,
+}
+
+impl Mark {
+    pub fn of(row: &Coverage) -> Mark {
+        if coverage::blocked_only_by_taints(row) {
+            Mark::TaintBlocked
+        } else {
+            Mark::Status(row.status)
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Mark::Status(s) => s.as_str(),
+            Mark::TaintBlocked => "taint-blocked",
+        }
+    }
+
+    /// Problems first; a taint-blocked node ranks with missing pods.
+    pub fn rank(self) -> u8 {
+        match self {
+            Mark::Status(s) => 2 * status_rank(s),
+            Mark::TaintBlocked => 2 * status_rank(Status::Missing) + 1,
+        }
     }
 }
 
@@ -122,8 +159,9 @@ fn ds_rows(state: &State, uid: &str, filter: &Filter, sort: Sort) -> Vec<u32> {
     ordered(picked, sort, |a, b| {
         let (a, b) = (&rows[a as usize], &rows[b as usize]);
         match sort.key {
-            SortKey::Status | SortKey::Weight => status_rank(a.status)
-                .cmp(&status_rank(b.status))
+            SortKey::Status | SortKey::Weight => Mark::of(a)
+                .rank()
+                .cmp(&Mark::of(b).rank())
                 .then(a.node.cmp(&b.node)),
             _ => a.node.cmp(&b.node),
         }
@@ -140,14 +178,11 @@ fn node_rows(state: &State, filter: &Filter, sort: Sort) -> Vec<u32> {
         })
         .collect();
     let tax = |n: &Node| {
-        state
-            .derived
-            .tax_of(&n.name)
-            .map_or(0.0_f64, |t| {
-                t.cpu_request_share
-                    .unwrap_or(0.0)
-                    .max(t.memory_request_share.unwrap_or(0.0))
-            })
+        state.derived.tax_of(&n.name).map_or(0.0_f64, |t| {
+            t.cpu_request_share
+                .unwrap_or(0.0)
+                .max(t.memory_request_share.unwrap_or(0.0))
+        })
     };
     ordered(picked, sort, |a, b| {
         let (a, b) = (nodes[a as usize], nodes[b as usize]);
@@ -209,7 +244,12 @@ fn hog_rows(state: &State, filter: &Filter, sort: Sort) -> Vec<u32> {
     ordered(picked, sort, |a, b| match sort.key {
         SortKey::Weight | SortKey::Status => pressure(a).total_cmp(&pressure(b)),
         _ => {
-            let name = |i: u32| state.fleet.pod(pods[i as usize].pod).map(|p| p.name.clone());
+            let name = |i: u32| {
+                state
+                    .fleet
+                    .pod(pods[i as usize].pod)
+                    .map(|p| p.name.clone())
+            };
             name(a).cmp(&name(b))
         }
     })
@@ -220,6 +260,9 @@ fn text_rows(state: &State, filter: &Filter) -> Vec<u32> {
         return Vec::new();
     };
     (0..lines.len() as u32)
-        .filter(|&i| matches!(filter, Filter::Labels(_)) || filter.matches([lines[i as usize].as_str()], None))
+        .filter(|&i| {
+            matches!(filter, Filter::Labels(_))
+                || filter.matches([lines[i as usize].as_str()], None)
+        })
         .collect()
 }

@@ -45,7 +45,6 @@ pub fn yaml_target(state: &State) -> Option<YamlTarget> {
     }
 }
 
-
 /// The node the current view is about or has selected.
 pub fn selected_node(state: &State) -> Option<Arc<str>> {
     let page = state.ui.page();

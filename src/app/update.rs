@@ -89,10 +89,7 @@ fn resize(state: &mut State, width: u16, height: u16) -> Vec<Effect> {
     Vec::new()
 }
 
-fn theme_loaded(
-    state: &mut State,
-    result: Result<crate::ui::theme::Theme, String>,
-) -> Vec<Effect> {
+fn theme_loaded(state: &mut State, result: Result<crate::ui::theme::Theme, String>) -> Vec<Effect> {
     match result {
         Ok(theme) => {
             let name = theme.name().to_string();

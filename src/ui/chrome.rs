@@ -41,7 +41,11 @@ pub fn header(state: &State, frame: &mut Frame, area: Rect) {
 }
 
 fn or_dash(s: &str) -> String {
-    if s.is_empty() { "-".into() } else { s.to_string() }
+    if s.is_empty() {
+        "-".into()
+    } else {
+        s.to_string()
+    }
 }
 
 /// Fleet totals and watch health: `● live` or `✗ STALE pods: reason (12s)`.
@@ -126,7 +130,10 @@ pub fn footer(state: &State, frame: &mut Frame, area: Rect) {
                     Level::Warn => ("▲", Slot::Warn),
                     Level::Error => ("✗", Slot::Critical),
                 };
-                Line::from(Span::styled(format!("{mark} {}", flash.text), theme.style(slot)))
+                Line::from(Span::styled(
+                    format!("{mark} {}", flash.text),
+                    theme.style(slot),
+                ))
             }
             None => hints(state),
         },
@@ -137,7 +144,10 @@ pub fn footer(state: &State, frame: &mut Frame, area: Rect) {
         .iter()
         .flat_map(|p| {
             [
-                Span::styled(format!("<{}>", crumb(state, &p.view)), theme.style(Slot::Title)),
+                Span::styled(
+                    format!("<{}>", crumb(state, &p.view)),
+                    theme.style(Slot::Title),
+                ),
                 Span::raw(" "),
             ]
         })
@@ -195,7 +205,10 @@ pub fn confirm(state: &State, write: &Write, frame: &mut Frame, area: Rect) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.style(Slot::Warn))
-        .title(Span::styled(" ▲ change the cluster? ", theme.style(Slot::Warn)));
+        .title(Span::styled(
+            " ▲ change the cluster? ",
+            theme.style(Slot::Warn),
+        ));
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(text).block(block).wrap(Wrap { trim: true }),

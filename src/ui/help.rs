@@ -31,7 +31,10 @@ pub fn overlay(state: &State, frame: &mut Frame, area: Rect) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.style(Slot::BorderFocus))
-        .title(Span::styled(" help (esc closes) ", theme.style(Slot::Title)));
+        .title(Span::styled(
+            " help (esc closes) ",
+            theme.style(Slot::Title),
+        ));
     frame.render_widget(Clear, rect);
     frame.render_widget(Paragraph::new(lines).block(block), rect);
 }

@@ -57,15 +57,19 @@ pub async fn synced(sim: &TestSim, width: u16, height: u16) -> Headless {
 pub fn frame(state: &State) -> String {
     let backend = TestBackend::new(state.ui.width, state.ui.height);
     let mut terminal = Terminal::new(backend).expect("test terminal");
-    terminal
-        .draw(|f| herd::ui::render(state, f))
-        .expect("draw");
+    terminal.draw(|f| herd::ui::render(state, f)).expect("draw");
     let buffer = terminal.backend().buffer().clone();
     let width = usize::from(buffer.area.width);
     buffer
         .content
         .chunks(width)
-        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>().trim_end().to_string())
+        .map(|row| {
+            row.iter()
+                .map(|c| c.symbol())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -79,7 +79,10 @@ fn event_in(state: &mut State, event: FleetEvent) {
     state.session.last_event = Some(state.now);
     let now = state.now;
     if let Some(reason) = metrics_gone {
-        set(state, "metrics", |_| FeedState::Stale { since: now, reason: reason.clone() });
+        set(state, "metrics", |_| FeedState::Stale {
+            since: now,
+            reason: reason.clone(),
+        });
     } else {
         // An event proves the feed is live again; a plain upsert does not end the first sync.
         set(state, source, |old| match old {
@@ -122,7 +125,11 @@ pub fn connected(state: &mut State, epoch: u64, info: Result<ClusterInfo, String
             let context = info.context.clone();
             state.session.info = info;
             state.session.connected = Some(Ok(()));
-            flash(state, Level::Info, format!("connected to context {context}"));
+            flash(
+                state,
+                Level::Info,
+                format!("connected to context {context}"),
+            );
         }
         Err(e) => {
             state.session.connected = Some(Err(e.clone()));

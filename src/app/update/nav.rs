@@ -50,11 +50,16 @@ pub(crate) fn drill_target(state: &State) -> Option<View> {
         View::Nodes => state.fleet.nodes().nth(i).map(|n| View::Node {
             name: Arc::clone(&n.name),
         }),
-        View::Node { .. } => derived.node_view.as_ref()?.rows.get(i).map(|(uid, _)| {
-            View::DaemonSet {
-                uid: Arc::clone(uid),
-            }
-        }),
+        View::Node { .. } => {
+            derived
+                .node_view
+                .as_ref()?
+                .rows
+                .get(i)
+                .map(|(uid, _)| View::DaemonSet {
+                    uid: Arc::clone(uid),
+                })
+        }
         View::Hogs => derived.hogs.as_ref()?.pods.get(i).map(|h| View::DaemonSet {
             uid: Arc::clone(&h.ds_uid),
         }),
@@ -136,7 +141,11 @@ pub fn switch_context(state: &mut State, name: String) -> Vec<Effect> {
     let known = &state.session.info.contexts;
     if !known.is_empty() && !known.contains(&name) {
         let list = known.join(", ");
-        flash(state, Level::Error, format!("unknown context {name:?}; known: {list}"));
+        flash(
+            state,
+            Level::Error,
+            format!("unknown context {name:?}; known: {list}"),
+        );
         return Vec::new();
     }
     flash(state, Level::Info, format!("switching to context {name}…"));
@@ -152,7 +161,8 @@ fn reconnect(state: &mut State, context: Option<String>) -> Effect {
     state.stale_derived = true;
     state.ui.stack.truncate(1);
     Effect::Connect {
-        context: context.or_else(|| Some(state.session.info.context.clone()).filter(|c| !c.is_empty())),
+        context: context
+            .or_else(|| Some(state.session.info.context.clone()).filter(|c| !c.is_empty())),
         namespace: state.session.watch_namespace.clone(),
     }
 }

@@ -45,7 +45,11 @@ fn emit(value: &Value, indent: usize, out: &mut Vec<String>) {
 }
 
 fn key(k: &str) -> String {
-    if needs_quotes(k) { format!("{k:?}") } else { k.to_string() }
+    if needs_quotes(k) {
+        format!("{k:?}")
+    } else {
+        k.to_string()
+    }
 }
 
 fn scalar(v: &Value) -> String {
@@ -63,7 +67,10 @@ fn scalar(v: &Value) -> String {
 /// Strings YAML would read as something else, or that contain syntax.
 fn needs_quotes(s: &str) -> bool {
     s.is_empty()
-        || matches!(s, "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "~")
+        || matches!(
+            s,
+            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "~"
+        )
         || s.parse::<f64>().is_ok()
         || s.starts_with(|c: char| " -?:,[]{}#&*!|>'\"%@`".contains(c))
         || s.ends_with(' ')
@@ -85,9 +92,19 @@ mod tests {
         assert_eq!(
             to_yaml(&v),
             vec![
-                "metadata:", "  name: falco", "  labels:", "    app: falco",
-                "spec:", "  tolerations:", "  - key: a", "    operator: Exists",
-                "  ports:", "  - 80", "  - 443", "empty: {}", "s: \"true\"",
+                "metadata:",
+                "  name: falco",
+                "  labels:",
+                "    app: falco",
+                "spec:",
+                "  tolerations:",
+                "  - key: a",
+                "    operator: Exists",
+                "  ports:",
+                "  - 80",
+                "  - 443",
+                "empty: {}",
+                "s: \"true\"",
             ]
         );
     }

@@ -1,5 +1,5 @@
-//! JSON values printed as block YAML, the way `kubectl get -o yaml` reads (keys in the object's
-//! order, strings quoted only when YAML would misread them).
+//! JSON values printed as block YAML, the way `kubectl get -o yaml` reads (keys sorted, as
+//! kubectl sorts them; strings quoted only when YAML would misread them).
 
 use serde_json::Value;
 

@@ -92,19 +92,19 @@ mod tests {
         assert_eq!(
             to_yaml(&v),
             vec![
+                "empty: {}",
                 "metadata:",
-                "  name: falco",
                 "  labels:",
                 "    app: falco",
+                "  name: falco",
+                "s: \"true\"",
                 "spec:",
-                "  tolerations:",
-                "  - key: a",
-                "    operator: Exists",
                 "  ports:",
                 "  - 80",
                 "  - 443",
-                "empty: {}",
-                "s: \"true\"",
+                "  tolerations:",
+                "  - key: a",
+                "    operator: Exists",
             ]
         );
     }

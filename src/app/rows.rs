@@ -240,9 +240,13 @@ fn hog_rows(state: &State, filter: &Filter, sort: Sort) -> Vec<u32> {
                 )
         })
         .collect();
+    // Hogs (near a limit, OOM-killed) before pods merely above their request.
+    let level = |i: u32| pods[i as usize].level();
     let pressure = |i: u32| pods[i as usize].pressure().map_or(-1.0, |(_, r)| r);
     ordered(picked, sort, |a, b| match sort.key {
-        SortKey::Weight | SortKey::Status => pressure(a).total_cmp(&pressure(b)),
+        SortKey::Weight | SortKey::Status => level(a)
+            .cmp(&level(b))
+            .then(pressure(a).total_cmp(&pressure(b))),
         _ => {
             let name = |i: u32| {
                 state

@@ -179,10 +179,7 @@ fn hints(state: &State) -> Line<'static> {
         .flat_map(|b| {
             [
                 Span::styled(format!("<{}>", b.label), theme.style(Slot::Key)),
-                Span::styled(
-                    format!(" {} ", b.help.split(':').next().unwrap_or(b.help)),
-                    theme.style(Slot::Dim),
-                ),
+                Span::styled(format!(" {} ", b.short.trim()), theme.style(Slot::Dim)),
             ]
         })
         .collect();

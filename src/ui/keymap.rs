@@ -58,6 +58,8 @@ pub struct Binding {
     pub writes: bool,
     /// Shown in the footer.
     pub hint: bool,
+    /// The footer's word for it.
+    pub short: &'static str,
     pub action: fn(&State) -> Option<Action>,
 }
 
@@ -70,9 +72,23 @@ macro_rules! bind {
             scope: Scope::$scope,
             writes: $writes,
             hint: $hint,
+            short: short_word($help),
             action: $action,
         }
     };
+}
+
+/// The footer's word for a binding: its help text up to the first colon or parenthesis.
+const fn short_word(help: &'static str) -> &'static str {
+    let bytes = help.as_bytes();
+    let mut end = 0;
+    while end < bytes.len() && bytes[end] != b':' && bytes[end] != b'(' {
+        end += 1;
+    }
+    match help.split_at_checked(end) {
+        Some((head, _)) => head,
+        None => help,
+    }
 }
 
 pub static BINDINGS: &[Binding] = &[
@@ -106,7 +122,7 @@ pub static BINDINGS: &[Binding] = &[
     bind!(
         &[code(KeyCode::Enter)],
         "enter",
-        "open the selected row",
+        "open: the selected row's view",
         Global,
         false,
         true,
@@ -232,7 +248,7 @@ pub static BINDINGS: &[Binding] = &[
     bind!(
         &[key('y')],
         "y",
-        "YAML of the selected object",
+        "yaml: of the selected object",
         Global,
         false,
         true,
@@ -250,7 +266,7 @@ pub static BINDINGS: &[Binding] = &[
     bind!(
         &[key('m')],
         "m",
-        "coverage map / per-node table",
+        "map: coverage map or per-node table",
         DaemonSet,
         false,
         true,
@@ -259,7 +275,7 @@ pub static BINDINGS: &[Binding] = &[
     bind!(
         &[key('e')],
         "e",
-        "events of the DaemonSet",
+        "events: of the DaemonSet",
         DaemonSets,
         false,
         true,
@@ -268,7 +284,7 @@ pub static BINDINGS: &[Binding] = &[
     bind!(
         &[key('H')],
         "H",
-        "revision history and diff",
+        "history: revisions and their diff",
         DaemonSets,
         false,
         true,
@@ -277,7 +293,7 @@ pub static BINDINGS: &[Binding] = &[
     bind!(
         &[key('r')],
         "r",
-        "restart the DaemonSet (rollout restart; asks first)",
+        "restart: the DaemonSet, as rollout restart (asks first)",
         DaemonSets,
         true,
         true,
@@ -286,7 +302,7 @@ pub static BINDINGS: &[Binding] = &[
     bind!(
         &[key('c')],
         "c",
-        "cordon the node (asks first)",
+        "cordon: the node (asks first)",
         Nodes,
         true,
         true,
@@ -295,7 +311,7 @@ pub static BINDINGS: &[Binding] = &[
     bind!(
         &[key('u')],
         "u",
-        "uncordon the node (asks first)",
+        "uncordon: the node (asks first)",
         Nodes,
         true,
         true,

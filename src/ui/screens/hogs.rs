@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::Cell;
 
-use crate::analysis::hogs::{Footprint, PodHog, Utilization};
+use crate::analysis::hogs::{Footprint, PodHog, Resource, Utilization};
 use crate::analysis::units;
 use crate::app::state::State;
 use crate::ui::glyph;
@@ -37,7 +37,9 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let Some(report) = &state.derived.hogs else {
         return;
     };
-    let shown = report.footprints.len().min(8) as u16;
+    // The ranking takes at most a third of the screen; the pods below are what one scrolls.
+    let room = usize::from(area.height.saturating_sub(6) / 3).max(3);
+    let shown = report.footprints.len().min(room) as u16;
     let [top, bottom] =
         Layout::vertical([Constraint::Length(shown + 3), Constraint::Min(4)]).areas(area);
     let cells = report
@@ -146,4 +148,11 @@ fn pod_row(state: &State, h: &PodHog) -> Vec<Cell<'static>> {
         styled(state, spark(|u| u.memory_bytes), slot),
         styled(state, flags.join(","), Slot::Warn),
     ]
+}
+
+fn resource_name(r: Resource) -> &'static str {
+    match r {
+        Resource::Cpu => "cpu",
+        Resource::Memory => "memory",
+    }
 }

@@ -74,8 +74,8 @@ fn footprint_row(state: &State, f: &Footprint) -> Vec<Cell<'static>> {
     let ds = state.fleet.daemon_set(&f.ds_uid);
     let worst = f.worst.as_ref().map_or("-".to_string(), |w| {
         format!(
-            "{:?} {} on {}",
-            w.resource,
+            "{} {} on {}",
+            resource_name(w.resource),
             units::percent(w.ratio),
             w.node.as_deref().unwrap_or("-")
         )
@@ -117,7 +117,7 @@ fn pod_row(state: &State, h: &PodHog) -> Vec<Cell<'static>> {
     let pod = state.fleet.pod(h.pod);
     let (mark, slot) = glyph::level(h.level());
     let pressure = h.pressure().map_or("-".to_string(), |(r, v)| {
-        format!("{mark}{} {:?}", units::percent(v), r)
+        format!("{mark}{} {}", units::percent(v), resource_name(r))
             .trim()
             .to_string()
     });

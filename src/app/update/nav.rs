@@ -94,6 +94,10 @@ pub fn back(state: &mut State) -> Vec<Effect> {
 
 /// `:ds`, `:nodes`, `:hogs`: a fresh stack with the Fleet view at the bottom.
 pub fn show(state: &mut State, view: View) -> Vec<Effect> {
+    // Events, history and YAML open on top of where the user is, so esc comes back there.
+    if view.is_fetched() {
+        return push(state, view);
+    }
     state.ui.stack.truncate(1);
     if view == View::Fleet {
         normal_mode(state);

@@ -15,7 +15,7 @@ use crate::ui::theme::Slot;
 
 const COLS: [Col; 9] = [
     col("NAME", 18, 0),
-    col("STATUS", 20, 0),
+    col("STATUS", 26, 0),
     col("POOL", 9, 2),
     col("DS RUN", 6, 1),
     col("DS MISS", 7, 0),

@@ -61,6 +61,15 @@ pub fn block<'a>(state: &State, title: String, count: usize) -> Block<'a> {
         Span::styled(format!(" {title}"), theme.style(Slot::Title)),
         Span::styled(format!("[{count}] "), theme.style(Slot::Title)),
     ];
+    let arrow = if page.sort.descending { "↓" } else { "↑" };
+    let key = match page.sort.key {
+        crate::app::view::SortKey::Name => "name",
+        crate::app::view::SortKey::Namespace => "namespace",
+        crate::app::view::SortKey::Age => "age",
+        crate::app::view::SortKey::Status => "status",
+        crate::app::view::SortKey::Weight => "weight",
+    };
+    spans.push(Span::styled(format!("{arrow}{key} "), theme.style(Slot::Dim)));
     if !page.filter.is_empty() {
         spans.push(Span::styled(
             format!("</{}> ", page.filter),

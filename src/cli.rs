@@ -62,6 +62,9 @@ pub struct TuiArgs {
     /// No colours (also when NO_COLOR is set or TERM=dumb); glyphs and words still carry meaning.
     #[arg(long)]
     pub no_color: bool,
+    /// Use the mouse: the wheel scrolls, a click selects a row, a second click opens it.
+    #[arg(long)]
+    pub mouse: bool,
 }
 
 #[derive(Debug, Subcommand)]

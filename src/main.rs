@@ -53,6 +53,7 @@ async fn run_tui(args: TuiArgs) -> Result<()> {
         theme,
         monochrome,
         metrics_every: Duration::from_secs(10),
+        mouse: args.mouse,
     };
     if !args.sim {
         // A missing or broken kubeconfig is said plainly before the screen is taken over.

@@ -29,6 +29,10 @@ pub enum Action {
         width: u16,
         height: u16,
     },
+    /// A left click on terminal row `row` (with `--mouse`): selects the list row under it.
+    Click {
+        row: u16,
+    },
 
     Move(Motion),
     /// `enter`: drill into the selected row.

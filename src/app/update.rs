@@ -27,6 +27,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Tick(now) => tick(state, now),
         Action::Resize { width, height } => resize(state, width, height),
         Action::Move(motion) => nav::move_cursor(state, motion),
+        Action::Click { row } => nav::click(state, row),
         Action::Open => nav::open(state),
         Action::Back => nav::back(state),
         Action::Show(view) => nav::show(state, view),

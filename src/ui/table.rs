@@ -69,7 +69,10 @@ pub fn block<'a>(state: &State, title: String, count: usize) -> Block<'a> {
         crate::app::view::SortKey::Status => "status",
         crate::app::view::SortKey::Weight => "weight",
     };
-    spans.push(Span::styled(format!("{arrow}{key} "), theme.style(Slot::Dim)));
+    spans.push(Span::styled(
+        format!("{arrow}{key} "),
+        theme.style(Slot::Dim),
+    ));
     if !page.filter.is_empty() {
         spans.push(Span::styled(
             format!("</{}> ", page.filter),

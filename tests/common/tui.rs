@@ -26,6 +26,7 @@ pub fn options(sim: &TestSim) -> Options {
         theme: Theme::default(),
         monochrome: false,
         metrics_every: Duration::from_secs(1),
+        mouse: false,
     }
 }
 

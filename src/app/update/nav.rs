@@ -25,6 +25,40 @@ pub fn move_cursor(state: &mut State, motion: Motion) -> Vec<Effect> {
     Vec::new()
 }
 
+/// A click selects the list row under it; a click on the selected row opens it.
+pub fn click(state: &mut State, row: u16) -> Vec<Effect> {
+    let body_top = crate::ui::layout::HEADER_ROWS;
+    let body_height = state
+        .ui
+        .height
+        .saturating_sub(crate::ui::layout::HEADER_ROWS + crate::ui::layout::FOOTER_ROWS);
+    let footprints = state
+        .derived
+        .hogs
+        .as_ref()
+        .map_or(0, |h| h.footprints.len());
+    let page = state.ui.page();
+    let Some(top) = crate::ui::layout::list_top(&page.view, page.map, body_height, footprints)
+    else {
+        return Vec::new();
+    };
+    let Some(line) = row.checked_sub(body_top + top) else {
+        return Vec::new();
+    };
+    let index = page.offset + usize::from(line);
+    if index >= page.rows.len() {
+        return Vec::new();
+    }
+    if index == page.cursor {
+        return open(state);
+    }
+    let visible = state.ui.visible_rows();
+    let page = state.ui.page_mut();
+    page.cursor = index;
+    rows::clamp_offset(page, visible);
+    Vec::new()
+}
+
 /// `enter`: the view the selected row leads to.
 pub fn open(state: &mut State) -> Vec<Effect> {
     match drill_target(state) {

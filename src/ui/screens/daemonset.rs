@@ -38,7 +38,7 @@ pub fn render(state: &State, uid: &str, frame: &mut Frame, area: Rect) {
         return;
     };
     let [summary, gauge, rest] = Layout::vertical([
-        Constraint::Length(6),
+        Constraint::Length(crate::ui::layout::DS_SUMMARY_ROWS),
         Constraint::Length(1),
         Constraint::Min(3),
     ])

@@ -38,8 +38,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         return;
     };
     // The ranking takes at most a third of the screen; the pods below are what one scrolls.
-    let room = usize::from(area.height.saturating_sub(6) / 3).max(3);
-    let shown = report.footprints.len().min(room) as u16;
+    let shown = crate::ui::layout::hogs_ranking_rows(area.height, report.footprints.len());
     let [top, bottom] =
         Layout::vertical([Constraint::Length(shown + 3), Constraint::Min(4)]).areas(area);
     let cells = report

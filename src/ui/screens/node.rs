@@ -22,7 +22,11 @@ const COLS: [Col; 6] = [
 ];
 
 pub fn render(state: &State, name: &str, frame: &mut Frame, area: Rect) {
-    let [top, rest] = Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(area);
+    let [top, rest] = Layout::vertical([
+        Constraint::Length(crate::ui::layout::NODE_SUMMARY_ROWS),
+        Constraint::Min(3),
+    ])
+    .areas(area);
     let Some(node) = state.fleet.node(name) else {
         frame.render_widget(Paragraph::new(format!("node {name} is gone")), area);
         return;

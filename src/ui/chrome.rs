@@ -126,7 +126,7 @@ pub fn footer(state: &State, frame: &mut Frame, area: Rect) {
         _ => match &state.ui.flash {
             Some(flash) => {
                 let (mark, slot) = match flash.level {
-                    Level::Info => ("ℹ", Slot::Info),
+                    Level::Info => ("•", Slot::Info),
                     Level::Warn => ("▲", Slot::Warn),
                     Level::Error => ("✗", Slot::Critical),
                 };

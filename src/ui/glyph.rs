@@ -35,15 +35,27 @@ pub fn level(l: Level) -> (&'static str, Slot) {
     }
 }
 
-/// `▕████░░░░▏ 4/8` style bar of `width` cells.
-pub fn bar(part: u32, whole: u32, width: usize) -> String {
-    let filled = if whole == 0 {
-        width
+/// The filled and empty parts of a `width`-cell bar for `part` of `whole`, in eighths of a
+/// cell, so 39 of 40 does not look like 40 of 40.
+pub fn bar(part: u32, whole: u32, width: usize) -> (String, String) {
+    const EIGHTHS: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
+    let eighths = if whole == 0 {
+        width * 8
     } else {
-        ((u64::from(part) * width as u64 + u64::from(whole) / 2) / u64::from(whole)) as usize
+        let exact = u64::from(part.min(whole)) * width as u64 * 8 / u64::from(whole);
+        // Anything short of whole stays visibly short of full.
+        let exact = if part < whole {
+            exact.min(width as u64 * 8 - 1)
+        } else {
+            exact
+        };
+        exact as usize
     };
-    let filled = filled.min(width);
-    format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
+    let full = eighths / 8;
+    let mut filled = "█".repeat(full);
+    filled.push_str(EIGHTHS[eighths % 8]);
+    let used = full + usize::from(eighths % 8 > 0);
+    (filled, "·".repeat(width - used))
 }
 
 /// Eight-level sparkline of `values` scaled to their own maximum.
@@ -61,10 +73,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bars_round_and_fill_empty_wholes() {
-        assert_eq!(bar(1, 2, 4), "██░░");
-        assert_eq!(bar(0, 0, 3), "███");
-        assert_eq!(bar(5, 3, 3), "███");
+    fn bars_show_eighths_and_never_look_full_when_short() {
+        assert_eq!(bar(1, 2, 4), ("██".to_string(), "··".to_string()));
+        assert_eq!(bar(0, 0, 3), ("███".to_string(), String::new()));
+        assert_eq!(bar(5, 3, 3), ("███".to_string(), String::new()));
+        assert_eq!(bar(39, 40, 8), ("███████▊".to_string(), String::new()));
+        assert_eq!(bar(399, 400, 8), ("███████▉".to_string(), String::new()));
     }
 
     #[test]

@@ -20,7 +20,7 @@ const COLS: [Col; 10] = [
     col("NODE", 18, 0),
     col("STATUS", 16, 0),
     col("POD", 26, 4),
-    col("PHASE", 9, 3),
+    col("PHASE", 9, 6),
     col("REV", 4, 2),
     col("RESTARTS", 8, 3),
     col("CPU/R/L", 16, 5),
@@ -177,19 +177,7 @@ fn render_nodes(state: &State, ds: &DaemonSet, cov: &DsCoverage, frame: &mut Fra
         .filter_map(|&i| cov.rows.get(i as usize))
         .map(|row| node_row(state, row, current.as_deref()))
         .collect();
-    let tally = crate::analysis::coverage::Status::ALL
-        .iter()
-        .filter(|s| cov.tally.get(**s) > 0)
-        .map(|s| {
-            format!(
-                "{} {} {}",
-                glyph::status(*s).0,
-                cov.tally.get(*s),
-                s.as_str()
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("  ");
+    let tally = tally(cov);
     let block = table::block(state, format!("nodes  {tally} "), page.rows.len());
     table::draw(
         frame,
@@ -224,7 +212,13 @@ fn node_row(state: &State, row: &Coverage, current: Option<&str>) -> Vec<Cell<'s
     };
     let ctx = &row.context;
     let node_state = match (ctx.not_ready(), ctx.cordoned) {
-        (true, _) => styled(state, format!("✗ {:?}", ctx.ready), Slot::Critical),
+        (true, _) => {
+            let word = match ctx.ready {
+                crate::model::node::ConditionStatus::False => "NotReady",
+                _ => "Unknown",
+            };
+            styled(state, format!("✗ {word}"), Slot::Critical)
+        }
         (false, true) => styled(state, "⊘ cordoned", Slot::Warn),
         (false, false) => styled(state, "ready", Slot::Dim),
     };
@@ -240,4 +234,22 @@ fn node_row(state: &State, row: &Coverage, current: Option<&str>) -> Vec<Cell<'s
         node_state,
         styled(state, row.reason.describe(state.now), slot),
     ]
+}
+
+/// `● 33 ready  ▲ 1 misscheduled  ⊗ 6 taint-blocked`: every mark with nodes, in rank order.
+fn tally(cov: &DsCoverage) -> String {
+    let mut counts: Vec<(glyph::Mark, u32)> = Vec::new();
+    for row in &cov.rows {
+        let mark = glyph::Mark::of(row);
+        match counts.iter_mut().find(|(m, _)| *m == mark) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((mark, 1)),
+        }
+    }
+    counts.sort_by_key(|(m, _)| std::cmp::Reverse(m.rank()));
+    counts
+        .iter()
+        .map(|(m, n)| format!("{} {n} {}", glyph::mark(*m).0, m.label()))
+        .collect::<Vec<_>>()
+        .join("  ")
 }

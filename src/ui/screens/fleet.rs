@@ -101,8 +101,10 @@ fn coverage_cell(state: &State, r: &FleetRow) -> Cell<'static> {
     } else {
         Slot::Warn
     };
+    let (filled, empty) = glyph::bar(r.served, wanted, 8);
     Cell::from(Line::from(vec![
-        Span::styled(glyph::bar(r.served, wanted, 8), state.theme.style(slot)),
+        Span::styled(filled, state.theme.style(slot)),
+        Span::styled(empty, state.theme.style(Slot::Dim)),
         Span::styled(format!(" {}/{}", r.served, wanted), state.theme.style(slot)),
     ]))
 }
@@ -111,16 +113,17 @@ fn rollout_cell(state: &State, rollout: Rollout) -> Cell<'static> {
     match rollout {
         Rollout::Complete => styled(state, "✓ complete", Slot::Ok),
         Rollout::Pending => styled(state, "◌ observing", Slot::Pending),
-        Rollout::Progressing { updated, desired } => Cell::from(Line::from(vec![
-            Span::styled(
-                glyph::bar(updated, desired, 6),
-                state.theme.style(Slot::NewRevision),
-            ),
-            Span::styled(
-                format!(" ↻ {updated}/{desired}"),
-                state.theme.style(Slot::Pending),
-            ),
-        ])),
+        Rollout::Progressing { updated, desired } => {
+            let (filled, empty) = glyph::bar(updated, desired, 6);
+            Cell::from(Line::from(vec![
+                Span::styled(filled, state.theme.style(Slot::NewRevision)),
+                Span::styled(empty, state.theme.style(Slot::Dim)),
+                Span::styled(
+                    format!(" ↻ {updated}/{desired}"),
+                    state.theme.style(Slot::Pending),
+                ),
+            ]))
+        }
         Rollout::Waiting { updated, desired } => styled(
             state,
             format!("⏸ OnDelete {updated}/{desired}"),

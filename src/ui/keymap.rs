@@ -61,6 +61,15 @@ pub struct Binding {
     pub action: fn(&State) -> Option<Action>,
 }
 
+impl Binding {
+    /// The help up to its first explanation, for the footer and narrow help: "sort by status
+    /// (coverage, problems first)" → "sort by status".
+    pub fn short_help(&self) -> &'static str {
+        let help = self.help;
+        help.split([':', '(', ';']).next().unwrap_or(help).trim_end()
+    }
+}
+
 macro_rules! bind {
     ($keys:expr, $label:expr, $help:expr, $scope:ident, $writes:expr, $hint:expr, $action:expr) => {
         Binding {

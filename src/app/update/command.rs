@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::app::action::Action;
 use crate::app::effect::Effect;
 use crate::app::state::{Level, State};
-use crate::app::update::{flash, nav, update};
+use crate::app::update::{flash, update};
 use crate::app::view::View;
 
 /// What a command line asks for, or why it cannot be run.
@@ -51,8 +51,6 @@ pub fn run(state: &mut State, line: &str) -> Vec<Effect> {
         return vec![Effect::LoadTheme(name.to_string())];
     }
     match parse_command(line, state) {
-        // Events, history and YAML open on top of where the user is, so esc comes back here.
-        Ok(Action::Show(view)) if view.is_fetched() => nav::push(state, view),
         Ok(action) => update(state, action),
         Err(message) => {
             flash(state, Level::Warn, message);

@@ -43,7 +43,12 @@ pub struct TuiArgs {
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
     /// Watch and show only this namespace.
-    #[arg(short = 'n', long, value_name = "NS", conflicts_with = "all_namespaces")]
+    #[arg(
+        short = 'n',
+        long,
+        value_name = "NS",
+        conflicts_with = "all_namespaces"
+    )]
     pub namespace: Option<String>,
     /// Every namespace (the default).
     #[arg(short = 'A', long)]
@@ -57,6 +62,9 @@ pub struct TuiArgs {
     /// No colours (also when NO_COLOR is set or TERM=dumb); glyphs and words still carry meaning.
     #[arg(long)]
     pub no_color: bool,
+    /// Use the mouse: the wheel scrolls, a click selects a row, a second click opens it.
+    #[arg(long)]
+    pub mouse: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -24,7 +24,14 @@ async fn main() -> Result<()> {
     match cli.command {
         Some(Command::Sim(args)) => run_sim(args).await,
         Some(Command::Check(args)) => std::process::exit(run_check(&args).await),
-        None => run_tui(cli.tui).await,
+        None => {
+            // One plain line for the person at the terminal, not a debug dump.
+            if let Err(e) = run_tui(cli.tui).await {
+                eprintln!("herd: {e:#}");
+                std::process::exit(1);
+            }
+            Ok(())
+        }
     }
 }
 
@@ -46,8 +53,13 @@ async fn run_tui(args: TuiArgs) -> Result<()> {
         theme,
         monochrome,
         metrics_every: Duration::from_secs(10),
+        mouse: args.mouse,
     };
     if !args.sim {
+        // A missing or broken kubeconfig is said plainly before the screen is taken over.
+        herd::cluster::session::open(&options.connect)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         return runtime::run(options).await;
     }
     let dir = std::env::temp_dir().join(format!("herd-sim-{}", std::process::id()));

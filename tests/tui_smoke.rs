@@ -9,10 +9,19 @@ async fn the_fleet_screen_lists_every_demo_daemon_set_with_its_gaps() {
     let sim = frozen_demo().await;
     let tui = synced(&sim, 160, 40).await;
     let screen = frame(&tui.state);
-    for name in ["cilium", "falco", "fluent-bit", "node-exporter", "otel-agent"] {
+    for name in [
+        "cilium",
+        "falco",
+        "fluent-bit",
+        "node-exporter",
+        "otel-agent",
+    ] {
         assert!(screen.contains(name), "{name} missing from:\n{screen}");
     }
-    let falco = screen.lines().find(|l| l.contains("falco ")).expect("falco row");
+    let falco = screen
+        .lines()
+        .find(|l| l.contains("falco "))
+        .expect("falco row");
     assert!(falco.contains("33/39") || falco.contains("/"), "{falco}");
     println!("{screen}");
 }

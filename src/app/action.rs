@@ -14,12 +14,25 @@ use crate::ui::theme::Theme;
 pub enum Action {
     /// A watch or metrics feed spoke; `epoch` names the connection it came from so events of a
     /// context we already left are dropped.
-    Feed { epoch: u64, feed: FeedAction },
+    Feed {
+        epoch: u64,
+        feed: FeedAction,
+    },
     /// The connection for a context is up (or could not be made).
-    Connected { epoch: u64, info: Result<ClusterInfo, String> },
+    Connected {
+        epoch: u64,
+        info: Result<ClusterInfo, String>,
+    },
     /// Once a second: ages, flash expiry, staleness.
     Tick(Timestamp),
-    Resize { width: u16, height: u16 },
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    /// A left click on terminal row `row` (with `--mouse`): selects the list row under it.
+    Click {
+        row: u16,
+    },
 
     Move(Motion),
     /// `enter`: drill into the selected row.
@@ -49,9 +62,15 @@ pub enum Action {
     Cancel,
 
     /// Results of effects that fetched something on demand.
-    Loaded { view: View, result: Result<Vec<String>, String> },
+    Loaded {
+        view: View,
+        result: Result<Vec<String>, String>,
+    },
     ThemeLoaded(Result<Theme, String>),
-    WriteDone { what: String, result: Result<(), String> },
+    WriteDone {
+        what: String,
+        result: Result<(), String>,
+    },
     Quit,
 }
 
@@ -61,11 +80,18 @@ pub enum Action {
 pub enum FeedAction {
     Event(FleetEvent),
     /// A feed failed; the data it feeds is stale until it recovers.
-    Trouble { source: &'static str, message: String },
+    Trouble {
+        source: &'static str,
+        message: String,
+    },
     /// A feed is answering again after trouble.
-    Recovered { source: &'static str },
+    Recovered {
+        source: &'static str,
+    },
     /// A feed started a fresh list (after a 410 or a reconnect); stale until it completes.
-    Relisting { source: &'static str },
+    Relisting {
+        source: &'static str,
+    },
 }
 
 /// What the header shows about the cluster herd talks to.
@@ -93,10 +119,17 @@ impl Write {
     pub fn describe(&self) -> String {
         match self {
             Write::Restart { namespace, name } => {
-                format!("restart DaemonSet {namespace}/{name} (kubectl -n {namespace} rollout restart ds/{name})")
+                format!(
+                    "restart DaemonSet {namespace}/{name} (kubectl -n {namespace} rollout restart ds/{name})"
+                )
             }
-            Write::Cordon { node, cordon: true } => format!("cordon node {node} (kubectl cordon {node})"),
-            Write::Cordon { node, cordon: false } => {
+            Write::Cordon { node, cordon: true } => {
+                format!("cordon node {node} (kubectl cordon {node})")
+            }
+            Write::Cordon {
+                node,
+                cordon: false,
+            } => {
                 format!("uncordon node {node} (kubectl uncordon {node})")
             }
         }

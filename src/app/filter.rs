@@ -52,10 +52,7 @@ impl Filter {
 }
 
 fn looks_like_selector(text: &str) -> bool {
-    text.contains('=')
-        || text.contains(" in ")
-        || text.contains(" notin ")
-        || text.starts_with('!')
+    text.contains('=') || text.contains(" in ") || text.contains(" notin ") || text.starts_with('!')
 }
 
 #[cfg(test)]
@@ -79,7 +76,12 @@ mod tests {
     #[test]
     fn selectors_are_recognised_with_and_without_dash_l() {
         let l = labels(&[("app", "falco"), ("tier", "security")]);
-        for text in ["app=falco", "-l app=falco", "tier in (security,net)", "-l !canary"] {
+        for text in [
+            "app=falco",
+            "-l app=falco",
+            "tier in (security,net)",
+            "-l !canary",
+        ] {
             let f = Filter::parse(text).expect(text);
             assert!(matches!(f, Filter::Labels(_)), "{text}");
             assert!(f.matches(["x"], Some(&l)), "{text}");

@@ -113,6 +113,39 @@ fn coverage_share(r: &crate::app::derived::FleetRow) -> f64 {
     }
 }
 
+/// What a (DaemonSet, node) pair shows: its status, except that a node kept off only by an
+/// untolerated taint is marked apart from deliberate exclusions — it is the gap people miss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    Status(Status),
+    TaintBlocked,
+}
+
+impl Mark {
+    pub fn of(row: &Coverage) -> Mark {
+        if coverage::blocked_only_by_taints(row) {
+            Mark::TaintBlocked
+        } else {
+            Mark::Status(row.status)
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Mark::Status(s) => s.as_str(),
+            Mark::TaintBlocked => "taint-blocked",
+        }
+    }
+
+    /// Problems first; a taint-blocked node ranks with missing pods.
+    pub fn rank(self) -> u8 {
+        match self {
+            Mark::Status(s) => 2 * status_rank(s),
+            Mark::TaintBlocked => 2 * status_rank(Status::Missing) + 1,
+        }
+    }
+}
+
 /// Problems first: the order a person scanning a DaemonSet's nodes wants.
 pub fn status_rank(status: Status) -> u8 {
     match status {
@@ -140,7 +173,7 @@ fn ds_rows(state: &State, uid: &str, filter: &Filter, sort: Sort) -> Vec<u32> {
             filter.matches([&*r.node, r.status.as_str(), pool], node.map(|n| &n.labels))
         })
         .collect();
-    let rank = |i: u32| status_rank(rows[i as usize].status);
+    let rank = |i: u32| Mark::of(&rows[i as usize]).rank();
     ordered(
         picked,
         sort,
@@ -163,14 +196,11 @@ fn node_rows(state: &State, filter: &Filter, sort: Sort) -> Vec<u32> {
         })
         .collect();
     let tax = |n: &Node| {
-        state
-            .derived
-            .tax_of(&n.name)
-            .map_or(0.0_f64, |t| {
-                t.cpu_request_share
-                    .unwrap_or(0.0)
-                    .max(t.memory_request_share.unwrap_or(0.0))
-            })
+        state.derived.tax_of(&n.name).map_or(0.0_f64, |t| {
+            t.cpu_request_share
+                .unwrap_or(0.0)
+                .max(t.memory_request_share.unwrap_or(0.0))
+        })
     };
     ordered(
         picked,
@@ -214,7 +244,7 @@ fn node_ds_rows(state: &State, filter: &Filter, sort: Sort) -> Vec<u32> {
         })
         .collect();
     let ds = |i: u32| state.fleet.daemon_set(&view.rows[i as usize].0);
-    let rank = |i: u32| status_rank(view.rows[i as usize].1.status);
+    let rank = |i: u32| Mark::of(&view.rows[i as usize].1).rank();
     let name = |i: u32| ds(i).map(|d| Arc::clone(&d.name));
     let created = |i: u32| ds(i).and_then(|d| d.created);
     ordered(
@@ -252,15 +282,27 @@ fn hog_rows(state: &State, filter: &Filter, sort: Sort) -> Vec<u32> {
                 )
         })
         .collect();
+    // Hogs (near a limit, OOM-killed) before pods merely above their request.
+    let level = |i: u32| pods[i as usize].level();
     let pressure = |i: u32| pods[i as usize].pressure().map_or(-1.0, |(_, r)| r);
-    let name = |i: u32| state.fleet.pod(pods[i as usize].pod).map(|p| p.name.clone());
+    let weight = |a: u32, b: u32| {
+        level(a)
+            .cmp(&level(b))
+            .then(pressure(a).total_cmp(&pressure(b)))
+    };
+    let name = |i: u32| {
+        state
+            .fleet
+            .pod(pods[i as usize].pod)
+            .map(|p| p.name.clone())
+    };
     ordered(
         picked,
         sort,
         |a, b| match sort.key {
-            SortKey::Weight => pressure(a).total_cmp(&pressure(b)),
+            SortKey::Weight => weight(a, b),
             // Problems first, as Status is everywhere.
-            SortKey::Status => pressure(b).total_cmp(&pressure(a)),
+            SortKey::Status => weight(b, a),
             _ => name(a).cmp(&name(b)),
         },
         |a, b| a.cmp(&b),
@@ -272,6 +314,9 @@ fn text_rows(state: &State, filter: &Filter) -> Vec<u32> {
         return Vec::new();
     };
     (0..lines.len() as u32)
-        .filter(|&i| matches!(filter, Filter::Labels(_)) || filter.matches([lines[i as usize].as_str()], None))
+        .filter(|&i| {
+            matches!(filter, Filter::Labels(_))
+                || filter.matches([lines[i as usize].as_str()], None)
+        })
         .collect()
 }

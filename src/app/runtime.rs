@@ -8,7 +8,7 @@ pub mod headless;
 
 use std::time::Duration;
 
-use crossterm::event::{Event, EventStream};
+use crossterm::event::{Event, EventStream, MouseButton, MouseEventKind};
 use futures::StreamExt;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
@@ -17,6 +17,7 @@ use tokio::time::Instant;
 use crate::app::action::Action;
 use crate::app::state::State;
 use crate::app::update::{self, update};
+use crate::app::view::Motion;
 use crate::cluster::connect::ConnectOptions;
 use crate::tui::Tui;
 use crate::ui::{self, keymap, theme::Theme};
@@ -39,10 +40,12 @@ pub struct Options {
     /// NO_COLOR / --no-color / TERM=dumb.
     pub monochrome: bool,
     pub metrics_every: Duration,
+    /// Mouse capture: wheel scrolls, click selects, a second click opens.
+    pub mouse: bool,
 }
 
 pub async fn run(options: Options) -> anyhow::Result<()> {
-    let mut tui = Tui::enter()?;
+    let mut tui = Tui::enter(options.mouse)?;
     let result = run_loop(&mut tui, options).await;
     drop(tui);
     result
@@ -113,6 +116,12 @@ fn from_terminal(event: Event, state: &State) -> Option<Action> {
     match event {
         Event::Key(key) => keymap::action_for(key, state),
         Event::Resize(width, height) => Some(Action::Resize { width, height }),
+        Event::Mouse(mouse) => match mouse.kind {
+            MouseEventKind::ScrollDown => Some(Action::Move(Motion::Down)),
+            MouseEventKind::ScrollUp => Some(Action::Move(Motion::Up)),
+            MouseEventKind::Down(MouseButton::Left) => Some(Action::Click { row: mouse.row }),
+            _ => None,
+        },
         _ => None,
     }
 }

@@ -34,17 +34,38 @@ pub fn yaml_target(state: &State) -> Option<YamlTarget> {
         View::Node { name } => Some(YamlTarget::Node {
             name: Arc::clone(name),
         }),
-        _ => {
-            let uid = selected_daemon_set(state)?;
-            let ds = state.fleet.daemon_set(&uid)?;
-            Some(YamlTarget::DaemonSet {
-                namespace: Arc::clone(&ds.namespace),
-                name: Arc::clone(&ds.name),
-            })
+        // On a DaemonSet's node list and on the hogs list, the row is a pod: show the pod.
+        View::DaemonSet { .. } | View::Hogs => {
+            selected_pod(state).or_else(|| daemon_set_yaml(state))
         }
+        _ => daemon_set_yaml(state),
     }
 }
 
+fn daemon_set_yaml(state: &State) -> Option<YamlTarget> {
+    let uid = selected_daemon_set(state)?;
+    let ds = state.fleet.daemon_set(&uid)?;
+    Some(YamlTarget::DaemonSet {
+        namespace: Arc::clone(&ds.namespace),
+        name: Arc::clone(&ds.name),
+    })
+}
+
+/// The pod of the selected row, on views whose rows are pods.
+fn selected_pod(state: &State) -> Option<YamlTarget> {
+    let page = state.ui.page();
+    let i = page.selected()?;
+    let id = match &page.view {
+        View::DaemonSet { uid } => state.derived.coverage_of(uid)?.rows.get(i)?.pod?,
+        View::Hogs => state.derived.hogs.as_ref()?.pods.get(i)?.pod,
+        _ => return None,
+    };
+    let pod = state.fleet.pod(id)?;
+    Some(YamlTarget::Pod {
+        namespace: Arc::clone(&pod.namespace),
+        name: Arc::clone(&pod.name),
+    })
+}
 
 /// The node the current view is about or has selected.
 pub fn selected_node(state: &State) -> Option<Arc<str>> {

@@ -13,7 +13,13 @@ use crate::model::fleet::Fleet;
 use crate::ui::theme::Theme;
 
 /// The feeds whose health the header shows, in display order.
-pub const FEEDS: [&str; 5] = ["nodes", "pods", "daemonsets", "controllerrevisions", "metrics"];
+pub const FEEDS: [&str; 5] = [
+    "nodes",
+    "pods",
+    "daemonsets",
+    "controllerrevisions",
+    "metrics",
+];
 
 pub struct State {
     pub fleet: Fleet,
@@ -65,7 +71,10 @@ pub enum FeedState {
     Syncing,
     Live,
     /// The data this feed gives is out of date since `since`, because of `reason`.
-    Stale { since: Timestamp, reason: String },
+    Stale {
+        since: Timestamp,
+        reason: String,
+    },
 }
 
 impl Session {
@@ -142,9 +151,14 @@ impl Ui {
 pub enum Mode {
     Normal,
     /// Typing a `/` filter; applied live, kept on enter, dropped on esc.
-    Filter { input: String, before: String },
+    Filter {
+        input: String,
+        before: String,
+    },
     /// Typing a `:` command.
-    Command { input: String },
+    Command {
+        input: String,
+    },
     Help,
     /// A cluster write waiting for `y`.
     Confirm(Write),

@@ -27,6 +27,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Tick(now) => tick(state, now),
         Action::Resize { width, height } => resize(state, width, height),
         Action::Move(motion) => nav::move_cursor(state, motion),
+        Action::Click { row } => nav::click(state, row),
         Action::Open => nav::open(state),
         Action::Back => nav::back(state),
         Action::Show(view) => nav::show(state, view),
@@ -89,10 +90,7 @@ fn resize(state: &mut State, width: u16, height: u16) -> Vec<Effect> {
     Vec::new()
 }
 
-fn theme_loaded(
-    state: &mut State,
-    result: Result<crate::ui::theme::Theme, String>,
-) -> Vec<Effect> {
+fn theme_loaded(state: &mut State, result: Result<crate::ui::theme::Theme, String>) -> Vec<Effect> {
     match result {
         Ok(theme) => {
             let name = theme.name().to_string();

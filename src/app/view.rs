@@ -10,17 +10,27 @@ pub enum View {
     /// Home: every DaemonSet.
     Fleet,
     /// One DaemonSet: spec summary, rollout, per-node table or coverage map.
-    DaemonSet { uid: Arc<str> },
+    DaemonSet {
+        uid: Arc<str>,
+    },
     Nodes,
     /// One node: why each DaemonSet does or does not run there.
-    Node { name: Arc<str> },
+    Node {
+        name: Arc<str>,
+    },
     Hogs,
     /// Events about one DaemonSet (fetched on demand).
-    Events { uid: Arc<str> },
+    Events {
+        uid: Arc<str>,
+    },
     /// Revision history of one DaemonSet with a diff between revisions (fetched on demand).
-    History { uid: Arc<str> },
+    History {
+        uid: Arc<str>,
+    },
     /// The YAML of one object (fetched on demand).
-    Yaml { target: YamlTarget },
+    Yaml {
+        target: YamlTarget,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -124,6 +134,11 @@ impl Page {
             View::Hogs => Sort {
                 key: SortKey::Weight,
                 descending: true,
+            },
+            // A DaemonSet's nodes: problems first.
+            View::DaemonSet { .. } => Sort {
+                key: SortKey::Status,
+                descending: false,
             },
             _ => Sort::default(),
         };

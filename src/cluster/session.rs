@@ -46,7 +46,12 @@ fn identity(loaded: &Loaded, requested: Option<&str>) -> Result<Identity, Connec
     Ok(Identity {
         cluster: named.map(|c| c.cluster.clone()).unwrap_or_default(),
         user: named.and_then(|c| c.user.clone()).unwrap_or_default(),
-        contexts: loaded.kubeconfig.contexts.iter().map(|c| c.name.clone()).collect(),
+        contexts: loaded
+            .kubeconfig
+            .contexts
+            .iter()
+            .map(|c| c.name.clone())
+            .collect(),
         context,
     })
 }
@@ -66,7 +71,12 @@ pub struct Feeds {
 }
 
 impl Feeds {
-    pub fn start(client: &Client, scope: &Scope, metrics_every: Duration, tx: &mpsc::Sender<Feed>) -> Self {
+    pub fn start(
+        client: &Client,
+        scope: &Scope,
+        metrics_every: Duration,
+        tx: &mpsc::Sender<Feed>,
+    ) -> Self {
         let mut tasks = spawn_watches(client, scope, tx);
         tasks.push(spawn_metrics(client, scope, metrics_every, tx));
         Feeds { tasks }

@@ -31,9 +31,13 @@ pub enum Feed {
         message: String,
     },
     /// The feed answers again after trouble (its watch resumed, or a probe list succeeded).
-    Recovered { source: &'static str },
+    Recovered {
+        source: &'static str,
+    },
     /// The feed started a full (re-)list: its data is stale until the `Relisted` event.
-    Relisting { source: &'static str },
+    Relisting {
+        source: &'static str,
+    },
 }
 
 /// How often a troubled watch checks whether the API server answers again. The watcher itself
@@ -190,7 +194,11 @@ async fn run_with<K: Watched>(api: Api<K>, config: watcher::Config, tx: mpsc::Se
         let Some(item) = item else { return };
         if troubled && item.is_ok() {
             troubled = false;
-            if tx.send(Feed::Recovered { source: K::SOURCE }).await.is_err() {
+            if tx
+                .send(Feed::Recovered { source: K::SOURCE })
+                .await
+                .is_err()
+            {
                 return;
             }
         }

@@ -19,7 +19,10 @@ pub fn header(state: &State, frame: &mut Frame, area: Rect) {
     let info = &state.session.info;
     let key = |k: &str| Span::styled(format!("{k} "), theme.style(Slot::HeaderKey));
     let val = |v: String| Span::styled(format!("{v}  "), theme.style(Slot::Header));
-    let mut first = vec![Span::styled(" herd ", theme.style(Slot::Badge)), Span::raw(" ")];
+    let mut first = vec![
+        Span::styled(" herd ", theme.style(Slot::Badge)),
+        Span::raw(" "),
+    ];
     // Most important first: a narrow terminal cuts the line from the right, and the read-only
     // badge, the context and the namespace scope must survive 80 columns.
     if state.session.readonly {
@@ -43,7 +46,11 @@ pub fn header(state: &State, frame: &mut Frame, area: Rect) {
 }
 
 fn or_dash(s: &str) -> String {
-    if s.is_empty() { "-".into() } else { s.to_string() }
+    if s.is_empty() {
+        "-".into()
+    } else {
+        s.to_string()
+    }
 }
 
 /// Fleet totals and watch health: `● live` or `✗ STALE pods: reason (12s)`.
@@ -128,7 +135,10 @@ pub fn footer(state: &State, frame: &mut Frame, area: Rect) {
                     Level::Warn => ("▲", Slot::Warn),
                     Level::Error => ("✗", Slot::Critical),
                 };
-                Line::from(Span::styled(format!("{mark} {}", flash.text), theme.style(slot)))
+                Line::from(Span::styled(
+                    format!("{mark} {}", flash.text),
+                    theme.style(slot),
+                ))
             }
             None => hints(state),
         },
@@ -139,7 +149,10 @@ pub fn footer(state: &State, frame: &mut Frame, area: Rect) {
         .iter()
         .flat_map(|p| {
             [
-                Span::styled(format!("<{}>", crumb(state, &p.view)), theme.style(Slot::Title)),
+                Span::styled(
+                    format!("<{}>", crumb(state, &p.view)),
+                    theme.style(Slot::Title),
+                ),
                 Span::raw(" "),
             ]
         })
@@ -177,7 +190,7 @@ fn hints(state: &State) -> Line<'static> {
         .flat_map(|b| {
             [
                 Span::styled(format!("<{}>", b.label), theme.style(Slot::Key)),
-                Span::styled(format!(" {} ", b.short_help()), theme.style(Slot::Dim)),
+                Span::styled(format!(" {} ", b.short.trim()), theme.style(Slot::Dim)),
             ]
         })
         .collect();
@@ -200,7 +213,10 @@ pub fn confirm(state: &State, write: &Write, frame: &mut Frame, area: Rect) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.style(Slot::Warn))
-        .title(Span::styled(" ▲ change the cluster? ", theme.style(Slot::Warn)));
+        .title(Span::styled(
+            " ▲ change the cluster? ",
+            theme.style(Slot::Warn),
+        ));
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(text).block(block).wrap(Wrap { trim: true }),

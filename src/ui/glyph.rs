@@ -2,6 +2,7 @@
 
 use crate::analysis::coverage::Status;
 use crate::analysis::thresholds::Level;
+pub use crate::app::rows::Mark;
 use crate::ui::theme::Slot;
 
 /// The mark and theme slot of a coverage status.
@@ -15,6 +16,14 @@ pub fn status(s: Status) -> (&'static str, Slot) {
         Status::Missing => ("○", Slot::Critical),
         Status::Misscheduled => ("▲", Slot::Warn),
         Status::Excluded => ("·", Slot::Excluded),
+    }
+}
+
+/// The glyph and slot of a row's mark (its status, or taint-blocked).
+pub fn mark(m: Mark) -> (&'static str, Slot) {
+    match m {
+        Mark::Status(s) => status(s),
+        Mark::TaintBlocked => ("⊗", Slot::Warn),
     }
 }
 
@@ -60,7 +69,7 @@ mod tests {
 
     #[test]
     fn sparkline_scales_to_its_maximum() {
-        assert_eq!(sparkline(&[0, 4, 8]), "▁▄█");
+        assert_eq!(sparkline(&[0, 4, 8]), "▁▅█");
         assert_eq!(sparkline(&[]), "");
     }
 

@@ -26,16 +26,20 @@ pub fn overlay(state: &State, frame: &mut Frame, area: Rect) {
     // One binding per line while they fit; else two columns of the short help, so every key
     // is still listed at 80×24.
     let mut lines: Vec<Line> = if bindings.len() + extra + 2 <= usize::from(area.height) {
-        bindings.iter().map(|b| entry(state, b, b.help, None)).collect()
+        bindings
+            .iter()
+            .map(|b| entry(state, b, b.help, None))
+            .collect()
     } else {
         let column = usize::from(area.width.saturating_sub(2)) / 2;
         let (left, right) = bindings.split_at(bindings.len().div_ceil(2));
         left.iter()
             .enumerate()
             .map(|(i, b)| {
-                let mut line = entry(state, b, b.short_help(), Some(column));
+                let mut line = entry(state, b, b.short.trim(), Some(column));
                 if let Some(r) = right.get(i) {
-                    line.spans.extend(entry(state, r, r.short_help(), Some(column)).spans);
+                    line.spans
+                        .extend(entry(state, r, r.short.trim(), Some(column)).spans);
                 }
                 line
             })
@@ -47,7 +51,10 @@ pub fn overlay(state: &State, frame: &mut Frame, area: Rect) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.style(Slot::BorderFocus))
-        .title(Span::styled(" help (esc closes) ", theme.style(Slot::Title)));
+        .title(Span::styled(
+            " help (esc closes) ",
+            theme.style(Slot::Title),
+        ));
     frame.render_widget(Clear, rect);
     frame.render_widget(Paragraph::new(lines).block(block), rect);
 }
@@ -64,7 +71,10 @@ fn entry<'a>(state: &State, b: &Binding, help: &str, width: Option<usize>) -> Li
         None => help.to_string(),
     };
     Line::from(vec![
-        Span::styled(format!(" {:>LABEL_WIDTH$}  ", b.label), theme.style(Slot::Key)),
+        Span::styled(
+            format!(" {:>LABEL_WIDTH$}  ", b.label),
+            theme.style(Slot::Key),
+        ),
         Span::styled(help, theme.style(Slot::Text)),
     ])
 }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::app::action::{Action, Write};
-use crate::app::state::{Mode, State};
 use crate::app::selection as nav_selection;
+use crate::app::state::{Mode, State};
 use crate::app::view::{Motion, SortKey, View};
 
 /// Where a binding applies.
@@ -58,16 +58,9 @@ pub struct Binding {
     pub writes: bool,
     /// Shown in the footer.
     pub hint: bool,
+    /// The footer's word for it.
+    pub short: &'static str,
     pub action: fn(&State) -> Option<Action>,
-}
-
-impl Binding {
-    /// The help up to its first explanation, for the footer and narrow help: "sort by status
-    /// (coverage, problems first)" → "sort by status".
-    pub fn short_help(&self) -> &'static str {
-        let help = self.help;
-        help.split([':', '(', ';']).next().unwrap_or(help).trim_end()
-    }
 }
 
 macro_rules! bind {
@@ -79,37 +72,251 @@ macro_rules! bind {
             scope: Scope::$scope,
             writes: $writes,
             hint: $hint,
+            short: short_word($help),
             action: $action,
         }
     };
 }
 
+/// The footer's word for a binding: its help text up to the first colon or parenthesis.
+const fn short_word(help: &'static str) -> &'static str {
+    let bytes = help.as_bytes();
+    let mut end = 0;
+    while end < bytes.len() && bytes[end] != b':' && bytes[end] != b'(' {
+        end += 1;
+    }
+    match help.split_at_checked(end) {
+        Some((head, _)) => head,
+        None => help,
+    }
+}
+
 pub static BINDINGS: &[Binding] = &[
-    bind!(&[key('?')], "?", "help: every key here", Global, false, true, |_| Some(Action::ToggleHelp)),
-    bind!(&[key(':')], ":", "command: ds nodes hogs events history yaml ctx ns theme q", Global, false, true, |_| Some(Action::StartCommand)),
-    bind!(&[key('/')], "/", "filter: text, or a label selector (app=x, -l tier in (a,b))", Global, false, true, |_| Some(Action::StartFilter)),
-    bind!(&[code(KeyCode::Enter)], "enter", "open the selected row", Global, false, true, |_| Some(Action::Open)),
-    bind!(&[code(KeyCode::Esc)], "esc", "back: close, clear the filter, or leave the view", Global, false, true, |_| Some(Action::Back)),
-    bind!(&[key('j'), code(KeyCode::Down)], "j ↓", "down", Global, false, false, |_| Some(Action::Move(Motion::Down))),
-    bind!(&[key('k'), code(KeyCode::Up)], "k ↑", "up", Global, false, false, |_| Some(Action::Move(Motion::Up))),
-    bind!(&[key('g'), code(KeyCode::Home)], "g home", "top", Global, false, false, |_| Some(Action::Move(Motion::Top))),
-    bind!(&[key('G'), code(KeyCode::End)], "G end", "bottom", Global, false, false, |_| Some(Action::Move(Motion::Bottom))),
-    bind!(&[ctrl('f'), code(KeyCode::PageDown)], "ctrl-f pgdn", "page down", Global, false, false, |_| Some(Action::Move(Motion::PageDown))),
-    bind!(&[ctrl('b'), code(KeyCode::PageUp)], "ctrl-b pgup", "page up", Global, false, false, |_| Some(Action::Move(Motion::PageUp))),
-    bind!(&[key('0')], "0", "all namespaces", Global, false, false, |_| Some(Action::AllNamespaces)),
-    bind!(&[key('N')], "N", "sort by name (again: reverse)", Global, false, false, |_| Some(Action::Sort(SortKey::Name))),
-    bind!(&[key('P')], "P", "sort by namespace", Global, false, false, |_| Some(Action::Sort(SortKey::Namespace))),
-    bind!(&[key('A')], "A", "sort by age", Global, false, false, |_| Some(Action::Sort(SortKey::Age))),
-    bind!(&[key('S')], "S", "sort by status (coverage, problems first)", Global, false, false, |_| Some(Action::Sort(SortKey::Status))),
-    bind!(&[key('W')], "W", "sort by weight (gaps, DaemonSet tax, pressure)", Global, false, false, |_| Some(Action::Sort(SortKey::Weight))),
-    bind!(&[key('y')], "y", "YAML of the selected object", Global, false, true, yaml),
-    bind!(&[key('q'), ctrl('c')], "q ctrl-c", "quit", Global, false, true, |_| Some(Action::Quit)),
-    bind!(&[key('m')], "m", "coverage map / per-node table", DaemonSet, false, true, |_| Some(Action::ToggleCoverageMap)),
-    bind!(&[key('e')], "e", "events of the DaemonSet", DaemonSets, false, true, |s| ds_view(s, |uid| View::Events { uid })),
-    bind!(&[key('H')], "H", "revision history and diff", DaemonSets, false, true, |s| ds_view(s, |uid| View::History { uid })),
-    bind!(&[key('r')], "r", "restart the DaemonSet (rollout restart; asks first)", DaemonSets, true, true, restart),
-    bind!(&[key('c')], "c", "cordon the node (asks first)", Nodes, true, true, |s| cordon(s, true)),
-    bind!(&[key('u')], "u", "uncordon the node (asks first)", Nodes, true, true, |s| cordon(s, false)),
+    bind!(
+        &[key('?')],
+        "?",
+        "help: every key here",
+        Global,
+        false,
+        true,
+        |_| Some(Action::ToggleHelp)
+    ),
+    bind!(
+        &[key(':')],
+        ":",
+        "command: ds nodes hogs events history yaml ctx ns theme q",
+        Global,
+        false,
+        true,
+        |_| Some(Action::StartCommand)
+    ),
+    bind!(
+        &[key('/')],
+        "/",
+        "filter: text, or a label selector (app=x, -l tier in (a,b))",
+        Global,
+        false,
+        true,
+        |_| Some(Action::StartFilter)
+    ),
+    bind!(
+        &[code(KeyCode::Enter)],
+        "enter",
+        "open: the selected row's view",
+        Global,
+        false,
+        true,
+        |_| Some(Action::Open)
+    ),
+    bind!(
+        &[code(KeyCode::Esc)],
+        "esc",
+        "back: close, clear the filter, or leave the view",
+        Global,
+        false,
+        true,
+        |_| Some(Action::Back)
+    ),
+    bind!(
+        &[key('j'), code(KeyCode::Down)],
+        "j ↓",
+        "down",
+        Global,
+        false,
+        false,
+        |_| Some(Action::Move(Motion::Down))
+    ),
+    bind!(
+        &[key('k'), code(KeyCode::Up)],
+        "k ↑",
+        "up",
+        Global,
+        false,
+        false,
+        |_| Some(Action::Move(Motion::Up))
+    ),
+    bind!(
+        &[key('g'), code(KeyCode::Home)],
+        "g home",
+        "top",
+        Global,
+        false,
+        false,
+        |_| Some(Action::Move(Motion::Top))
+    ),
+    bind!(
+        &[key('G'), code(KeyCode::End)],
+        "G end",
+        "bottom",
+        Global,
+        false,
+        false,
+        |_| Some(Action::Move(Motion::Bottom))
+    ),
+    bind!(
+        &[ctrl('f'), code(KeyCode::PageDown)],
+        "ctrl-f pgdn",
+        "page down",
+        Global,
+        false,
+        false,
+        |_| Some(Action::Move(Motion::PageDown))
+    ),
+    bind!(
+        &[ctrl('b'), code(KeyCode::PageUp)],
+        "ctrl-b pgup",
+        "page up",
+        Global,
+        false,
+        false,
+        |_| Some(Action::Move(Motion::PageUp))
+    ),
+    bind!(
+        &[key('0')],
+        "0",
+        "all namespaces",
+        Global,
+        false,
+        false,
+        |_| Some(Action::AllNamespaces)
+    ),
+    bind!(
+        &[key('N')],
+        "N",
+        "sort by name (again: reverse)",
+        Global,
+        false,
+        false,
+        |_| Some(Action::Sort(SortKey::Name))
+    ),
+    bind!(
+        &[key('P')],
+        "P",
+        "sort by namespace",
+        Global,
+        false,
+        false,
+        |_| Some(Action::Sort(SortKey::Namespace))
+    ),
+    bind!(
+        &[key('A')],
+        "A",
+        "sort by age",
+        Global,
+        false,
+        false,
+        |_| Some(Action::Sort(SortKey::Age))
+    ),
+    bind!(
+        &[key('S')],
+        "S",
+        "sort by status (coverage, problems first)",
+        Global,
+        false,
+        false,
+        |_| Some(Action::Sort(SortKey::Status))
+    ),
+    bind!(
+        &[key('W')],
+        "W",
+        "sort by weight (gaps, DaemonSet tax, pressure)",
+        Global,
+        false,
+        false,
+        |_| Some(Action::Sort(SortKey::Weight))
+    ),
+    bind!(
+        &[key('y')],
+        "y",
+        "yaml: of the selected object",
+        Global,
+        false,
+        true,
+        yaml
+    ),
+    bind!(
+        &[key('q'), ctrl('c')],
+        "q ctrl-c",
+        "quit",
+        Global,
+        false,
+        true,
+        |_| Some(Action::Quit)
+    ),
+    bind!(
+        &[key('m')],
+        "m",
+        "map: coverage map or per-node table",
+        DaemonSet,
+        false,
+        true,
+        |_| Some(Action::ToggleCoverageMap)
+    ),
+    bind!(
+        &[key('e')],
+        "e",
+        "events: of the DaemonSet",
+        DaemonSets,
+        false,
+        true,
+        |s| ds_view(s, |uid| View::Events { uid })
+    ),
+    bind!(
+        &[key('H')],
+        "H",
+        "history: revisions and their diff",
+        DaemonSets,
+        false,
+        true,
+        |s| ds_view(s, |uid| View::History { uid })
+    ),
+    bind!(
+        &[key('r')],
+        "r",
+        "restart: the DaemonSet, as rollout restart (asks first)",
+        DaemonSets,
+        true,
+        true,
+        restart
+    ),
+    bind!(
+        &[key('c')],
+        "c",
+        "cordon: the node (asks first)",
+        Nodes,
+        true,
+        true,
+        |s| cordon(s, true)
+    ),
+    bind!(
+        &[key('u')],
+        "u",
+        "uncordon: the node (asks first)",
+        Nodes,
+        true,
+        true,
+        |s| cordon(s, false)
+    ),
 ];
 
 fn yaml(state: &State) -> Option<Action> {
@@ -175,7 +382,11 @@ pub fn action_for(event: KeyEvent, state: &State) -> Option<Action> {
             // Shifted letters arrive with SHIFT on some terminals and without on others.
             let mods = event.modifiers - KeyModifiers::SHIFT;
             active(state)
-                .find(|b| b.keys.iter().any(|k| k.code == event.code && k.mods == mods))
+                .find(|b| {
+                    b.keys
+                        .iter()
+                        .any(|k| k.code == event.code && k.mods == mods)
+                })
                 .and_then(|b| (b.action)(state))
         }
     }
@@ -186,7 +397,9 @@ fn prompt_key(event: KeyEvent) -> Option<Action> {
         KeyCode::Esc => Some(Action::Cancel),
         KeyCode::Enter => Some(Action::InputSubmit),
         KeyCode::Backspace => Some(Action::InputBackspace),
-        KeyCode::Char(c) if !event.modifiers.contains(KeyModifiers::CONTROL) => Some(Action::Input(c)),
+        KeyCode::Char(c) if !event.modifiers.contains(KeyModifiers::CONTROL) => {
+            Some(Action::Input(c))
+        }
         _ => None,
     }
 }

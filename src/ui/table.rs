@@ -61,6 +61,18 @@ pub fn block<'a>(state: &State, title: String, count: usize) -> Block<'a> {
         Span::styled(format!(" {title}"), theme.style(Slot::Title)),
         Span::styled(format!("[{count}] "), theme.style(Slot::Title)),
     ];
+    let arrow = if page.sort.descending { "↓" } else { "↑" };
+    let key = match page.sort.key {
+        crate::app::view::SortKey::Name => "name",
+        crate::app::view::SortKey::Namespace => "namespace",
+        crate::app::view::SortKey::Age => "age",
+        crate::app::view::SortKey::Status => "status",
+        crate::app::view::SortKey::Weight => "weight",
+    };
+    spans.push(Span::styled(
+        format!("{arrow}{key} "),
+        theme.style(Slot::Dim),
+    ));
     if !page.filter.is_empty() {
         spans.push(Span::styled(
             format!("</{}> ", page.filter),
@@ -90,7 +102,9 @@ pub fn draw(
         .style(theme.style(Slot::TableHeader));
     let rows = cells.into_iter().enumerate().map(|(n, row)| {
         let mut row: Vec<Option<Cell>> = row.into_iter().map(Some).collect();
-        let picked_cells = picked.iter().map(|&i| row.get_mut(i).and_then(Option::take).unwrap_or_default());
+        let picked_cells = picked
+            .iter()
+            .map(|&i| row.get_mut(i).and_then(Option::take).unwrap_or_default());
         let r = Row::new(picked_cells.collect::<Vec<_>>());
         if Some(n) == cursor {
             r.style(theme.style(Slot::Selection))
@@ -127,7 +141,12 @@ mod tests {
 
     #[test]
     fn narrow_screens_drop_the_least_important_columns_first() {
-        let cols = [col("NAME", 20, 0), col("IMAGES", 30, 5), col("READY", 5, 1), col("AGE", 4, 2)];
+        let cols = [
+            col("NAME", 20, 0),
+            col("IMAGES", 30, 5),
+            col("READY", 5, 1),
+            col("AGE", 4, 2),
+        ];
         assert_eq!(fit(&cols, 200), vec![0, 1, 2, 3]);
         assert_eq!(fit(&cols, 40), vec![0, 2, 3]);
         assert_eq!(fit(&cols, 10), vec![0]);

@@ -27,6 +27,7 @@ pub fn options(sim: &TestSim) -> Options {
         theme: Theme::default(),
         monochrome: false,
         metrics_every: Duration::from_secs(1),
+        mouse: false,
     }
 }
 
@@ -71,9 +72,7 @@ pub async fn synced_with(sim: &TestSim, options: Options, width: u16, height: u1
 pub fn buffer(state: &State) -> Buffer {
     let backend = TestBackend::new(state.ui.width, state.ui.height);
     let mut terminal = Terminal::new(backend).expect("test terminal");
-    terminal
-        .draw(|f| herd::ui::render(state, f))
-        .expect("draw");
+    terminal.draw(|f| herd::ui::render(state, f)).expect("draw");
     terminal.backend().buffer().clone()
 }
 
@@ -84,7 +83,13 @@ pub fn frame(state: &State) -> String {
     buffer
         .content
         .chunks(width)
-        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>().trim_end().to_string())
+        .map(|row| {
+            row.iter()
+                .map(|c| c.symbol())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -67,9 +67,12 @@ impl Screen {
 
     /// Presses a key that must be bound here.
     pub fn press(&mut self, event: KeyEvent) {
-        let action = self
-            .action(event)
-            .unwrap_or_else(|| panic!("{event:?} does nothing on {:?}", self.tui.state.ui.page().view));
+        let action = self.action(event).unwrap_or_else(|| {
+            panic!(
+                "{event:?} does nothing on {:?}",
+                self.tui.state.ui.page().view
+            )
+        });
         self.tui.send(action);
     }
 
@@ -98,7 +101,12 @@ impl Screen {
     fn select(&mut self, name: &str, name_of: impl Fn(&Headless, usize) -> Option<String>) {
         for _ in 0..=self.tui.state.ui.page().rows.len() {
             let page = self.tui.state.ui.page();
-            if page.selected().and_then(|i| name_of(&self.tui, i)).as_deref() == Some(name) {
+            if page
+                .selected()
+                .and_then(|i| name_of(&self.tui, i))
+                .as_deref()
+                == Some(name)
+            {
                 return;
             }
             self.key('j');
@@ -109,7 +117,11 @@ impl Screen {
     /// On the fleet screen: moves the cursor to DaemonSet `name`.
     pub fn select_daemon_set(&mut self, name: &str) {
         self.select(name, |t, i| {
-            t.state.derived.fleet_rows.get(i).map(|r| r.name.to_string())
+            t.state
+                .derived
+                .fleet_rows
+                .get(i)
+                .map(|r| r.name.to_string())
         });
     }
 

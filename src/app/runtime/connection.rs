@@ -65,7 +65,12 @@ impl Connection {
             let (client, identity) = match session::open(&options).await {
                 Ok(ok) => ok,
                 Err(e) => {
-                    let _ = tx.send(Action::Connected { epoch, info: Err(e.to_string()) }).await;
+                    let _ = tx
+                        .send(Action::Connected {
+                            epoch,
+                            info: Err(e.to_string()),
+                        })
+                        .await;
                     return;
                 }
             };
@@ -81,7 +86,14 @@ impl Connection {
                 server_version: session::server_version(&client).await.ok(),
                 contexts: identity.contexts,
             };
-            if tx.send(Action::Connected { epoch, info: Ok(info) }).await.is_err() {
+            if tx
+                .send(Action::Connected {
+                    epoch,
+                    info: Ok(info),
+                })
+                .await
+                .is_err()
+            {
                 return;
             }
             while let Some(feed) = feed_rx.recv().await {

@@ -43,7 +43,10 @@ pub fn run(
 fn load(state: &State, view: View, connection: &Connection, tx: &mpsc::Sender<Action>) {
     let tx = tx.clone();
     let Some(client) = connection.client() else {
-        let _ = tx.try_send(Action::Loaded { view, result: Err("not connected yet".into()) });
+        let _ = tx.try_send(Action::Loaded {
+            view,
+            result: Err("not connected yet".into()),
+        });
         return;
     };
     let ds = |uid: &Arc<str>| {
@@ -55,18 +58,31 @@ fn load(state: &State, view: View, connection: &Connection, tx: &mpsc::Sender<Ac
     let job = match &view {
         View::Events { uid } | View::History { uid } => ds(uid).map(|(ns, name, uid)| {
             let is_events = matches!(view, View::Events { .. });
-            Job::Ds { is_events, ns, name, uid }
+            Job::Ds {
+                is_events,
+                ns,
+                name,
+                uid,
+            }
         }),
         View::Yaml { target } => Some(Job::Yaml(target.clone())),
         _ => None,
     };
     let Some(job) = job else {
-        let _ = tx.try_send(Action::Loaded { view, result: Err("that DaemonSet is gone".into()) });
+        let _ = tx.try_send(Action::Loaded {
+            view,
+            result: Err("that DaemonSet is gone".into()),
+        });
         return;
     };
     tokio::spawn(async move {
         let result = match job {
-            Job::Ds { is_events: true, ns, name, uid } => fetch::events(&client, &ns, &name, &uid).await,
+            Job::Ds {
+                is_events: true,
+                ns,
+                name,
+                uid,
+            } => fetch::events(&client, &ns, &name, &uid).await,
             Job::Ds { ns, name, uid, .. } => fetch::history(&client, &ns, &name, &uid).await,
             Job::Yaml(YamlTarget::DaemonSet { namespace, name }) => {
                 fetch::yaml_of(&client, "DaemonSet", Some(&namespace), &name).await
@@ -74,14 +90,21 @@ fn load(state: &State, view: View, connection: &Connection, tx: &mpsc::Sender<Ac
             Job::Yaml(YamlTarget::Pod { namespace, name }) => {
                 fetch::yaml_of(&client, "Pod", Some(&namespace), &name).await
             }
-            Job::Yaml(YamlTarget::Node { name }) => fetch::yaml_of(&client, "Node", None, &name).await,
+            Job::Yaml(YamlTarget::Node { name }) => {
+                fetch::yaml_of(&client, "Node", None, &name).await
+            }
         };
         let _ = tx.send(Action::Loaded { view, result }).await;
     });
 }
 
 enum Job {
-    Ds { is_events: bool, ns: String, name: String, uid: String },
+    Ds {
+        is_events: bool,
+        ns: String,
+        name: String,
+        uid: String,
+    },
     Yaml(YamlTarget),
 }
 
@@ -89,12 +112,17 @@ fn write_out(write: Write, connection: &Connection, tx: &mpsc::Sender<Action>) {
     let tx = tx.clone();
     let what = write.describe();
     let Some(client) = connection.client() else {
-        let _ = tx.try_send(Action::WriteDone { what, result: Err("not connected".into()) });
+        let _ = tx.try_send(Action::WriteDone {
+            what,
+            result: Err("not connected".into()),
+        });
         return;
     };
     tokio::spawn(async move {
         let result = match &write {
-            Write::Restart { namespace, name } => fetch::restart(&client, namespace, name, Timestamp::now()).await,
+            Write::Restart { namespace, name } => {
+                fetch::restart(&client, namespace, name, Timestamp::now()).await
+            }
             Write::Cordon { node, cordon } => fetch::cordon(&client, node, *cordon).await,
         };
         let _ = tx.send(Action::WriteDone { what, result }).await;

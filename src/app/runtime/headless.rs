@@ -48,7 +48,13 @@ impl Headless {
     /// Applies an action as if the user or a feed sent it, running its effects.
     pub fn send(&mut self, action: Action) {
         for effect in update(&mut self.state, action) {
-            super::effects::run(effect, &self.state, &mut self.connection, &self.tx, &self.options);
+            super::effects::run(
+                effect,
+                &self.state,
+                &mut self.connection,
+                &self.tx,
+                &self.options,
+            );
         }
     }
 
@@ -85,11 +91,18 @@ impl Headless {
     }
 
     /// Until every watch has listed once and metrics have answered (or said they cannot).
-    pub async fn synced(&mut self, limit: Duration, now: impl Fn() -> Timestamp) -> Result<(), Timeout> {
+    pub async fn synced(
+        &mut self,
+        limit: Duration,
+        now: impl Fn() -> Timestamp,
+    ) -> Result<(), Timeout> {
         self.run_until("the first complete list", limit, now, |s| {
             s.session.synced()
                 && s.session.connected.is_some()
-                && !matches!(s.fleet.metrics(), crate::model::usage::MetricsState::Unknown)
+                && !matches!(
+                    s.fleet.metrics(),
+                    crate::model::usage::MetricsState::Unknown
+                )
                 && s.held_metrics.is_none()
         })
         .await

@@ -15,7 +15,8 @@ pub fn parse_command(line: &str, state: &State) -> Result<Action, String> {
     let verb = words.next().unwrap_or_default();
     let arg = words.next();
     let needs_ds = || {
-        crate::app::selection::selected_daemon_set(state).ok_or_else(|| format!(":{verb} needs a DaemonSet selected"))
+        crate::app::selection::selected_daemon_set(state)
+            .ok_or_else(|| format!(":{verb} needs a DaemonSet selected"))
     };
     match (verb, arg) {
         ("ds" | "daemonset" | "daemonsets" | "dset", None) => Ok(Action::Show(View::Fleet)),
@@ -35,12 +36,17 @@ pub fn parse_command(line: &str, state: &State) -> Result<Action, String> {
             .map(|target| Action::Show(View::Yaml { target }))
             .ok_or_else(|| ":yaml needs something selected".to_string()),
         ("help", None) => Ok(Action::ToggleHelp),
+        ("theme", None) => Err(format!(
+            "themes: {} (or a user theme name, or a .toml path); current: {}",
+            crate::ui::theme::Theme::BUILTIN.join(", "),
+            state.theme.name()
+        )),
         ("q" | "q!" | "quit", None) => Ok(Action::Quit),
         ("", _) => Err("empty command; try :ds, :nodes, :hogs, :ctx NAME, :ns NAME".into()),
-        (verb, _) => Err(format!(
+        _ => Err(format!(
             "unknown command :{}; try :ds, :nodes, :hogs, :events, :history, :yaml, :ctx NAME, \
              :ns NAME, :theme NAME, :q",
-            line.trim().trim_start_matches(verb).is_empty().then_some(verb).unwrap_or(line.trim())
+            line.trim()
         )),
     }
 }

@@ -122,7 +122,11 @@ pub fn connected(state: &mut State, epoch: u64, info: Result<ClusterInfo, String
             let context = info.context.clone();
             state.session.info = info;
             state.session.connected = Some(Ok(()));
-            flash(state, Level::Info, format!("connected to context {context}"));
+            flash(
+                state,
+                Level::Info,
+                format!("connected to context {context}"),
+            );
         }
         Err(e) => {
             state.session.connected = Some(Err(e.clone()));

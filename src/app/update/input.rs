@@ -75,7 +75,11 @@ pub fn submit(state: &mut State) -> Vec<Effect> {
 /// A write asks first; under `--readonly` it is refused (the keys are not even bound).
 pub fn request(state: &mut State, write: Write) -> Vec<Effect> {
     if state.session.readonly {
-        flash(state, Level::Error, "read-only session: herd changes nothing");
+        flash(
+            state,
+            Level::Error,
+            "read-only session: herd changes nothing",
+        );
         return Vec::new();
     }
     state.ui.mode = Mode::Confirm(write);

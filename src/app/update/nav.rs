@@ -25,6 +25,40 @@ pub fn move_cursor(state: &mut State, motion: Motion) -> Vec<Effect> {
     Vec::new()
 }
 
+/// A click selects the list row under it; a click on the selected row opens it.
+pub fn click(state: &mut State, row: u16) -> Vec<Effect> {
+    let body_top = crate::ui::layout::HEADER_ROWS;
+    let body_height = state
+        .ui
+        .height
+        .saturating_sub(crate::ui::layout::HEADER_ROWS + crate::ui::layout::FOOTER_ROWS);
+    let footprints = state
+        .derived
+        .hogs
+        .as_ref()
+        .map_or(0, |h| h.footprints.len());
+    let page = state.ui.page();
+    let Some(top) = crate::ui::layout::list_top(&page.view, page.map, body_height, footprints)
+    else {
+        return Vec::new();
+    };
+    let Some(line) = row.checked_sub(body_top + top) else {
+        return Vec::new();
+    };
+    let index = page.offset + usize::from(line);
+    if index >= page.rows.len() {
+        return Vec::new();
+    }
+    if index == page.cursor {
+        return open(state);
+    }
+    let visible = state.ui.visible_rows();
+    let page = state.ui.page_mut();
+    page.cursor = index;
+    rows::clamp_offset(page, visible);
+    Vec::new()
+}
+
 /// `enter`: the view the selected row leads to.
 pub fn open(state: &mut State) -> Vec<Effect> {
     match drill_target(state) {
@@ -50,11 +84,16 @@ pub(crate) fn drill_target(state: &State) -> Option<View> {
         View::Nodes => state.fleet.nodes().nth(i).map(|n| View::Node {
             name: Arc::clone(&n.name),
         }),
-        View::Node { .. } => derived.node_view.as_ref()?.rows.get(i).map(|(uid, _)| {
-            View::DaemonSet {
-                uid: Arc::clone(uid),
-            }
-        }),
+        View::Node { .. } => {
+            derived
+                .node_view
+                .as_ref()?
+                .rows
+                .get(i)
+                .map(|(uid, _)| View::DaemonSet {
+                    uid: Arc::clone(uid),
+                })
+        }
         View::Hogs => derived.hogs.as_ref()?.pods.get(i).map(|h| View::DaemonSet {
             uid: Arc::clone(&h.ds_uid),
         }),
@@ -142,7 +181,11 @@ pub fn switch_context(state: &mut State, name: String) -> Vec<Effect> {
     let known = &state.session.info.contexts;
     if !known.is_empty() && !known.contains(&name) {
         let list = known.join(", ");
-        flash(state, Level::Error, format!("unknown context {name:?}; known: {list}"));
+        flash(
+            state,
+            Level::Error,
+            format!("unknown context {name:?}; known: {list}"),
+        );
         return Vec::new();
     }
     flash(state, Level::Info, format!("switching to context {name}…"));
@@ -160,7 +203,8 @@ fn reconnect(state: &mut State, context: Option<String>) -> Effect {
     state.stale_derived = true;
     state.ui.stack.truncate(1);
     Effect::Connect {
-        context: context.or_else(|| Some(state.session.info.context.clone()).filter(|c| !c.is_empty())),
+        context: context
+            .or_else(|| Some(state.session.info.context.clone()).filter(|c| !c.is_empty())),
         namespace: state.session.watch_namespace.clone(),
     }
 }

@@ -60,7 +60,13 @@ pub(super) fn listed(readonly: bool) -> State {
         contexts: vec!["one".into(), "two".into()],
         ..ClusterInfo::default()
     };
-    update(&mut state, Action::Connected { epoch: 0, info: Ok(info) });
+    update(
+        &mut state,
+        Action::Connected {
+            epoch: 0,
+            info: Ok(info),
+        },
+    );
     for event in fleet_events() {
         feed(&mut state, FeedAction::Event(event));
     }
@@ -108,14 +114,28 @@ fn open_and_back_walk_a_stack_that_remembers_the_cursor() {
     update(&mut state, Action::Move(Motion::Down));
     assert_eq!(selected_name(&state), "logger");
     assert!(update(&mut state, Action::Open).is_empty());
-    assert_eq!(state.ui.page().view, View::DaemonSet { uid: "uid-logger".into() });
+    assert_eq!(
+        state.ui.page().view,
+        View::DaemonSet {
+            uid: "uid-logger".into()
+        }
+    );
     update(&mut state, Action::Open);
-    assert_eq!(state.ui.page().view, View::Node { name: "n1".into() });
+    let first_gap = View::Node { name: "n2".into() };
+    assert_eq!(
+        state.ui.page().view,
+        first_gap,
+        "a DaemonSet's nodes list problems first"
+    );
     assert_eq!(state.ui.stack.len(), 3);
     update(&mut state, Action::Back);
     update(&mut state, Action::Back);
     assert_eq!(state.ui.page().view, View::Fleet);
-    assert_eq!(selected_name(&state), "logger", "the fleet cursor is where it was");
+    assert_eq!(
+        selected_name(&state),
+        "logger",
+        "the fleet cursor is where it was"
+    );
     update(&mut state, Action::Back);
     assert_eq!(state.ui.stack.len(), 1, "esc on the home view stays there");
 }
@@ -145,17 +165,31 @@ fn a_filter_applies_while_typing_and_esc_restores_the_one_before() {
     assert_eq!(state.ui.page().filter, "lo");
 
     update(&mut state, Action::StartFilter);
-    assert_eq!(state.ui.mode, Mode::Filter { input: "lo".into(), before: "lo".into() });
+    assert_eq!(
+        state.ui.mode,
+        Mode::Filter {
+            input: "lo".into(),
+            before: "lo".into()
+        }
+    );
     update(&mut state, Action::InputBackspace);
     update(&mut state, Action::InputBackspace);
     type_in(&mut state, "zz");
     assert!(fleet_names(&state).is_empty());
     update(&mut state, Action::Cancel);
-    assert_eq!(state.ui.page().filter, "lo", "esc brings the committed filter back");
+    assert_eq!(
+        state.ui.page().filter,
+        "lo",
+        "esc brings the committed filter back"
+    );
     assert_eq!(fleet_names(&state), ["logger"]);
 
     update(&mut state, Action::Back);
-    assert_eq!(state.ui.page().filter, "", "esc clears a filter before leaving a view");
+    assert_eq!(
+        state.ui.page().filter,
+        "",
+        "esc clears a filter before leaving a view"
+    );
     assert_eq!(fleet_names(&state).len(), 3);
 }
 
@@ -205,7 +239,10 @@ fn a_namespace_outside_the_watched_one_reconnects_the_watches() {
     let effects = command(&mut state, "ns apps");
     assert_eq!(
         effects,
-        [Effect::Connect { context: Some("one".into()), namespace: Some(Arc::from("apps")) }]
+        [Effect::Connect {
+            context: Some("one".into()),
+            namespace: Some(Arc::from("apps"))
+        }]
     );
     assert_eq!(state.session.epoch, 1);
 }
@@ -231,16 +268,41 @@ fn fetched_views_open_on_top_of_the_current_one_and_ask_for_their_content() {
     let mut state = listed(false);
     update(&mut state, Action::Open);
     let uid: Arc<str> = Arc::from("uid-agent");
-    let effects = update(&mut state, Action::Show(View::Events { uid: Arc::clone(&uid) }));
-    assert_eq!(effects, [Effect::Load(View::Events { uid: Arc::clone(&uid) })]);
-    assert_eq!(state.ui.stack.len(), 3, "the DaemonSet view stays underneath");
+    let effects = update(
+        &mut state,
+        Action::Show(View::Events {
+            uid: Arc::clone(&uid),
+        }),
+    );
+    assert_eq!(
+        effects,
+        [Effect::Load(View::Events {
+            uid: Arc::clone(&uid)
+        })]
+    );
+    assert_eq!(
+        state.ui.stack.len(),
+        3,
+        "the DaemonSet view stays underneath"
+    );
     assert_eq!(state.ui.page().fetched, Fetched::Loading);
     let lines = vec!["first".to_string(), "second".to_string()];
-    update(&mut state, Action::Loaded { view: View::Events { uid }, result: Ok(lines.clone()) });
+    update(
+        &mut state,
+        Action::Loaded {
+            view: View::Events { uid },
+            result: Ok(lines.clone()),
+        },
+    );
     assert_eq!(state.ui.page().fetched, Fetched::Lines(lines));
     assert_eq!(state.ui.page().rows.len(), 2);
     update(&mut state, Action::Back);
-    assert_eq!(state.ui.page().view, View::DaemonSet { uid: "uid-agent".into() });
+    assert_eq!(
+        state.ui.page().view,
+        View::DaemonSet {
+            uid: "uid-agent".into()
+        }
+    );
 }
 
 #[test]
@@ -248,7 +310,13 @@ fn context_switch_reconnects_with_a_new_epoch_and_an_empty_fleet() {
     let mut state = listed(false);
     command(&mut state, "nodes");
     let effects = command(&mut state, "ctx two");
-    assert_eq!(effects, [Effect::Connect { context: Some("two".into()), namespace: None }]);
+    assert_eq!(
+        effects,
+        [Effect::Connect {
+            context: Some("two".into()),
+            namespace: None
+        }]
+    );
     assert_eq!(state.session.epoch, 1);
     assert_eq!(state.fleet.nodes().len(), 0);
     assert!(!state.session.synced());
@@ -264,7 +332,10 @@ fn context_switch_reconnects_with_a_new_epoch_and_an_empty_fleet() {
 #[test]
 fn theme_and_quit_commands_ask_the_runtime() {
     let mut state = listed(false);
-    assert_eq!(command(&mut state, "theme light"), [Effect::LoadTheme("light".into())]);
+    assert_eq!(
+        command(&mut state, "theme light"),
+        [Effect::LoadTheme("light".into())]
+    );
     assert!(!state.quit);
     assert_eq!(command(&mut state, "q"), [Effect::Quit]);
     assert!(state.quit);
@@ -282,7 +353,10 @@ fn an_unknown_command_flashes_a_warning_and_does_nothing() {
 }
 
 fn restart_agent() -> Write {
-    Write::Restart { namespace: Arc::from(testkit::NS), name: Arc::from("agent") }
+    Write::Restart {
+        namespace: Arc::from(testkit::NS),
+        name: Arc::from("agent"),
+    }
 }
 
 #[test]
@@ -290,13 +364,19 @@ fn a_write_waits_for_confirmation_then_goes_out() {
     let mut state = listed(false);
     assert!(update(&mut state, Action::Request(restart_agent())).is_empty());
     assert_eq!(state.ui.mode, Mode::Confirm(restart_agent()));
-    assert_eq!(update(&mut state, Action::Confirm), [Effect::Write(restart_agent())]);
+    assert_eq!(
+        update(&mut state, Action::Confirm),
+        [Effect::Write(restart_agent())]
+    );
     assert_eq!(state.ui.mode, Mode::Normal);
 
     update(&mut state, Action::Request(restart_agent()));
     assert!(update(&mut state, Action::Cancel).is_empty());
     assert_eq!(state.ui.mode, Mode::Normal);
-    assert!(update(&mut state, Action::Confirm).is_empty(), "nothing left to confirm");
+    assert!(
+        update(&mut state, Action::Confirm).is_empty(),
+        "nothing left to confirm"
+    );
 }
 
 #[test]
@@ -318,9 +398,17 @@ fn sorting_by_the_same_key_again_reverses() {
     update(&mut state, Action::Sort(SortKey::Name));
     assert_eq!(fleet_names(&state), ["agent", "logger", "web"]);
     update(&mut state, Action::Sort(SortKey::Weight));
-    assert_eq!(fleet_names(&state)[0], "logger", "the DaemonSet with gaps comes first");
+    assert_eq!(
+        fleet_names(&state)[0],
+        "logger",
+        "the DaemonSet with gaps comes first"
+    );
     update(&mut state, Action::Sort(SortKey::Namespace));
-    assert_eq!(fleet_names(&state), ["web", "agent", "logger"], "apps before kube-system");
+    assert_eq!(
+        fleet_names(&state),
+        ["web", "agent", "logger"],
+        "apps before kube-system"
+    );
 }
 
 #[test]
@@ -328,14 +416,19 @@ fn sort_keys_order_a_node_view_too() {
     let mut state = listed(false);
     update(&mut state, Action::Move(Motion::Down));
     update(&mut state, Action::Open); // logger
-    update(&mut state, Action::Move(Motion::Bottom));
-    update(&mut state, Action::Open); // n3, where logger is missing
+    update(&mut state, Action::Open); // n2, the first node logger misses
     let names = |s: &State| -> Vec<String> {
         let view = s.derived.node_view.as_ref().expect("node view");
         s.ui.page()
             .rows
             .iter()
-            .map(|&i| s.fleet.daemon_set(&view.rows[i as usize].0).expect("ds").name.to_string())
+            .map(|&i| {
+                s.fleet
+                    .daemon_set(&view.rows[i as usize].0)
+                    .expect("ds")
+                    .name
+                    .to_string()
+            })
             .collect()
     };
     assert_eq!(names(&state), ["agent", "logger", "web"]);
@@ -348,7 +441,9 @@ fn the_cursor_stays_on_a_row_when_rows_shrink() {
     let mut state = listed(false);
     update(&mut state, Action::Move(Motion::Bottom));
     assert_eq!(state.ui.page().cursor, 2);
-    let key = crate::model::fleet::RecordKey::DaemonSet { uid: Arc::from("uid-web") };
+    let key = crate::model::fleet::RecordKey::DaemonSet {
+        uid: Arc::from("uid-web"),
+    };
     feed(&mut state, FeedAction::Event(FleetEvent::Delete(key)));
     derive(&mut state);
     assert_eq!(state.ui.page().rows.len(), 2);
@@ -357,7 +452,11 @@ fn the_cursor_stays_on_a_row_when_rows_shrink() {
     update(&mut state, Action::StartFilter);
     type_in(&mut state, "nothing matches");
     assert_eq!(state.ui.page().selected(), None);
-    assert_eq!(update(&mut state, Action::Open), [], "enter on no row opens nothing");
+    assert_eq!(
+        update(&mut state, Action::Open),
+        [],
+        "enter on no row opens nothing"
+    );
 }
 
 #[test]

@@ -56,12 +56,13 @@ fn ops<'a>(old: &'a [String], new: &'a [String]) -> Vec<Op<'a>> {
             out.push(Op::Same(&old[i]));
             i += 1;
             j += 1;
-        } else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            out.push(Op::Add(&new[j]));
-            j += 1;
-        } else {
+        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            // Removals before additions, as `diff -u` prints a changed line.
             out.push(Op::Del(&old[i]));
             i += 1;
+        } else {
+            out.push(Op::Add(&new[j]));
+            j += 1;
         }
     }
     out

@@ -15,9 +15,17 @@ pub use self::diff::diff;
 pub use self::yaml::to_yaml;
 
 /// `kubectl get events --field-selector involvedObject.uid=…`, oldest first, one line each.
-pub async fn events(client: &Client, namespace: &str, name: &str, uid: &str) -> Result<Vec<String>, String> {
+pub async fn events(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    uid: &str,
+) -> Result<Vec<String>, String> {
     let api: Api<api::Event> = Api::namespaced(client.clone(), namespace);
-    let list = api.list(&ListParams::default()).await.map_err(|e| e.to_string())?;
+    let list = api
+        .list(&ListParams::default())
+        .await
+        .map_err(|e| e.to_string())?;
     let mut rows: Vec<(Option<Timestamp>, String)> = list
         .items
         .into_iter()
@@ -27,10 +35,16 @@ pub async fn events(client: &Client, namespace: &str, name: &str, uid: &str) -> 
                     && e.involved_object.name.as_deref() == Some(name))
         })
         .map(|e| {
-            let at = e.last_timestamp.as_ref().or(e.first_timestamp.as_ref()).map(|t| t.0);
+            let at = e
+                .last_timestamp
+                .as_ref()
+                .or(e.first_timestamp.as_ref())
+                .map(|t| t.0);
             let line = format!(
                 "{:<20} {:<8} {:<24} x{:<4} {}",
-                at.map_or("-".to_string(), |t| t.strftime("%Y-%m-%d %H:%M:%S").to_string()),
+                at.map_or("-".to_string(), |t| t
+                    .strftime("%Y-%m-%d %H:%M:%S")
+                    .to_string()),
                 e.type_.unwrap_or_default(),
                 e.reason.unwrap_or_default(),
                 e.count.unwrap_or(1),
@@ -39,20 +53,31 @@ pub async fn events(client: &Client, namespace: &str, name: &str, uid: &str) -> 
             (at, line)
         })
         .collect();
-    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    rows.sort_by_key(|row| row.0);
     if rows.is_empty() {
         return Ok(vec![format!("no events for DaemonSet {namespace}/{name}")]);
     }
-    let mut out = vec![format!("{:<20} {:<8} {:<24} {:<5} MESSAGE", "LAST SEEN", "TYPE", "REASON", "COUNT")];
+    let mut out = vec![format!(
+        "{:<20} {:<8} {:<24} {:<5} MESSAGE",
+        "LAST SEEN", "TYPE", "REASON", "COUNT"
+    )];
     out.extend(rows.into_iter().map(|(_, l)| l));
     Ok(out)
 }
 
 /// Every revision (newest first) with its change-cause, then the template diff of each
 /// revision against the one before it.
-pub async fn history(client: &Client, namespace: &str, name: &str, uid: &str) -> Result<Vec<String>, String> {
+pub async fn history(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    uid: &str,
+) -> Result<Vec<String>, String> {
     let api: Api<apps::ControllerRevision> = Api::namespaced(client.clone(), namespace);
-    let list = api.list(&ListParams::default()).await.map_err(|e| e.to_string())?;
+    let list = api
+        .list(&ListParams::default())
+        .await
+        .map_err(|e| e.to_string())?;
     let mut revs: Vec<apps::ControllerRevision> = list
         .items
         .into_iter()
@@ -65,7 +90,9 @@ pub async fn history(client: &Client, namespace: &str, name: &str, uid: &str) ->
         })
         .collect();
     revs.sort_by_key(|r| std::cmp::Reverse(r.revision));
-    let mut out = vec![format!("# revisions of DaemonSet {namespace}/{name}, newest first")];
+    let mut out = vec![format!(
+        "# revisions of DaemonSet {namespace}/{name}, newest first"
+    )];
     for r in &revs {
         let cause = r
             .metadata
@@ -73,12 +100,20 @@ pub async fn history(client: &Client, namespace: &str, name: &str, uid: &str) ->
             .as_ref()
             .and_then(|a| a.get("kubernetes.io/change-cause"))
             .map_or("<none>", String::as_str);
-        out.push(format!("REVISION {:<4} {}  change-cause: {cause}", r.revision.unwrap_or(0), r.metadata.name.as_deref().unwrap_or("?")));
+        out.push(format!(
+            "REVISION {:<4} {}  change-cause: {cause}",
+            r.revision.unwrap_or(0),
+            r.metadata.name.as_deref().unwrap_or("?")
+        ));
     }
     for pair in revs.windows(2) {
         let (new, old) = (&pair[0], &pair[1]);
         out.push(String::new());
-        out.push(format!("== revision {} → {} ==", old.revision.unwrap_or(0), new.revision.unwrap_or(0)));
+        out.push(format!(
+            "== revision {} → {} ==",
+            old.revision.unwrap_or(0),
+            new.revision.unwrap_or(0)
+        ));
         let template = |r: &apps::ControllerRevision| to_yaml(&r.data.0);
         let d = diff(&template(old), &template(new));
         if d.is_empty() {
@@ -90,10 +125,23 @@ pub async fn history(client: &Client, namespace: &str, name: &str, uid: &str) ->
 }
 
 /// The object as `kubectl get -o yaml` shows it, without managedFields.
-pub async fn yaml_of(client: &Client, kind: &str, namespace: Option<&str>, name: &str) -> Result<Vec<String>, String> {
+pub async fn yaml_of(
+    client: &Client,
+    kind: &str,
+    namespace: Option<&str>,
+    name: &str,
+) -> Result<Vec<String>, String> {
     let mut value = match (kind, namespace) {
-        ("DaemonSet", Some(ns)) => to_value(Api::<apps::DaemonSet>::namespaced(client.clone(), ns).get(name).await),
-        ("Pod", Some(ns)) => to_value(Api::<api::Pod>::namespaced(client.clone(), ns).get(name).await),
+        ("DaemonSet", Some(ns)) => to_value(
+            Api::<apps::DaemonSet>::namespaced(client.clone(), ns)
+                .get(name)
+                .await,
+        ),
+        ("Pod", Some(ns)) => to_value(
+            Api::<api::Pod>::namespaced(client.clone(), ns)
+                .get(name)
+                .await,
+        ),
         ("Node", _) => to_value(Api::<api::Node>::all(client.clone()).get(name).await),
         _ => Err(format!("cannot show YAML of a {kind}")),
     }?;
@@ -109,7 +157,12 @@ fn to_value<T: serde::Serialize>(got: Result<T, kube::Error>) -> Result<Value, S
 }
 
 /// `kubectl rollout restart ds/NAME`: a new template annotation makes every pod roll.
-pub async fn restart(client: &Client, namespace: &str, name: &str, now: Timestamp) -> Result<(), String> {
+pub async fn restart(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    now: Timestamp,
+) -> Result<(), String> {
     let patch = json!({"spec": {"template": {"metadata": {"annotations": {
         "kubectl.kubernetes.io/restartedAt": now.to_string()
     }}}}});

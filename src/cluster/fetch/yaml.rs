@@ -1,5 +1,5 @@
-//! JSON values printed as block YAML, the way `kubectl get -o yaml` reads (keys in the object's
-//! order, strings quoted only when YAML would misread them).
+//! JSON values printed as block YAML, the way `kubectl get -o yaml` reads (keys sorted, as
+//! kubectl sorts them; strings quoted only when YAML would misread them).
 
 use serde_json::Value;
 
@@ -45,7 +45,11 @@ fn emit(value: &Value, indent: usize, out: &mut Vec<String>) {
 }
 
 fn key(k: &str) -> String {
-    if needs_quotes(k) { format!("{k:?}") } else { k.to_string() }
+    if needs_quotes(k) {
+        format!("{k:?}")
+    } else {
+        k.to_string()
+    }
 }
 
 fn scalar(v: &Value) -> String {
@@ -63,7 +67,10 @@ fn scalar(v: &Value) -> String {
 /// Strings YAML would read as something else, or that contain syntax.
 fn needs_quotes(s: &str) -> bool {
     s.is_empty()
-        || matches!(s, "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "~")
+        || matches!(
+            s,
+            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "~"
+        )
         || s.parse::<f64>().is_ok()
         || s.starts_with(|c: char| " -?:,[]{}#&*!|>'\"%@`".contains(c))
         || s.ends_with(' ')
@@ -85,9 +92,19 @@ mod tests {
         assert_eq!(
             to_yaml(&v),
             vec![
-                "metadata:", "  name: falco", "  labels:", "    app: falco",
-                "spec:", "  tolerations:", "  - key: a", "    operator: Exists",
-                "  ports:", "  - 80", "  - 443", "empty: {}", "s: \"true\"",
+                "empty: {}",
+                "metadata:",
+                "  labels:",
+                "    app: falco",
+                "  name: falco",
+                "s: \"true\"",
+                "spec:",
+                "  ports:",
+                "  - 80",
+                "  - 443",
+                "  tolerations:",
+                "  - key: a",
+                "    operator: Exists",
             ]
         );
     }

@@ -1,5 +1,8 @@
 //! The coverage map: one cell per node (or per group of nodes when they do not all fit),
-//! coloured and marked by status, worst status winning in a group. Legible at 5,000 nodes.
+//! coloured and marked by status, worst status winning in a group, one block per node pool.
+//! Legible at 5,000 nodes.
+
+use std::sync::Arc;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -7,58 +10,107 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::analysis::coverage::{DsCoverage, Status};
-use crate::app::rows::status_rank;
 use crate::app::state::State;
-use crate::ui::glyph;
+use crate::ui::glyph::{self, Mark};
 use crate::ui::theme::Slot;
 
-/// Nodes per cell so that every node fits in `cells` cells.
-pub fn nodes_per_cell(nodes: usize, cells: usize) -> usize {
-    nodes.div_ceil(cells.max(1)).max(1)
+/// Width of the pool label in front of each block.
+const LABEL: usize = 12;
+
+/// Nodes of one pool, in node-name order.
+struct Pool {
+    name: Arc<str>,
+    statuses: Vec<Mark>,
+}
+
+/// The smallest number of nodes per cell for which every pool's block fits in `height` lines
+/// of `per_row` cells.
+pub fn nodes_per_cell(pool_sizes: &[usize], per_row: usize, height: usize) -> usize {
+    let per_row = per_row.max(1);
+    let lines = |per_cell: usize| -> usize {
+        pool_sizes
+            .iter()
+            .map(|n| n.div_ceil(per_cell).div_ceil(per_row).max(1))
+            .sum()
+    };
+    let mut per_cell = 1;
+    while lines(per_cell) > height.max(1) && per_cell < pool_sizes.iter().sum::<usize>().max(1) {
+        per_cell += 1;
+    }
+    per_cell
+}
+
+fn pools(state: &State, cov: &DsCoverage) -> Vec<Pool> {
+    let mut pools: Vec<Pool> = Vec::new();
+    let none: Arc<str> = Arc::from("-");
+    for row in &cov.rows {
+        let name = state
+            .fleet
+            .node(&row.node)
+            .and_then(|n| n.pool.clone())
+            .unwrap_or_else(|| Arc::clone(&none));
+        match pools.iter_mut().find(|p| p.name == name) {
+            Some(pool) => pool.statuses.push(Mark::of(row)),
+            None => pools.push(Pool {
+                name,
+                statuses: vec![Mark::of(row)],
+            }),
+        }
+    }
+    pools
 }
 
 pub fn render(state: &State, cov: &DsCoverage, frame: &mut Frame, area: Rect) {
     let theme = &state.theme;
-    let inner_w = usize::from(area.width.saturating_sub(2)).max(1);
-    // One row for the legend.
-    let inner_h = usize::from(area.height.saturating_sub(3)).max(1);
+    let inner_w = usize::from(area.width.saturating_sub(2));
+    let inner_h = usize::from(area.height.saturating_sub(3)).max(1); // one line for the legend
     // Cells are a glyph and a space, so the map reads as a grid.
-    let per_row = (inner_w / 2).max(1);
-    let per_cell = nodes_per_cell(cov.rows.len(), per_row * inner_h);
-    let statuses: Vec<Status> = cov
-        .rows
-        .chunks(per_cell)
-        .map(|group| {
-            group
-                .iter()
-                .map(|r| r.status)
-                .min_by_key(|s| status_rank(*s))
-                .unwrap_or(Status::Excluded)
-        })
-        .collect();
-    let mut lines: Vec<Line> = statuses
-        .chunks(per_row)
-        .take(inner_h)
-        .map(|chunk| {
-            Line::from(
-                chunk
+    let per_row = (inner_w.saturating_sub(LABEL) / 2).max(1);
+    let pools = pools(state, cov);
+    let sizes: Vec<usize> = pools.iter().map(|p| p.statuses.len()).collect();
+    let per_cell = nodes_per_cell(&sizes, per_row, inner_h);
+    let mut lines = Vec::new();
+    for pool in &pools {
+        let cells: Vec<Mark> = pool
+            .statuses
+            .chunks(per_cell)
+            .map(|group| {
+                group
                     .iter()
-                    .map(|s| {
-                        let (mark, slot) = glyph::status(*s);
-                        Span::styled(format!("{mark} "), theme.style(slot))
-                    })
-                    .collect::<Vec<_>>(),
-            )
-        })
-        .collect();
-    lines.push(legend(state, cov));
+                    .copied()
+                    .min_by_key(|m| m.rank())
+                    .unwrap_or(Mark::Status(Status::Excluded))
+            })
+            .collect();
+        for (n, chunk) in cells.chunks(per_row).enumerate() {
+            let label = if n == 0 {
+                format!(
+                    "{:<LABEL$}",
+                    format!("{} {}", pool.name, pool.statuses.len())
+                )
+            } else {
+                " ".repeat(LABEL)
+            };
+            let mut spans = vec![Span::styled(label, theme.style(Slot::HeaderKey))];
+            spans.extend(chunk.iter().map(|m| {
+                let (mark, slot) = glyph::mark(*m);
+                Span::styled(format!("{mark} "), theme.style(slot))
+            }));
+            lines.push(Line::from(spans));
+        }
+    }
+    lines.truncate(inner_h);
+    lines.push(legend(state, cov, &pools));
     let scale = if per_cell == 1 {
         "1 cell = 1 node".to_string()
     } else {
         format!("1 cell = {per_cell} nodes, worst shown")
     };
     let title = Span::styled(
-        format!(" coverage map · {} nodes · {scale} · node-name order ", cov.rows.len()),
+        format!(
+            " coverage map · {} nodes by pool · {scale} ",
+            cov.rows.len()
+        ),
         theme.style(Slot::Title),
     );
     let block = Block::default()
@@ -68,15 +120,28 @@ pub fn render(state: &State, cov: &DsCoverage, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
-fn legend(state: &State, cov: &DsCoverage) -> Line<'static> {
-    let spans = Status::ALL
+/// Every mark with its count; marks with no node are left out to keep the line short.
+fn legend(state: &State, cov: &DsCoverage, pools: &[Pool]) -> Line<'static> {
+    let blocked = pools
         .iter()
-        .flat_map(|s| {
-            let (mark, slot) = glyph::status(*s);
+        .flat_map(|p| &p.statuses)
+        .filter(|m| **m == Mark::TaintBlocked)
+        .count() as u32;
+    let marks = Status::ALL
+        .iter()
+        .map(|s| {
+            let excluded = u32::from(*s == Status::Excluded) * blocked;
+            (Mark::Status(*s), cov.tally.get(*s) - excluded)
+        })
+        .chain([(Mark::TaintBlocked, blocked)]);
+    let spans = marks
+        .filter(|(m, n)| *n > 0 || matches!(m, Mark::Status(Status::Ready)))
+        .flat_map(|(m, n)| {
+            let (mark, slot) = glyph::mark(m);
             [
                 Span::styled(mark.to_string(), state.theme.style(slot)),
                 Span::styled(
-                    format!(" {} {}  ", s.as_str(), cov.tally.get(*s)),
+                    format!(" {} {n}  ", m.label()),
                     state.theme.style(Slot::Dim),
                 ),
             ]
@@ -90,11 +155,17 @@ mod tests {
     use super::nodes_per_cell;
 
     #[test]
-    fn five_thousand_nodes_fit_any_reasonable_screen() {
-        assert_eq!(nodes_per_cell(40, 1000), 1);
-        // 80x24: about 39 cells by 18 rows
-        let per = nodes_per_cell(5000, 39 * 18);
-        assert!(per * 39 * 18 >= 5000);
-        assert_eq!(nodes_per_cell(0, 10), 1);
+    fn small_fleets_get_a_cell_per_node() {
+        assert_eq!(nodes_per_cell(&[28, 6, 6], 50, 20), 1);
+    }
+
+    #[test]
+    fn five_thousand_nodes_fit_an_80_by_24_screen() {
+        // 80x24 leaves about 33 cells by 10 lines for the map.
+        let sizes = [4000, 600, 400];
+        let per = nodes_per_cell(&sizes, 33, 10);
+        let lines: usize = sizes.iter().map(|n| n.div_ceil(per).div_ceil(33)).sum();
+        assert!(lines <= 10, "{per} per cell needs {lines} lines");
+        assert!(per > 1);
     }
 }

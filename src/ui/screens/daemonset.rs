@@ -18,7 +18,7 @@ use crate::ui::theme::Slot;
 
 const COLS: [Col; 10] = [
     col("NODE", 18, 0),
-    col("STATUS", 14, 0),
+    col("STATUS", 16, 0),
     col("POD", 26, 4),
     col("PHASE", 9, 3),
     col("REV", 4, 2),
@@ -38,7 +38,7 @@ pub fn render(state: &State, uid: &str, frame: &mut Frame, area: Rect) {
         return;
     };
     let [summary, gauge, rest] = Layout::vertical([
-        Constraint::Length(5),
+        Constraint::Length(crate::ui::layout::DS_SUMMARY_ROWS),
         Constraint::Length(1),
         Constraint::Min(3),
     ])
@@ -56,9 +56,25 @@ fn render_summary(state: &State, ds: &DaemonSet, frame: &mut Frame, area: Rect) 
     let theme = &state.theme;
     let spec = ds.targeting.spec();
     let key = |k: &str| Span::styled(format!("{k:>14} "), theme.style(Slot::HeaderKey));
-    let list = |items: Vec<String>| if items.is_empty() { "none".to_string() } else { items.join(", ") };
-    let images = list(ds.containers.iter().map(|c| format!("{}={}", c.name, c.image)).collect());
-    let node_selector = list(spec.node_selector.iter().map(|(k, v)| format!("{k}={v}")).collect());
+    let list = |items: Vec<String>| {
+        if items.is_empty() {
+            "none".to_string()
+        } else {
+            items.join(", ")
+        }
+    };
+    let images = list(
+        ds.containers
+            .iter()
+            .map(|c| format!("{}={}", c.name, c.image))
+            .collect(),
+    );
+    let node_selector = list(
+        spec.node_selector
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect(),
+    );
     let affinity = match &spec.required_terms {
         None => "none".to_string(),
         Some(terms) => list(
@@ -80,24 +96,43 @@ fn render_summary(state: &State, ds: &DaemonSet, frame: &mut Frame, area: Rect) 
         StrategyKind::OnDelete => "OnDelete".to_string(),
         StrategyKind::RollingUpdate => format!(
             "RollingUpdate maxUnavailable={} maxSurge={}",
-            ds.update_strategy.max_unavailable.map_or("-".into(), |v| v.to_string()),
-            ds.update_strategy.max_surge.map_or("-".into(), |v| v.to_string())
+            ds.update_strategy
+                .max_unavailable
+                .map_or("-".into(), |v| v.to_string()),
+            ds.update_strategy
+                .max_surge
+                .map_or("-".into(), |v| v.to_string())
         ),
     };
     let revision = state
         .fleet
         .revisions_of(&ds.uid)
         .last()
-        .map_or("-".to_string(), |r| format!("{} ({})", r.revision, r.hash.as_deref().unwrap_or("?")));
-    let line = |k: &str, v: String| Line::from(vec![key(k), Span::styled(v, theme.style(Slot::Text))]);
+        .map_or("-".to_string(), |r| {
+            format!("{} ({})", r.revision, r.hash.as_deref().unwrap_or("?"))
+        });
+    let line =
+        |k: &str, v: String| Line::from(vec![key(k), Span::styled(v, theme.style(Slot::Text))]);
     let lines = vec![
         line("images", images),
-        line("selector", format!("{}   node selector: {node_selector}", ds.selector)),
+        line(
+            "selector",
+            format!("{}   node selector: {node_selector}", ds.selector),
+        ),
         line("affinity", affinity),
         line("tolerations", tolerations),
-        line("strategy", format!("{strategy}   revision {revision}   minReady {}s", ds.min_ready_seconds)),
+        line(
+            "strategy",
+            format!(
+                "{strategy}   revision {revision}   minReady {}s",
+                ds.min_ready_seconds
+            ),
+        ),
     ];
-    let title = Span::styled(format!(" {}/{} ", ds.namespace, ds.name), theme.style(Slot::Title));
+    let title = Span::styled(
+        format!(" {}/{} ", ds.namespace, ds.name),
+        theme.style(Slot::Title),
+    );
     frame.render_widget(
         Paragraph::new(lines).block(Block::default().title(title)),
         area,
@@ -106,7 +141,11 @@ fn render_summary(state: &State, ds: &DaemonSet, frame: &mut Frame, area: Rect) 
 
 fn render_gauge(state: &State, ds: &DaemonSet, cov: &DsCoverage, frame: &mut Frame, area: Rect) {
     let c = &cov.counts;
-    let ratio = if c.desired == 0 { 1.0 } else { f64::from(c.updated.min(c.desired)) / f64::from(c.desired) };
+    let ratio = if c.desired == 0 {
+        1.0
+    } else {
+        f64::from(c.updated.min(c.desired)) / f64::from(c.desired)
+    };
     let label = format!(
         "rollout: {}/{} updated · {} ready · {} available · {} misscheduled{}",
         c.updated,
@@ -114,7 +153,11 @@ fn render_gauge(state: &State, ds: &DaemonSet, cov: &DsCoverage, frame: &mut Fra
         c.ready,
         c.available,
         c.misscheduled,
-        if ds.is_observed() { "" } else { " · spec not observed yet" }
+        if ds.is_observed() {
+            ""
+        } else {
+            " · spec not observed yet"
+        }
     );
     frame.render_widget(
         Gauge::default()
@@ -137,15 +180,31 @@ fn render_nodes(state: &State, ds: &DaemonSet, cov: &DsCoverage, frame: &mut Fra
     let tally = crate::analysis::coverage::Status::ALL
         .iter()
         .filter(|s| cov.tally.get(**s) > 0)
-        .map(|s| format!("{} {} {}", glyph::status(*s).0, cov.tally.get(*s), s.as_str()))
+        .map(|s| {
+            format!(
+                "{} {} {}",
+                glyph::status(*s).0,
+                cov.tally.get(*s),
+                s.as_str()
+            )
+        })
         .collect::<Vec<_>>()
         .join("  ");
     let block = table::block(state, format!("nodes  {tally} "), page.rows.len());
-    table::draw(frame, area, state, block, &COLS, cells, page.cursor.checked_sub(from));
+    table::draw(
+        frame,
+        area,
+        state,
+        block,
+        &COLS,
+        cells,
+        page.cursor.checked_sub(from),
+    );
 }
 
 fn node_row(state: &State, row: &Coverage, current: Option<&str>) -> Vec<Cell<'static>> {
-    let (mark, slot) = glyph::status(row.status);
+    let m = glyph::Mark::of(row);
+    let (mark, slot) = glyph::mark(m);
     let pod = row.pod.and_then(|id| state.fleet.pod(id));
     let hog = row.pod.and_then(|id| state.derived.hog_of(id));
     let rev = match (pod.and_then(|p| p.revision_hash.as_deref()), current) {
@@ -171,7 +230,7 @@ fn node_row(state: &State, row: &Coverage, current: Option<&str>) -> Vec<Cell<'s
     };
     vec![
         Cell::from(row.node.to_string()),
-        styled(state, format!("{mark} {}", row.status.as_str()), slot),
+        styled(state, format!("{mark} {}", m.label()), slot),
         Cell::from(pod.map_or("-".to_string(), |p| p.name.to_string())),
         Cell::from(pod.map_or("-".to_string(), |p| format!("{:?}", p.phase))),
         rev,

@@ -68,7 +68,11 @@ fn row(state: &State, r: &FleetRow) -> Vec<Cell<'static>> {
         problems(r.failing, Slot::Critical),
         styled(
             state,
-            if r.hogs > 0 { format!("{hog_mark}{}", r.hogs) } else { String::new() },
+            if r.hogs > 0 {
+                format!("{hog_mark}{}", r.hogs)
+            } else {
+                String::new()
+            },
             hog_slot,
         ),
         rollout_cell(state, r.rollout),
@@ -78,7 +82,11 @@ fn row(state: &State, r: &FleetRow) -> Vec<Cell<'static>> {
 }
 
 fn ready_cell(state: &State, ready: u32, desired: u32) -> Cell<'static> {
-    let slot = if ready >= desired { Slot::Ok } else { Slot::Warn };
+    let slot = if ready >= desired {
+        Slot::Ok
+    } else {
+        Slot::Warn
+    };
     styled(state, format!("{ready}"), slot)
 }
 
@@ -104,11 +112,19 @@ fn rollout_cell(state: &State, rollout: Rollout) -> Cell<'static> {
         Rollout::Complete => styled(state, "✓ complete", Slot::Ok),
         Rollout::Pending => styled(state, "◌ observing", Slot::Pending),
         Rollout::Progressing { updated, desired } => Cell::from(Line::from(vec![
-            Span::styled(glyph::bar(updated, desired, 6), state.theme.style(Slot::NewRevision)),
-            Span::styled(format!(" ↻ {updated}/{desired}"), state.theme.style(Slot::Pending)),
+            Span::styled(
+                glyph::bar(updated, desired, 6),
+                state.theme.style(Slot::NewRevision),
+            ),
+            Span::styled(
+                format!(" ↻ {updated}/{desired}"),
+                state.theme.style(Slot::Pending),
+            ),
         ])),
-        Rollout::Waiting { updated, desired } => {
-            styled(state, format!("⏸ OnDelete {updated}/{desired}"), Slot::OldRevision)
-        }
+        Rollout::Waiting { updated, desired } => styled(
+            state,
+            format!("⏸ OnDelete {updated}/{desired}"),
+            Slot::OldRevision,
+        ),
     }
 }

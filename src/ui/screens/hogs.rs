@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::Cell;
 
-use crate::analysis::hogs::{Footprint, PodHog, Utilization};
+use crate::analysis::hogs::{Footprint, PodHog, Resource, Utilization};
 use crate::analysis::units;
 use crate::app::state::State;
 use crate::ui::glyph;
@@ -37,7 +37,8 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let Some(report) = &state.derived.hogs else {
         return;
     };
-    let shown = report.footprints.len().min(8) as u16;
+    // The ranking takes at most a third of the screen; the pods below are what one scrolls.
+    let shown = crate::ui::layout::hogs_ranking_rows(area.height, report.footprints.len());
     let [top, bottom] =
         Layout::vertical([Constraint::Length(shown + 3), Constraint::Min(4)]).areas(area);
     let cells = report
@@ -57,21 +58,50 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         .map(|h| pod_row(state, h))
         .collect();
     let block = table::block(state, "daemon pods by pressure".into(), page.rows.len());
-    table::draw(frame, bottom, state, block, &POD_COLS, cells, page.cursor.checked_sub(from));
+    table::draw(
+        frame,
+        bottom,
+        state,
+        block,
+        &POD_COLS,
+        cells,
+        page.cursor.checked_sub(from),
+    );
 }
 
 fn footprint_row(state: &State, f: &Footprint) -> Vec<Cell<'static>> {
     let ds = state.fleet.daemon_set(&f.ds_uid);
     let worst = f.worst.as_ref().map_or("-".to_string(), |w| {
-        format!("{:?} {} on {}", w.resource, units::percent(w.ratio), w.node.as_deref().unwrap_or("-"))
+        format!(
+            "{} {} on {}",
+            resource_name(w.resource),
+            units::percent(w.ratio),
+            w.node.as_deref().unwrap_or("-")
+        )
     });
     let (mark, slot) = glyph::level(f.worst.as_ref().map(|w| w.level).unwrap_or_default());
     vec![
         Cell::from(ds.map_or("-".to_string(), |d| d.key())),
         Cell::from(f.pods.to_string()),
-        Cell::from(format!("{}/{}", units::cpu(f.requests.cpu_millis), units::cpu(f.usage.cpu_millis))),
-        Cell::from(format!("{}/{}", units::memory(f.requests.memory_bytes), units::memory(f.usage.memory_bytes))),
-        styled(state, if f.hogs > 0 { format!("{mark}{}", f.hogs) } else { "0".into() }, slot),
+        Cell::from(format!(
+            "{}/{}",
+            units::cpu(f.requests.cpu_millis),
+            units::cpu(f.usage.cpu_millis)
+        )),
+        Cell::from(format!(
+            "{}/{}",
+            units::memory(f.requests.memory_bytes),
+            units::memory(f.usage.memory_bytes)
+        )),
+        styled(
+            state,
+            if f.hogs > 0 {
+                format!("{mark}{}", f.hogs)
+            } else {
+                "0".into()
+            },
+            slot,
+        ),
         Cell::from(f.without_limits.to_string()),
         styled(state, worst, slot),
     ]
@@ -86,7 +116,9 @@ fn pod_row(state: &State, h: &PodHog) -> Vec<Cell<'static>> {
     let pod = state.fleet.pod(h.pod);
     let (mark, slot) = glyph::level(h.level());
     let pressure = h.pressure().map_or("-".to_string(), |(r, v)| {
-        format!("{mark}{} {:?}", units::percent(v), r).trim().to_string()
+        format!("{mark}{} {}", units::percent(v), resource_name(r))
+            .trim()
+            .to_string()
     });
     let history = state.fleet.usage_history(h.pod);
     let spark = |pick: fn(crate::model::resources::Usage) -> i64| {
@@ -115,4 +147,11 @@ fn pod_row(state: &State, h: &PodHog) -> Vec<Cell<'static>> {
         styled(state, spark(|u| u.memory_bytes), slot),
         styled(state, flags.join(","), Slot::Warn),
     ]
+}
+
+fn resource_name(r: Resource) -> &'static str {
+    match r {
+        Resource::Cpu => "cpu",
+        Resource::Memory => "memory",
+    }
 }

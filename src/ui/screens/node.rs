@@ -22,8 +22,11 @@ const COLS: [Col; 6] = [
 ];
 
 pub fn render(state: &State, name: &str, frame: &mut Frame, area: Rect) {
-    let [top, rest] =
-        Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(area);
+    let [top, rest] = Layout::vertical([
+        Constraint::Length(crate::ui::layout::NODE_SUMMARY_ROWS),
+        Constraint::Min(3),
+    ])
+    .areas(area);
     let Some(node) = state.fleet.node(name) else {
         frame.render_widget(Paragraph::new(format!("node {name} is gone")), area);
         return;
@@ -52,10 +55,18 @@ pub fn render(state: &State, name: &str, frame: &mut Frame, area: Rect) {
                 if node.taints.is_empty() {
                     "none".to_string()
                 } else {
-                    node.taints.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                    node.taints
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 }
             ),
-            theme.style(if node.is_ready() { Slot::Text } else { Slot::Critical }),
+            theme.style(if node.is_ready() {
+                Slot::Text
+            } else {
+                Slot::Critical
+            }),
         )),
         Line::from(Span::styled(
             format!(
@@ -83,7 +94,8 @@ fn render_rows(state: &State, frame: &mut Frame, area: Rect) {
         .filter_map(|&i| view.rows.get(i as usize))
         .map(|(uid, c)| {
             let ds = state.fleet.daemon_set(uid);
-            let (mark, slot) = glyph::status(c.status);
+            let m = glyph::Mark::of(c);
+            let (mark, slot) = glyph::mark(m);
             let pod = c.pod.and_then(|id| state.fleet.pod(id));
             vec![
                 Cell::from(ds.map_or("-".to_string(), |d| d.namespace.to_string())),
@@ -93,12 +105,20 @@ fn render_rows(state: &State, frame: &mut Frame, area: Rect) {
                 } else {
                     styled(state, "no", Slot::Excluded)
                 },
-                styled(state, format!("{mark} {}", c.status.as_str()), slot),
+                styled(state, format!("{mark} {}", m.label()), slot),
                 Cell::from(pod.map_or("-".to_string(), |p| p.name.to_string())),
                 styled(state, c.reason.describe(state.now), slot),
             ]
         })
         .collect();
     let block = table::block(state, "daemonsets on this node".into(), page.rows.len());
-    table::draw(frame, area, state, block, &COLS, cells, page.cursor.checked_sub(from));
+    table::draw(
+        frame,
+        area,
+        state,
+        block,
+        &COLS,
+        cells,
+        page.cursor.checked_sub(from),
+    );
 }

@@ -15,7 +15,7 @@ use crate::ui::theme::Slot;
 
 const COLS: [Col; 9] = [
     col("NAME", 18, 0),
-    col("STATUS", 20, 0),
+    col("STATUS", 26, 0),
     col("POOL", 9, 2),
     col("DS RUN", 6, 1),
     col("DS MISS", 7, 0),
@@ -36,17 +36,34 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let cells = nodes
         .into_iter()
         .map(|(i, n)| {
-            let counts = state.derived.node_counts.get(i).copied().unwrap_or_default();
+            let counts = state
+                .derived
+                .node_counts
+                .get(i)
+                .copied()
+                .unwrap_or_default();
             row(state, n, counts)
         })
         .collect();
     let block = table::block(state, "nodes".into(), page.rows.len());
-    table::draw(frame, area, state, block, &COLS, cells, page.cursor.checked_sub(from));
+    table::draw(
+        frame,
+        area,
+        state,
+        block,
+        &COLS,
+        cells,
+        page.cursor.checked_sub(from),
+    );
 }
 
 /// `Ready`, `✗ NotReady`, `? Unknown`, with `,SchedulingDisabled` as kubectl writes it.
 pub fn status_cell(state: &State, n: &Node) -> Cell<'static> {
-    let cordon = if n.unschedulable { ",SchedulingDisabled" } else { "" };
+    let cordon = if n.unschedulable {
+        ",SchedulingDisabled"
+    } else {
+        ""
+    };
     let (text, slot) = match n.ready.status {
         ConditionStatus::True if n.unschedulable => (format!("⊘ Ready{cordon}"), Slot::Warn),
         ConditionStatus::True => ("● Ready".to_string(), Slot::Ok),
@@ -70,7 +87,12 @@ fn row(state: &State, n: &Node, counts: NodeCounts) -> Vec<Cell<'static>> {
         };
         styled(state, text, slot)
     };
-    let taints = n.taints.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+    let taints = n
+        .taints
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
     vec![
         Cell::from(n.name.to_string()),
         status_cell(state, n),
@@ -81,8 +103,14 @@ fn row(state: &State, n: &Node, counts: NodeCounts) -> Vec<Cell<'static>> {
         } else {
             styled(state, "0", Slot::Dim)
         },
-        share(tax.and_then(|t| t.cpu_request_share), tax.and_then(|t| t.cpu_usage_share)),
-        share(tax.and_then(|t| t.memory_request_share), tax.and_then(|t| t.memory_usage_share)),
+        share(
+            tax.and_then(|t| t.cpu_request_share),
+            tax.and_then(|t| t.cpu_usage_share),
+        ),
+        share(
+            tax.and_then(|t| t.memory_request_share),
+            tax.and_then(|t| t.memory_usage_share),
+        ),
         styled(state, taints, Slot::Dim),
         Cell::from(age(state, n.created)),
     ]

@@ -17,8 +17,14 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let title = page.view.title().to_string();
     let block = table::block(state, title, page.rows.len());
     let lines: Vec<Line> = match &page.fetched {
-        Fetched::Loading => vec![Line::from(Span::styled("◌ loading…", theme.style(Slot::Pending)))],
-        Fetched::Failed(e) => vec![Line::from(Span::styled(format!("✗ {e}"), theme.style(Slot::Critical)))],
+        Fetched::Loading => vec![Line::from(Span::styled(
+            "◌ loading…",
+            theme.style(Slot::Pending),
+        ))],
+        Fetched::Failed(e) => vec![Line::from(Span::styled(
+            format!("✗ {e}"),
+            theme.style(Slot::Critical),
+        ))],
         Fetched::Lines(all) => {
             let (from, to) = table::window(page, usize::from(area.height.saturating_sub(2)));
             page.rows[from..to]

@@ -48,6 +48,11 @@ async fn fleet_at_80x24_keeps_the_columns_that_matter() {
         "images go first when narrow: {header}"
     );
     assert!(s.line_with("falco ").contains("33/39"));
+    let header = s.line_with(" herd ");
+    assert!(
+        header.contains("ctx herd-sim") && header.contains("ns all"),
+        "{header}"
+    );
     assert_snapshot!("fleet_80x24", s.text());
 }
 

@@ -2,6 +2,7 @@
 //! sort applied to the view's source rows. Runs in `update`, so render only slices.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use crate::analysis::coverage::{self, Coverage, Status};
 use crate::app::filter::Filter;
@@ -23,7 +24,7 @@ pub fn refresh(state: &mut State) {
         View::Fleet => fleet_rows(state, &filter, sort),
         View::DaemonSet { uid } => ds_rows(state, uid, &filter, sort),
         View::Nodes => node_rows(state, &filter, sort),
-        View::Node { .. } => node_ds_rows(state, &filter),
+        View::Node { .. } => node_ds_rows(state, &filter, sort),
         View::Hogs => hog_rows(state, &filter, sort),
         View::Events { .. } | View::History { .. } | View::Yaml { .. } => text_rows(state, &filter),
     };
@@ -53,10 +54,20 @@ fn in_scope(state: &State, namespace: &str) -> bool {
         .is_none_or(|ns| ns == namespace)
 }
 
-fn ordered(mut rows: Vec<u32>, sort: Sort, cmp: impl Fn(u32, u32) -> Ordering) -> Vec<u32> {
+/// Sorts by `key`, reversed when descending, then by `tie` always ascending, so equal rows keep
+/// a stable, name-like order either way. Each `key` compares in its natural ascending sense:
+/// Status puts problems first, Weight the lightest first (its first press is descending, so
+/// the heaviest come first).
+fn ordered(
+    mut rows: Vec<u32>,
+    sort: Sort,
+    key: impl Fn(u32, u32) -> Ordering,
+    tie: impl Fn(u32, u32) -> Ordering,
+) -> Vec<u32> {
     rows.sort_by(|&a, &b| {
-        let o = cmp(a, b);
-        if sort.descending { o.reverse() } else { o }
+        let o = key(a, b);
+        let o = if sort.descending { o.reverse() } else { o };
+        o.then_with(|| tie(a, b))
     });
     rows
 }
@@ -71,21 +82,27 @@ fn fleet_rows(state: &State, filter: &Filter, sort: Sort) -> Vec<u32> {
                 && filter.matches([&*r.namespace, &*r.name, r.images.as_str()], labels)
         })
         .collect();
-    ordered(picked, sort, |a, b| {
-        let (a, b) = (&rows[a as usize], &rows[b as usize]);
-        let by_name = (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name));
-        match sort.key {
-            SortKey::Name => a.name.cmp(&b.name).then(by_name),
-            SortKey::Namespace => by_name,
-            SortKey::Age => b.created.cmp(&a.created).then(by_name),
-            SortKey::Status => coverage_share(a)
-                .total_cmp(&coverage_share(b))
-                .then(by_name),
-            SortKey::Weight => (b.gaps + b.failing)
-                .cmp(&(a.gaps + a.failing))
-                .then(by_name),
-        }
-    })
+    let row = |i: u32| &rows[i as usize];
+    let by_namespace = |a: u32, b: u32| {
+        let (a, b) = (row(a), row(b));
+        (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name))
+    };
+    let weight = |r: &crate::app::derived::FleetRow| r.gaps + r.failing;
+    ordered(
+        picked,
+        sort,
+        |a, b| {
+            let (a, b) = (row(a), row(b));
+            match sort.key {
+                SortKey::Name => a.name.cmp(&b.name),
+                SortKey::Namespace => Ordering::Equal,
+                SortKey::Age => b.created.cmp(&a.created),
+                SortKey::Status => coverage_share(a).total_cmp(&coverage_share(b)),
+                SortKey::Weight => weight(a).cmp(&weight(b)),
+            }
+        },
+        by_namespace,
+    )
 }
 
 fn coverage_share(r: &crate::app::derived::FleetRow) -> f64 {
@@ -156,16 +173,17 @@ fn ds_rows(state: &State, uid: &str, filter: &Filter, sort: Sort) -> Vec<u32> {
             filter.matches([&*r.node, r.status.as_str(), pool], node.map(|n| &n.labels))
         })
         .collect();
-    ordered(picked, sort, |a, b| {
-        let (a, b) = (&rows[a as usize], &rows[b as usize]);
-        match sort.key {
-            SortKey::Status | SortKey::Weight => Mark::of(a)
-                .rank()
-                .cmp(&Mark::of(b).rank())
-                .then(a.node.cmp(&b.node)),
-            _ => a.node.cmp(&b.node),
-        }
-    })
+    let rank = |i: u32| Mark::of(&rows[i as usize]).rank();
+    ordered(
+        picked,
+        sort,
+        |a, b| match sort.key {
+            SortKey::Status => rank(a).cmp(&rank(b)),
+            SortKey::Weight => rank(b).cmp(&rank(a)),
+            _ => Ordering::Equal,
+        },
+        |a, b| rows[a as usize].node.cmp(&rows[b as usize].node),
+    )
 }
 
 fn node_rows(state: &State, filter: &Filter, sort: Sort) -> Vec<u32> {
@@ -184,15 +202,21 @@ fn node_rows(state: &State, filter: &Filter, sort: Sort) -> Vec<u32> {
                 .max(t.memory_request_share.unwrap_or(0.0))
         })
     };
-    ordered(picked, sort, |a, b| {
-        let (a, b) = (nodes[a as usize], nodes[b as usize]);
-        match sort.key {
-            SortKey::Age => b.created.cmp(&a.created).then(a.name.cmp(&b.name)),
-            SortKey::Status => node_rank(a).cmp(&node_rank(b)).then(a.name.cmp(&b.name)),
-            SortKey::Weight => tax(b).total_cmp(&tax(a)).then(a.name.cmp(&b.name)),
-            _ => a.name.cmp(&b.name),
-        }
-    })
+    ordered(
+        picked,
+        sort,
+        |a, b| {
+            let (a, b) = (nodes[a as usize], nodes[b as usize]);
+            match sort.key {
+                SortKey::Age => b.created.cmp(&a.created),
+                SortKey::Status => node_rank(a).cmp(&node_rank(b)),
+                SortKey::Weight => tax(a).total_cmp(&tax(b)),
+                SortKey::Name => a.name.cmp(&b.name),
+                SortKey::Namespace => Ordering::Equal,
+            }
+        },
+        |a, b| nodes[a as usize].name.cmp(&nodes[b as usize].name),
+    )
 }
 
 fn node_rank(n: &Node) -> u8 {
@@ -204,11 +228,13 @@ fn node_rank(n: &Node) -> u8 {
     }
 }
 
-fn node_ds_rows(state: &State, filter: &Filter) -> Vec<u32> {
+/// The node's DaemonSets; rows come in namespace/name order, which is also what Name and
+/// Namespace keep.
+fn node_ds_rows(state: &State, filter: &Filter, sort: Sort) -> Vec<u32> {
     let Some(view) = &state.derived.node_view else {
         return Vec::new();
     };
-    (0..view.rows.len() as u32)
+    let picked = (0..view.rows.len() as u32)
         .filter(|&i| {
             let (uid, c) = &view.rows[i as usize];
             let ds = state.fleet.daemon_set(uid);
@@ -216,7 +242,23 @@ fn node_ds_rows(state: &State, filter: &Filter) -> Vec<u32> {
             in_scope(state, ds.map_or("", |d| &d.namespace))
                 && filter.matches([name, c.status.as_str()], ds.map(|d| &d.labels))
         })
-        .collect()
+        .collect();
+    let ds = |i: u32| state.fleet.daemon_set(&view.rows[i as usize].0);
+    let rank = |i: u32| Mark::of(&view.rows[i as usize].1).rank();
+    let name = |i: u32| ds(i).map(|d| Arc::clone(&d.name));
+    let created = |i: u32| ds(i).and_then(|d| d.created);
+    ordered(
+        picked,
+        sort,
+        |a, b| match sort.key {
+            SortKey::Status => rank(a).cmp(&rank(b)),
+            SortKey::Weight => rank(b).cmp(&rank(a)),
+            SortKey::Name => name(a).cmp(&name(b)),
+            SortKey::Age => created(b).cmp(&created(a)),
+            SortKey::Namespace => Ordering::Equal,
+        },
+        |a, b| a.cmp(&b),
+    )
 }
 
 fn hog_rows(state: &State, filter: &Filter, sort: Sort) -> Vec<u32> {
@@ -243,20 +285,28 @@ fn hog_rows(state: &State, filter: &Filter, sort: Sort) -> Vec<u32> {
     // Hogs (near a limit, OOM-killed) before pods merely above their request.
     let level = |i: u32| pods[i as usize].level();
     let pressure = |i: u32| pods[i as usize].pressure().map_or(-1.0, |(_, r)| r);
-    ordered(picked, sort, |a, b| match sort.key {
-        SortKey::Weight | SortKey::Status => level(a)
+    let weight = |a: u32, b: u32| {
+        level(a)
             .cmp(&level(b))
-            .then(pressure(a).total_cmp(&pressure(b))),
-        _ => {
-            let name = |i: u32| {
-                state
-                    .fleet
-                    .pod(pods[i as usize].pod)
-                    .map(|p| p.name.clone())
-            };
-            name(a).cmp(&name(b))
-        }
-    })
+            .then(pressure(a).total_cmp(&pressure(b)))
+    };
+    let name = |i: u32| {
+        state
+            .fleet
+            .pod(pods[i as usize].pod)
+            .map(|p| p.name.clone())
+    };
+    ordered(
+        picked,
+        sort,
+        |a, b| match sort.key {
+            SortKey::Weight => weight(a, b),
+            // Problems first, as Status is everywhere.
+            SortKey::Status => weight(b, a),
+            _ => name(a).cmp(&name(b)),
+        },
+        |a, b| a.cmp(&b),
+    )
 }
 
 fn text_rows(state: &State, filter: &Filter) -> Vec<u32> {

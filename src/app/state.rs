@@ -60,6 +60,9 @@ pub struct Session {
 pub struct FeedHealth {
     pub source: &'static str,
     pub state: FeedState,
+    /// A complete list arrived on this connection. Until then the feed has no data, whatever
+    /// trouble and recovery came before: recovering takes it back to `Syncing`, not `Live`.
+    pub listed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +84,7 @@ impl Session {
             .map(|&source| FeedHealth {
                 source,
                 state: FeedState::Syncing,
+                listed: false,
             })
             .collect()
     }
@@ -95,7 +99,12 @@ impl Session {
         self.feeds
             .iter()
             .filter(|f| f.source != "metrics")
-            .all(|f| f.state != FeedState::Syncing)
+            .all(|f| f.listed)
+    }
+
+    /// Whether feed `source` has delivered a complete list on this connection.
+    pub fn listed(&self, source: &str) -> bool {
+        self.feeds.iter().any(|f| f.source == source && f.listed)
     }
 }
 

@@ -46,6 +46,9 @@ pub struct ServerOptions {
     /// Real time between world steps.
     pub tick: Duration,
     pub bookmark_interval: Duration,
+    /// When the scenario's fleet is built; `None` builds it an hour before the wall clock.
+    /// Tests pin it so usage, which is a function of simulated time, is the same every run.
+    pub start: Option<Timestamp>,
 }
 
 impl Default for ServerOptions {
@@ -61,6 +64,7 @@ impl Default for ServerOptions {
             faults: FaultSettings::default(),
             tick: Duration::from_millis(50),
             bookmark_interval: Duration::from_secs(15),
+            start: None,
         }
     }
 }
@@ -150,7 +154,9 @@ pub async fn start(options: ServerOptions) -> Result<SimHandle, ServerError> {
         seed: options.seed,
         nodes: options.nodes,
         daemonsets: options.daemonsets,
-        start: Timestamp::now() - SETTLED_HISTORY,
+        start: options
+            .start
+            .unwrap_or_else(|| Timestamp::now() - SETTLED_HISTORY),
     })?;
     ensure_system_namespaces(&mut world);
     if options.speed > 0.0 {

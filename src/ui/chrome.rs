@@ -22,20 +22,25 @@ pub fn header(state: &State, frame: &mut Frame, area: Rect) {
     let mut first = vec![
         Span::styled(" herd ", theme.style(Slot::Badge)),
         Span::raw(" "),
+    ];
+    // Most important first: a narrow terminal cuts the line from the right, and the read-only
+    // badge, the context and the namespace scope must survive 80 columns.
+    if state.session.readonly {
+        first.push(Span::styled(" READ-ONLY ", theme.style(Slot::Badge)));
+        first.push(Span::raw(" "));
+    }
+    first.extend([
         key("ctx"),
         val(or_dash(&info.context)),
+        key("ns"),
+        val(state.ui.namespace.as_deref().unwrap_or("all").to_string()),
         key("cluster"),
         val(or_dash(&info.cluster)),
         key("user"),
         val(or_dash(&info.user)),
         key("k8s"),
         val(info.server_version.clone().unwrap_or_else(|| "-".into())),
-        key("ns"),
-        val(state.ui.namespace.as_deref().unwrap_or("all").to_string()),
-    ];
-    if state.session.readonly {
-        first.push(Span::styled(" READ-ONLY ", theme.style(Slot::Badge)));
-    }
+    ]);
     let lines = vec![Line::from(first), health_line(state)];
     frame.render_widget(Paragraph::new(lines), area);
 }
@@ -172,10 +177,16 @@ fn crumb(state: &State, view: &crate::app::view::View) -> String {
     }
 }
 
+/// The view's own keys first (`m`, `e`, `r`...), then the global ones: the line is cut at the
+/// screen's edge, and the keys that only work here are the ones a user cannot guess.
 fn hints(state: &State) -> Line<'static> {
     let theme = &state.theme;
-    let spans: Vec<Span> = keymap::active(state)
+    let (global, local): (Vec<_>, Vec<_>) = keymap::active(state)
         .filter(|b| b.hint)
+        .partition(|b| b.scope == keymap::Scope::Global);
+    let spans: Vec<Span> = local
+        .into_iter()
+        .chain(global)
         .flat_map(|b| {
             [
                 Span::styled(format!("<{}>", b.label), theme.style(Slot::Key)),

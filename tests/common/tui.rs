@@ -11,6 +11,7 @@ use herd::ui::theme::Theme;
 use jiff::Timestamp;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
 
 use super::server::{DEADLINE, TestSim};
 
@@ -30,11 +31,19 @@ pub fn options(sim: &TestSim) -> Options {
     }
 }
 
-/// The `demo` scenario with its clock stopped, so ages and states stay put.
+/// When the frozen demo's fleet is built. Usage is a function of simulated time, so a fixed
+/// start gives the same figures (and timestamps in YAML and events) on every run.
+pub fn frozen_start() -> Timestamp {
+    "2025-06-01T12:00:00Z".parse().expect("timestamp")
+}
+
+/// The `demo` scenario with its clock stopped at a fixed time, so ages, usage and states
+/// stay put.
 pub async fn frozen_demo() -> TestSim {
     TestSim::start_with(|o| {
         o.scenario = "demo".into();
         o.speed = 0.0;
+        o.start = Some(frozen_start());
     })
     .await
 }
@@ -47,19 +56,29 @@ pub fn sim_now(sim: &TestSim) -> impl Fn() -> Timestamp + use<> {
 
 /// A headless TUI on `sim`, synced: every watch listed and metrics answered.
 pub async fn synced(sim: &TestSim, width: u16, height: u16) -> Headless {
-    let mut tui = Headless::connect(options(sim), width, height);
+    synced_with(sim, options(sim), width, height).await
+}
+
+/// `synced` with the caller's options (read-only, monochrome, metrics interval...).
+pub async fn synced_with(sim: &TestSim, options: Options, width: u16, height: u16) -> Headless {
+    let mut tui = Headless::connect(options, width, height);
     tui.synced(DEADLINE, sim_now(sim))
         .await
         .expect("the TUI syncs with the simulator");
     tui
 }
 
-/// One frame of `state` as text, a line per terminal row.
-pub fn frame(state: &State) -> String {
+/// One frame of `state`, cells and styles, as the terminal would receive it.
+pub fn buffer(state: &State) -> Buffer {
     let backend = TestBackend::new(state.ui.width, state.ui.height);
     let mut terminal = Terminal::new(backend).expect("test terminal");
     terminal.draw(|f| herd::ui::render(state, f)).expect("draw");
-    let buffer = terminal.backend().buffer().clone();
+    terminal.backend().buffer().clone()
+}
+
+/// One frame of `state` as text, a line per terminal row.
+pub fn frame(state: &State) -> String {
+    let buffer = buffer(state);
     let width = usize::from(buffer.area.width);
     buffer
         .content

@@ -3,7 +3,7 @@
 
 use crate::app::action::{ClusterInfo, FeedAction};
 use crate::app::effect::Effect;
-use crate::app::state::{FeedState, Level, State};
+use crate::app::state::{FeedHealth, FeedState, Level, State};
 use crate::app::update::flash;
 use crate::model::fleet::{FleetEvent, Record, RecordKey, Relist};
 
@@ -11,36 +11,34 @@ pub fn apply(state: &mut State, epoch: u64, feed: FeedAction) -> Vec<Effect> {
     if epoch != state.session.epoch {
         return Vec::new(); // from a connection we already left
     }
+    let now = state.now;
     match feed {
         FeedAction::Event(event) => event_in(state, event),
-        FeedAction::Trouble { source, message } => {
-            let now = state.now;
-            set(state, source, |old| FeedState::Stale {
-                since: match old {
+        FeedAction::Trouble { source, message } => set(state, source, |feed| {
+            feed.state = FeedState::Stale {
+                since: match &feed.state {
                     FeedState::Stale { since, .. } => *since,
                     _ => now,
                 },
                 reason: message.clone(),
-            });
-        }
-        FeedAction::Recovered { source } => set(state, source, |old| match old {
-            FeedState::Syncing => FeedState::Syncing,
-            _ => FeedState::Live,
+            };
         }),
-        FeedAction::Relisting { source } => {
-            let now = state.now;
-            set(state, source, |old| match old {
-                FeedState::Syncing => FeedState::Syncing,
-                FeedState::Stale { since, reason } => FeedState::Stale {
-                    since: *since,
-                    reason: reason.clone(),
-                },
-                FeedState::Live => FeedState::Stale {
+        // Answering again is not having data: a feed that never listed waits for its list.
+        FeedAction::Recovered { source } => set(state, source, |feed| {
+            feed.state = if feed.listed {
+                FeedState::Live
+            } else {
+                FeedState::Syncing
+            };
+        }),
+        FeedAction::Relisting { source } => set(state, source, |feed| {
+            if feed.state == FeedState::Live {
+                feed.state = FeedState::Stale {
                     since: now,
                     reason: "re-listing after the watch was lost".into(),
-                },
-            })
-        }
+                };
+            }
+        }),
     }
     Vec::new()
 }
@@ -49,13 +47,8 @@ fn event_in(state: &mut State, event: FleetEvent) {
     let source = source_of(&event);
     // Usage for pods the fleet does not know is dropped, so a poll that beats the first pod
     // list is held back and applied once the pods are in.
-    let pods_syncing = state
-        .session
-        .feeds
-        .iter()
-        .any(|f| f.source == "pods" && f.state == FeedState::Syncing);
     let event = match event {
-        FleetEvent::Metrics(snapshot) if pods_syncing => {
+        FleetEvent::Metrics(snapshot) if !state.session.listed("pods") => {
             state.held_metrics = Some(snapshot);
             return;
         }
@@ -71,25 +64,29 @@ fn event_in(state: &mut State, event: FleetEvent) {
         _ => None,
     };
     state.fleet.apply(event);
+    let now = state.now;
     if pods_listed && let Some(held) = state.held_metrics.take() {
         state.fleet.apply(FleetEvent::Metrics(held));
-        set(state, "metrics", |_| FeedState::Live);
+        set(state, "metrics", |feed| {
+            feed.listed = true;
+            feed.state = FeedState::Live;
+        });
     }
     state.stale_derived = true;
-    state.session.last_event = Some(state.now);
-    let now = state.now;
-    if let Some(reason) = metrics_gone {
-        set(state, "metrics", |_| FeedState::Stale {
-            since: now,
-            reason: reason.clone(),
-        });
-    } else {
-        // An event proves the feed is live again; a plain upsert does not end the first sync.
-        set(state, source, |old| match old {
-            FeedState::Syncing if !complete => FeedState::Syncing,
-            _ => FeedState::Live,
-        });
-    }
+    state.session.last_event = Some(now);
+    set(state, source, |feed| {
+        feed.listed |= complete;
+        feed.state = match &metrics_gone {
+            Some(reason) => FeedState::Stale {
+                since: now,
+                reason: reason.clone(),
+            },
+            // An event proves a listed feed is live again; a plain upsert does not end the
+            // first sync.
+            None if feed.listed => FeedState::Live,
+            None => feed.state.clone(),
+        };
+    });
 }
 
 fn source_of(event: &FleetEvent) -> &'static str {
@@ -110,9 +107,9 @@ fn source_of(event: &FleetEvent) -> &'static str {
     }
 }
 
-fn set(state: &mut State, source: &str, next: impl Fn(&FeedState) -> FeedState) {
+fn set(state: &mut State, source: &str, change: impl FnOnce(&mut FeedHealth)) {
     if let Some(feed) = state.session.feeds.iter_mut().find(|f| f.source == source) {
-        feed.state = next(&feed.state);
+        change(feed);
     }
 }
 

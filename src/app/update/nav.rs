@@ -116,8 +116,10 @@ pub fn push(state: &mut State, view: View) -> Vec<Effect> {
 /// `esc`: close the overlay, else clear the filter, else pop the view.
 pub fn back(state: &mut State) -> Vec<Effect> {
     if state.ui.mode != Mode::Normal {
-        normal_mode(state);
-    } else if !state.ui.page().filter.is_empty() {
+        // As esc in a prompt does: a filter being typed goes back to what it was.
+        return super::input::cancel(state);
+    }
+    if !state.ui.page().filter.is_empty() {
         state.ui.page_mut().filter.clear();
     } else if state.ui.stack.len() > 1 {
         state.ui.stack.pop();
@@ -126,9 +128,9 @@ pub fn back(state: &mut State) -> Vec<Effect> {
     Vec::new()
 }
 
-/// `:ds`, `:nodes`, `:hogs`: a fresh stack with the Fleet view at the bottom.
+/// `:ds`, `:nodes`, `:hogs`: a fresh stack with the Fleet view at the bottom. Events, history
+/// and YAML (`e`, `H`, `y`) open on top of where the user is, so esc comes back there.
 pub fn show(state: &mut State, view: View) -> Vec<Effect> {
-    // Events, history and YAML open on top of where the user is, so esc comes back there.
     if view.is_fetched() {
         return push(state, view);
     }
@@ -196,6 +198,8 @@ fn reconnect(state: &mut State, context: Option<String>) -> Effect {
     state.session.feeds = crate::app::state::Session::fresh_feeds();
     state.session.connected = None;
     state.fleet = crate::model::fleet::Fleet::new();
+    // A poll held for the old connection's first pod list would land on the new one's pods.
+    state.held_metrics = None;
     state.stale_derived = true;
     state.ui.stack.truncate(1);
     Effect::Connect {

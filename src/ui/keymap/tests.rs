@@ -1,1 +1,305 @@
+//! The key table: unambiguous in every view, documented, write-free under `--readonly`, and
+//! the prompt and confirmation modes taking the keys they should.
 
+use std::collections::HashSet;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::*;
+use crate::app::action::{Action, FeedAction, Write};
+use crate::app::state::Mode;
+use crate::app::update::{derive, update};
+use crate::app::view::YamlTarget;
+use crate::model::fleet::{FleetEvent, Relist};
+use crate::model::testkit::{self, t};
+use crate::ui::theme::Theme;
+
+/// Every view, with a DaemonSet and a node that exist in `fleet_state`.
+fn views() -> Vec<View> {
+    let uid: Arc<str> = Arc::from("uid-agent");
+    vec![
+        View::Fleet,
+        View::DaemonSet {
+            uid: Arc::clone(&uid),
+        },
+        View::Nodes,
+        View::Node {
+            name: Arc::from("n1"),
+        },
+        View::Hogs,
+        View::Events {
+            uid: Arc::clone(&uid),
+        },
+        View::History { uid },
+        View::Yaml {
+            target: YamlTarget::Node {
+                name: Arc::from("n1"),
+            },
+        },
+    ]
+}
+
+/// One node running one DaemonSet's pod, analysed, showing `view`.
+fn fleet_state(readonly: bool, view: View) -> State {
+    let mut state = State::new(Theme::default(), readonly, t(60));
+    let agent = testkit::ds("agent");
+    let pod = testkit::pod(&agent, "n1", "agent-n1");
+    let events = [
+        FleetEvent::Relisted(Relist::Nodes(vec![testkit::node("n1")])),
+        FleetEvent::Relisted(Relist::DaemonSets(vec![agent])),
+        FleetEvent::Relisted(Relist::Pods(vec![pod])),
+    ];
+    for event in events {
+        let feed = FeedAction::Event(event);
+        update(&mut state, Action::Feed { epoch: 0, feed });
+    }
+    derive(&mut state);
+    if view != View::Fleet {
+        state.ui.stack.push(crate::app::view::Page::new(view));
+        crate::app::rows::refresh(&mut state);
+    }
+    state
+}
+
+fn press(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn char_key(c: char) -> KeyEvent {
+    press(KeyCode::Char(c))
+}
+
+#[test]
+fn no_two_bindings_share_a_key_in_a_scope_or_in_a_view() {
+    let mut groups: Vec<(String, Vec<&Binding>)> = [
+        Scope::Global,
+        Scope::DaemonSets,
+        Scope::DaemonSet,
+        Scope::Nodes,
+    ]
+    .iter()
+    .map(|s| {
+        (
+            format!("{s:?}"),
+            BINDINGS.iter().filter(|b| b.scope == *s).collect(),
+        )
+    })
+    .collect();
+    groups.extend(views().into_iter().map(|v| {
+        let live = scopes(&v);
+        (
+            format!("{v:?}"),
+            BINDINGS
+                .iter()
+                .filter(|b| live.contains(&b.scope))
+                .collect(),
+        )
+    }));
+    for (name, bindings) in groups {
+        let mut seen = HashSet::new();
+        for b in bindings {
+            for k in b.keys {
+                assert!(
+                    seen.insert((k.code, k.mods)),
+                    "{name}: {:?} is bound twice",
+                    k.code
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_binding_has_keys_a_label_and_help() {
+    for b in BINDINGS {
+        assert!(!b.keys.is_empty(), "{} has no keys", b.label);
+        assert!(
+            !b.label.trim().is_empty(),
+            "a binding for {:?} has no label",
+            b.keys[0].code
+        );
+        assert!(!b.help.trim().is_empty(), "{} has no help text", b.label);
+    }
+}
+
+#[test]
+fn read_only_binds_nothing_that_writes_in_any_view() {
+    let writes: Vec<&Binding> = BINDINGS.iter().filter(|b| b.writes).collect();
+    assert!(writes.len() >= 3, "restart, cordon and uncordon are writes");
+    for view in views() {
+        let state = fleet_state(true, view.clone());
+        assert!(
+            active(&state).all(|b| !b.writes),
+            "{view:?} has a write bound"
+        );
+        for b in &writes {
+            for k in b.keys {
+                let action = action_for(KeyEvent::new(k.code, k.mods), &state);
+                assert!(
+                    !matches!(action, Some(Action::Request(_))),
+                    "{} on {view:?} asks for a write under --readonly",
+                    b.label
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_write_keys_do_ask_when_writes_are_allowed() {
+    let state = fleet_state(false, View::Fleet);
+    let action = action_for(char_key('r'), &state);
+    let restart = Write::Restart {
+        namespace: Arc::from(testkit::NS),
+        name: Arc::from("agent"),
+    };
+    assert!(
+        matches!(&action, Some(Action::Request(w)) if *w == restart),
+        "{action:?}"
+    );
+
+    let state = fleet_state(
+        false,
+        View::Node {
+            name: Arc::from("n1"),
+        },
+    );
+    let action = action_for(char_key('c'), &state);
+    let cordon = Write::Cordon {
+        node: Arc::from("n1"),
+        cordon: true,
+    };
+    assert!(
+        matches!(&action, Some(Action::Request(w)) if *w == cordon),
+        "{action:?}"
+    );
+
+    let state = fleet_state(true, View::Fleet);
+    assert!(
+        action_for(char_key('r'), &state).is_none(),
+        "r is simply unbound read-only"
+    );
+}
+
+#[test]
+fn typing_in_a_prompt_is_input_whatever_the_key_means_elsewhere() {
+    let mut state = fleet_state(false, View::Fleet);
+    for mode in [
+        Mode::Filter {
+            input: String::new(),
+            before: String::new(),
+        },
+        Mode::Command {
+            input: String::new(),
+        },
+    ] {
+        state.ui.mode = mode;
+        for c in ['q', '?', 'j', 'r', 'G', ':', '/', ' '] {
+            let action = action_for(char_key(c), &state);
+            assert!(
+                matches!(action, Some(Action::Input(x)) if x == c),
+                "{c:?}: {action:?}"
+            );
+        }
+        assert!(matches!(
+            action_for(press(KeyCode::Enter), &state),
+            Some(Action::InputSubmit)
+        ));
+        assert!(matches!(
+            action_for(press(KeyCode::Esc), &state),
+            Some(Action::Cancel)
+        ));
+        let back = action_for(press(KeyCode::Backspace), &state);
+        assert!(matches!(back, Some(Action::InputBackspace)));
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert!(matches!(action_for(ctrl_c, &state), Some(Action::Quit)));
+    }
+}
+
+#[test]
+fn a_confirmation_takes_y_and_everything_else_declines_or_is_ignored() {
+    let mut state = fleet_state(false, View::Fleet);
+    state.ui.mode = Mode::Confirm(Write::Cordon {
+        node: Arc::from("n1"),
+        cordon: true,
+    });
+    for c in ['y', 'Y'] {
+        assert!(
+            matches!(action_for(char_key(c), &state), Some(Action::Confirm)),
+            "{c}"
+        );
+    }
+    for key in [
+        char_key('n'),
+        char_key('N'),
+        press(KeyCode::Esc),
+        press(KeyCode::Enter),
+    ] {
+        assert!(
+            matches!(action_for(key, &state), Some(Action::Cancel)),
+            "{key:?}"
+        );
+    }
+    assert!(action_for(char_key('r'), &state).is_none());
+    assert!(
+        action_for(char_key('q'), &state).is_none(),
+        "q does not quit past a question"
+    );
+}
+
+#[test]
+fn help_closes_on_its_own_keys_and_swallows_the_rest() {
+    let mut state = fleet_state(false, View::Fleet);
+    state.ui.mode = Mode::Help;
+    for key in [char_key('?'), char_key('q'), press(KeyCode::Esc)] {
+        assert!(
+            matches!(action_for(key, &state), Some(Action::ToggleHelp)),
+            "{key:?}"
+        );
+    }
+    assert!(action_for(char_key('j'), &state).is_none());
+}
+
+#[test]
+fn shifted_letters_work_with_or_without_the_shift_flag_and_releases_do_nothing() {
+    let state = fleet_state(false, View::Fleet);
+    let plain = action_for(char_key('G'), &state);
+    let shifted = action_for(
+        KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT),
+        &state,
+    );
+    assert!(
+        matches!(plain, Some(Action::Move(Motion::Bottom))),
+        "{plain:?}"
+    );
+    assert!(
+        matches!(shifted, Some(Action::Move(Motion::Bottom))),
+        "{shifted:?}"
+    );
+    let mut release = char_key('q');
+    release.kind = KeyEventKind::Release;
+    assert!(action_for(release, &state).is_none());
+}
+
+#[test]
+fn view_keys_apply_only_where_they_mean_something() {
+    let fleet = fleet_state(false, View::Fleet);
+    assert!(
+        action_for(char_key('m'), &fleet).is_none(),
+        "no coverage map on the fleet"
+    );
+    assert!(
+        action_for(char_key('c'), &fleet).is_none(),
+        "no node to cordon on the fleet"
+    );
+    let ds = fleet_state(false, views()[1].clone());
+    assert!(matches!(
+        action_for(char_key('m'), &ds),
+        Some(Action::ToggleCoverageMap)
+    ));
+    let events = action_for(char_key('e'), &ds);
+    assert!(
+        matches!(events, Some(Action::Show(View::Events { .. }))),
+        "{events:?}"
+    );
+}

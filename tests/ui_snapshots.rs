@@ -1,0 +1,353 @@
+//! Every screen of the TUI on the frozen demo cluster, driven by keys through the real key table
+//! and rendered into ratatui's TestBackend at a fixed size; each also checks in code the facts
+//! a user would look for, so a failure says what broke, not only that pixels moved.
+
+mod common;
+#[path = "ui_snapshots/drive.rs"]
+mod drive;
+
+use crossterm::event::KeyCode;
+use insta::assert_snapshot;
+use ratatui::style::{Color, Modifier};
+
+use common::tui::buffer;
+use drive::{Screen, char_key};
+
+#[tokio::test]
+async fn fleet() {
+    let s = Screen::demo().await;
+    let falco = s.line_with("falco ");
+    assert!(
+        falco.contains("33/39") && falco.contains("6!"),
+        "falco misses the GPU pool: {falco}"
+    );
+    let npd = s.line_with("node-problem-detector");
+    assert!(
+        npd.contains("↻ 1/39"),
+        "the crash-looping rollout is stuck at 1/39: {npd}"
+    );
+    assert!(
+        s.line_with("<?>").contains("<r> restart"),
+        "hints come from the key table"
+    );
+    assert_snapshot!("fleet_120x36", s.text());
+}
+
+#[tokio::test]
+async fn fleet_at_80x24_keeps_the_columns_that_matter() {
+    let s = Screen::open(80, 24, |_| {}).await;
+    let header = s.line_with("NAME");
+    for column in ["NAME", "COVERAGE", "GAPS"] {
+        assert!(
+            header.contains(column),
+            "{column} kept at 80 columns: {header}"
+        );
+    }
+    assert!(
+        !header.contains("IMAGES"),
+        "images go first when narrow: {header}"
+    );
+    assert!(s.line_with("falco ").contains("33/39"));
+    let header = s.line_with(" herd ");
+    assert!(
+        header.contains("ctx herd-sim") && header.contains("ns all"),
+        "{header}"
+    );
+    assert_snapshot!("fleet_80x24", s.text());
+}
+
+#[tokio::test]
+async fn daemonset_falco_per_node_table() {
+    let mut s = Screen::demo().await;
+    s.open_daemon_set("falco");
+    assert!(
+        s.line_with("┌ nodes").contains("6 excluded"),
+        "the GPU nodes are excluded"
+    );
+    assert!(
+        s.line_with("general-07").contains("misscheduled"),
+        "the NotReady node"
+    );
+    assert!(s.line_with("general-03").contains("cordoned"));
+    assert_snapshot!("daemonset_falco", s.text());
+}
+
+#[tokio::test]
+async fn daemonset_node_problem_detector_crash_looping_rollout() {
+    let mut s = Screen::demo().await;
+    s.open_daemon_set("node-problem-detector");
+    assert!(s.line_with("rollout:").contains("1/39 updated"));
+    let first = s.line_with("general-01");
+    assert!(
+        first.contains("failing") && first.contains("crash loop"),
+        "{first}"
+    );
+    assert!(
+        s.line_with("general-02").contains("outdated"),
+        "old pods keep running"
+    );
+    assert_snapshot!("daemonset_node_problem_detector", s.text());
+}
+
+#[tokio::test]
+async fn coverage_map_of_falco() {
+    let mut s = Screen::demo().await;
+    s.open_daemon_set("falco");
+    s.key('m');
+    assert!(s.line_with("coverage map").contains("40 nodes"));
+    assert!(
+        s.line_with("gpu 6").contains("⊗ ⊗ ⊗ ⊗ ⊗ ⊗"),
+        "the GPU pool is taint-blocked"
+    );
+    let legend = s.line_with("● ready 33");
+    let counts = legend.contains("▲ misscheduled 1") && legend.contains("⊗ taint-blocked 6");
+    assert!(counts, "{legend}");
+    assert_snapshot!("coverage_map_falco", s.text());
+}
+
+#[tokio::test]
+async fn nodes() {
+    let mut s = Screen::demo().await;
+    s.command("nodes");
+    assert!(s.line_with("general-07").contains("✗ NotReady"));
+    assert!(
+        s.line_with("general-03").contains("SchedulingDi"),
+        "cordoned"
+    );
+    assert!(
+        s.line_with("general-07").contains("5!"),
+        "five DaemonSets miss the NotReady node"
+    );
+    assert_snapshot!("nodes", s.text());
+}
+
+#[tokio::test]
+async fn node_not_ready() {
+    let mut s = Screen::demo().await;
+    s.open_node("general-07");
+    assert!(
+        s.line_with("ready False")
+            .contains("node.kubernetes.io/not-ready")
+    );
+    assert!(s.line_with("cilium").contains("not Ready"), "{}", s.text());
+    assert_snapshot!("node_general_07_not_ready", s.text());
+}
+
+#[tokio::test]
+async fn node_gpu_where_falco_is_kept_off_by_the_taint() {
+    let mut s = Screen::demo().await;
+    s.open_node("gpu-01");
+    let falco = s.line_with("falco ");
+    assert!(
+        falco.contains("untolerated taint nvidia.com/gpu"),
+        "{falco}"
+    );
+    assert!(s.line_with("nvidia-device-plugin").contains("ready"));
+    assert_snapshot!("node_gpu_01", s.text());
+}
+
+#[tokio::test]
+async fn hogs() {
+    let mut s = Screen::demo().await;
+    s.command("hogs");
+    let otel = s.line_with("observability/otel-agent");
+    assert!(
+        otel.contains("▲40") && otel.contains("memory"),
+        "every otel-agent pod is a hog: {otel}"
+    );
+    assert!(s.line_with("daemon pods by pressure").contains("[285]"));
+    assert_snapshot!("hogs", s.text());
+}
+
+#[tokio::test]
+async fn help_overlay() {
+    let mut s = Screen::demo().await;
+    s.key('?');
+    assert!(
+        s.text()
+            .contains("restart: the DaemonSet, as rollout restart (asks first)")
+    );
+    assert!(s.line_with("help (esc closes)").contains('┌'));
+    assert_snapshot!("help_fleet", s.text());
+    s.special(KeyCode::Esc);
+    assert!(!s.text().contains("help (esc closes)"));
+}
+
+#[tokio::test]
+async fn help_at_80x24_still_lists_every_key() {
+    let mut s = Screen::open(80, 24, |_| {}).await;
+    s.open_daemon_set("falco");
+    s.key('?');
+    let text = s.text();
+    for b in herd::ui::keymap::active(&s.tui.state) {
+        assert!(
+            text.contains(b.label),
+            "{} missing from the help:\n{text}",
+            b.label
+        );
+    }
+    assert!(
+        text.contains("m  map") && text.contains("r  restart"),
+        "{text}"
+    );
+    assert_snapshot!("help_daemonset_80x24", text);
+}
+
+#[tokio::test]
+async fn command_line_while_typing() {
+    let mut s = Screen::demo().await;
+    s.key(':');
+    s.type_text("nod");
+    assert!(
+        s.line_with(":nod").starts_with(":nod▏"),
+        "the prompt shows what is typed"
+    );
+    assert_snapshot!("command_typing", s.text());
+}
+
+#[tokio::test]
+async fn text_filter_on_a_daemonset_shows_the_gpu_pool() {
+    let mut s = Screen::demo().await;
+    s.open_daemon_set("falco");
+    s.key('/');
+    s.type_text("gpu");
+    s.special(KeyCode::Enter);
+    assert!(s.line_with("┌ nodes").contains("[6]"), "{}", s.text());
+    assert!(s.line_with("┌ nodes").contains("</gpu>"));
+    let gpu = s.line_with("gpu-01");
+    let why = gpu.contains("taint-blocked") && gpu.contains("untolerated taint nvidia.com/gpu");
+    assert!(why, "{gpu}");
+    assert_snapshot!("filter_text_falco_gpu", s.text());
+}
+
+#[tokio::test]
+async fn label_selector_filter_on_the_fleet() {
+    let mut s = Screen::demo().await;
+    s.key('/');
+    s.type_text("-l app.kubernetes.io/name in (falco,fluent-bit)");
+    s.special(KeyCode::Enter);
+    let title = s.line_with("daemonsets(all)");
+    assert!(title.contains("[2]"), "{title}");
+    assert!(s.text().contains("fluent-bit") && !s.text().contains("cilium"));
+    assert_snapshot!("filter_label_selector", s.text());
+}
+
+#[tokio::test]
+async fn restart_asks_first() {
+    let mut s = Screen::demo().await;
+    s.select_daemon_set("falco");
+    s.key('r');
+    let dialog = s.text();
+    let asks = dialog.contains("restart DaemonSet falco/falco (kubectl -n falco rollout restart");
+    assert!(
+        asks,
+        "names the DaemonSet and the kubectl equivalent: {dialog}"
+    );
+    assert!(s.line_with("change the cluster?").contains('▲'));
+    assert_snapshot!("confirm_restart_falco", s.text());
+    s.key('n');
+    assert!(!s.text().contains("change the cluster?"), "n declines");
+}
+
+#[tokio::test]
+async fn read_only_session() {
+    let mut s = Screen::open(120, 36, |o| o.readonly = true).await;
+    assert!(s.line_with("herd").contains("READ-ONLY"));
+    s.select_daemon_set("falco");
+    assert!(
+        s.action(char_key('r')).is_none(),
+        "r is not bound read-only"
+    );
+    assert!(!s.line_with("<?>").contains("<r>"), "no write hint");
+    assert_snapshot!("readonly_fleet", s.text());
+    s.key('?');
+    let help = s.text();
+    assert!(
+        !help.contains("restart the DaemonSet"),
+        "help lists no writes"
+    );
+    assert!(help.contains("read-only: keys that change the cluster are not bound"));
+    assert_snapshot!("readonly_help", help);
+}
+
+#[tokio::test]
+async fn monochrome_keeps_meaning_in_glyphs_and_modifiers() {
+    let mut s = Screen::open(120, 36, |o| o.monochrome = true).await;
+    s.open_daemon_set("node-problem-detector");
+    let frame = buffer(&s.tui.state);
+    let coloured = frame
+        .content
+        .iter()
+        .filter(|c| c.fg != Color::Reset || c.bg != Color::Reset)
+        .count();
+    assert_eq!(coloured, 0, "no colour at all under --no-color");
+    let row = |needle: &str| {
+        let text = s.text();
+        let y = text.lines().position(|l| l.contains(needle)).expect(needle);
+        let width = usize::from(frame.area.width);
+        frame.content[y * width..(y + 1) * width].to_vec()
+    };
+    let selected = row("general-01");
+    assert!(
+        selected[5].modifier.contains(Modifier::REVERSED),
+        "the cursor row is reversed"
+    );
+    let failing = row("general-01");
+    assert!(
+        failing.iter().any(|c| c.symbol() == "✗"),
+        "failing is a glyph, not a colour"
+    );
+    assert_snapshot!("monochrome_daemonset_node_problem_detector", s.text());
+}
+
+#[tokio::test]
+async fn events_of_node_problem_detector() {
+    let mut s = Screen::demo().await;
+    s.open_daemon_set("node-problem-detector");
+    s.key('e');
+    let lines = s.fetched().await;
+    assert!(
+        lines.iter().any(|l| l.contains("SuccessfulCreate")),
+        "{lines:?}"
+    );
+    assert!(
+        s.line_with("<daemonsets>")
+            .contains("<node-problem-detector> <events")
+    );
+    assert_snapshot!("events_node_problem_detector", s.text());
+    s.special(KeyCode::Esc);
+    assert!(
+        s.line_with("rollout:").contains("1/39"),
+        "esc goes back to the DaemonSet"
+    );
+}
+
+#[tokio::test]
+async fn history_of_node_problem_detector_with_its_diff() {
+    let mut s = Screen::demo().await;
+    s.open_daemon_set("node-problem-detector");
+    s.key('H');
+    let lines = s.fetched().await;
+    let added = lines
+        .iter()
+        .any(|l| l.starts_with('+') && l.contains("v0.8.21-crashloop"));
+    let removed = lines
+        .iter()
+        .any(|l| l.starts_with('-') && l.contains("v0.8.20"));
+    assert!(
+        added && removed,
+        "the diff shows the image change: {lines:#?}"
+    );
+    assert_snapshot!("history_node_problem_detector", s.text());
+}
+
+#[tokio::test]
+async fn yaml_of_falco() {
+    let mut s = Screen::demo().await;
+    s.select_daemon_set("falco");
+    s.key('y');
+    let lines = s.fetched().await;
+    assert!(lines.iter().any(|l| l == "kind: DaemonSet"), "{lines:#?}");
+    assert!(lines.iter().any(|l| l.trim() == "name: falco"));
+    assert_snapshot!("yaml_falco", s.text());
+}

@@ -24,7 +24,15 @@ async fn main() -> Result<()> {
     match cli.command {
         Some(Command::Sim(args)) => run_sim(args).await,
         Some(Command::Check(args)) => std::process::exit(run_check(&args).await),
-        None => run_tui(cli.tui).await,
+        None => {
+            // One line naming the problem, whatever RUST_BACKTRACE says (the terminal is
+            // already restored by the time the error gets here).
+            if let Err(e) = run_tui(cli.tui).await {
+                eprintln!("herd: {e:#}");
+                std::process::exit(1);
+            }
+            Ok(())
+        }
     }
 }
 

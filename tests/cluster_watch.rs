@@ -55,6 +55,7 @@ impl Mirror {
                     Feed::Trouble { .. } => {
                         t.fetch_add(1, Ordering::SeqCst);
                     }
+                    Feed::Recovered { .. } | Feed::Relisting { .. } => {}
                 }
             }
         });

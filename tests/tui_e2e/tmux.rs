@@ -62,7 +62,9 @@ impl Pane {
     }
 
     fn tmux(&self, args: &[&str]) -> Output {
+        // Not the tmux the tests may be running in: only this private server.
         let output = Command::new("tmux")
+            .env_remove("TMUX")
             .arg("-L")
             .arg(&self.socket)
             .args(args)
@@ -166,6 +168,7 @@ impl Drop for Pane {
     fn drop(&mut self) {
         // Ends this test's server (and anything still running in its pane) only.
         let _ = Command::new("tmux")
+            .env_remove("TMUX")
             .arg("-L")
             .arg(&self.socket)
             .arg("kill-server")

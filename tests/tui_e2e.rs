@@ -109,7 +109,7 @@ fn a_user_navigates_maps_filters_switches_theme_and_quits_to_a_restored_terminal
     }
     // Every wait below checks the whole of what the step should show, so a half-drawn frame
     // is waited past, never asserted on.
-    let pane = Pane::run("session", &herd(), &["--sim"]);
+    let pane = Pane::run(&herd(), &["--sim"]);
     let screen = pane.wait_for("every demo DaemonSet listed, all feeds live", |s| {
         synced(s) && s.contains("ctx herd-sim")
     });
@@ -206,7 +206,7 @@ fn read_only_shows_the_badge_and_r_asks_nothing() {
     if !available() {
         return;
     }
-    let pane = Pane::run("readonly", &herd(), &["--sim", "--readonly"]);
+    let pane = Pane::run(&herd(), &["--sim", "--readonly"]);
     pane.wait_for(
         "every demo DaemonSet listed, all feeds live, the badge",
         |s| synced(s) && s.contains("READ-ONLY"),
@@ -236,7 +236,7 @@ fn a_missing_kubeconfig_is_a_one_line_error_and_the_terminal_stays_usable() {
     let dir = tempfile::tempdir().expect("temp dir");
     let missing = dir.path().join("no-such-kubeconfig");
     let missing = missing.to_str().expect("UTF-8 path");
-    let pane = Pane::run("error", &herd(), &["--kubeconfig", missing]);
+    let pane = Pane::run(&herd(), &["--kubeconfig", missing]);
     let status = pane.wait_for_exit();
     let screen = pane.transcript();
     assert_ne!(status, 0, "herd exited 0 without a cluster:\n{screen}");

@@ -23,7 +23,8 @@ tmux display-message -p "ALT=#{alternate_on} CURSOR=#{cursor_flag}"; stty -a;
 echo "AFTER-EXIT"; exit $status"#;
 
 pub struct Pane {
-    socket: String,
+    /// The server's socket, inside `_dir` so nothing is left behind.
+    socket: PathBuf,
     _dir: TempDir,
 }
 
@@ -40,15 +41,16 @@ pub fn available() -> bool {
 }
 
 impl Pane {
-    /// Starts `program args…` in a fresh pane of a private tmux server named after `name`.
-    pub fn run(name: &str, program: &Path, args: &[&str]) -> Pane {
+    /// Starts `program args…` in a fresh pane of a private tmux server (its own socket, so
+    /// tests running at once never meet).
+    pub fn run(program: &Path, args: &[&str]) -> Pane {
         let dir = tempfile::tempdir().expect("temp dir");
         // The pane stays readable after the program exits; no status line takes a row.
         let config = dir.path().join("tmux.conf");
         std::fs::write(&config, "set -g remain-on-exit on\nset -g status off\n")
             .expect("tmux config");
         let pane = Pane {
-            socket: format!("herd-e2e-{}-{name}", std::process::id()),
+            socket: dir.path().join("tmux.sock"),
             _dir: dir,
         };
         let width = WIDTH.to_string();
@@ -65,7 +67,7 @@ impl Pane {
         // Not the tmux the tests may be running in: only this private server.
         let output = Command::new("tmux")
             .env_remove("TMUX")
-            .arg("-L")
+            .arg("-S")
             .arg(&self.socket)
             .args(args)
             .output()
@@ -169,7 +171,7 @@ impl Drop for Pane {
         // Ends this test's server (and anything still running in its pane) only.
         let _ = Command::new("tmux")
             .env_remove("TMUX")
-            .arg("-L")
+            .arg("-S")
             .arg(&self.socket)
             .arg("kill-server")
             .output();

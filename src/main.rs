@@ -25,7 +25,8 @@ async fn main() -> Result<()> {
         Some(Command::Sim(args)) => run_sim(args).await,
         Some(Command::Check(args)) => std::process::exit(run_check(&args).await),
         None => {
-            // One plain line for the person at the terminal, not a debug dump.
+            // One line naming the problem, whatever RUST_BACKTRACE says (the terminal is
+            // already restored by the time the error gets here).
             if let Err(e) = run_tui(cli.tui).await {
                 eprintln!("herd: {e:#}");
                 std::process::exit(1);
@@ -56,10 +57,6 @@ async fn run_tui(args: TuiArgs) -> Result<()> {
         mouse: args.mouse,
     };
     if !args.sim {
-        // A missing or broken kubeconfig is said plainly before the screen is taken over.
-        herd::cluster::session::open(&options.connect)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
         return runtime::run(options).await;
     }
     let dir = std::env::temp_dir().join(format!("herd-sim-{}", std::process::id()));

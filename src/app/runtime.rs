@@ -45,6 +45,10 @@ pub struct Options {
 }
 
 pub async fn run(options: Options) -> anyhow::Result<()> {
+    // A kubeconfig that cannot be read, or lacks the context, is for the user to fix: say so on
+    // the plain terminal and exit non-zero, rather than open a screen that can only show it.
+    // (A cluster that does not answer is different: the TUI opens and shows it as stale.)
+    crate::cluster::session::open(&options.connect).await?;
     let mut tui = Tui::enter(options.mouse)?;
     let result = run_loop(&mut tui, options).await;
     drop(tui);

@@ -1,19 +1,24 @@
 //! One kube-runtime watcher per kind (nodes, pods, DaemonSets, ControllerRevisions), each
-//! object converted on arrival into a slim record and sent as a `FleetEvent`.
+//! object converted on arrival into a slim record and sent as a `FleetEvent`, with the feed's
+//! trouble, re-lists and recovery reported so the screen can say which data is stale.
 
 use std::fmt::Debug;
 use std::pin::pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::core::v1 as api;
-use kube::runtime::watcher::{self, Event};
-use kube::runtime::{WatchStreamExt, watcher as watch_stream};
+use kube::api::ListParams;
+use kube::runtime::utils::Backoff;
+use kube::runtime::watcher as watch_stream;
+use kube::runtime::watcher::{self, DefaultBackoff, Event};
 use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use super::convert_records;
 use crate::model::fleet::{FleetEvent, Record, RecordKey, Relist};
@@ -43,7 +48,9 @@ pub enum Feed {
 /// How often a troubled watch checks whether the API server answers again. The watcher itself
 /// resumes silently (kube-runtime yields nothing when a re-watch succeeds), so without a probe
 /// a recovered feed would look stale until its next change.
-const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+const PROBE_EVERY: Duration = Duration::from_secs(2);
+/// The longest wait between two attempts (kube's default backoff never says more).
+const MAX_PAUSE: Duration = Duration::from_secs(30);
 
 /// Which namespace to watch (None = all). Nodes are cluster-scoped and always watched whole.
 #[derive(Debug, Clone, Default)]
@@ -173,17 +180,19 @@ async fn run<K: Watched>(api: Api<K>, tx: mpsc::Sender<Feed>) {
 }
 
 async fn run_with<K: Watched>(api: Api<K>, config: watcher::Config, tx: mpsc::Sender<Feed>) {
-    let mut stream = pin!(watch_stream(api.clone(), config).default_backoff());
+    let mut stream = pin!(watch_stream(api.clone(), config));
+    let mut backoff = DefaultBackoff::default();
     let mut buffer: Vec<K::Slim> = Vec::new();
-    let mut troubled = false;
+    // Failed in a way the watcher repairs by watching again from where it was: once that
+    // works it yields nothing, so only a probe can tell the feed is live again.
+    let mut resuming = false;
     let mut probe = tokio::time::interval(PROBE_EVERY);
     loop {
         let item = tokio::select! {
             item = stream.next() => item,
-            _ = probe.tick(), if troubled => {
-                let answered = api.list_metadata(&kube::api::ListParams::default().limit(1)).await.is_ok();
-                if answered {
-                    troubled = false;
+            _ = probe.tick(), if resuming => {
+                if answers(&api).await {
+                    resuming = false;
                     if tx.send(Feed::Recovered { source: K::SOURCE }).await.is_err() {
                         return;
                     }
@@ -192,48 +201,95 @@ async fn run_with<K: Watched>(api: Api<K>, config: watcher::Config, tx: mpsc::Se
             }
         };
         let Some(item) = item else { return };
-        if troubled && item.is_ok() {
-            troubled = false;
-            if tx
-                .send(Feed::Recovered { source: K::SOURCE })
-                .await
-                .is_err()
-            {
-                return;
-            }
-        }
-        let out = match item {
+        let event = match item {
+            Ok(event) => event,
             Err(e) => {
-                troubled = true;
-                probe.reset();
-                Some(trouble::<K>(e.to_string()))
-            }
-            Ok(Event::Init) => {
-                buffer.clear();
-                Some(Feed::Relisting { source: K::SOURCE })
-            }
-            Ok(Event::InitApply(obj)) => match obj.convert() {
-                Ok(slim) => {
-                    buffer.push(slim);
-                    None
+                let resumes = resumes_in_place(&e);
+                if tx.send(trouble::<K>(e.to_string())).await.is_err() {
+                    return;
                 }
-                Err(reason) => Some(trouble::<K>(reason)),
-            },
-            Ok(Event::InitDone) => Some(Feed::Event(FleetEvent::Relisted(K::relist(
-                std::mem::take(&mut buffer),
-            )))),
-            Ok(Event::Apply(obj)) => Some(match obj.convert() {
-                Ok(slim) => Feed::Event(FleetEvent::Upsert(K::record(slim))),
-                Err(reason) => trouble::<K>(reason),
-            }),
-            Ok(Event::Delete(obj)) => obj.delete_key().map(|k| Feed::Event(FleetEvent::Delete(k))),
+                pause(&api, backoff.next().unwrap_or(MAX_PAUSE)).await;
+                resuming = resumes;
+                probe.reset();
+                continue;
+            }
         };
-        if let Some(feed) = out
-            && tx.send(feed).await.is_err()
-        {
-            return; // nobody listens any more
+        backoff.reset();
+        // A re-list ends the trouble with its own `Relisted`; saying Recovered first would
+        // show the feed live for a moment before it lists.
+        let relist = matches!(event, Event::Init);
+        let out = feed_for::<K>(event, &mut buffer);
+        let bad_object = matches!(out, Some(Feed::Trouble { .. }));
+        let recovered = std::mem::take(&mut resuming) && !relist && !bad_object;
+        // The event goes first: whoever sees the feed live has also seen what it brought.
+        let recovered = recovered.then_some(Feed::Recovered { source: K::SOURCE });
+        for feed in out.into_iter().chain(recovered) {
+            if tx.send(feed).await.is_err() {
+                return; // nobody listens any more
+            }
         }
     }
+}
+
+/// What one watcher event means for the fleet; a (re-)list is buffered until it is whole.
+fn feed_for<K: Watched>(event: Event<K>, buffer: &mut Vec<K::Slim>) -> Option<Feed> {
+    match event {
+        Event::Init => {
+            buffer.clear();
+            Some(Feed::Relisting { source: K::SOURCE })
+        }
+        Event::InitApply(obj) => match obj.convert() {
+            Ok(slim) => {
+                buffer.push(slim);
+                None
+            }
+            Err(reason) => Some(trouble::<K>(reason)),
+        },
+        Event::InitDone => Some(Feed::Event(FleetEvent::Relisted(K::relist(
+            std::mem::take(buffer),
+        )))),
+        Event::Apply(obj) => Some(match obj.convert() {
+            Ok(slim) => Feed::Event(FleetEvent::Upsert(K::record(slim))),
+            Err(reason) => trouble::<K>(reason),
+        }),
+        Event::Delete(obj) => obj.delete_key().map(|k| Feed::Event(FleetEvent::Delete(k))),
+    }
+}
+
+/// Whether the watcher recovers from `error` by watching again from its last version (a
+/// failed or broken watch). The others — a failed list, a 410 — make it re-list, which says
+/// `Relisting` and then `Relisted` on its own.
+fn resumes_in_place(error: &watcher::Error) -> bool {
+    match error {
+        watcher::Error::WatchStartFailed(_) | watcher::Error::WatchFailed(_) => true,
+        watcher::Error::WatchError(status) => status.code != 410,
+        watcher::Error::InitialListFailed(_) | watcher::Error::NoResourceVersion => false,
+    }
+}
+
+/// Waits `delay` (kube's default backoff: 0.8 s doubling to 30 s) before the watcher tries
+/// again, but no longer than until the API server answers a probe: after an outage the feed
+/// is watching again within one probe period, not after the rest of a long backoff.
+async fn pause<K: Watched>(api: &Api<K>, delay: Duration) {
+    let until = Instant::now() + delay;
+    loop {
+        let next = Instant::now() + PROBE_EVERY;
+        if next >= until {
+            tokio::time::sleep_until(until).await;
+            return;
+        }
+        tokio::time::sleep_until(next).await;
+        if answers(api).await {
+            return;
+        }
+    }
+}
+
+/// One cheap list (one object's metadata): does the API server answer for this kind?
+async fn answers<K: Watched>(api: &Api<K>) -> bool {
+    api.list_metadata(&ListParams::default().limit(1))
+        .await
+        .is_ok()
 }
 
 fn trouble<K: Watched>(message: String) -> Feed {

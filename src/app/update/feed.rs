@@ -7,6 +7,9 @@ use crate::app::state::{FeedHealth, FeedState, Level, State};
 use crate::app::update::flash;
 use crate::model::fleet::{FleetEvent, Record, RecordKey, Relist};
 
+/// How a stale feed's reason starts while the feed lists everything again.
+const RELISTING: &str = "re-listing";
+
 pub fn apply(state: &mut State, epoch: u64, feed: FeedAction) -> Vec<Effect> {
     if epoch != state.session.epoch {
         return Vec::new(); // from a connection we already left
@@ -32,12 +35,22 @@ pub fn apply(state: &mut State, epoch: u64, feed: FeedAction) -> Vec<Effect> {
             };
         }),
         FeedAction::Relisting { source } => set(state, source, |feed| {
-            if feed.state == FeedState::Live {
-                feed.state = FeedState::Stale {
+            feed.state = match &feed.state {
+                FeedState::Syncing => FeedState::Syncing,
+                // Stale since the trouble began; the reason now says what is under way.
+                FeedState::Stale { since, reason } => FeedState::Stale {
+                    since: *since,
+                    reason: if reason.starts_with(RELISTING) {
+                        reason.clone()
+                    } else {
+                        format!("{RELISTING} after: {reason}")
+                    },
+                },
+                FeedState::Live => FeedState::Stale {
                     since: now,
-                    reason: "re-listing after the watch was lost".into(),
-                };
-            }
+                    reason: format!("{RELISTING} after the watch was lost"),
+                },
+            };
         }),
     }
     Vec::new()

@@ -1,0 +1,254 @@
+//! The real `herd` binary in a real pseudo-terminal (tmux) on its in-process demo simulator:
+//! keys typed as a user types them, the screen read back, and the terminal checked after exit.
+//! Skipped with a notice when tmux is not on PATH.
+
+#[path = "tui_e2e/tmux.rs"]
+mod tmux;
+
+use tmux::{Pane, assert_restored, available, herd};
+
+const DAEMON_SETS: [&str; 9] = [
+    "cilium",
+    "csi-rbdplugin",
+    "falco",
+    "fluent-bit",
+    "kube-proxy",
+    "node-exporter",
+    "node-problem-detector",
+    "nvidia-device-plugin",
+    "otel-agent",
+];
+
+/// Rows of the fleet table that name a DaemonSet, in screen order.
+fn listed(screen: &str) -> Vec<&'static str> {
+    screen
+        .lines()
+        .filter_map(|line| {
+            let mut cells = line.trim_start_matches('│').split_whitespace();
+            let _namespace = cells.next()?;
+            let name = cells.next()?;
+            DAEMON_SETS.iter().find(|ds| **ds == name).copied()
+        })
+        .collect()
+}
+
+fn all_listed(screen: &str) -> bool {
+    listed(screen).len() == DAEMON_SETS.len()
+}
+
+/// Every DaemonSet on screen and every feed listed (DaemonSets can arrive before the nodes and
+/// pods that give them their figures).
+fn synced(screen: &str) -> bool {
+    all_listed(screen) && screen.contains("● live")
+}
+
+/// The coverage map's cells (status glyphs between its title and its legend) and the node
+/// count its title claims.
+fn map_cells(screen: &str) -> (usize, usize) {
+    let mut lines = screen
+        .lines()
+        .skip_while(|l| !l.contains("coverage map · "));
+    let title = lines.next().unwrap_or_default();
+    let claimed = title
+        .split(" · ")
+        .find_map(|part| part.strip_suffix(" nodes")?.trim().parse().ok())
+        .unwrap_or(0);
+    let cells = lines
+        .take_while(|l| !l.contains("ready") || !l.contains("excluded"))
+        .flat_map(|l| l.chars())
+        .filter(|c| "●◐◌✗⊘○▲·".contains(*c))
+        .count();
+    (claimed, cells)
+}
+
+/// Presses `q` and checks the way out: exit status 0, the normal screen back with the
+/// script's output on it and not herd's frame, the cursor shown, the tty in cooked mode.
+fn quit_and_check_restored(pane: &Pane) {
+    assert_eq!(
+        pane.format("#{alternate_on}"),
+        "1",
+        "herd runs on the alternate screen"
+    );
+    pane.type_text("q");
+    let status = pane.wait_for_exit();
+    let screen = pane.transcript();
+    assert_eq!(status, 0, "herd exited with {status}:\n{screen}");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(
+        !screen.contains(" herd  ctx"),
+        "herd's header is still on the screen after exit:\n{screen}"
+    );
+    assert_restored(&screen);
+}
+
+/// The help box's lines, once it is drawn down to its bottom border (a screen read can catch
+/// a frame half written).
+fn help_box(screen: &str) -> Option<Vec<String>> {
+    let lines: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+    let top = lines
+        .iter()
+        .position(|l| String::from_iter(l.iter()).contains("┌ help (esc closes)"))?;
+    let column = lines[top].iter().position(|c| *c == '┌')?;
+    let bottom = (top + 1..lines.len()).find(|&i| lines[i].get(column) == Some(&'└'))?;
+    Some(
+        lines[top + 1..bottom]
+            .iter()
+            .map(|l| String::from_iter(l.iter().skip(column + 1)))
+            .collect(),
+    )
+}
+
+fn help_lists(screen: &str, text: &str) -> bool {
+    help_box(screen).is_some_and(|lines| lines.iter().any(|l| l.contains(text)))
+}
+
+#[test]
+fn a_user_navigates_maps_filters_switches_theme_and_quits_to_a_restored_terminal() {
+    if !available() {
+        return;
+    }
+    // Every wait below checks the whole of what the step should show, so a half-drawn frame
+    // is waited past, never asserted on.
+    let pane = Pane::run(&herd(), &["--sim"]);
+    let screen = pane.wait_for("every demo DaemonSet listed, all feeds live", |s| {
+        synced(s) && s.contains("ctx herd-sim")
+    });
+
+    // Down past falco and back up one: the cursor starts on the first row.
+    let falco = listed(&screen)
+        .iter()
+        .position(|ds| *ds == "falco")
+        .expect("falco row");
+    pane.type_text(&"j".repeat(falco + 1));
+    pane.type_text("k");
+    pane.press("Enter");
+    pane.wait_for("falco's DaemonSet view", |s| {
+        s.contains("falco/falco") && s.contains("rollout:")
+    });
+
+    pane.type_text("m");
+    pane.wait_for(
+        "falco's coverage map: a cell per node, and the legend",
+        |s| {
+            let (claimed, cells) = map_cells(s);
+            s.contains("1 cell = 1 node")
+                && ["● ready", "○ missing", "▲ misscheduled", "· excluded"]
+                    .iter()
+                    .all(|legend| s.contains(legend))
+                && claimed > 0
+                && cells == claimed
+        },
+    );
+
+    pane.press("Escape");
+    pane.wait_for("the fleet again", |s| {
+        all_listed(s) && !s.contains("falco/falco")
+    });
+
+    pane.type_text("/fluent");
+    pane.press("Enter");
+    // The prompt (its `▏` cursor) gone: `enter` was handled, not just the typing.
+    pane.wait_for("only fluent-bit listed under the filter", |s| {
+        s.contains("</fluent>") && !s.contains('▏') && listed(s) == ["fluent-bit"]
+    });
+    pane.press("Escape");
+    pane.wait_for("the filter cleared", |s| {
+        all_listed(s) && !s.contains("</fluent>")
+    });
+
+    pane.type_text(":nodes");
+    pane.press("Enter");
+    pane.wait_for("the nodes view", |s| {
+        s.contains("nodes[")
+            && s.contains("POOL")
+            && s.contains("general-01")
+            && s.contains("gpu-01")
+    });
+
+    let dark = pane.styled_screen();
+    pane.type_text(":theme light");
+    pane.press("Enter");
+    // The notice, not the command line being typed; the header is drawn before the footer.
+    pane.wait_for("the theme notice", |s| s.contains("ℹ theme light"));
+    let light = pane.styled_screen();
+    let first = |s: &str| s.lines().next().unwrap_or_default().to_string();
+    assert_ne!(
+        first(&dark),
+        first(&light),
+        "the header kept its dark-theme colours"
+    );
+
+    pane.type_text(":ds");
+    pane.press("Enter");
+    pane.wait_for("the fleet", all_listed);
+    pane.type_text("?");
+    pane.wait_for("the help, with quit and restart", |s| {
+        help_lists(s, "q ctrl-c  quit") && help_lists(s, "restart the DaemonSet")
+    });
+    pane.press("Escape");
+    pane.wait_for("the help closed", |s| !s.contains("help (esc closes)"));
+
+    // A write asks first, and `esc` declines.
+    pane.type_text("r");
+    pane.wait_for("the restart confirmation", |s| {
+        s.contains("change the cluster?")
+    });
+    pane.press("Escape");
+    pane.wait_for("the confirmation gone", |s| {
+        !s.contains("change the cluster?")
+    });
+
+    quit_and_check_restored(&pane);
+}
+
+#[test]
+fn read_only_shows_the_badge_and_r_asks_nothing() {
+    if !available() {
+        return;
+    }
+    let pane = Pane::run(&herd(), &["--sim", "--readonly"]);
+    pane.wait_for(
+        "every demo DaemonSet listed, all feeds live, the badge",
+        |s| synced(s) && s.contains("READ-ONLY"),
+    );
+    pane.type_text("r");
+    // Keys are handled in order: once the help is up, `r` has been handled. (Had `r` opened
+    // a confirmation, it would take the `?` and the help would never come.)
+    pane.type_text("?");
+    let screen = pane.wait_for("the help, down to its DaemonSet keys", |s| {
+        help_lists(s, "revision history and diff")
+    });
+    assert!(!screen.contains("change the cluster?"), "{screen}");
+    assert!(
+        !help_lists(&screen, "restart the DaemonSet"),
+        "the help offers a write:\n{screen}"
+    );
+    pane.press("Escape");
+    pane.wait_for("the help closed", |s| !s.contains("help (esc closes)"));
+    quit_and_check_restored(&pane);
+}
+
+#[test]
+fn a_missing_kubeconfig_is_a_one_line_error_and_the_terminal_stays_usable() {
+    if !available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("no-such-kubeconfig");
+    let missing = missing.to_str().expect("UTF-8 path");
+    let pane = Pane::run(&herd(), &["--kubeconfig", missing]);
+    let status = pane.wait_for_exit();
+    let screen = pane.transcript();
+    assert_ne!(status, 0, "herd exited 0 without a cluster:\n{screen}");
+    let said: Vec<&str> = screen
+        .lines()
+        .take_while(|l| !l.starts_with("EXIT="))
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert_eq!(said.len(), 1, "want one line of error:\n{screen}");
+    assert!(
+        said[0].contains(missing),
+        "the error does not name the file:\n{screen}"
+    );
+    assert_restored(&screen);
+}

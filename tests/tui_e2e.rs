@@ -51,12 +51,16 @@ fn map_cells(screen: &str) -> (usize, usize) {
     let title = lines.next().unwrap_or_default();
     let claimed = title
         .split(" · ")
-        .find_map(|part| part.strip_suffix(" nodes")?.trim().parse().ok())
+        .find_map(|part| {
+            let part = part.strip_suffix(" by pool").unwrap_or(part);
+            part.strip_suffix(" nodes")?.trim().parse().ok()
+        })
         .unwrap_or(0);
     let cells = lines
-        .take_while(|l| !l.contains("ready") || !l.contains("excluded"))
+        // Cell lines start with their pool's name; the legend line follows them.
+        .take_while(|l| !l.contains(" ready "))
         .flat_map(|l| l.chars())
-        .filter(|c| "●◐◌✗⊘○▲·".contains(*c))
+        .filter(|c| "●◐◌✗⊘○▲·⊗".contains(*c))
         .count();
     (claimed, cells)
 }
@@ -132,7 +136,7 @@ fn a_user_navigates_maps_filters_switches_theme_and_quits_to_a_restored_terminal
         |s| {
             let (claimed, cells) = map_cells(s);
             s.contains("1 cell = 1 node")
-                && ["● ready", "○ missing", "▲ misscheduled", "· excluded"]
+                && ["● ready", "▲ misscheduled", "⊗ taint-blocked"]
                     .iter()
                     .all(|legend| s.contains(legend))
                 && claimed > 0
@@ -183,7 +187,7 @@ fn a_user_navigates_maps_filters_switches_theme_and_quits_to_a_restored_terminal
     pane.wait_for("the fleet", all_listed);
     pane.type_text("?");
     pane.wait_for("the help, with quit and restart", |s| {
-        help_lists(s, "q ctrl-c  quit") && help_lists(s, "restart the DaemonSet")
+        help_lists(s, "q ctrl-c  quit") && help_lists(s, "restart: the DaemonSet")
     });
     pane.press("Escape");
     pane.wait_for("the help closed", |s| !s.contains("help (esc closes)"));
@@ -216,11 +220,11 @@ fn read_only_shows_the_badge_and_r_asks_nothing() {
     // a confirmation, it would take the `?` and the help would never come.)
     pane.type_text("?");
     let screen = pane.wait_for("the help, down to its DaemonSet keys", |s| {
-        help_lists(s, "revision history and diff")
+        help_lists(s, "history: revisions and their diff")
     });
     assert!(!screen.contains("change the cluster?"), "{screen}");
     assert!(
-        !help_lists(&screen, "restart the DaemonSet"),
+        !help_lists(&screen, "restart: the DaemonSet"),
         "the help offers a write:\n{screen}"
     );
     pane.press("Escape");

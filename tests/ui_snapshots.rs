@@ -61,8 +61,8 @@ async fn daemonset_falco_per_node_table() {
     let mut s = Screen::demo().await;
     s.open_daemon_set("falco");
     assert!(
-        s.line_with("┌ nodes").contains("6 excluded"),
-        "the GPU nodes are excluded"
+        s.line_with("┌ nodes").contains("6 taint-blocked"),
+        "the GPU nodes are kept off by the taint alone"
     );
     assert!(
         s.line_with("general-07").contains("misscheduled"),
@@ -263,7 +263,7 @@ async fn read_only_session() {
     s.key('?');
     let help = s.text();
     assert!(
-        !help.contains("restart the DaemonSet"),
+        !help.contains("restart: the DaemonSet"),
         "help lists no writes"
     );
     assert!(help.contains("read-only: keys that change the cluster are not bound"));

@@ -173,7 +173,7 @@ fn a_user_navigates_maps_filters_switches_theme_and_quits_to_a_restored_terminal
     pane.type_text(":theme light");
     pane.press("Enter");
     // The notice, not the command line being typed; the header is drawn before the footer.
-    pane.wait_for("the theme notice", |s| s.contains("ℹ theme light"));
+    pane.wait_for("the theme notice", |s| s.contains("• theme light"));
     let light = pane.styled_screen();
     let first = |s: &str| s.lines().next().unwrap_or_default().to_string();
     assert_ne!(

@@ -3,6 +3,7 @@
 mod blocks;
 mod boxes;
 mod canvas;
+mod indexed;
 mod palette;
 #[cfg(test)]
 mod tests;
@@ -44,7 +45,8 @@ pub enum RasterError {
     },
 }
 
-/// Renders `buffer` and writes it to `path` as an 8-bit RGB PNG, creating the directory.
+/// Renders `buffer` and writes it to `path` as an indexed PNG of at most 256 colours,
+/// creating the directory.
 pub fn buffer_to_png(buffer: &Buffer, palette: &Palette, path: &Path) -> Result<(), RasterError> {
     let canvas = render(buffer, palette)?;
     let io_error = |source| RasterError::Io {
@@ -59,12 +61,14 @@ pub fn buffer_to_png(buffer: &Buffer, palette: &Palette, path: &Path) -> Result<
         path: path.to_path_buf(),
         source,
     };
+    let image = indexed::reduce(&canvas);
     let mut encoder = png::Encoder::new(BufWriter::new(file), canvas.width, canvas.height);
-    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_color(png::ColorType::Indexed);
     encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_palette(image.palette);
     encoder.set_compression(png::Compression::High);
     let mut writer = encoder.write_header().map_err(png_error)?;
-    writer.write_image_data(&canvas.data).map_err(png_error)?;
+    writer.write_image_data(&image.pixels).map_err(png_error)?;
     writer.finish().map_err(png_error)
 }
 

@@ -4,6 +4,9 @@ use super::palette::{Rgb, mix};
 
 /// Samples per pixel side when shapes are antialiased by supersampling.
 const SUPERSAMPLE: u32 = 4;
+/// Steps of partial coverage kept: more than the eye tells apart at a glyph's edge, few
+/// enough that a screen keeps to the 256 colours of an indexed PNG.
+const COVERAGE_STEPS: f32 = 12.0;
 
 /// Tightly packed 8-bit RGB rows, top to bottom, as PNG wants them.
 #[derive(Debug, Clone)]
@@ -75,6 +78,7 @@ impl Pen<'_> {
 
     /// Blends one pixel of the box; coordinates outside the box are dropped.
     pub fn dot(&mut self, x: i64, y: i64, coverage: f32) {
+        let coverage = (coverage * COVERAGE_STEPS).round() / COVERAGE_STEPS;
         if coverage <= 0.0 || x < 0 || y < 0 {
             return;
         }

@@ -43,6 +43,16 @@ impl Palette {
         }
     }
 
+    /// A light terminal: near-black on near-white. The ANSI colours are xterm's, as light
+    /// themes (herd's `light` included) pick dark 256-colour entries that read on white.
+    pub fn light() -> Self {
+        Self {
+            fg: [0x1c, 0x1c, 0x1c],
+            bg: [0xfa, 0xfa, 0xfa],
+            ansi: XTERM_ANSI,
+        }
+    }
+
     /// The RGB a terminal shows for `color`; `reset` is what `Color::Reset` means in this slot.
     pub fn resolve(&self, color: Color, reset: Rgb) -> Rgb {
         match color {

@@ -133,7 +133,10 @@ fn the_png_has_one_cell_per_terminal_cell_and_the_cells_colours() {
     buffer_to_png(&buf, &Palette::dark(), &path).unwrap();
 
     let file = BufReader::new(File::open(&path).unwrap());
-    let mut reader = png::Decoder::new(file).read_info().unwrap();
+    let mut decoder = png::Decoder::new(file);
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let mut reader = decoder.read_info().unwrap();
+    assert_eq!(reader.info().color_type, png::ColorType::Indexed);
     let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
     let info = reader.next_frame(&mut pixels).unwrap();
     assert_eq!((info.width, info.height), (7 * CELL_W, 3 * CELL_H));
@@ -146,4 +149,29 @@ fn the_png_has_one_cell_per_terminal_cell_and_the_cells_colours() {
 fn an_empty_buffer_is_an_error_not_a_panic() {
     let result = render(&buffer(0, 5), &Palette::dark());
     assert!(matches!(result, Err(RasterError::Empty { width: 0, .. })));
+}
+
+#[test]
+fn a_screen_of_more_than_256_colours_keeps_the_common_ones_exactly() {
+    // Row 0: 300 shades used once each; row 1: one colour used 300 times.
+    let mut canvas = Canvas::new(300, 2, BG);
+    for x in 0..300usize {
+        let shade = [(x % 256) as u8, (x / 256) as u8 * 100, 7];
+        canvas.data[x * 3..x * 3 + 3].copy_from_slice(&shade);
+    }
+    let image = super::indexed::reduce(&canvas);
+    assert!(image.palette.len() <= 256 * 3);
+    let colour = |i: usize| {
+        let p = usize::from(image.pixels[i]) * 3;
+        [image.palette[p], image.palette[p + 1], image.palette[p + 2]]
+    };
+    assert_eq!(colour(300), BG);
+    assert_eq!(colour(599), BG);
+    // A dropped shade is drawn in a kept colour close to it, not in some far one.
+    for x in 0..300usize {
+        let want = &canvas.data[x * 3..x * 3 + 3];
+        let got = colour(x);
+        let far = want.iter().zip(got).any(|(&a, b)| a.abs_diff(b) > 100);
+        assert!(!far, "pixel {x}: {want:?} drawn as {got:?}");
+    }
 }

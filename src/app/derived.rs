@@ -202,6 +202,8 @@ fn node_counts(fleet: &Fleet, coverage: &CoverageReport) -> Vec<NodeCounts> {
             match row.status {
                 Status::Ready | Status::Outdated => slot.running += 1,
                 s if s.should_run() => slot.missing += 1,
+                // A forgotten toleration is a gap on this node too.
+                _ if coverage::blocked_only_by_taints(row) => slot.missing += 1,
                 _ => {}
             }
         }

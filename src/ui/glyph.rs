@@ -58,13 +58,16 @@ pub fn bar(part: u32, whole: u32, width: usize) -> (String, String) {
     (filled, "·".repeat(width - used))
 }
 
-/// Eight-level sparkline of `values` scaled to their own maximum.
+/// Eight-level sparkline of `values` between their own lowest and highest, so a steady series
+/// reads flat and a trend shows; a spread under 1/8 of the highest also reads flat.
 pub fn sparkline(values: &[u64]) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let max = values.iter().copied().max().unwrap_or(0).max(1);
+    let max = values.iter().copied().max().unwrap_or(0);
+    let min = values.iter().copied().min().unwrap_or(0);
+    let span = (max - min).max(max / 8).max(1);
     values
         .iter()
-        .map(|&v| BARS[((v * 7 + max / 2) / max).min(7) as usize])
+        .map(|&v| BARS[(((v - min) * 7 + span / 2) / span).min(7) as usize])
         .collect()
 }
 
@@ -82,9 +85,12 @@ mod tests {
     }
 
     #[test]
-    fn sparkline_scales_to_its_maximum() {
+    fn sparklines_show_the_trend_not_the_level() {
         assert_eq!(sparkline(&[0, 4, 8]), "▁▅█");
         assert_eq!(sparkline(&[]), "");
+        // A steady 900 reads flat low, a leak climbs.
+        assert_eq!(sparkline(&[900, 900, 900]), "▁▁▁");
+        assert_eq!(sparkline(&[800, 850, 900, 950, 1000]), "▁▃▅▆█");
     }
 
     #[test]

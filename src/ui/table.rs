@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Row, Table};
+use ratatui::widgets::{Block, Borders, Cell, Row, Table, TableState};
 
 use crate::app::state::State;
 use crate::app::view::Page;
@@ -100,17 +100,12 @@ pub fn draw(
     let theme = &state.theme;
     let header = Row::new(picked.iter().map(|&i| Cell::from(cols[i].title)))
         .style(theme.style(Slot::TableHeader));
-    let rows = cells.into_iter().enumerate().map(|(n, row)| {
+    let rows = cells.into_iter().map(|row| {
         let mut row: Vec<Option<Cell>> = row.into_iter().map(Some).collect();
         let picked_cells = picked
             .iter()
             .map(|&i| row.get_mut(i).and_then(Option::take).unwrap_or_default());
-        let r = Row::new(picked_cells.collect::<Vec<_>>());
-        if Some(n) == cursor {
-            r.style(theme.style(Slot::Selection))
-        } else {
-            r
-        }
+        Row::new(picked_cells.collect::<Vec<_>>())
     });
     let widths: Vec<Constraint> = picked
         .iter()
@@ -123,11 +118,15 @@ pub fn draw(
             }
         })
         .collect();
+    // The highlight is laid over the cells after they are drawn, so coloured cell text takes
+    // the selection's colours and stays readable on the cursor row.
     let table = Table::new(rows, widths)
         .header(header)
         .block(block)
-        .column_spacing(1);
-    frame.render_widget(table, area);
+        .column_spacing(1)
+        .row_highlight_style(theme.style(Slot::Selection));
+    let mut selection = TableState::default().with_selected(cursor);
+    frame.render_stateful_widget(table, area, &mut selection);
 }
 
 /// A cell with text in one theme slot.

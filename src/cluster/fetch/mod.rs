@@ -53,7 +53,8 @@ pub async fn events(
             (at, line)
         })
         .collect();
-    rows.sort_by_key(|row| row.0);
+    // Newest first: what happened last is what one looks for.
+    rows.sort_by_key(|row| std::cmp::Reverse(row.0));
     if rows.is_empty() {
         return Ok(vec![format!("no events for DaemonSet {namespace}/{name}")]);
     }

@@ -19,7 +19,7 @@ use crate::ui::theme::Slot;
 const COLS: [Col; 10] = [
     col("NODE", 18, 0),
     col("STATUS", 16, 0),
-    col("POD", 26, 4),
+    col("POD", 20, 4),
     col("PHASE", 9, 6),
     col("REV", 4, 2),
     col("RESTARTS", 8, 3),

@@ -134,8 +134,11 @@ fn pod_row(state: &State, h: &PodHog) -> Vec<Cell<'static>> {
     if h.no_requests.any() {
         flags.push("no requests");
     }
-    if h.no_limits.any() {
-        flags.push("no limits");
+    match (h.no_limits.cpu, h.no_limits.memory) {
+        (true, true) => flags.push("no limits"),
+        (true, false) => flags.push("no cpu limit"),
+        (false, true) => flags.push("no memory limit"),
+        (false, false) => {}
     }
     vec![
         Cell::from(pod.map_or("-".to_string(), |p| p.name.to_string())),
@@ -144,7 +147,7 @@ fn pod_row(state: &State, h: &PodHog) -> Vec<Cell<'static>> {
         Cell::from(use_req_lim(&h.memory, units::memory)),
         styled(state, pressure, slot),
         styled(state, spark(|u| u.cpu_millis), Slot::Gauge),
-        styled(state, spark(|u| u.memory_bytes), slot),
+        styled(state, spark(|u| u.memory_bytes), Slot::Gauge),
         styled(state, flags.join(","), Slot::Warn),
     ]
 }

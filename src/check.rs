@@ -14,13 +14,17 @@ use crate::analysis::thresholds::{Level, Thresholds};
 use crate::cluster::connect::{ConnectError, ConnectOptions, connect};
 use crate::cluster::metrics::spawn_metrics;
 use crate::cluster::watch::{Feed, Scope, spawn_watches};
-use crate::model::fleet::{Fleet, FleetEvent};
+use crate::model::fleet::{Fleet, FleetEvent, Relist};
 use crate::model::placement::Exclusion;
 use crate::model::selector::LabelSelector;
 pub use report::{Condition, Report};
 
-/// How long `herd check` waits for the initial lists and the first metrics poll.
-const INITIAL_WAIT: Duration = Duration::from_secs(30);
+/// How long `herd check` waits for the initial lists and the first metrics poll, unless
+/// `--timeout` says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The watches whose first list the report needs, by their `Feed::Trouble` source names.
+const WATCHES: [&str; 4] = ["nodes", "pods", "daemonsets", "controllerrevisions"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -34,6 +38,8 @@ pub struct CheckOptions {
     pub scope: Scope,
     pub format: Format,
     pub fail_on: Vec<Condition>,
+    /// How long to wait for the initial lists and the first metrics poll.
+    pub timeout: Duration,
 }
 
 /// Bad input (exit 2) or a cluster that never answered.
@@ -47,8 +53,30 @@ pub enum CheckError {
     Format(String),
     #[error("--fail-on {0:?}: unknown condition (use missing, failing, hog)")]
     FailOn(String),
-    #[error("timed out after {}s waiting for the cluster's initial lists; last problem: {last}", INITIAL_WAIT.as_secs())]
-    Timeout { last: String },
+    #[error("--timeout {0:?}: not a positive duration (for example 30s, 2m or 500ms)")]
+    TimeoutValue(String),
+    #[error("timed out after {} waiting for {waiting}; last problem: {last}", seconds(*after))]
+    Timeout {
+        after: Duration,
+        /// What had not arrived, such as "the first list of pods, daemonsets".
+        waiting: String,
+        last: String,
+    },
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{}s", d.as_secs_f64())
+}
+
+/// `--timeout`: a positive duration in jiff's friendly (`30s`, `1m 30s`, `500ms`) or ISO
+/// 8601 form.
+pub fn parse_timeout(text: &str) -> Result<Duration, CheckError> {
+    let bad = || CheckError::TimeoutValue(text.to_string());
+    let signed: jiff::SignedDuration = text.trim().parse().map_err(|_| bad())?;
+    Duration::try_from(signed)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(bad)
 }
 
 pub fn parse_format(text: &str) -> Result<Format, CheckError> {
@@ -87,51 +115,99 @@ pub async fn run(options: &CheckOptions) -> Result<Report, CheckError> {
     let tasks = spawn_watches(&client, &options.scope, &tx);
     let metrics = spawn_metrics(&client, &options.scope, Duration::from_secs(60), &tx);
     drop(tx);
-    let mut last = "none reported".to_string();
-    let filled = tokio::time::timeout(INITIAL_WAIT, fill(&mut rx, &mut last)).await;
+    let mut progress = Progress::default();
+    let filled = tokio::time::timeout(options.timeout, fill(&mut rx, &mut progress)).await;
     for task in tasks.iter().chain([&metrics]) {
         task.abort();
     }
     let fleet = match filled {
         Ok(Some(fleet)) => fleet,
-        Ok(None) | Err(_) => return Err(CheckError::Timeout { last }),
+        Ok(None) | Err(_) => return Err(progress.timeout(options.timeout)),
     };
     let mut report = build(&fleet, Timestamp::now());
     report.judge(&options.fail_on);
     Ok(report)
 }
 
+/// What [`fill`] has seen so far, kept outside it so a timeout can say what was missing.
+#[derive(Debug, Default)]
+struct Progress {
+    /// Watches whose first list has arrived.
+    listed: Vec<&'static str>,
+    metrics: bool,
+    /// The latest problem a watch reported, as "source: message".
+    last: Option<String>,
+}
+
+impl Progress {
+    fn complete(&self) -> bool {
+        self.listed.len() == WATCHES.len() && self.metrics
+    }
+
+    fn timeout(self, after: Duration) -> CheckError {
+        let pending: Vec<&str> = WATCHES
+            .into_iter()
+            .filter(|w| !self.listed.contains(w))
+            .collect();
+        let waiting = if pending.is_empty() {
+            "the first metrics poll".to_string()
+        } else {
+            format!("the first list of {}", pending.join(", "))
+        };
+        CheckError::Timeout {
+            after,
+            waiting,
+            last: self.last.unwrap_or_else(|| "none reported".into()),
+        }
+    }
+}
+
+fn listed_kind(relist: &Relist) -> &'static str {
+    match relist {
+        Relist::Nodes(_) => WATCHES[0],
+        Relist::Pods(_) => WATCHES[1],
+        Relist::DaemonSets(_) => WATCHES[2],
+        Relist::Revisions(_) => WATCHES[3],
+    }
+}
+
 /// Applies feeds until every kind has been listed once and metrics answered (or are absent).
 /// Metrics are applied after the lists: usage for pods the fleet does not know yet is dropped.
-/// `last` keeps the latest watch problem, for the message if the wait times out.
-async fn fill(rx: &mut mpsc::Receiver<Feed>, last: &mut String) -> Option<Fleet> {
+async fn fill(rx: &mut mpsc::Receiver<Feed>, progress: &mut Progress) -> Option<Fleet> {
     let mut fleet = Fleet::new();
-    let mut relists = 0;
     let mut metrics: Option<FleetEvent> = None;
-    while relists < 4 || metrics.is_none() {
-        match rx.recv().await {
-            None => return None,
-            Some(Feed::Event(event)) => match event {
+    while !progress.complete() {
+        match rx.recv().await? {
+            Feed::Event(event) => match event {
                 FleetEvent::Metrics(_) | FleetEvent::MetricsUnavailable { .. } => {
-                    metrics = Some(event)
+                    metrics = Some(event);
+                    progress.metrics = true;
                 }
-                FleetEvent::Relisted(_) => {
-                    relists += 1;
-                    fleet.apply(event);
+                FleetEvent::Relisted(relist) => {
+                    let kind = listed_kind(&relist);
+                    if !progress.listed.contains(&kind) {
+                        progress.listed.push(kind);
+                    }
+                    fleet.apply(FleetEvent::Relisted(relist));
                 }
                 other => fleet.apply(other),
             },
-            Some(Feed::Trouble {
+            Feed::Trouble {
                 source: "metrics",
                 message,
-            }) => {
+            } => {
                 metrics = Some(FleetEvent::MetricsUnavailable {
                     at: Timestamp::now(),
                     reason: message,
-                })
+                });
+                progress.metrics = true;
             }
-            Some(Feed::Trouble { source, message }) => *last = format!("{source}: {message}"),
-            Some(Feed::Recovered { .. } | Feed::Relisting { .. }) => {}
+            Feed::Trouble { source, message } => {
+                // One line: the message ends up in a one-line error.
+                let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
+                progress.last = Some(format!("{source}: {message}"));
+            }
+            Feed::Recovered { .. } | Feed::Relisting { .. } => {}
         }
     }
     if let Some(event) = metrics {

@@ -104,6 +104,9 @@ pub struct CheckArgs {
     /// Conditions that make the exit code 1: any of missing, failing, hog.
     #[arg(long, value_name = "LIST", default_value = "missing,failing")]
     pub fail_on: String,
+    /// How long to wait for the cluster's initial lists and first metrics poll (30s, 2m, …).
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub timeout: String,
 }
 
 #[derive(Debug, Clone, Args)]

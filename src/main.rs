@@ -104,6 +104,7 @@ async fn run_check(args: &CheckArgs) -> i32 {
 async fn check_report(args: &CheckArgs) -> Result<(check::Report, Format), CheckError> {
     let format = check::parse_format(&args.output)?;
     let fail_on = check::parse_fail_on(&args.fail_on)?;
+    let timeout = check::parse_timeout(&args.timeout)?;
     let daemon_set_labels = args
         .selector
         .as_deref()
@@ -120,6 +121,7 @@ async fn check_report(args: &CheckArgs) -> Result<(check::Report, Format), Check
         },
         format,
         fail_on,
+        timeout,
     };
     Ok((check::run(&options).await?, format))
 }

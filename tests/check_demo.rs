@@ -95,11 +95,13 @@ async fn check_finds_the_demos_planted_trouble_and_exits_1() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_exits_2_with_one_line() {
     let sim = demo().await;
-    let cases: [(&[&str], &[&str]); 4] = [
+    let cases: [(&[&str], &[&str]); 6] = [
         (&["-l", "app in ("], &["-l", "app in ("]),
         (&["--context", "prod"], &["\"prod\"", "herd-sim"]),
         (&["-o", "yaml"], &["yaml"]),
         (&["--fail-on", "missing,late"], &["late"]),
+        (&["--timeout", "soon"], &["--timeout", "soon"]),
+        (&["--timeout", "0s"], &["--timeout", "0s"]),
     ];
     for (args, expected) in cases {
         let out = herd_check(&sim, args).await;
@@ -110,4 +112,114 @@ async fn bad_input_exits_2_with_one_line() {
             assert!(stderr.contains(word), "{args:?}: {stderr}");
         }
     }
+}
+
+fn namespaces(v: &Value) -> BTreeSet<String> {
+    strings(v, |_| true, "namespace")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespace_flag_reports_only_that_namespaces_daemon_sets() {
+    let sim = demo().await;
+    let everything = herd_check(&sim, &["-A", "-o", "json"]).await;
+    let all: Value = serde_json::from_slice(&everything.stdout).expect("JSON on stdout");
+    assert!(
+        namespaces(&all["gaps"]).len() > 2,
+        "the demo has gaps in several namespaces: {}",
+        all["gaps"]
+    );
+
+    // falco forgot the GPU toleration; the hog lives in another namespace.
+    let out = herd_check(&sim, &["-n", "falco", "-o", "json"]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    let falco: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(namespaces(&falco["gaps"]), BTreeSet::from(["falco".into()]));
+    let gpu_nodes: BTreeSet<String> = (1..=6).map(|i| format!("gpu-{i:02}")).collect();
+    let missing = strings(&falco["gaps"], |g| g["kind"] == "missing", "node");
+    assert!(missing.is_superset(&gpu_nodes), "{missing:?}");
+    assert_eq!(falco["hogs"], serde_json::json!([]));
+
+    let out = herd_check(
+        &sim,
+        &["-n", "observability", "-o", "json", "--fail-on", "hog"],
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    let observability: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let hogs = strings(&observability["hogs"], |_| true, "daemonset");
+    assert_eq!(hogs, BTreeSet::from(["otel-agent".to_string()]));
+    for section in ["gaps", "hogs"] {
+        let seen = namespaces(&observability[section]);
+        assert!(
+            seen.iter().all(|ns| ns == "observability"),
+            "{section}: {seen:?}"
+        );
+    }
+}
+
+/// A cluster that answers nothing useful: the check gives up after --timeout with exit 2 and
+/// one line naming the watches it was still waiting for and the last problem one reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_failing_every_request_times_out_with_exit_2_naming_the_watches() {
+    let sim = demo().await;
+    sim.faults(serde_json::json!({"failRate": 1.0, "failCode": 500}))
+        .await;
+    let out = herd_check(&sim, &["--timeout", "2s", "-o", "json"]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(out.stdout.is_empty(), "no report on a timeout");
+    assert!(stderr.contains("timed out after 2s"), "{stderr}");
+    assert!(
+        stderr.contains("the first list of nodes, pods, daemonsets, controllerrevisions"),
+        "{stderr}"
+    );
+    let last = stderr.split("last problem: ").nth(1).unwrap_or_default();
+    assert!(
+        ["nodes:", "pods:", "daemonsets:", "controllerrevisions:"]
+            .iter()
+            .any(|w| last.starts_with(w)),
+        "the last problem names its watch: {stderr}"
+    );
+    assert!(last.contains("500"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_never_answers_times_out_with_exit_2() {
+    // Accepts connections and holds them without a byte in reply.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    let yaml = format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: silent\n\
+         clusters: [{{name: silent, cluster: {{server: 'https://{addr}', insecure-skip-tls-verify: true}}}}]\n\
+         users: [{{name: u, user: {{token: t}}}}]\n\
+         contexts: [{{name: silent, context: {{cluster: silent, user: u}}}}]\n"
+    );
+    std::fs::write(&kubeconfig, yaml).expect("kubeconfig written");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_herd"))
+        .args(["check", "--timeout", "2s", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .env_remove("KUBECONFIG")
+        .output()
+        .await
+        .expect("herd runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("timed out after 2s waiting for the first list of nodes, pods, daemonsets, controllerrevisions"),
+        "{stderr}"
+    );
 }

@@ -1,18 +1,22 @@
-//! herd's watches against the simulator: the Fleet they fill matches the cluster, follows
-//! changes, and re-lists to the same state after the server compacts and drops watches.
+//! herd's watches and metrics polling against the simulator: the Fleet they fill matches the
+//! cluster, follows changes, re-lists to the same state after the server compacts and drops
+//! watches, and carries the node and pod usage the metrics API serves.
 
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use herd::cluster::connect::{ConnectOptions, connect};
+use herd::cluster::metrics::{MetricsApis, poll, spawn_metrics};
 use herd::cluster::watch::{Feed, Scope, spawn_watches};
 use herd::model::fleet::{Fleet, FleetEvent};
+use herd::model::usage::MetricsState;
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod};
-use kube::Api;
 use kube::api::{DeleteParams, PostParams};
+use kube::{Api, Client};
 use serde_json::json;
 use tokio::sync::mpsc;
 
@@ -25,16 +29,28 @@ struct Mirror {
     troubles: Arc<AtomicUsize>,
 }
 
+async fn herd_client(sim: &TestSim) -> Client {
+    connect(&ConnectOptions {
+        kubeconfig: Some(sim.kubeconfig.clone()),
+        context: None,
+    })
+    .await
+    .expect("client from the simulator's kubeconfig")
+}
+
 impl Mirror {
     async fn start(sim: &TestSim) -> Mirror {
-        let client = connect(&ConnectOptions {
-            kubeconfig: Some(sim.kubeconfig.clone()),
-            context: None,
-        })
-        .await
-        .expect("client from the simulator's kubeconfig");
+        Mirror::start_with(sim, None).await
+    }
+
+    /// Also polls metrics every `metrics` when given.
+    async fn start_with(sim: &TestSim, metrics: Option<Duration>) -> Mirror {
+        let client = herd_client(sim).await;
         let (tx, mut rx) = mpsc::channel(1024);
         spawn_watches(&client, &Scope::default(), &tx);
+        if let Some(every) = metrics {
+            spawn_metrics(&client, &Scope::default(), every, &tx);
+        }
         let fleet = Arc::new(Mutex::new(Fleet::new()));
         let relists = Arc::new(AtomicUsize::new(0));
         let troubles = Arc::new(AtomicUsize::new(0));
@@ -194,4 +210,84 @@ async fn fleet_relists_to_the_same_state_after_compaction_and_dropped_watches() 
             "pod {ns:?}/{name:?} missing from the fleet"
         );
     }
+}
+
+#[tokio::test]
+async fn node_usage_arrives_from_the_metrics_api_as_a_share_of_allocatable() {
+    let sim = frozen_demo().await;
+    let mirror = Mirror::start_with(&sim, Some(Duration::from_millis(200))).await;
+    until_in_sync(&sim, &mirror, "the initial lists").await;
+    // The clock is frozen, so the simulator's usage model gives the served values exactly.
+    let served: Vec<(String, Option<herd::sim::metrics::Usage>)> = {
+        let world = sim.handle.world.lock();
+        world
+            .store
+            .table::<Node>()
+            .values()
+            .map(|n| {
+                let name = n.metadata.name.clone().unwrap_or_default();
+                (name, herd::sim::metrics::node_usage(&world, n))
+            })
+            .collect()
+    };
+    assert!(
+        served.iter().filter(|(_, u)| u.is_some()).count() > 10,
+        "the demo's kubelets report usage"
+    );
+    eventually("node usage in the fleet", || async {
+        let fleet = mirror.fleet.lock().expect("fleet");
+        served
+            .iter()
+            .all(|(name, want)| fleet.node_usage(name).is_some() == want.is_some())
+            .then_some(())
+    })
+    .await;
+    let fleet = mirror.fleet.lock().expect("fleet");
+    for (name, want) in &served {
+        let Some(want) = want else {
+            assert_eq!(fleet.node_load(name), None, "{name} reports nothing");
+            continue;
+        };
+        let load = fleet.node_load(name).expect("load of a reporting node");
+        assert_eq!(load.usage.cpu_millis as u64, want.cpu_millis, "{name}");
+        // Served in KiB, as metrics-server does.
+        assert_eq!(
+            load.usage.memory_bytes as u64,
+            want.memory_bytes / 1024 * 1024,
+            "{name}"
+        );
+        let alloc = fleet.node(name).expect("node").allocatable;
+        let share = load.cpu_share.expect("allocatable cpu");
+        assert!((share - want.cpu_millis as f64 / alloc.cpu_millis as f64).abs() < 1e-9);
+        assert!(share > 0.0 && share < 1.0, "{name}: {share}");
+    }
+    assert!(
+        fleet.pods().any(|(id, _)| fleet.usage(id).is_some()),
+        "pod usage arrives in the same polls"
+    );
+}
+
+#[tokio::test]
+async fn an_unavailable_metrics_api_is_a_state_not_an_error() {
+    let sim = frozen_demo().await;
+    let client = sim.client_without_retry().await;
+    let apis = MetricsApis::new(&client, &Scope::default());
+    let feeds = poll(&apis).await;
+    assert!(
+        matches!(feeds.as_slice(), [Feed::Event(FleetEvent::Metrics(s))] if !s.nodes.is_empty()),
+        "a healthy poll: {feeds:?}"
+    );
+    // An aggregated API whose backend is down answers 503 to everything.
+    sim.faults(json!({"failRate": 1.0, "failCode": 503})).await;
+    let feeds = poll(&apis).await;
+    let [Feed::Event(event)] = feeds.as_slice() else {
+        panic!("one event, no trouble: {feeds:?}");
+    };
+    let mut fleet = Fleet::new();
+    fleet.apply(event.clone());
+    assert!(
+        matches!(fleet.metrics(), MetricsState::Unavailable { reason, .. } if reason.contains("503")),
+        "{:?}",
+        fleet.metrics()
+    );
 }

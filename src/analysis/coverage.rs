@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 pub use self::display::{ShortResource, Shortfall, shortfalls};
+use crate::analysis::by_node::NodeOrder;
 pub use crate::model::daemonset::StatusCounts;
 use crate::model::fleet::{Fleet, PodId};
 use crate::model::node::{ConditionStatus, Node};
@@ -196,26 +197,32 @@ impl CoverageReport {
 
 /// The full pass: every DaemonSet against every node.
 pub fn analyze(fleet: &Fleet, now: Timestamp) -> CoverageReport {
-    let nodes = walk::node_refs(fleet);
-    let daemon_sets = fleet
-        .daemon_sets()
-        .map(|ds| walk::daemon_set(fleet, ds, &nodes, now, true))
-        .collect();
+    let order = NodeOrder::new(fleet);
+    let mut table = order.table();
+    let mut daemon_sets = Vec::with_capacity(fleet.daemon_set_count());
+    for ds in fleet.daemon_sets() {
+        daemon_sets.push(walk::daemon_set(fleet, ds, &order, &mut table, now, true));
+    }
     CoverageReport { daemon_sets }
 }
 
 /// Coverage of one DaemonSet; `None` for an unknown uid.
 pub fn daemon_set(fleet: &Fleet, ds_uid: &str, now: Timestamp) -> Option<DsCoverage> {
-    let ds = fleet.daemon_set(ds_uid)?;
-    let nodes = walk::node_refs(fleet);
-    Some(walk::daemon_set(fleet, ds, &nodes, now, true))
+    one(fleet, ds_uid, now, true)
 }
 
 /// Only the counts, comparable with the DaemonSet's status; `None` for an unknown uid.
 pub fn summarize(fleet: &Fleet, ds_uid: &str, now: Timestamp) -> Option<CoverageCounts> {
+    Some(one(fleet, ds_uid, now, false)?.counts)
+}
+
+fn one(fleet: &Fleet, ds_uid: &str, now: Timestamp, keep_rows: bool) -> Option<DsCoverage> {
     let ds = fleet.daemon_set(ds_uid)?;
-    let nodes = walk::node_refs(fleet);
-    Some(walk::daemon_set(fleet, ds, &nodes, now, false).counts)
+    let order = NodeOrder::new(fleet);
+    let mut table = order.table();
+    Some(walk::daemon_set(
+        fleet, ds, &order, &mut table, now, keep_rows,
+    ))
 }
 
 /// An excluded pair whose only causes are untolerated taints that are not node conditions:

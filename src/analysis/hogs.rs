@@ -10,6 +10,7 @@ use serde::Serialize;
 
 pub use self::footprint::{Footprint, Worst, footprints};
 pub use self::tax::{NodeTax, node_tax};
+use super::by_node::NodeOrder;
 use super::thresholds::{Level, Thresholds};
 use crate::model::fleet::{Fleet, PodId};
 use crate::model::pod::Pod;
@@ -183,11 +184,8 @@ pub struct HogReport {
 
 /// Live daemon pods of every known DaemonSet, rated; in DaemonSet order, then node order.
 pub fn rate_pods(fleet: &Fleet, t: &Thresholds) -> Vec<PodHog> {
-    // Node slots are looked up once, not once per DaemonSet.
-    let slots: Vec<_> = fleet
-        .nodes()
-        .filter_map(|n| fleet.node_slot(&n.name))
-        .collect();
+    let order = NodeOrder::new(fleet);
+    let mut table = order.table();
     let mut out = Vec::with_capacity(fleet.pod_count());
     for ds in fleet.daemon_sets() {
         let Some(owned) = fleet.pods_of(&ds.uid) else {
@@ -200,19 +198,16 @@ pub fn rate_pods(fleet: &Fleet, t: &Thresholds) -> Vec<PodHog> {
                 }
             }
         };
-        let mut visited = 0;
-        for slot in &slots {
-            let ids = owned.at(*slot);
-            visited += usize::from(!ids.is_empty());
-            rate(ids);
-        }
-        if owned.node_count() > visited {
-            let mut elsewhere: Vec<_> = owned
+        let mut elsewhere = 0;
+        order.spread(owned, &mut table, |_| elsewhere += 1);
+        table.iter_mut().for_each(|ids| rate(std::mem::take(ids)));
+        if elsewhere > 0 {
+            let mut unknown: Vec<_> = owned
                 .nodes()
                 .filter(|(n, _)| fleet.node(n).is_none())
                 .collect();
-            elsewhere.sort_by(|a, b| a.0.cmp(b.0));
-            elsewhere.into_iter().for_each(|(_, ids)| rate(ids));
+            unknown.sort_by(|a, b| a.0.cmp(b.0));
+            unknown.into_iter().for_each(|(_, ids)| rate(ids));
         }
         rate(owned.unplaced());
     }

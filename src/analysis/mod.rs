@@ -1,6 +1,7 @@
 //! Pure reports over a `&Fleet`: coverage per (DaemonSet, node), hogs and the DaemonSet tax.
 //! Nothing here reads a clock, a file or the network: `now` and thresholds are passed in.
 
+mod by_node;
 pub mod coverage;
 pub mod hogs;
 pub mod thresholds;

@@ -1,10 +1,11 @@
-//! Polls metrics.k8s.io/v1beta1 PodMetrics every few seconds and sends the usage as
-//! `FleetEvent::Metrics`; an absent metrics API is sent as `MetricsUnavailable`, a state.
+//! Polls metrics.k8s.io/v1beta1 PodMetrics and NodeMetrics every few seconds and sends the
+//! usage as `FleetEvent::Metrics`; an absent metrics API is sent as `MetricsUnavailable`, a state.
 
 use std::time::Duration;
 
 use jiff::Timestamp;
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind, ListParams};
+use kube::core::Status;
 use kube::{Api, Client};
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -14,9 +15,34 @@ use super::watch::{Feed, Scope};
 use crate::model::fleet::FleetEvent;
 use crate::model::quantity::Quantity;
 use crate::model::resources::Usage;
-use crate::model::usage::{MetricsSnapshot, PodUsage};
+use crate::model::usage::{MetricsSnapshot, NodeUsage, PodUsage};
 
-/// Starts polling PodMetrics in `scope` every `every`, first poll at once; runs until the
+/// The two lists one poll reads: PodMetrics in the scope, NodeMetrics of every node (nodes
+/// are cluster-scoped and always watched whole).
+pub struct MetricsApis {
+    pods: Api<DynamicObject>,
+    nodes: Api<DynamicObject>,
+}
+
+impl MetricsApis {
+    pub fn new(client: &Client, scope: &Scope) -> Self {
+        let resource = |kind, plural| {
+            ApiResource::from_gvk_with_plural(
+                &GroupVersionKind::gvk("metrics.k8s.io", "v1beta1", kind),
+                plural,
+            )
+        };
+        let pods = resource("PodMetrics", "pods");
+        let pods = match &scope.namespace {
+            Some(ns) => Api::namespaced_with(client.clone(), ns, &pods),
+            None => Api::all_with(client.clone(), &pods),
+        };
+        let nodes = Api::all_with(client.clone(), &resource("NodeMetrics", "nodes"));
+        MetricsApis { pods, nodes }
+    }
+}
+
+/// Starts polling pod and node metrics every `every`, first poll at once; runs until the
 /// receiver is dropped.
 pub fn spawn_metrics(
     client: &Client,
@@ -24,48 +50,79 @@ pub fn spawn_metrics(
     every: Duration,
     tx: &mpsc::Sender<Feed>,
 ) -> JoinHandle<()> {
-    let resource = ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("metrics.k8s.io", "v1beta1", "PodMetrics"),
-        "pods",
-    );
-    let api: Api<DynamicObject> = match &scope.namespace {
-        Some(ns) => Api::namespaced_with(client.clone(), ns, &resource),
-        None => Api::all_with(client.clone(), &resource),
-    };
+    let apis = MetricsApis::new(client, scope);
     let tx = tx.clone();
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(every);
         loop {
             ticker.tick().await;
-            if tx.send(poll(&api).await).await.is_err() {
-                return;
+            for feed in poll(&apis).await {
+                if tx.send(feed).await.is_err() {
+                    return;
+                }
             }
         }
     })
 }
 
 /// One poll: usage, or the metrics API's absence as a state, or trouble for other failures.
-pub async fn poll(api: &Api<DynamicObject>) -> Feed {
-    match api.list(&ListParams::default()).await {
-        Ok(list) => {
-            let now = Timestamp::now();
-            let pods = list.items.iter().filter_map(pod_usage).collect();
-            Feed::Event(FleetEvent::Metrics(MetricsSnapshot { at: now, pods }))
-        }
+/// A failed node list still sends the pods' usage, followed by its own trouble.
+pub async fn poll(apis: &MetricsApis) -> Vec<Feed> {
+    let params = ListParams::default();
+    let (pods, nodes) = tokio::join!(apis.pods.list(&params), apis.nodes.list(&params));
+    let pods = match pods {
+        Ok(list) => list.items.iter().filter_map(pod_usage).collect(),
         Err(kube::Error::Api(status)) if matches!(status.code, 404 | 503) => {
-            Feed::Event(FleetEvent::MetricsUnavailable {
-                at: Timestamp::now(),
-                reason: format!(
-                    "metrics.k8s.io/v1beta1 answered {}: {}",
-                    status.code, status.message
-                ),
-            })
+            return vec![unavailable(&status)];
         }
-        Err(e) => Feed::Trouble {
-            source: "metrics",
-            message: e.to_string(),
+        Err(e) => {
+            return vec![Feed::Trouble {
+                source: "metrics",
+                message: e.to_string(),
+            }];
+        }
+    };
+    let (nodes, trouble) = match nodes {
+        Ok(list) => (list.items.iter().filter_map(node_usage).collect(), None),
+        Err(e) => (
+            Vec::new(),
+            Some(Feed::Trouble {
+                source: "node metrics",
+                message: e.to_string(),
+            }),
+        ),
+    };
+    let snapshot = MetricsSnapshot {
+        at: Timestamp::now(),
+        pods,
+        nodes,
+    };
+    std::iter::once(Feed::Event(FleetEvent::Metrics(snapshot)))
+        .chain(trouble)
+        .collect()
+}
+
+fn unavailable(status: &Status) -> Feed {
+    Feed::Event(FleetEvent::MetricsUnavailable {
+        at: Timestamp::now(),
+        reason: format!(
+            "metrics.k8s.io/v1beta1 answered {}: {}",
+            status.code, status.message
+        ),
+    })
+}
+
+/// A node's usage; None for items without a name or usage.
+fn node_usage(item: &DynamicObject) -> Option<NodeUsage> {
+    let name = item.metadata.name.clone()?;
+    let usage = item.data.get("usage")?;
+    Some(NodeUsage {
+        name,
+        usage: Usage {
+            cpu_millis: quantity(&usage["cpu"]).map_or(0, |q| q.millis()),
+            memory_bytes: quantity(&usage["memory"]).map_or(0, |q| q.value()),
         },
-    }
+    })
 }
 
 /// A pod's usage: the sum over its containers. None for items without a name or usage.
@@ -112,5 +169,29 @@ mod tests {
         assert_eq!(usage.namespace, "ns");
         assert_eq!(usage.usage.cpu_millis, 300);
         assert_eq!(usage.usage.memory_bytes, 2 * 1024 * 1024);
+    }
+
+    #[test]
+    fn node_usage_reads_metrics_server_units() {
+        let item: DynamicObject = serde_json::from_value(json!({
+            "apiVersion": "metrics.k8s.io/v1beta1",
+            "kind": "NodeMetrics",
+            "metadata": {"name": "n1"},
+            "timestamp": "2025-01-01T00:00:00Z",
+            "window": "15s",
+            "usage": {"cpu": "1500000000n", "memory": "2Gi"}
+        }))
+        .expect("NodeMetrics json");
+        let usage = node_usage(&item).expect("usage");
+        assert_eq!(usage.name, "n1");
+        assert_eq!(usage.usage.cpu_millis, 1500);
+        assert_eq!(usage.usage.memory_bytes, 2 * 1024 * 1024 * 1024);
+        let bare: DynamicObject = serde_json::from_value(json!({
+            "apiVersion": "metrics.k8s.io/v1beta1",
+            "kind": "NodeMetrics",
+            "metadata": {"name": "n2"}
+        }))
+        .expect("NodeMetrics json");
+        assert_eq!(node_usage(&bare), None);
     }
 }

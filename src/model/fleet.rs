@@ -21,7 +21,7 @@ use crate::model::node::Node;
 use crate::model::pod::{ContainerResources, Pod};
 use crate::model::resources::Usage;
 use crate::model::revision::ControllerRevision;
-use crate::model::usage::{MetricsSnapshot, MetricsState, UsageHistory};
+use crate::model::usage::{MetricsSnapshot, MetricsState, NodeLoad, UsageHistory};
 
 /// One change observed on the cluster, already converted to slim records.
 // Events are built once and moved straight into the fleet; boxing the records would add an
@@ -100,6 +100,8 @@ pub struct Fleet {
     pods: PodTable,
     revisions: FastMap<Arc<str>, ControllerRevision>,
     revisions_by_owner: FastMap<Arc<str>, Vec<Arc<str>>>,
+    /// Node usage history by (interned) node name; only for nodes in `nodes`.
+    node_usage: FastMap<Arc<str>, UsageHistory>,
     metrics: MetricsState,
     generation: u64,
 }
@@ -180,6 +182,11 @@ impl Fleet {
         self.pods.node_slot(node)
     }
 
+    /// Every [`NodeSlot::index`] is below this.
+    pub fn node_slot_count(&self) -> usize {
+        self.pods.node_slot_count()
+    }
+
     /// Pods targeting `node`, whoever owns them.
     pub fn pods_on(&self, node: &str) -> &[PodId] {
         self.pods.on_node(node)
@@ -229,6 +236,26 @@ impl Fleet {
 
     pub fn usage_history(&self, id: PodId) -> Option<&UsageHistory> {
         self.pods.usage_history(id)
+    }
+
+    /// The node's usage from the latest metrics poll; `None` when metrics are unavailable or
+    /// the poll did not report this node.
+    pub fn node_usage(&self, name: &str) -> Option<Usage> {
+        let MetricsState::Available { at } = self.metrics else {
+            return None;
+        };
+        let history = self.node_usage.get(name)?;
+        (history.last_at() == at).then(|| history.latest())
+    }
+
+    pub fn node_usage_history(&self, name: &str) -> Option<&UsageHistory> {
+        self.node_usage.get(name)
+    }
+
+    /// The node's current usage as a share of its allocatable (see [`Fleet::node_usage`]).
+    pub fn node_load(&self, name: &str) -> Option<NodeLoad> {
+        let node = self.nodes.get(name)?;
+        Some(NodeLoad::new(self.node_usage(name)?, node.allocatable))
     }
 
     /// Distinct shared strings held (a memory diagnostic).

@@ -6,13 +6,13 @@ use std::sync::Arc;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::model::daemonset::{ContainerSpec, DaemonSet, Targeting};
-use crate::model::fleet::Record;
+use crate::model::fleet::{Fleet, Record};
 use crate::model::node::Node;
 use crate::model::placement::{PlacementSpec, Taint, TaintEffect, Toleration};
 use crate::model::pod::{ContainerResources, Pod, PodPhase};
 use crate::model::resources::{Capacity, Resources, Usage};
 use crate::model::revision::ControllerRevision;
-use crate::model::usage::{MetricsSnapshot, PodUsage};
+use crate::model::usage::{MetricsSnapshot, NodeUsage, PodUsage};
 
 const GIB: i64 = 1024 * 1024 * 1024;
 
@@ -68,23 +68,31 @@ pub fn fleet(shape: Shape, epoch: Timestamp) -> Vec<Record> {
     records
 }
 
-/// A metrics poll covering every daemon pod in `records`.
-pub fn metrics(records: &[Record], at: Timestamp) -> MetricsSnapshot {
-    let pods = records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Pod(p) => Some(PodUsage {
-                namespace: p.namespace.to_string(),
-                name: p.name.to_string(),
-                usage: Usage {
-                    cpu_millis: 20 + (p.name.len() as i64 * 7) % 80,
-                    memory_bytes: (64 + (p.uid.len() as i64 * 13) % 128) * 1024 * 1024,
-                },
-            }),
-            _ => None,
+/// A metrics poll covering every pod and node of `fleet`.
+pub fn metrics(fleet: &Fleet, at: Timestamp) -> MetricsSnapshot {
+    let pods = fleet
+        .pods()
+        .map(|(_, p)| PodUsage {
+            namespace: p.namespace.to_string(),
+            name: p.name.to_string(),
+            usage: Usage {
+                cpu_millis: 20 + (p.name.len() as i64 * 7) % 80,
+                memory_bytes: (64 + (p.uid.len() as i64 * 13) % 128) * 1024 * 1024,
+            },
         })
         .collect();
-    MetricsSnapshot { at, pods }
+    let nodes = fleet
+        .nodes()
+        .enumerate()
+        .map(|(i, n)| NodeUsage {
+            name: n.name.to_string(),
+            usage: Usage {
+                cpu_millis: 500 + (i as i64 * 37) % 3000,
+                memory_bytes: (4 + (i as i64 * 7) % 16) * GIB,
+            },
+        })
+        .collect();
+    MetricsSnapshot { at, pods, nodes }
 }
 
 fn node(i: usize, epoch: Timestamp) -> Node {

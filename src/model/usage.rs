@@ -1,18 +1,21 @@
-//! Pod usage from `metrics.k8s.io`: snapshots as they arrive and a short bounded history per pod.
+//! Pod and node usage from `metrics.k8s.io`: snapshots as they arrive and a short bounded
+//! history per pod and per node.
 
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::model::resources::Usage;
+use crate::model::resources::{Capacity, Usage};
 
-/// Samples kept per pod: enough for a sparkline, small enough for 150,000 pods.
+/// Samples kept per pod or node: enough for a sparkline, small enough for 150,000 pods.
 pub const USAGE_HISTORY: usize = 16;
 
-/// One poll of `metrics.k8s.io` pod metrics, summed over each pod's containers.
+/// One poll of `metrics.k8s.io`: pod metrics summed over each pod's containers, and node
+/// metrics (empty when only the node list failed, for example where RBAC forbids it).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MetricsSnapshot {
     pub at: Timestamp,
     pub pods: Vec<PodUsage>,
+    pub nodes: Vec<NodeUsage>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +23,35 @@ pub struct PodUsage {
     pub namespace: String,
     pub name: String,
     pub usage: Usage,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeUsage {
+    pub name: String,
+    pub usage: Usage,
+}
+
+/// A node's usage against its allocatable: what the Nodes screen shows as load.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct NodeLoad {
+    pub usage: Usage,
+    pub allocatable: Capacity,
+    /// Usage as a share of allocatable (1.0 = all of it); `None` when the node reports no
+    /// allocatable amount.
+    pub cpu_share: Option<f64>,
+    pub memory_share: Option<f64>,
+}
+
+impl NodeLoad {
+    pub fn new(usage: Usage, allocatable: Capacity) -> Self {
+        let share = |part: i64, whole: i64| (whole > 0).then(|| part as f64 / whole as f64);
+        NodeLoad {
+            usage,
+            allocatable,
+            cpu_share: share(usage.cpu_millis, allocatable.cpu_millis),
+            memory_share: share(usage.memory_bytes, allocatable.memory_bytes),
+        }
+    }
 }
 
 /// Whether usage numbers exist; a cluster without metrics-server is a state, not an error.
@@ -39,7 +71,7 @@ pub enum MetricsState {
 }
 
 /// A ring of recent samples. Memory is kept in KiB as u32 (metrics-server reports Ki, and
-/// 4 TiB is plenty for one pod) so a full ring costs about 150 bytes.
+/// 4 TiB is plenty for one pod or node) so a full ring costs about 150 bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageHistory {
     last_at: Timestamp,
@@ -142,6 +174,20 @@ mod tests {
         assert_eq!(cpu, (24..40).collect::<Vec<_>>());
         assert_eq!(h.latest(), usage(39, 390));
         assert_eq!(h.last_at(), at(39 * 15));
+    }
+
+    #[test]
+    fn node_load_is_usage_over_allocatable_and_unknown_without_allocatable() {
+        let alloc = Capacity {
+            cpu_millis: 4000,
+            memory_bytes: 8 * 1024 * 1024 * 1024,
+            pods: 110,
+        };
+        let load = NodeLoad::new(usage(1000, 2 * 1024 * 1024), alloc);
+        assert_eq!(load.cpu_share, Some(0.25));
+        assert_eq!(load.memory_share, Some(0.25));
+        let none = NodeLoad::new(usage(1000, 1), Capacity::default());
+        assert_eq!((none.cpu_share, none.memory_share), (None, None));
     }
 
     #[test]

@@ -7,28 +7,12 @@ use jiff::Timestamp;
 
 use super::classify::classify;
 use super::{Coverage, DsCoverage, NodeContext, Reason, Status, StatusCounts, Tally};
+use crate::analysis::by_node::NodeOrder;
 use crate::model::daemonset::DaemonSet;
-use crate::model::fleet::{Fleet, NodeSlot, Owned, PodId};
+use crate::model::fleet::{Fleet, PodId};
 use crate::model::node::Node;
 use crate::model::placement::Placement;
 use crate::model::pod::Pod;
-
-/// A node with its number in the pod indexes, looked up once per pass rather than per DaemonSet.
-pub(super) struct NodeRef<'a> {
-    node: &'a Node,
-    slot: Option<NodeSlot>,
-}
-
-/// Every node in name order.
-pub(super) fn node_refs(fleet: &Fleet) -> Vec<NodeRef<'_>> {
-    fleet
-        .nodes()
-        .map(|node| NodeRef {
-            node,
-            slot: fleet.node_slot(&node.name),
-        })
-        .collect()
-}
 
 /// What the pass knows about one DaemonSet before it looks at any node.
 struct Ctx<'a> {
@@ -44,6 +28,8 @@ struct Visit<'a> {
     /// The oldest pod of the node map (§0 order), terminal-and-deleting pods left out.
     oldest: Option<(PodId, &'a Pod)>,
     mapped: u32,
+    /// The oldest pod runs the current revision.
+    updated: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -73,6 +59,7 @@ impl<'a> Ctx<'a> {
             placement,
             oldest,
             mapped,
+            updated: oldest.is_some_and(|(_, p)| self.is_updated(p)),
         }
     }
 
@@ -94,11 +81,11 @@ impl<'a> Ctx<'a> {
         counts.current += 1;
         counts.ready += u32::from(pod.ready);
         counts.available += u32::from(pod.is_available(self.ds.min_ready_seconds, self.now));
-        counts.updated += u32::from(self.is_updated(pod));
+        counts.updated += u32::from(visit.updated);
     }
 
     fn row(&self, node: &Node, visit: Visit<'_>) -> Coverage {
-        let updated = visit.oldest.is_some_and(|(_, p)| self.is_updated(p));
+        let updated = visit.updated;
         let (status, reason) = match (visit.placement.should_run, visit.oldest) {
             (true, Some((_, pod))) => classify(pod, updated, self.now),
             (true, None) => (
@@ -137,15 +124,18 @@ fn missing_since(node: &Node, ds: &DaemonSet) -> Option<Timestamp> {
         .max()
 }
 
-pub(super) fn daemon_set(
-    fleet: &Fleet,
-    ds: &DaemonSet,
-    nodes: &[NodeRef<'_>],
+/// One DaemonSet against every node of `order`; `table` is scratch from [`NodeOrder::table`],
+/// handed back with every entry empty.
+pub(super) fn daemon_set<'a>(
+    fleet: &'a Fleet,
+    ds: &'a DaemonSet,
+    order: &NodeOrder<'a>,
+    table: &mut [&'a [PodId]],
     now: Timestamp,
     keep_rows: bool,
 ) -> DsCoverage {
     let ctx = Ctx::new(fleet, ds, now);
-    let owned = fleet.pods_of(&ds.uid);
+    let nodes = order.nodes();
     let mut out = DsCoverage {
         uid: Arc::clone(&ds.uid),
         counts: StatusCounts::default(),
@@ -154,11 +144,14 @@ pub(super) fn daemon_set(
         pods_on_unknown_nodes: 0,
         unplaced_pods: 0,
     };
-    let mut nodes_with_pods = 0;
-    for &NodeRef { node, slot } in nodes {
-        let pods = owned.zip(slot).map_or(&[][..], |(o, s)| o.at(s));
-        nodes_with_pods += usize::from(!pods.is_empty());
-        let visit = ctx.visit(node, pods);
+    if let Some(owned) = fleet.pods_of(&ds.uid) {
+        order.spread(owned, table, |ids| {
+            out.pods_on_unknown_nodes += live(fleet, ids)
+        });
+        out.unplaced_pods = live(fleet, owned.unplaced());
+    }
+    for (node, pods) in nodes.iter().zip(table.iter_mut()) {
+        let visit = ctx.visit(node, std::mem::take(pods));
         ctx.count(&mut out.counts, &visit);
         if keep_rows {
             let row = ctx.row(node, visit);
@@ -167,30 +160,14 @@ pub(super) fn daemon_set(
         }
     }
     out.counts.unavailable = out.counts.desired.saturating_sub(out.counts.available);
-    if let Some(owned) = owned {
-        (out.pods_on_unknown_nodes, out.unplaced_pods) = strays(fleet, owned, nodes_with_pods);
-    }
     out
 }
 
-/// Live owned pods on nodes not in the list, and with no target node at all.
-fn strays(fleet: &Fleet, owned: Owned<'_>, nodes_with_pods: usize) -> (u32, u32) {
-    let live = |ids: &[PodId]| {
-        ids.iter()
-            .filter(|id| fleet.pod(**id).is_some_and(|p| !p.is_gone()))
-            .count() as u32
-    };
-    // Every indexed node was visited unless some are gone; only then look for them.
-    let on_unknown = if owned.node_count() > nodes_with_pods {
-        owned
-            .nodes()
-            .filter(|(node, _)| fleet.node(node).is_none())
-            .map(|(_, ids)| live(ids))
-            .sum()
-    } else {
-        0
-    };
-    (on_unknown, live(owned.unplaced()))
+/// Pods of `ids` still in the controller's node map (status ignores the rest).
+fn live(fleet: &Fleet, ids: &[PodId]) -> u32 {
+    ids.iter()
+        .filter(|id| fleet.pod(**id).is_some_and(|p| !p.is_gone()))
+        .count() as u32
 }
 
 /// One (DaemonSet, node) row on its own, for the per-node view.

@@ -1,10 +1,10 @@
 //! Each DaemonSet's footprint across the fleet: Σ requests, Σ usage, its worst pod, a ranking.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{PodHog, Resource};
 use crate::analysis::thresholds::Level;
+use crate::model::fasthash::FastMap;
 use crate::model::fleet::{Fleet, PodId};
 use crate::model::resources::Totals;
 
@@ -88,7 +88,7 @@ pub fn footprints(fleet: &Fleet, pods: &[PodHog]) -> Vec<Footprint> {
         .daemon_sets()
         .map(|d| Footprint::empty(&d.uid))
         .collect();
-    let index: HashMap<Arc<str>, usize> = list
+    let index: FastMap<Arc<str>, usize> = list
         .iter()
         .enumerate()
         .map(|(i, f)| (Arc::clone(&f.ds_uid), i))

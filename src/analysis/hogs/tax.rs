@@ -1,9 +1,9 @@
 //! The DaemonSet tax per node: what all daemon pods together request and use of its allocatable.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::PodHog;
+use crate::model::fasthash::FastMap;
 use crate::model::fleet::Fleet;
 use crate::model::resources::{Capacity, Totals};
 
@@ -38,7 +38,7 @@ pub fn node_tax(fleet: &Fleet, pods: &[PodHog]) -> Vec<NodeTax> {
             memory_usage_share: None,
         })
         .collect();
-    let index: HashMap<Arc<str>, usize> = list
+    let index: FastMap<Arc<str>, usize> = list
         .iter()
         .enumerate()
         .map(|(i, t)| (Arc::clone(&t.node), i))

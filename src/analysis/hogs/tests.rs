@@ -21,7 +21,11 @@ fn with_metrics(fleet: &mut Fleet, samples: &[(&str, i64, i64)]) {
             },
         })
         .collect();
-    fleet.apply(FleetEvent::Metrics(MetricsSnapshot { at: t(60), pods }));
+    fleet.apply(FleetEvent::Metrics(MetricsSnapshot {
+        at: t(60),
+        pods,
+        nodes: vec![],
+    }));
 }
 
 fn sized(p: &mut Pod, requests: Resources, limits: Resources) {

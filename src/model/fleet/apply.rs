@@ -9,7 +9,7 @@ use crate::model::fasthash::FastMap;
 use crate::model::node::Node;
 use crate::model::pod::Pod;
 use crate::model::revision::ControllerRevision;
-use crate::model::usage::{MetricsSnapshot, MetricsState};
+use crate::model::usage::{MetricsSnapshot, MetricsState, UsageHistory};
 
 impl Fleet {
     /// Applies one event; each costs O(1) map operations (a re-list, O(objects)).
@@ -45,6 +45,7 @@ impl Fleet {
         match key {
             RecordKey::Node { name } => {
                 self.nodes.remove(&**name);
+                self.node_usage.remove(&**name);
             }
             RecordKey::DaemonSet { uid } => self.remove_daemon_set(uid),
             RecordKey::Pod { namespace, name } => {
@@ -59,6 +60,8 @@ impl Fleet {
             Relist::Nodes(nodes) => {
                 self.nodes.clear();
                 nodes.into_iter().for_each(|n| self.upsert_node(n));
+                let nodes = &self.nodes;
+                self.node_usage.retain(|name, _| nodes.contains_key(name));
             }
             Relist::DaemonSets(list) => {
                 self.daemon_sets.clear();
@@ -82,11 +85,29 @@ impl Fleet {
     }
 
     fn record_metrics(&mut self, snapshot: MetricsSnapshot) {
+        let at = snapshot.at;
         for sample in &snapshot.pods {
             self.pods
-                .record_usage(&sample.namespace, &sample.name, snapshot.at, sample.usage);
+                .record_usage(&sample.namespace, &sample.name, at, sample.usage);
         }
-        self.metrics = MetricsState::Available { at: snapshot.at };
+        // Like pods, usage of nodes the fleet does not know is dropped: the node list leads.
+        for sample in &snapshot.nodes {
+            let Some(name) = self
+                .nodes
+                .get_key_value(sample.name.as_str())
+                .map(|(k, _)| k)
+            else {
+                continue;
+            };
+            match self.node_usage.get_mut(&**name) {
+                Some(history) => history.push(at, sample.usage),
+                None => {
+                    let history = UsageHistory::new(at, sample.usage);
+                    self.node_usage.insert(Arc::clone(name), history);
+                }
+            }
+        }
+        self.metrics = MetricsState::Available { at };
     }
 
     fn upsert_node(&mut self, mut node: Node) {

@@ -10,6 +10,13 @@ use crate::model::fasthash::FastMap;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct NodeSlot(u32);
 
+impl NodeSlot {
+    /// A dense number below [`crate::model::Fleet::node_slot_count`], for tables indexed by slot.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
 /// The pods one controller owns, by target node.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct OwnerPods {
@@ -87,6 +94,11 @@ impl PodIndex {
         }
     }
 
+    /// How many node slots exist (every slot is below this).
+    pub fn slot_count(&self) -> usize {
+        self.names.len()
+    }
+
     pub fn on_node(&self, node: &str) -> &[PodId] {
         self.slot(node)
             .map_or(&[], |NodeSlot(s)| self.by_node[s as usize].as_slice())
@@ -122,6 +134,14 @@ impl<'a> Owned<'a> {
             .by_node
             .iter()
             .map(move |(slot, set)| (&names[*slot as usize], set.as_slice()))
+    }
+
+    /// [`Owned::nodes`] by slot: one scan of the owner's index, no name lookups.
+    pub fn slots(&self) -> impl Iterator<Item = (NodeSlot, &'a [PodId])> + 'a {
+        self.pods
+            .by_node
+            .iter()
+            .map(|(slot, set)| (NodeSlot(*slot), set.as_slice()))
     }
 
     /// How many target nodes hold owned pods.

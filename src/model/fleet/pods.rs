@@ -67,6 +67,10 @@ impl PodTable {
         self.index.slot(node)
     }
 
+    pub fn node_slot_count(&self) -> usize {
+        self.index.slot_count()
+    }
+
     pub fn usage_history(&self, id: PodId) -> Option<&UsageHistory> {
         self.entry(id)?.usage.as_deref()
     }

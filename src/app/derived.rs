@@ -11,6 +11,7 @@ use crate::analysis::hogs::{self, HogReport};
 use crate::analysis::thresholds::{Level, Thresholds};
 use crate::model::daemonset::{DaemonSet, StatusCounts, StrategyKind};
 use crate::model::fleet::{Fleet, PodId};
+use crate::model::node::Node;
 
 #[derive(Debug, Clone, Default)]
 pub struct Derived {
@@ -26,6 +27,9 @@ pub struct Derived {
     /// Per node, in node-name order: DaemonSets running Ready there, and those that should
     /// run there but do not.
     pub node_counts: Vec<NodeCounts>,
+    /// Node names in name order: the index the Nodes view's rows and `node_counts` use, so a
+    /// frame finds a row's node without walking the node map.
+    pub node_names: Vec<Arc<str>>,
     by_uid: HashMap<Arc<str>, usize>,
     hog_by_pod: HashMap<PodId, usize>,
     /// Index of each node's tax in `hogs.node_tax`, by node name.
@@ -95,6 +99,7 @@ impl Derived {
             .map(|(i, t)| (Arc::clone(&t.node), i))
             .collect();
         let node_counts = node_counts(fleet, &coverage);
+        let node_names = fleet.nodes().map(|n| Arc::clone(&n.name)).collect();
         let hog_by_pod = hogs
             .pods
             .iter()
@@ -109,6 +114,7 @@ impl Derived {
             fleet_rows,
             node_view: None,
             node_counts,
+            node_names,
             by_uid,
             hog_by_pod,
             tax_by_node,
@@ -127,6 +133,11 @@ impl Derived {
     pub fn hog_of(&self, pod: PodId) -> Option<&hogs::PodHog> {
         let i = *self.hog_by_pod.get(&pod)?;
         self.hogs.as_ref()?.pods.get(i)
+    }
+
+    /// The node at `index` in name order (as of the last derive).
+    pub fn node_at<'f>(&self, fleet: &'f Fleet, index: usize) -> Option<&'f Node> {
+        fleet.node(self.node_names.get(index)?)
     }
 
     pub fn tax_of(&self, node: &str) -> Option<&hogs::NodeTax> {

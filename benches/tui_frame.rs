@@ -2,7 +2,9 @@
 //! 30 DaemonSets, ~150,000 pods) loaded into a `State` through `update`, each main screen drawn
 //! into a 250×60 TestBackend, and the event-to-screen path (one pod update, derive, draw).
 //!
-//! Run with `cargo bench --bench tui_frame` (add `-- --frames 500 --events 50`).
+//! Run with `cargo bench --bench tui_frame` (add `-- --frames 500 --events 50`). On a machine
+//! busy with other work, p99 measures the scheduler more than the frame: run the built bench
+//! under `chrt -f 10` (as root) to keep other processes from preempting it.
 
 use std::time::{Duration, Instant};
 

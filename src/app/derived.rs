@@ -1,7 +1,6 @@
 //! What analysis derives from the fleet, cached in the state: recomputed (coalesced) when the
 //! fleet changes, never in render, so a frame only formats.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -10,6 +9,7 @@ use crate::analysis::coverage::{self, CoverageReport, Status};
 use crate::analysis::hogs::{self, HogReport};
 use crate::analysis::thresholds::{Level, Thresholds};
 use crate::model::daemonset::{DaemonSet, StatusCounts, StrategyKind};
+use crate::model::fasthash::FastMap;
 use crate::model::fleet::{Fleet, PodId};
 use crate::model::node::Node;
 
@@ -30,10 +30,11 @@ pub struct Derived {
     /// Node names in name order: the index the Nodes view's rows and `node_counts` use, so a
     /// frame finds a row's node without walking the node map.
     pub node_names: Vec<Arc<str>>,
-    by_uid: HashMap<Arc<str>, usize>,
-    hog_by_pod: HashMap<PodId, usize>,
+    by_uid: FastMap<Arc<str>, usize>,
+    /// One entry per daemon pod (150,000 at the budget's scale), so it uses the fast hasher.
+    hog_by_pod: FastMap<PodId, usize>,
     /// Index of each node's tax in `hogs.node_tax`, by node name.
-    tax_by_node: HashMap<Arc<str>, usize>,
+    tax_by_node: FastMap<Arc<str>, usize>,
 }
 
 /// The Fleet screen's row for one DaemonSet.

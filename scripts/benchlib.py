@@ -133,7 +133,10 @@ class Pane:
         self._tmux("new-session", "-d", "-s", "bench", "-x", str(width), "-y", str(height),
                    *sets, "exec " + command)
         self.started = time.monotonic()
-        self.pid = int(self._tmux("display-message", "-p", "-t", "bench", "#{pane_pid}"))
+        try:
+            self.pid = int(self._tmux("display-message", "-p", "-t", "bench", "#{pane_pid}"))
+        except (subprocess.CalledProcessError, ValueError):
+            raise RuntimeError(f"{command} exited as soon as it started") from None
 
     def _tmux(self, *args):
         out = subprocess.run(["tmux", "-L", self.socket, *args],

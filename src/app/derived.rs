@@ -1,7 +1,6 @@
 //! What analysis derives from the fleet, cached in the state: recomputed (coalesced) when the
 //! fleet changes, never in render, so a frame only formats.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -10,7 +9,9 @@ use crate::analysis::coverage::{self, CoverageReport, Status};
 use crate::analysis::hogs::{self, HogReport};
 use crate::analysis::thresholds::{Level, Thresholds};
 use crate::model::daemonset::{DaemonSet, StatusCounts, StrategyKind};
+use crate::model::fasthash::FastMap;
 use crate::model::fleet::{Fleet, PodId};
+use crate::model::node::Node;
 
 #[derive(Debug, Clone, Default)]
 pub struct Derived {
@@ -26,10 +27,14 @@ pub struct Derived {
     /// Per node, in node-name order: DaemonSets running Ready there, and those that should
     /// run there but do not.
     pub node_counts: Vec<NodeCounts>,
-    by_uid: HashMap<Arc<str>, usize>,
-    hog_by_pod: HashMap<PodId, usize>,
+    /// Node names in name order: the index the Nodes view's rows and `node_counts` use, so a
+    /// frame finds a row's node without walking the node map.
+    pub node_names: Vec<Arc<str>>,
+    by_uid: FastMap<Arc<str>, usize>,
+    /// One entry per daemon pod (150,000 at the budget's scale), so it uses the fast hasher.
+    hog_by_pod: FastMap<PodId, usize>,
     /// Index of each node's tax in `hogs.node_tax`, by node name.
-    tax_by_node: HashMap<Arc<str>, usize>,
+    tax_by_node: FastMap<Arc<str>, usize>,
 }
 
 /// The Fleet screen's row for one DaemonSet.
@@ -95,6 +100,7 @@ impl Derived {
             .map(|(i, t)| (Arc::clone(&t.node), i))
             .collect();
         let node_counts = node_counts(fleet, &coverage);
+        let node_names = fleet.nodes().map(|n| Arc::clone(&n.name)).collect();
         let hog_by_pod = hogs
             .pods
             .iter()
@@ -109,6 +115,7 @@ impl Derived {
             fleet_rows,
             node_view: None,
             node_counts,
+            node_names,
             by_uid,
             hog_by_pod,
             tax_by_node,
@@ -127,6 +134,11 @@ impl Derived {
     pub fn hog_of(&self, pod: PodId) -> Option<&hogs::PodHog> {
         let i = *self.hog_by_pod.get(&pod)?;
         self.hogs.as_ref()?.pods.get(i)
+    }
+
+    /// The node at `index` in name order (as of the last derive).
+    pub fn node_at<'f>(&self, fleet: &'f Fleet, index: usize) -> Option<&'f Node> {
+        fleet.node(self.node_names.get(index)?)
     }
 
     pub fn tax_of(&self, node: &str) -> Option<&hogs::NodeTax> {

@@ -43,10 +43,14 @@ pub fn nodes_per_cell(pool_sizes: &[usize], per_row: usize, height: usize) -> us
 fn pools(state: &State, cov: &DsCoverage) -> Vec<Pool> {
     let mut pools: Vec<Pool> = Vec::new();
     let none: Arc<str> = Arc::from("-");
+    // Coverage rows are in node-name order, as the fleet's nodes are: walk both together (a
+    // frame must not do 5,000 map lookups) and look a node up by name only where they part.
+    let mut nodes = state.fleet.nodes().peekable();
     for row in &cov.rows {
-        let name = state
-            .fleet
-            .node(&row.node)
+        let node = nodes
+            .next_if(|n| n.name == row.node)
+            .or_else(|| state.fleet.node(&row.node));
+        let name = node
             .and_then(|n| n.pool.clone())
             .unwrap_or_else(|| Arc::clone(&none));
         match pools.iter_mut().find(|p| p.name == name) {
@@ -92,9 +96,14 @@ pub fn render(state: &State, cov: &DsCoverage, frame: &mut Frame, area: Rect) {
                 " ".repeat(LABEL)
             };
             let mut spans = vec![Span::styled(label, theme.style(Slot::HeaderKey))];
-            spans.extend(chunk.iter().map(|m| {
-                let (mark, slot) = glyph::mark(*m);
-                Span::styled(format!("{mark} "), theme.style(slot))
+            // One span per run of equal cells rather than per cell: the same text, a fraction
+            // of the spans to lay out.
+            spans.extend(chunk.chunk_by(|a, b| a == b).filter_map(|run| {
+                let (mark, slot) = glyph::mark(*run.first()?);
+                Some(Span::styled(
+                    format!("{mark} ").repeat(run.len()),
+                    theme.style(slot),
+                ))
             }));
             lines.push(Line::from(spans));
         }

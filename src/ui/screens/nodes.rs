@@ -28,10 +28,13 @@ const COLS: [Col; 9] = [
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let page = state.ui.page();
     let (from, to) = table::window(page, usize::from(area.height.saturating_sub(3)));
-    // Rows index fleet.nodes() (name order); collect only the visible window's nodes.
+    // Rows index the nodes in name order; look up only the visible window's nodes.
     let nodes: Vec<(usize, &Node)> = page.rows[from..to]
         .iter()
-        .filter_map(|&i| state.fleet.nodes().nth(i as usize).map(|n| (i as usize, n)))
+        .filter_map(|&i| {
+            let i = i as usize;
+            state.derived.node_at(&state.fleet, i).map(|n| (i, n))
+        })
         .collect();
     let cells = nodes
         .into_iter()

@@ -108,10 +108,8 @@ fn loaded_state(epoch: Timestamp) -> (State, Pod) {
     feed(&mut state, FleetEvent::Relisted(Relist::Pods(pods)));
     for k in 0..METRICS_POLLS {
         let at = now - SignedDuration::from_secs(15 * (METRICS_POLLS - k));
-        feed(
-            &mut state,
-            FleetEvent::Metrics(synthetic::metrics(&records, at)),
-        );
+        let poll = synthetic::metrics(&state.fleet, at);
+        feed(&mut state, FleetEvent::Metrics(poll));
     }
     update::derive(&mut state);
     (state, sample)

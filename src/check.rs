@@ -8,14 +8,13 @@ use std::time::Duration;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
-use crate::analysis::coverage::{self, Reason, Status};
+use crate::analysis::coverage::{self, Status};
 use crate::analysis::hogs::{self, Resource};
 use crate::analysis::thresholds::{Level, Thresholds};
 use crate::cluster::connect::{ConnectError, ConnectOptions, connect};
 use crate::cluster::metrics::spawn_metrics;
 use crate::cluster::watch::{Feed, Scope, spawn_watches};
 use crate::model::fleet::{Fleet, FleetEvent, Relist};
-use crate::model::placement::Exclusion;
 use crate::model::selector::LabelSelector;
 pub use report::{Condition, Report};
 
@@ -225,12 +224,10 @@ pub fn build(fleet: &Fleet, now: Timestamp) -> Report {
             continue;
         };
         for row in &ds_cov.rows {
-            let kind = match (&row.status, &row.reason) {
-                (Status::Missing, _) => Condition::Missing,
-                (Status::Failing, _) => Condition::Failing,
-                (Status::Excluded, Reason::Excluded(causes)) if only_taints(causes) => {
-                    Condition::Missing
-                }
+            let kind = match row.status {
+                Status::Missing => Condition::Missing,
+                Status::Failing => Condition::Failing,
+                _ if coverage::blocked_only_by_taints(row) => Condition::Missing,
                 _ => continue,
             };
             gaps.push(report::Gap {
@@ -261,17 +258,6 @@ pub fn build(fleet: &Fleet, now: Timestamp) -> Report {
     };
     report.judge(&[]);
     report
-}
-
-/// A node the DaemonSet's selectors target but only untolerated taints keep it off. The
-/// node-condition taints (`node.kubernetes.io/…`) are left out: they come and go with the
-/// node's health, which the NotReady list reports.
-fn only_taints(causes: &[Exclusion]) -> bool {
-    !causes.is_empty()
-        && causes.iter().all(|c| match c {
-            Exclusion::UntoleratedTaint(t) => !t.key.starts_with("node.kubernetes.io/"),
-            _ => false,
-        })
 }
 
 fn over(what: &str, ratio: Option<f64>) -> String {

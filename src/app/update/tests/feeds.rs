@@ -41,6 +41,7 @@ fn poll(at: i64) -> FleetEvent {
                 memory_bytes: 64 * testkit::MIB,
             },
         }],
+        nodes: Vec::new(),
     })
 }
 

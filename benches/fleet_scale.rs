@@ -248,9 +248,9 @@ fn main() {
             .zip(f.rss[0])
             .map_or_else(|| mib(None), |(a, s)| format!("{:.0} MiB", a - s))
     };
-    let faults = f.coverage_faults.map_or_else(String::new, |n| {
-        format!("; {n} page faults in this process's")
-    });
+    let faults = f
+        .coverage_faults
+        .map_or_else(String::new, |n| format!("; {n} page faults in one of them"));
     let table = [
         (
             "first load: pods as individual Upserts".to_string(),
@@ -301,7 +301,7 @@ fn main() {
         println!("| {measure} | {figure} |");
     }
     println!(
-        "(first in a process: {} processes; wall time, and time on CPU from /proc/thread-self/schedstat)",
+        "(first in a process: {} processes; wall time, and the thread's time on CPU)",
         elsewhere.len() + 1
     );
 }

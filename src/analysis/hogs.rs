@@ -153,11 +153,14 @@ pub fn rate_pod(
 }
 
 fn utilization(pod: &Pod, usage: Option<i64>, pick: fn(&Resources) -> Option<i64>) -> Utilization {
-    let requests: Vec<i64> = pod
+    // Folded, not collected: this runs for every daemon pod on every pass.
+    let request = pod
         .containers
         .iter()
         .filter_map(|c| pick(&c.requests))
-        .collect();
+        .fold(None, |sum: Option<i64>, r| {
+            Some(sum.unwrap_or(0).saturating_add(r))
+        });
     let limit = pod
         .containers
         .iter()
@@ -166,7 +169,7 @@ fn utilization(pod: &Pod, usage: Option<i64>, pick: fn(&Resources) -> Option<i64
         .filter(|_| !pod.containers.is_empty());
     Utilization {
         usage,
-        request: (!requests.is_empty()).then(|| requests.iter().sum()),
+        request,
         limit,
     }
 }

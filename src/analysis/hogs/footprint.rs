@@ -93,9 +93,16 @@ pub fn footprints(fleet: &Fleet, pods: &[PodHog]) -> Vec<Footprint> {
         .enumerate()
         .map(|(i, f)| (Arc::clone(&f.ds_uid), i))
         .collect();
+    // Pods come grouped by DaemonSet: look the uid up only when it changes.
+    let mut last: Option<(&Arc<str>, Option<usize>)> = None;
     for hog in pods {
-        if let Some(&i) = index.get(&hog.ds_uid) {
-            list[i].add(hog);
+        let slot = match last {
+            Some((uid, slot)) if Arc::ptr_eq(uid, &hog.ds_uid) => slot,
+            _ => index.get(&hog.ds_uid).copied(),
+        };
+        last = Some((&hog.ds_uid, slot));
+        if let Some(f) = slot.and_then(|i| list.get_mut(i)) {
+            f.add(hog);
         }
     }
     let mut total = Totals::default();

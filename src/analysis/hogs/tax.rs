@@ -43,11 +43,24 @@ pub fn node_tax(fleet: &Fleet, pods: &[PodHog]) -> Vec<NodeTax> {
         .enumerate()
         .map(|(i, t)| (Arc::clone(&t.node), i))
         .collect();
+    // The fleet interns names, so a pod's node is usually the node's own Arc: find it by
+    // address first, which spares hashing and comparing the name for every pod.
+    let by_address: FastMap<usize, usize> = list
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (address(&t.node), i))
+        .collect();
     for hog in pods {
-        let Some(&i) = hog.node.as_ref().and_then(|n| index.get(n)) else {
+        let Some(node) = &hog.node else {
             continue;
         };
-        let tax = &mut list[i];
+        let found = by_address
+            .get(&address(node))
+            .filter(|&&i| list.get(i).is_some_and(|t| Arc::ptr_eq(&t.node, node)))
+            .or_else(|| index.get(node));
+        let Some(tax) = found.copied().and_then(|i| list.get_mut(i)) else {
+            continue;
+        };
         tax.daemon_pods += 1;
         tax.requests.cpu_millis += hog.cpu.request.unwrap_or(0);
         tax.requests.memory_bytes += hog.memory.request.unwrap_or(0);
@@ -60,6 +73,10 @@ pub fn node_tax(fleet: &Fleet, pods: &[PodHog]) -> Vec<NodeTax> {
     }
     list.iter_mut().for_each(fill_shares);
     list
+}
+
+fn address(name: &Arc<str>) -> usize {
+    Arc::as_ptr(name).cast::<u8>() as usize
 }
 
 fn fill_shares(tax: &mut NodeTax) {

@@ -217,48 +217,40 @@ fn load_rates(args: &Args, base: &[Record]) -> [Runs; 3] {
     [upserts, relists, replaces].map(|t| Runs::new(&t))
 }
 
-fn main() {
-    let args = parse_args();
-    if args.first_pass_only {
-        child(&args);
-        return;
-    }
-    let f = fresh(args.shape);
+/// The passes timed in this process and in fresh ones.
+struct Passes {
+    coverage_first: Runs,
+    coverage_warm: Runs,
+    hogs_first: Runs,
+    hogs_warm: Runs,
+    processes: usize,
+}
+
+fn passes(args: &Args, f: &Fresh) -> Passes {
     let coverage_warm = warm(args.reps, || coverage::analyze(&f.fleet, at(600)));
     let thresholds = Thresholds::default();
     let hogs_warm = warm(args.reps, || hogs::analyze(&f.fleet, &thresholds));
-    let [upserts, relists, replaces] = load_rates(&args, &f.base);
-    let elsewhere = first_passes_elsewhere(&args);
+    let elsewhere = first_passes_elsewhere(args);
     let firsts = |pick: fn(&(Took, Took)) -> Took, here: Took| {
         let mut all: Vec<Took> = elsewhere.iter().map(pick).collect();
         all.push(here);
         Runs::new(&all)
     };
-    let coverage_first = firsts(|t| t.0, f.coverage);
-    let hogs_first = firsts(|t| t.1, f.hogs);
+    Passes {
+        coverage_first: firsts(|t| t.0, f.coverage),
+        hogs_first: firsts(|t| t.1, f.hogs),
+        coverage_warm,
+        hogs_warm,
+        processes: elsewhere.len() + 1,
+    }
+}
 
-    println!(
-        "herd fleet benchmark: {} nodes, {} DaemonSets, {} pods",
-        f.fleet.nodes().len(),
-        f.fleet.daemon_set_count(),
-        f.pods
-    );
-    let grown = |i: usize| {
-        f.rss[i]
-            .zip(f.rss[0])
-            .map_or_else(|| mib(None), |(a, s)| format!("{:.0} MiB", a - s))
-    };
-    let faults = f
-        .coverage_faults
-        .map_or_else(String::new, |n| format!("; {n} page faults in one of them"));
-    let table = [
+fn load_rows(f: &Fresh, [upserts, relists, replaces]: &[Runs; 3]) -> Vec<(String, String)> {
+    let rate = f.pods as f64 / f.load.wall.as_secs_f64();
+    vec![
         (
-            "first load: pods as individual Upserts".to_string(),
-            format!(
-                "{:.0} events/s ({})",
-                f.pods as f64 / f.load.wall.as_secs_f64(),
-                f.load.ms()
-            ),
+            "first load: pods as individual Upserts".into(),
+            format!("{rate:.0} events/s ({})", f.load.ms()),
         ),
         (
             "pods as individual Upserts into a fleet without pods".into(),
@@ -272,16 +264,37 @@ fn main() {
             "pods as one Relisted replacing a full fleet's pods".into(),
             replaces.rate(f.pods),
         ),
+    ]
+}
+
+fn analysis_rows(f: &Fresh, p: &Passes) -> Vec<(String, String)> {
+    let faults = f
+        .coverage_faults
+        .map_or_else(String::new, |n| format!("; {n} page faults in one of them"));
+    vec![
         (
             format!("coverage pass ({} rows), first in a process", f.rows),
-            format!("{}{faults}", coverage_first.ms()),
+            format!("{}{faults}", p.coverage_first.ms()),
         ),
-        ("coverage pass, after the first".into(), coverage_warm.ms()),
+        (
+            "coverage pass, after the first".into(),
+            p.coverage_warm.ms(),
+        ),
         (
             format!("hogs pass ({} pods rated), first in a process", f.rated),
-            hogs_first.ms(),
+            p.hogs_first.ms(),
         ),
-        ("hogs pass, after the first".into(), hogs_warm.ms()),
+        ("hogs pass, after the first".into(), p.hogs_warm.ms()),
+    ]
+}
+
+fn memory_rows(f: &Fresh) -> Vec<(String, String)> {
+    let grown = |i: usize| {
+        f.rss[i]
+            .zip(f.rss[0])
+            .map_or_else(|| mib(None), |(a, s)| format!("{:.0} MiB", a - s))
+    };
+    vec![
         (
             "resident memory: the fleet loaded (VmRSS growth)".into(),
             grown(1),
@@ -294,14 +307,36 @@ fn main() {
             "process VmRSS / peak VmHWM (the peak holds the generated input too)".into(),
             format!("{} / {}", mib(f.rss[2]), mib(f.rss[3])),
         ),
-    ];
+    ]
+}
+
+fn main() {
+    let args = parse_args();
+    if args.first_pass_only {
+        child(&args);
+        return;
+    }
+    let f = fresh(args.shape);
+    let passes = passes(&args, &f);
+    let loads = load_rates(&args, &f.base);
+    println!(
+        "herd fleet benchmark: {} nodes, {} DaemonSets, {} pods",
+        f.fleet.nodes().len(),
+        f.fleet.daemon_set_count(),
+        f.pods
+    );
     println!("| measure | figure |");
     println!("|---|---|");
-    for (measure, figure) in table {
+    let rows = [
+        load_rows(&f, &loads),
+        analysis_rows(&f, &passes),
+        memory_rows(&f),
+    ];
+    for (measure, figure) in rows.into_iter().flatten() {
         println!("| {measure} | {figure} |");
     }
     println!(
         "(first in a process: {} processes; wall time, and the thread's time on CPU)",
-        elsewhere.len() + 1
+        passes.processes
     );
 }

@@ -266,3 +266,5 @@ impl Fleet {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod usage_tests;

@@ -129,14 +129,18 @@ class Pane:
     def __init__(self, command, width, height, env=None):
         self.socket = f"herd-bench-{os.getpid()}-{time.monotonic_ns()}"
         sets = [a for k, v in (env or {}).items() for a in ("-e", f"{k}={v}")]
-        # `exec` makes the pane's process the program itself, so its pid is the one to measure.
+        self.stderr = tempfile.NamedTemporaryFile(prefix="herd-bench-stderr-")
+        # `exec` makes the pane's process the program itself, so its pid is the one to measure;
+        # stderr goes to a file, so a program that fails at once can say why.
         self._tmux("new-session", "-d", "-s", "bench", "-x", str(width), "-y", str(height),
-                   *sets, "exec " + command)
+                   *sets, f"exec {command} 2>{self.stderr.name}")
         self.started = time.monotonic()
         try:
             self.pid = int(self._tmux("display-message", "-p", "-t", "bench", "#{pane_pid}"))
         except (subprocess.CalledProcessError, ValueError):
-            raise RuntimeError(f"{command} exited as soon as it started") from None
+            time.sleep(0.5)
+            why = open(self.stderr.name).read().strip()
+            raise RuntimeError(f"{command} exited as soon as it started: {why}") from None
 
     def _tmux(self, *args):
         out = subprocess.run(["tmux", "-L", self.socket, *args],
@@ -159,6 +163,7 @@ class Pane:
 
     def close(self):
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+        self.stderr.close()
 
 
 def cpu_seconds(pid):

@@ -88,15 +88,7 @@ impl PodTable {
 
     pub fn remove(&mut self, namespace: &str, name: &str) -> Option<Pod> {
         let id = self.id(namespace, name)?;
-        let entry = self.slots.get_mut(id.index as usize)?.entry.take()?;
-        self.slots[id.index as usize].generation = id.generation.wrapping_add(1);
-        self.free.push(id.index);
-        self.len -= 1;
-        self.index.remove(
-            id,
-            entry.pod.owner_uid.as_deref(),
-            entry.pod.node.as_deref(),
-        );
+        let entry = self.evict(id)?;
         if let Some(names) = self.by_name.get_mut(namespace) {
             names.remove(name);
             if names.is_empty() {
@@ -106,22 +98,53 @@ impl PodTable {
         Some(entry.pod)
     }
 
+    /// Empties `id`'s slot and unindexes its pod; the name map is the caller's.
+    fn evict(&mut self, id: PodId) -> Option<Entry> {
+        let slot = self.slots.get_mut(id.index as usize)?;
+        if slot.generation != id.generation {
+            return None;
+        }
+        let entry = slot.entry.take()?;
+        slot.generation = id.generation.wrapping_add(1);
+        self.free.push(id.index);
+        self.len -= 1;
+        self.index.remove(
+            id,
+            entry.pod.owner_uid.as_deref(),
+            entry.pod.node.as_deref(),
+        );
+        Some(entry)
+    }
+
     /// A table holding exactly `pods`, carrying over the usage history of pods that stay.
     pub fn rebuilt(&mut self, pods: Vec<Pod>) -> PodTable {
+        let mut table = PodTable::with_room_for(&pods);
+        for pod in pods {
+            let usage = match self.len {
+                0 => None,
+                _ => self
+                    .id(&pod.namespace, &pod.name)
+                    .and_then(|id| self.entry_mut(id))
+                    .and_then(|e| e.usage.take()),
+            };
+            table.insert(pod, usage);
+        }
+        table
+    }
+
+    /// An empty table with its slab and name maps sized for `pods`: filled pod by pod from
+    /// empty, a 150,000-pod list rehashes every map many times over.
+    fn with_room_for(pods: &[Pod]) -> PodTable {
         let mut table = PodTable::default();
         table.slots.reserve(pods.len());
+        let mut per_namespace: FastMap<&Arc<str>, usize> = FastMap::default();
         for pod in pods {
-            let usage = self
-                .id(&pod.namespace, &pod.name)
-                .and_then(|id| self.entry_mut(id))
-                .and_then(|e| e.usage.take());
-            match table.id(&pod.namespace, &pod.name) {
-                // A list never repeats a name; if one does, the later object wins.
-                Some(id) => table.replace(id, pod),
-                None => {
-                    table.insert(pod, usage);
-                }
-            }
+            *per_namespace.entry(&pod.namespace).or_default() += 1;
+        }
+        for (namespace, count) in per_namespace {
+            let mut names = FastMap::default();
+            names.reserve(count);
+            table.by_name.insert(Arc::clone(namespace), names);
         }
         table
     }
@@ -137,7 +160,9 @@ impl PodTable {
         }
     }
 
-    fn insert(&mut self, pod: Pod, usage: Option<Box<UsageHistory>>) -> PodId {
+    /// Adds `pod` under a new id. Should its name be taken already (a list that repeats a
+    /// name), the later object wins, keeping the earlier one's usage if it brings none.
+    fn insert(&mut self, pod: Pod, mut usage: Option<Box<UsageHistory>>) -> PodId {
         let index = match self.free.pop() {
             Some(index) => index,
             None => {
@@ -149,10 +174,14 @@ impl PodTable {
             index,
             generation: self.slots[index as usize].generation,
         };
-        self.by_name
+        let taken = self
+            .by_name
             .entry(Arc::clone(&pod.namespace))
             .or_default()
             .insert(Arc::clone(&pod.name), id);
+        if let Some(earlier) = taken.and_then(|earlier| self.evict(earlier)) {
+            usage = usage.or(earlier.usage);
+        }
         self.index
             .insert(id, pod.owner_uid.as_ref(), pod.node.as_ref());
         self.slots[index as usize].entry = Some(Entry { pod, usage });

@@ -132,6 +132,24 @@ fn a_relist_replaces_the_whole_kind_and_keeps_usage_of_pods_that_stay() {
 }
 
 #[test]
+fn a_list_that_repeats_a_name_keeps_the_later_object_only() {
+    let d = ds("agent");
+    let mut fleet = fleet_of([Record::Pod(pod(&d, "n1", "agent-a"))]);
+    fleet.apply(FleetEvent::Relisted(Relist::Pods(vec![
+        pod(&d, "n1", "agent-a"),
+        pod(&d, "n2", "agent-b"),
+        pod(&d, "n3", "agent-a"),
+    ])));
+    assert_eq!(fleet.pod_count(), 2);
+    assert!(owned_on(&fleet, "uid-agent", "n1").is_empty());
+    assert!(fleet.pods_on("n1").is_empty());
+    assert_eq!(owned_on(&fleet, "uid-agent", "n3"), ["agent-a"]);
+    let id = fleet.pod_id(NS, "agent-a").unwrap();
+    assert_eq!(fleet.pod(id).unwrap().node.as_deref(), Some("n3"));
+    assert_eq!(fleet.pods().count(), 2);
+}
+
+#[test]
 fn relisting_nodes_and_daemon_sets_drops_the_ones_not_listed() {
     let mut fleet = fleet_of([
         Record::Node(node("n1")),

@@ -2,9 +2,10 @@
 //! 30 DaemonSets, ~150,000 pods) loaded into a `State` through `update`, each main screen drawn
 //! into a 250×60 TestBackend, and the event-to-screen path (one pod update, derive, draw).
 //!
-//! Run with `cargo bench --bench tui_frame` (add `-- --frames 500 --events 50`). On a machine
-//! busy with other work, p99 measures the scheduler more than the frame: run the built bench
-//! under `chrt -f 10` (as root) to keep other processes from preempting it.
+//! Run with `cargo bench --bench tui_frame` (add `-- --frames 500 --events 50`, or `--only map`
+//! to time one screen). On a machine busy with other work, p99 measures the scheduler more than
+//! the frame: run the built bench under `chrt -f 10` (as root) so other processes cannot
+//! preempt it.
 
 use std::time::{Duration, Instant};
 
@@ -29,19 +30,23 @@ const METRICS_POLLS: i64 = 12;
 struct Args {
     frames: usize,
     events: usize,
+    /// Time only the screens whose name contains this (for profiling one screen).
+    only: String,
 }
 
 fn parse_args() -> Args {
     let mut args = Args {
         frames: 500,
         events: 50,
+        only: String::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
-        let mut value = || it.next().and_then(|v| v.parse::<usize>().ok()).unwrap_or(1);
+        let number = |v: Option<String>| v.and_then(|v| v.parse::<usize>().ok()).unwrap_or(1);
         match a.as_str() {
-            "--frames" => args.frames = value(),
-            "--events" => args.events = value(),
+            "--frames" => args.frames = number(it.next()),
+            "--events" => args.events = number(it.next()),
+            "--only" => args.only = it.next().unwrap_or_default(),
             _ => {} // cargo bench passes `--bench`; ignore what we do not know.
         }
     }
@@ -248,6 +253,9 @@ fn main() -> anyhow::Result<()> {
     );
     println!("|---|---|---|---|---|");
     for (name, actions) in screens(&state) {
+        if !name.contains(args.only.as_str()) {
+            continue;
+        }
         for action in actions {
             update(&mut state, action);
         }

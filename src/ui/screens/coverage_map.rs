@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
@@ -73,19 +74,23 @@ pub fn render(state: &State, cov: &DsCoverage, frame: &mut Frame, area: Rect) {
     let pools = pools(state, cov);
     let sizes: Vec<usize> = pools.iter().map(|p| p.statuses.len()).collect();
     let per_cell = nodes_per_cell(&sizes, per_row, inner_h);
-    let mut lines = Vec::new();
-    for pool in &pools {
-        let cells: Vec<Mark> = pool
-            .statuses
-            .chunks(per_cell)
-            .map(|group| {
-                group
-                    .iter()
-                    .copied()
-                    .min_by_key(|m| m.rank())
-                    .unwrap_or(Mark::Status(Status::Excluded))
-            })
-            .collect();
+    let cells: Vec<Vec<Mark>> = pools
+        .iter()
+        .map(|pool| {
+            pool.statuses
+                .chunks(per_cell)
+                .map(|group| {
+                    group
+                        .iter()
+                        .copied()
+                        .min_by_key(|m| m.rank())
+                        .unwrap_or(Mark::Status(Status::Excluded))
+                })
+                .collect()
+        })
+        .collect();
+    let mut grid: Vec<(String, &[Mark])> = Vec::new();
+    for (pool, cells) in pools.iter().zip(&cells) {
         for (n, chunk) in cells.chunks(per_row).enumerate() {
             let label = if n == 0 {
                 format!(
@@ -95,21 +100,10 @@ pub fn render(state: &State, cov: &DsCoverage, frame: &mut Frame, area: Rect) {
             } else {
                 " ".repeat(LABEL)
             };
-            let mut spans = vec![Span::styled(label, theme.style(Slot::HeaderKey))];
-            // One span per run of equal cells rather than per cell: the same text, a fraction
-            // of the spans to lay out.
-            spans.extend(chunk.chunk_by(|a, b| a == b).filter_map(|run| {
-                let (mark, slot) = glyph::mark(*run.first()?);
-                Some(Span::styled(
-                    format!("{mark} ").repeat(run.len()),
-                    theme.style(slot),
-                ))
-            }));
-            lines.push(Line::from(spans));
+            grid.push((label, chunk));
         }
     }
-    lines.truncate(inner_h);
-    lines.push(legend(state, cov, &pools));
+    grid.truncate(inner_h);
     let scale = if per_cell == 1 {
         "1 cell = 1 node".to_string()
     } else {
@@ -126,7 +120,42 @@ pub fn render(state: &State, cov: &DsCoverage, frame: &mut Frame, area: Rect) {
         .borders(Borders::ALL)
         .border_style(theme.style(Slot::BorderFocus))
         .title(title);
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    draw_grid(state, &grid, frame.buffer_mut(), inner);
+    let legend_row = Rect {
+        y: inner.y.saturating_add(grid.len() as u16),
+        height: 1,
+        ..inner
+    };
+    let legend_row = legend_row.intersection(inner);
+    frame.render_widget(Paragraph::new(legend(state, cov, &pools)), legend_row);
+}
+
+/// Writes the grid straight into the buffer, one line per entry: the label, then each cell as
+/// its glyph and a space, cut at the right edge. A map has thousands of cells, so it skips
+/// text layout: every mark is one column wide.
+fn draw_grid(state: &State, grid: &[(String, &[Mark])], buf: &mut Buffer, inner: Rect) {
+    let label_style = state.theme.style(Slot::HeaderKey);
+    for (y, (label, cells)) in (inner.y..inner.bottom()).zip(grid) {
+        let (mut x, _) = buf.set_stringn(inner.x, y, label, usize::from(inner.width), label_style);
+        for mark in cells.iter() {
+            if x >= inner.right() {
+                break;
+            }
+            let (glyph, slot) = glyph::mark(*mark);
+            let style = state.theme.style(slot);
+            for (dx, symbol) in [(0, glyph), (1, " ")] {
+                let at = x.saturating_add(dx);
+                if at < inner.right()
+                    && let Some(cell) = buf.cell_mut((at, y))
+                {
+                    cell.set_symbol(symbol).set_style(style);
+                }
+            }
+            x = x.saturating_add(2);
+        }
+    }
 }
 
 /// Every mark with its count; marks with no node are left out to keep the line short.

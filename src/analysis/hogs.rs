@@ -12,6 +12,7 @@ pub use self::footprint::{Footprint, Worst, footprints};
 pub use self::tax::{NodeTax, node_tax};
 use super::by_node::NodeOrder;
 use super::thresholds::{Level, Thresholds};
+use crate::model::daemonset::DaemonSet;
 use crate::model::fleet::{Fleet, PodId};
 use crate::model::pod::Pod;
 use crate::model::resources::{Resources, Usage};
@@ -191,30 +192,51 @@ pub fn rate_pods(fleet: &Fleet, t: &Thresholds) -> Vec<PodHog> {
     let mut table = order.table();
     let mut out = Vec::with_capacity(fleet.pod_count());
     for ds in fleet.daemon_sets() {
-        let Some(owned) = fleet.pods_of(&ds.uid) else {
-            continue;
-        };
-        let mut rate = |ids: &[PodId]| {
-            for &id in ids {
-                if let Some(pod) = fleet.pod(id).filter(|p| !p.phase.is_terminal()) {
-                    out.push(rate_pod(id, pod, &ds.uid, fleet.usage(id), t));
-                }
-            }
-        };
-        let mut elsewhere = 0;
-        order.spread(owned, &mut table, |_| elsewhere += 1);
-        table.iter_mut().for_each(|ids| rate(std::mem::take(ids)));
-        if elsewhere > 0 {
-            let mut unknown: Vec<_> = owned
-                .nodes()
-                .filter(|(n, _)| fleet.node(n).is_none())
-                .collect();
-            unknown.sort_by(|a, b| a.0.cmp(b.0));
-            unknown.into_iter().for_each(|(_, ids)| rate(ids));
-        }
-        rate(owned.unplaced());
+        rate_into(fleet, ds, &order, &mut table, t, &mut out);
     }
     out
+}
+
+/// One DaemonSet's live pods, rated, in node order: the slice of [`rate_pods`] it owns, for
+/// a caller that redoes only the DaemonSets an event touched.
+pub fn rate_daemon_set(fleet: &Fleet, ds: &DaemonSet, t: &Thresholds) -> Vec<PodHog> {
+    let order = NodeOrder::new(fleet);
+    let mut table = order.table();
+    let mut out = Vec::new();
+    rate_into(fleet, ds, &order, &mut table, t, &mut out);
+    out
+}
+
+fn rate_into<'f>(
+    fleet: &'f Fleet,
+    ds: &DaemonSet,
+    order: &NodeOrder<'f>,
+    table: &mut [&'f [PodId]],
+    t: &Thresholds,
+    out: &mut Vec<PodHog>,
+) {
+    let Some(owned) = fleet.pods_of(&ds.uid) else {
+        return;
+    };
+    let mut rate = |ids: &[PodId]| {
+        for &id in ids {
+            if let Some(pod) = fleet.pod(id).filter(|p| !p.phase.is_terminal()) {
+                out.push(rate_pod(id, pod, &ds.uid, fleet.usage(id), t));
+            }
+        }
+    };
+    let mut elsewhere = 0;
+    order.spread(owned, table, |_| elsewhere += 1);
+    table.iter_mut().for_each(|ids| rate(std::mem::take(ids)));
+    if elsewhere > 0 {
+        let mut unknown: Vec<_> = owned
+            .nodes()
+            .filter(|(n, _)| fleet.node(n).is_none())
+            .collect();
+        unknown.sort_by(|a, b| a.0.cmp(b.0));
+        unknown.into_iter().for_each(|(_, ids)| rate(ids));
+    }
+    rate(owned.unplaced());
 }
 
 pub fn analyze(fleet: &Fleet, t: &Thresholds) -> HogReport {

@@ -1,6 +1,11 @@
 //! What analysis derives from the fleet, cached in the state: recomputed (coalesced) when the
 //! fleet changes, never in render, so a frame only formats.
 
+mod refresh;
+#[cfg(test)]
+mod refresh_tests;
+
+use std::ops::Range;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -13,7 +18,7 @@ use crate::model::fasthash::FastMap;
 use crate::model::fleet::{Fleet, PodId};
 use crate::model::node::Node;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Derived {
     /// The fleet generation these figures were computed from.
     pub generation: u64,
@@ -35,6 +40,9 @@ pub struct Derived {
     hog_by_pod: FastMap<PodId, usize>,
     /// Index of each node's tax in `hogs.node_tax`, by node name.
     tax_by_node: FastMap<Arc<str>, usize>,
+    /// Each DaemonSet's slice of `hogs.pods`, by its `fleet_rows` index (the pods come in the
+    /// same namespace/name order), so one DaemonSet's ratings can be redone in place.
+    hog_ranges: Vec<Range<usize>>,
 }
 
 /// The Fleet screen's row for one DaemonSet.
@@ -93,21 +101,9 @@ impl Derived {
             .enumerate()
             .map(|(i, r)| (Arc::clone(&r.uid), i))
             .collect();
-        let tax_by_node = hogs
-            .node_tax
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (Arc::clone(&t.node), i))
-            .collect();
         let node_counts = node_counts(fleet, &coverage);
         let node_names = fleet.nodes().map(|n| Arc::clone(&n.name)).collect();
-        let hog_by_pod = hogs
-            .pods
-            .iter()
-            .enumerate()
-            .map(|(i, h)| (h.pod, i))
-            .collect();
-        Derived {
+        let mut derived = Derived {
             generation: fleet.generation(),
             at: Some(now),
             coverage,
@@ -117,9 +113,41 @@ impl Derived {
             node_counts,
             node_names,
             by_uid,
-            hog_by_pod,
-            tax_by_node,
-        }
+            ..Derived::default()
+        };
+        derived.index_hogs();
+        derived
+    }
+
+    /// Rebuilds the lookups into `hogs`: by pod, by node, and each DaemonSet's slice.
+    fn index_hogs(&mut self) {
+        let Some(hogs) = &self.hogs else {
+            return;
+        };
+        self.tax_by_node = hogs
+            .node_tax
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (Arc::clone(&t.node), i))
+            .collect();
+        self.hog_by_pod = hogs
+            .pods
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.pod, i))
+            .collect();
+        let mut at = 0;
+        self.hog_ranges = self
+            .fleet_rows
+            .iter()
+            .map(|row| {
+                let start = at;
+                while hogs.pods.get(at).is_some_and(|h| h.ds_uid == row.uid) {
+                    at += 1;
+                }
+                start..at
+            })
+            .collect();
     }
 
     pub fn row(&self, uid: &str) -> Option<&FleetRow> {
@@ -210,15 +238,21 @@ pub struct NodeCounts {
 fn node_counts(fleet: &Fleet, coverage: &CoverageReport) -> Vec<NodeCounts> {
     let mut counts = vec![NodeCounts::default(); fleet.nodes().len()];
     for ds in &coverage.daemon_sets {
-        for (slot, row) in counts.iter_mut().zip(&ds.rows) {
-            match row.status {
-                Status::Ready | Status::Outdated => slot.running += 1,
-                s if s.should_run() => slot.missing += 1,
-                // A forgotten toleration is a gap on this node too.
-                _ if coverage::blocked_only_by_taints(row) => slot.missing += 1,
-                _ => {}
-            }
-        }
+        count_rows(&mut counts, &ds.rows, 1);
     }
     counts
+}
+
+/// Adds (`sign` 1) or takes back (`sign` -1) one DaemonSet's rows in the per-node counts.
+fn count_rows(counts: &mut [NodeCounts], rows: &[coverage::Coverage], sign: i32) {
+    let apply = |n: &mut u32| *n = n.saturating_add_signed(sign);
+    for (slot, row) in counts.iter_mut().zip(rows) {
+        match row.status {
+            Status::Ready | Status::Outdated => apply(&mut slot.running),
+            s if s.should_run() => apply(&mut slot.missing),
+            // A forgotten toleration is a gap on this node too.
+            _ if coverage::blocked_only_by_taints(row) => apply(&mut slot.missing),
+            _ => {}
+        }
+    }
 }

@@ -9,7 +9,6 @@ mod nav;
 use jiff::Timestamp;
 
 use crate::app::action::Action;
-use crate::app::derived::Derived;
 use crate::app::effect::Effect;
 use crate::app::rows;
 use crate::app::state::{Flash, Level, Mode, State};
@@ -60,7 +59,11 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
 /// Recomputes the analysis after fleet changes; the runtime calls it at most every so often
 /// while events stream in, so a burst costs one pass.
 pub fn derive(state: &mut State) {
-    state.derived = Derived::compute(&state.fleet, &state.thresholds, state.now);
+    let changes = state.fleet.take_changes();
+    let (fleet, thresholds) = (&state.fleet, &state.thresholds);
+    state
+        .derived
+        .refresh(fleet, thresholds, state.now, &changes);
     state.stale_derived = false;
     rows::refresh(state);
     state.dirty = true;

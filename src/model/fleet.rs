@@ -2,6 +2,7 @@
 //! updated one event at a time by [`Fleet::apply`].
 
 mod apply;
+mod changes;
 mod index;
 mod pods;
 mod podset;
@@ -11,6 +12,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
+pub use self::changes::Changes;
 pub use self::index::{NodeSlot, Owned};
 use self::pods::PodTable;
 pub use self::podset::{PodId, PodSet};
@@ -104,6 +106,8 @@ pub struct Fleet {
     node_usage: FastMap<Arc<str>, UsageHistory>,
     metrics: MetricsState,
     generation: u64,
+    /// What events changed since the last `take_changes`.
+    changes: Changes,
 }
 
 impl Fleet {
@@ -114,6 +118,11 @@ impl Fleet {
     /// Bumped by every applied event: callers re-derive their views when it moves.
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// What the events applied since the last call changed; resets the record.
+    pub fn take_changes(&mut self) -> Changes {
+        std::mem::take(&mut self.changes)
     }
 
     /// Nodes in name order.

@@ -198,6 +198,8 @@ fn reconnect(state: &mut State, context: Option<String>) -> Effect {
     state.session.feeds = crate::app::state::Session::fresh_feeds();
     state.session.connected = None;
     state.fleet = crate::model::fleet::Fleet::new();
+    // The next derive then starts from scratch instead of refreshing the old cluster's figures.
+    state.derived = crate::app::derived::Derived::default();
     // A poll held for the old connection's first pod list would land on the new one's pods.
     state.held_metrics = None;
     state.stale_derived = true;

@@ -18,8 +18,12 @@ impl Fleet {
             FleetEvent::Upsert(record) => self.upsert(record),
             FleetEvent::Delete(key) => self.delete(&key),
             FleetEvent::Relisted(relist) => self.relist(relist),
-            FleetEvent::Metrics(snapshot) => self.record_metrics(snapshot),
+            FleetEvent::Metrics(snapshot) => {
+                self.changes.metrics = true;
+                self.record_metrics(snapshot);
+            }
             FleetEvent::MetricsUnavailable { at, reason } => {
+                self.changes.metrics = true;
                 let since = match &self.metrics {
                     MetricsState::Unavailable { since, .. } => *since,
                     _ => at,
@@ -32,30 +36,81 @@ impl Fleet {
         self.generation += 1;
     }
 
+    /// A record equal to the stored one (a status heartbeat, a resync) changes nothing and is
+    /// not recorded as a change, so readers skip the work.
     fn upsert(&mut self, record: Record) {
         match record {
-            Record::Node(node) => self.upsert_node(node),
-            Record::DaemonSet(ds) => self.upsert_daemon_set(ds),
-            Record::Pod(pod) => self.upsert_pod(pod),
-            Record::Revision(rev) => self.upsert_revision(rev),
+            Record::Node(node) => {
+                if self.nodes.get(&*node.name) != Some(&node) {
+                    self.changes.everything();
+                    self.upsert_node(node);
+                }
+            }
+            Record::DaemonSet(ds) => {
+                match self.daemon_sets.get(&*ds.uid) {
+                    Some(old) if *old == ds => return,
+                    // Same identity: only this DaemonSet's analysis moves.
+                    Some(old) if old.namespace == ds.namespace && old.name == ds.name => {
+                        self.changes.touch(Some(&ds.uid));
+                    }
+                    // New, renamed or replacing another: the set and its order change.
+                    _ => self.changes.everything(),
+                }
+                self.upsert_daemon_set(ds);
+            }
+            Record::Pod(pod) => {
+                let old = self.pods.id(&pod.namespace, &pod.name);
+                let old = old.and_then(|id| self.pods.get(id));
+                if old == Some(&pod) {
+                    return;
+                }
+                let old_owner = old.and_then(|p| p.owner_uid.clone());
+                self.changes.touch(old_owner.as_ref());
+                self.changes.touch(pod.owner_uid.as_ref());
+                self.upsert_pod(pod);
+            }
+            Record::Revision(rev) => {
+                let old = self.revisions.get(&*rev.uid);
+                if old == Some(&rev) {
+                    return;
+                }
+                let old_owner = old.and_then(|r| r.owner_uid.clone());
+                self.changes.touch(old_owner.as_ref());
+                self.changes.touch(rev.owner_uid.as_ref());
+                self.upsert_revision(rev);
+            }
         }
     }
 
     fn delete(&mut self, key: &RecordKey) {
         match key {
             RecordKey::Node { name } => {
-                self.nodes.remove(&**name);
+                if self.nodes.remove(&**name).is_some() {
+                    self.changes.everything();
+                }
                 self.node_usage.remove(&**name);
             }
-            RecordKey::DaemonSet { uid } => self.remove_daemon_set(uid),
-            RecordKey::Pod { namespace, name } => {
-                self.pods.remove(namespace, name);
+            RecordKey::DaemonSet { uid } => {
+                if self.daemon_sets.contains_key(&**uid) {
+                    self.changes.everything();
+                }
+                self.remove_daemon_set(uid);
             }
-            RecordKey::Revision { uid } => self.remove_revision(uid),
+            RecordKey::Pod { namespace, name } => {
+                if let Some(gone) = self.pods.remove(namespace, name) {
+                    self.changes.touch(gone.owner_uid.as_ref());
+                }
+            }
+            RecordKey::Revision { uid } => {
+                let owner = self.revisions.get(&**uid).and_then(|r| r.owner_uid.clone());
+                self.changes.touch(owner.as_ref());
+                self.remove_revision(uid);
+            }
         }
     }
 
     fn relist(&mut self, relist: Relist) {
+        self.changes.everything();
         match relist {
             Relist::Nodes(nodes) => {
                 self.nodes.clear();

@@ -291,11 +291,12 @@ fn main() -> anyhow::Result<()> {
             }
         }
     }
-    let mut polls = time_metrics_polls(&mut state, &mut terminal, epoch, 10);
-    let (p50, p99, max) = percentiles(&mut polls);
-    println!(
-        "| metrics poll (150,000 pods): apply, derive, draw | {p50:.2} | {p99:.2} | {max:.2} |"
-    );
+    let polls = time_metrics_polls(&mut state, &mut terminal, epoch, 10);
+    let names = ["apply", "derive", "draw", "total"];
+    for (name, mut samples) in names.into_iter().zip(polls) {
+        let (p50, p99, max) = percentiles(&mut samples);
+        println!("| metrics poll (every pod): {name} | {p50:.2} | {p99:.2} | {max:.2} |");
+    }
     println!(
         "\n| full pass, for comparison ({} runs) | p50 ms | p99 ms | max ms |",
         args.events
@@ -309,22 +310,27 @@ fn main() -> anyhow::Result<()> {
 const DERIVE_DELAY_MS: f64 = 40.0;
 
 /// A metrics poll touches every pod's usage: applied, derived (hogs in full, coverage not at
-/// all) and drawn, as the TUI does every poll.
+/// all) and drawn, as the TUI does every poll; each part timed.
 fn time_metrics_polls(
     state: &mut State,
     terminal: &mut Terminal<TestBackend>,
     epoch: Timestamp,
     polls: i64,
-) -> Vec<Duration> {
-    (0..polls)
-        .map(|i| {
-            let at = epoch + SignedDuration::from_secs(3600 + 10 * i);
-            let snapshot = synthetic::metrics(&state.fleet, at);
-            let started = Instant::now();
-            feed(state, FleetEvent::Metrics(snapshot));
-            update::derive(state);
-            let _ = terminal.draw(|f| herd::ui::render(state, f));
-            started.elapsed()
-        })
-        .collect()
+) -> [Vec<Duration>; 4] {
+    let mut parts: [Vec<Duration>; 4] = Default::default();
+    for i in 0..polls {
+        let at = epoch + SignedDuration::from_secs(3600 + 10 * i);
+        let snapshot = synthetic::metrics(&state.fleet, at);
+        let t0 = Instant::now();
+        feed(state, FleetEvent::Metrics(snapshot));
+        let t1 = Instant::now();
+        update::derive(state);
+        let t2 = Instant::now();
+        let _ = terminal.draw(|f| herd::ui::render(state, f));
+        let t3 = Instant::now();
+        for (part, d) in parts.iter_mut().zip([t1 - t0, t2 - t1, t3 - t2, t3 - t0]) {
+            part.push(d);
+        }
+    }
+    parts
 }

@@ -36,8 +36,22 @@ impl Derived {
             self.redo_coverage(fleet, uid, now);
         }
         if changes.metrics {
-            self.hogs = Some(hogs::analyze(fleet, thresholds));
-            self.index_hogs();
+            let fresh = hogs::analyze(fleet, thresholds);
+            // A poll moves usage, not pods: when the same pods come back in the same order
+            // (no pod event in this burst), the lookups into them still hold.
+            let same_pods = changes.daemon_sets.is_empty()
+                && self.hogs.as_ref().is_some_and(|old| {
+                    old.pods.len() == fresh.pods.len()
+                        && old
+                            .pods
+                            .iter()
+                            .zip(&fresh.pods)
+                            .all(|(a, b)| a.pod == b.pod)
+                });
+            self.hogs = Some(fresh);
+            if !same_pods {
+                self.index_hogs();
+            }
         } else if !changes.daemon_sets.is_empty() {
             for uid in &changes.daemon_sets {
                 self.redo_hogs(fleet, uid, thresholds);

@@ -4,42 +4,133 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
-use kube::api::{ApiResource, DynamicObject, GroupVersionKind, ListParams};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::api::ListParams;
 use kube::core::Status;
 use kube::{Api, Client};
-use serde_json::Value;
+use serde::{Deserialize, Deserializer};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::lean_pod::Amount;
 use super::watch::{Feed, Scope};
 use crate::model::fleet::FleetEvent;
-use crate::model::quantity::Quantity;
 use crate::model::resources::Usage;
 use crate::model::usage::{MetricsSnapshot, NodeUsage, PodUsage};
 
 /// The two lists one poll reads: PodMetrics in the scope, NodeMetrics of every node (nodes
 /// are cluster-scoped and always watched whole).
 pub struct MetricsApis {
-    pods: Api<DynamicObject>,
-    nodes: Api<DynamicObject>,
+    pods: Api<PodMetrics>,
+    nodes: Api<NodeMetrics>,
 }
 
 impl MetricsApis {
     pub fn new(client: &Client, scope: &Scope) -> Self {
-        let resource = |kind, plural| {
-            ApiResource::from_gvk_with_plural(
-                &GroupVersionKind::gvk("metrics.k8s.io", "v1beta1", kind),
-                plural,
-            )
-        };
-        let pods = resource("PodMetrics", "pods");
         let pods = match &scope.namespace {
-            Some(ns) => Api::namespaced_with(client.clone(), ns, &pods),
-            None => Api::all_with(client.clone(), &pods),
+            Some(ns) => Api::namespaced(client.clone(), ns),
+            None => Api::all(client.clone()),
         };
-        let nodes = Api::all_with(client.clone(), &resource("NodeMetrics", "nodes"));
+        let nodes = Api::all(client.clone());
         MetricsApis { pods, nodes }
     }
+}
+
+/// A metrics.k8s.io/v1beta1 PodMetrics reduced to what herd reads: its name and namespace and
+/// each container's usage. Decoded straight from the JSON: a poll of 150,000 pods allocates
+/// two strings per pod, not a JSON tree (pod labels, timestamps, window are skipped unread).
+#[derive(Clone, Debug, Deserialize)]
+pub struct PodMetrics {
+    #[serde(default, deserialize_with = "name_only")]
+    metadata: ObjectMeta,
+    #[serde(default)]
+    containers: Option<Vec<ContainerMetrics>>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct ContainerMetrics {
+    #[serde(default)]
+    usage: Option<UsageWire>,
+}
+
+/// A metrics.k8s.io/v1beta1 NodeMetrics: the node's name and usage.
+#[derive(Clone, Debug, Deserialize)]
+pub struct NodeMetrics {
+    #[serde(default, deserialize_with = "name_only")]
+    metadata: ObjectMeta,
+    #[serde(default)]
+    usage: Option<UsageWire>,
+}
+
+/// A usage resource list: cpu and memory, unreadable or absent ones counting as zero.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+struct UsageWire {
+    #[serde(default)]
+    cpu: Amount,
+    #[serde(default)]
+    memory: Amount,
+}
+
+impl UsageWire {
+    fn usage(self) -> Usage {
+        Usage {
+            cpu_millis: self.cpu.0.map_or(0, |q| q.millis()),
+            memory_bytes: self.memory.0.map_or(0, |q| q.value()),
+        }
+    }
+}
+
+macro_rules! metrics_resource {
+    ($type:ty, $kind:literal, $plural:literal, $scope:ty) => {
+        // kube's blanket `Resource` impl then gives the typed `Api` its URLs.
+        impl k8s_openapi::Resource for $type {
+            const API_VERSION: &'static str = "metrics.k8s.io/v1beta1";
+            const GROUP: &'static str = "metrics.k8s.io";
+            const KIND: &'static str = $kind;
+            const VERSION: &'static str = "v1beta1";
+            const URL_PATH_SEGMENT: &'static str = $plural;
+            type Scope = $scope;
+        }
+        impl k8s_openapi::Metadata for $type {
+            type Ty = ObjectMeta;
+            fn metadata(&self) -> &ObjectMeta {
+                &self.metadata
+            }
+            fn metadata_mut(&mut self) -> &mut ObjectMeta {
+                &mut self.metadata
+            }
+        }
+    };
+}
+metrics_resource!(
+    PodMetrics,
+    "PodMetrics",
+    "pods",
+    k8s_openapi::NamespaceResourceScope
+);
+metrics_resource!(
+    NodeMetrics,
+    "NodeMetrics",
+    "nodes",
+    k8s_openapi::ClusterResourceScope
+);
+
+/// `metadata` with only its name and namespace (metrics-server copies the pod's labels too).
+fn name_only<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
+    #[derive(Deserialize)]
+    struct Wire {
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        namespace: Option<String>,
+    }
+    Ok(
+        Option::<Wire>::deserialize(d)?.map_or_else(ObjectMeta::default, |w| ObjectMeta {
+            name: w.name,
+            namespace: w.namespace,
+            ..ObjectMeta::default()
+        }),
+    )
 }
 
 /// Starts polling pod and node metrics every `every`, first poll at once; runs until the
@@ -113,38 +204,28 @@ fn unavailable(status: &Status) -> Feed {
 }
 
 /// A node's usage; None for items without a name or usage.
-fn node_usage(item: &DynamicObject) -> Option<NodeUsage> {
-    let name = item.metadata.name.clone()?;
-    let usage = item.data.get("usage")?;
+fn node_usage(item: &NodeMetrics) -> Option<NodeUsage> {
     Some(NodeUsage {
-        name,
-        usage: Usage {
-            cpu_millis: quantity(&usage["cpu"]).map_or(0, |q| q.millis()),
-            memory_bytes: quantity(&usage["memory"]).map_or(0, |q| q.value()),
-        },
+        name: item.metadata.name.clone()?,
+        usage: item.usage?.usage(),
     })
 }
 
-/// A pod's usage: the sum over its containers. None for items without a name or usage.
-fn pod_usage(item: &DynamicObject) -> Option<PodUsage> {
+/// A pod's usage: the sum over its containers. None for items without a name or containers.
+fn pod_usage(item: &PodMetrics) -> Option<PodUsage> {
     let name = item.metadata.name.clone()?;
     let namespace = item.metadata.namespace.clone().unwrap_or_default();
-    let containers = item.data.get("containers")?.as_array()?;
     let mut usage = Usage::default();
-    for container in containers {
-        let c = &container["usage"];
-        usage.cpu_millis += quantity(&c["cpu"]).map_or(0, |q| q.millis());
-        usage.memory_bytes += quantity(&c["memory"]).map_or(0, |q| q.value());
+    for container in item.containers.as_deref()? {
+        let c = container.usage.unwrap_or_default().usage();
+        usage.cpu_millis += c.cpu_millis;
+        usage.memory_bytes += c.memory_bytes;
     }
     Some(PodUsage {
         namespace,
         name,
         usage,
     })
-}
-
-fn quantity(v: &Value) -> Option<Quantity> {
-    Quantity::parse(v.as_str()?).ok()
 }
 
 #[cfg(test)]
@@ -154,13 +235,18 @@ mod tests {
 
     #[test]
     fn pod_usage_sums_containers_in_metrics_server_units() {
-        let item: DynamicObject = serde_json::from_value(json!({
+        let item: PodMetrics = serde_json::from_value(json!({
             "apiVersion": "metrics.k8s.io/v1beta1",
             "kind": "PodMetrics",
-            "metadata": {"name": "p", "namespace": "ns"},
+            "metadata": {"name": "p", "namespace": "ns", "labels": {"app": "a"},
+                         "creationTimestamp": "2025-01-01T00:00:00Z"},
+            "timestamp": "2025-01-01T00:00:00Z",
+            "window": "15s",
             "containers": [
                 {"name": "a", "usage": {"cpu": "250000000n", "memory": "1024Ki"}},
-                {"name": "b", "usage": {"cpu": "50m", "memory": "1Mi"}}
+                {"name": "b", "usage": {"cpu": "50m", "memory": "1Mi", "ephemeral": "1"}},
+                {"name": "c", "usage": null},
+                {"name": "d"}
             ]
         }))
         .expect("PodMetrics json");
@@ -173,7 +259,7 @@ mod tests {
 
     #[test]
     fn node_usage_reads_metrics_server_units() {
-        let item: DynamicObject = serde_json::from_value(json!({
+        let item: NodeMetrics = serde_json::from_value(json!({
             "apiVersion": "metrics.k8s.io/v1beta1",
             "kind": "NodeMetrics",
             "metadata": {"name": "n1"},
@@ -186,7 +272,7 @@ mod tests {
         assert_eq!(usage.name, "n1");
         assert_eq!(usage.usage.cpu_millis, 1500);
         assert_eq!(usage.usage.memory_bytes, 2 * 1024 * 1024 * 1024);
-        let bare: DynamicObject = serde_json::from_value(json!({
+        let bare: NodeMetrics = serde_json::from_value(json!({
             "apiVersion": "metrics.k8s.io/v1beta1",
             "kind": "NodeMetrics",
             "metadata": {"name": "n2"}

@@ -4,6 +4,7 @@ pub mod connect;
 pub mod convert;
 pub mod convert_records;
 pub mod fetch;
+pub mod lean_pod;
 pub mod metrics;
 pub mod session;
 pub mod watch;

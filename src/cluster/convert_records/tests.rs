@@ -3,6 +3,7 @@ use k8s_openapi::api::core::v1 as api;
 use serde_json::json;
 
 use super::*;
+use crate::cluster::lean_pod as lean;
 use crate::model::daemonset::IntOrPercent;
 use crate::model::placement::{NodeFacts, TaintEffect};
 use crate::model::pod::PodPhase;
@@ -14,7 +15,7 @@ fn ts(s: &str) -> Timestamp {
 }
 
 // Trimmed from `kubectl get ... -o json` output.
-fn crashing_daemon_pod() -> api::Pod {
+fn crashing_daemon_pod() -> lean::Pod {
     serde_json::from_value(json!({
         "metadata": {
             "name": "node-exporter-x7k2p", "namespace": "monitoring", "uid": "pod-uid-1",
@@ -83,7 +84,7 @@ fn a_crashing_daemon_pod_keeps_what_coverage_and_hogs_read() {
 
 #[test]
 fn an_unbound_daemon_pod_targets_the_node_its_affinity_pins_and_says_why_it_waits() {
-    let raw: api::Pod = serde_json::from_value(json!({
+    let mut raw = json!({
         "metadata": {"name": "agent-q", "namespace": "kube-system", "uid": "u",
                      "deletionTimestamp": "2026-11-20T11:00:00Z"},
         "spec": {
@@ -99,9 +100,8 @@ fn an_unbound_daemon_pod_targets_the_node_its_affinity_pins_and_says_why_it_wait
             "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
                             "message": "0/3 nodes are available: 1 Insufficient memory."}]
         }
-    }))
-    .unwrap();
-    let p = pod(&raw);
+    });
+    let p = pod(&serde_json::from_value(raw.clone()).unwrap());
     assert_eq!((p.node.as_deref(), p.bound), (Some("ip-10-0-9-9"), false));
     assert_eq!(p.phase, PodPhase::Pending);
     assert_eq!(
@@ -110,22 +110,10 @@ fn an_unbound_daemon_pod_targets_the_node_its_affinity_pins_and_says_why_it_wait
     );
     assert_eq!(p.deleting, Some(ts("2026-11-20T11:00:00Z")));
     assert_eq!(p.owner_uid, None);
-    let mut two_values = raw.clone();
-    if let Some(term) = two_values
-        .spec
-        .as_mut()
-        .and_then(|s| s.affinity.as_mut())
-        .and_then(|a| a.node_affinity.as_mut())
-        .and_then(|n| {
-            n.required_during_scheduling_ignored_during_execution
-                .as_mut()
-        })
-    {
-        term.node_selector_terms[0].match_fields.as_mut().unwrap()[0].values =
-            Some(vec!["a".into(), "b".into()]);
-    }
+    let field = "/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms/0/matchFields/0/values";
+    *raw.pointer_mut(field).unwrap() = json!(["a", "b"]);
     assert_eq!(
-        pod(&two_values).node,
+        pod(&serde_json::from_value(raw).unwrap()).node,
         None,
         "only a single-value In names a target"
     );

@@ -35,7 +35,11 @@ fn fleet(world: &World) -> Fleet {
     let pods = store
         .table::<Pod>()
         .values()
-        .map(|p| convert::pod(p))
+        // Through JSON into the lean type the pod watch decodes, as the wire delivers it.
+        .map(|p| {
+            let json = serde_json::to_vec(&**p).expect("pod json");
+            convert::pod(&serde_json::from_slice(&json).expect("lean pod"))
+        })
         .collect();
     let revisions = store
         .table::<ControllerRevision>()

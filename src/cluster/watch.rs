@@ -107,7 +107,11 @@ fn pod_config() -> watcher::Config {
     watcher::Config::default().page_size(POD_PAGE)
 }
 
-/// Pods per list page of the initial (re-)list. TODO: measured below.
+/// Pods per list page of the initial (re-)list. Measured against 150,000 simulated pods
+/// (`herd check`, release build): 500, 2,000 and 5,000 per page all finish in the same time
+/// (decoding, not round trips, is the cost once pods are decoded lean), while each bigger
+/// page is held whole as text and as objects while it decodes: peak memory grew from ~245 MB
+/// at 500 to ~270 MB at 2,000 and ~300 MB at 5,000. So kube's default of 500 stays.
 const POD_PAGE: u32 = 500;
 
 /// A watched API kind and how its objects become slim records.

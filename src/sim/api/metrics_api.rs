@@ -1,10 +1,14 @@
 //! The metrics.k8s.io/v1beta1 API: NodeMetrics and PodMetrics computed from the world's usage
 //! model (`sim::metrics`) at request time, in metrics-server's format.
 
+use std::collections::BTreeMap;
+use std::fmt;
+
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Node, Pod};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use serde_json::{Value, json};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use serde::{Serialize, Serializer};
+use serde_json::Value;
 
 use super::route::{MetricsPath, MetricsResource};
 use super::selector::LabelSelector;
@@ -36,60 +40,184 @@ const POD_METRICS: KindInfo = KindInfo {
     ..NODE_METRICS
 };
 
+// The answer is written straight from typed values borrowing the world (150,000 pods make a
+// 62 MiB list: building a JSON tree of it first cost seconds). Fields are declared in
+// alphabetical order: the JSON stays byte for byte what a sorted `serde_json::Value` wrote.
+
 /// CPU as nanocores ("123000000n") and memory in KiB ("2048Ki"), as metrics-server serves them.
-pub fn usage_json(usage: Usage) -> Value {
-    json!({
-        "cpu": format!("{}n", usage.cpu_millis.saturating_mul(1_000_000)),
-        "memory": format!("{}Ki", usage.memory_bytes / 1024),
-    })
+#[derive(Serialize)]
+pub struct UsageJson {
+    #[serde(serialize_with = "nanocores")]
+    cpu: u64,
+    #[serde(serialize_with = "kibibytes")]
+    memory: u64,
 }
 
-fn metadata(
-    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
-    now: Timestamp,
-) -> Value {
-    let mut m = json!({
-        "name": meta.name,
-        "creationTimestamp": Time(now),
-        "labels": meta.labels.clone().unwrap_or_default(),
-    });
-    if let Some(ns) = &meta.namespace {
-        m["namespace"] = json!(ns);
+pub fn usage_json(usage: Usage) -> UsageJson {
+    UsageJson {
+        cpu: usage.cpu_millis,
+        memory: usage.memory_bytes,
     }
-    m
 }
 
-pub fn node_metrics(node: &Node, usage: Usage, now: Timestamp) -> Value {
-    json!({
-        "kind": "NodeMetrics",
-        "apiVersion": API_VERSION,
-        "metadata": metadata(&node.metadata, now),
-        "timestamp": Time(now),
-        "window": WINDOW,
-        "usage": usage_json(usage),
-    })
+/// Writes `{value}{suffix}` as a JSON string without building the string first.
+struct Suffixed(u64, &'static str);
+
+impl fmt::Display for Suffixed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.0, self.1)
+    }
 }
 
-pub fn pod_metrics(pod: &Pod, containers: &[metrics::ContainerUsage], now: Timestamp) -> Value {
-    let containers: Vec<Value> = containers
-        .iter()
-        .map(|c| json!({"name": c.name, "usage": usage_json(c.usage)}))
-        .collect();
-    json!({
-        "kind": "PodMetrics",
-        "apiVersion": API_VERSION,
-        "metadata": metadata(&pod.metadata, now),
-        "timestamp": Time(now),
-        "window": WINDOW,
-        "containers": containers,
-    })
+fn nanocores<S: Serializer>(millis: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&Suffixed(millis.saturating_mul(1_000_000), "n"))
 }
 
-/// Answers a metrics request as JSON (a single object or a list).
-pub fn serve(world: &World, path: &MetricsPath, labels: &LabelSelector) -> Result<Value, ApiError> {
-    let now = world.now();
+fn kibibytes<S: Serializer>(bytes: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&Suffixed(bytes / 1024, "Ki"))
+}
+
+static NO_LABELS: BTreeMap<String, String> = BTreeMap::new();
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Metadata<'a> {
+    creation_timestamp: &'a Value,
+    labels: &'a BTreeMap<String, String>,
+    name: &'a Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace: Option<&'a str>,
+}
+
+fn metadata<'a>(meta: &'a ObjectMeta, now: &'a Value) -> Metadata<'a> {
+    Metadata {
+        creation_timestamp: now,
+        labels: meta.labels.as_ref().unwrap_or(&NO_LABELS),
+        name: &meta.name,
+        namespace: meta.namespace.as_deref(),
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeMetrics<'a> {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: Metadata<'a>,
+    timestamp: &'a Value,
+    usage: UsageJson,
+    window: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodMetrics<'a> {
+    api_version: &'static str,
+    containers: Vec<ContainerMetrics>,
+    kind: &'static str,
+    metadata: Metadata<'a>,
+    timestamp: &'a Value,
+    window: &'static str,
+}
+
+#[derive(Serialize)]
+struct ContainerMetrics {
+    name: String,
+    usage: UsageJson,
+}
+
+/// `now` as the API writes a time ("2026-01-01T00:00:00Z"), written once per answer.
+fn stamp(now: Timestamp) -> Value {
+    serde_json::to_value(Time(now)).unwrap_or(Value::Null)
+}
+
+pub fn node_metrics<'a>(node: &'a Node, usage: Usage, now: &'a Value) -> NodeMetrics<'a> {
+    NodeMetrics {
+        api_version: API_VERSION,
+        kind: "NodeMetrics",
+        metadata: metadata(&node.metadata, now),
+        timestamp: now,
+        usage: usage_json(usage),
+        window: WINDOW,
+    }
+}
+
+pub fn pod_metrics<'a>(
+    pod: &'a Pod,
+    containers: Vec<metrics::ContainerUsage>,
+    now: &'a Value,
+) -> PodMetrics<'a> {
+    PodMetrics {
+        api_version: API_VERSION,
+        containers: containers
+            .into_iter()
+            .map(|c| ContainerMetrics {
+                name: c.name,
+                usage: usage_json(c.usage),
+            })
+            .collect(),
+        kind: "PodMetrics",
+        metadata: metadata(&pod.metadata, now),
+        timestamp: now,
+        window: WINDOW,
+    }
+}
+
+/// One metrics object, or a list of them.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum Answer<'a, T> {
+    One(T),
+    List(List<'a, T>),
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct List<'a, T> {
+    api_version: &'static str,
+    items: Vec<T>,
+    kind: &'a str,
+    metadata: BTreeMap<String, String>,
+}
+
+/// Either kind's answer.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum Served<'a> {
+    Nodes(Answer<'a, NodeMetrics<'a>>),
+    Pods(Answer<'a, PodMetrics<'a>>),
+}
+
+fn answer<'a, T>(
+    info: &'static KindInfo,
+    name: Option<&String>,
+    items: Vec<T>,
+) -> Result<Answer<'a, T>, ApiError> {
+    if let Some(name) = name {
+        return items
+            .into_iter()
+            .next()
+            .map(Answer::One)
+            .ok_or_else(|| ApiError::not_found(info, name));
+    }
+    Ok(Answer::List(List {
+        api_version: API_VERSION,
+        items,
+        kind: info.list_kind,
+        metadata: BTreeMap::new(),
+    }))
+}
+
+/// Answers a metrics request (a single object or a list), borrowing from `world` and `now`
+/// (the world's time as [`stamp`] writes it).
+pub fn serve<'a>(
+    world: &'a World,
+    now: &'a Value,
+    path: &MetricsPath,
+    labels: &LabelSelector,
+) -> Result<Served<'a>, ApiError> {
     let store = &world.store;
-    let (info, items) = match path.resource {
+    match path.resource {
         MetricsResource::Nodes => {
             let nodes: Vec<_> = match &path.name {
                 Some(name) => store.get::<Node>("", name).into_iter().collect(),
@@ -100,7 +228,7 @@ pub fn serve(world: &World, path: &MetricsPath, labels: &LabelSelector) -> Resul
                 .filter(|n| labels.matches(n.metadata.labels.as_ref()))
                 .filter_map(|n| metrics::node_usage(world, n).map(|u| node_metrics(n, u, now)))
                 .collect::<Vec<_>>();
-            (&NODE_METRICS, items)
+            answer(&NODE_METRICS, path.name.as_ref(), items).map(Served::Nodes)
         }
         MetricsResource::Pods => {
             let pods: Vec<_> = match (&path.namespace, &path.name) {
@@ -111,23 +239,22 @@ pub fn serve(world: &World, path: &MetricsPath, labels: &LabelSelector) -> Resul
             let items = pods
                 .into_iter()
                 .filter(|p| labels.matches(p.metadata.labels.as_ref()))
-                .filter_map(|p| metrics::pod_usage(world, p).map(|c| pod_metrics(p, &c, now)))
+                .filter_map(|p| metrics::pod_usage(world, p).map(|c| pod_metrics(p, c, now)))
                 .collect::<Vec<_>>();
-            (&POD_METRICS, items)
+            answer(&POD_METRICS, path.name.as_ref(), items).map(Served::Pods)
         }
-    };
-    if let Some(name) = &path.name {
-        return items
-            .into_iter()
-            .next()
-            .ok_or_else(|| ApiError::not_found(info, name));
     }
-    Ok(json!({
-        "kind": info.list_kind,
-        "apiVersion": API_VERSION,
-        "metadata": {},
-        "items": items,
-    }))
+}
+
+/// The whole answer as JSON bytes, the world locked only while it is written.
+pub fn serve_json(
+    world: &World,
+    path: &MetricsPath,
+    labels: &LabelSelector,
+) -> Result<Vec<u8>, ApiError> {
+    let now = stamp(world.now());
+    let served = serve(world, &now, path, labels)?;
+    serde_json::to_vec(&served).map_err(|e| ApiError::internal(e.to_string()))
 }
 
 #[cfg(test)]
@@ -148,7 +275,8 @@ mod tests {
             cpu_millis: 250,
             memory_bytes: 512 * 1024 * 1024,
         };
-        let m = node_metrics(&node, usage, Timestamp::UNIX_EPOCH);
+        let now = stamp(Timestamp::UNIX_EPOCH);
+        let m = serde_json::to_value(node_metrics(&node, usage, &now)).unwrap();
         assert_eq!(m["usage"]["cpu"], "250000000n");
         assert_eq!(m["usage"]["memory"], "524288Ki");
         assert_eq!(m["timestamp"], "1970-01-01T00:00:00Z");
@@ -164,7 +292,7 @@ mod tests {
             namespace: None,
             name: Some("x".into()),
         };
-        let err = serve(&world, &path, &LabelSelector::default()).expect_err("no such node");
+        let err = serve_json(&world, &path, &LabelSelector::default()).expect_err("no such node");
         assert_eq!(err.code, 404);
         assert!(err.message.contains("nodes.metrics.k8s.io \"x\" not found"));
     }

@@ -271,8 +271,8 @@ async fn serve(state: &ApiState, req: Request<'_>) -> Result<Response, ApiError>
                 return Err(ApiError::method_not_allowed());
             }
             let labels = params.labels()?;
-            let answer = metrics_api::serve(&state.world.lock(), &path, &labels)?;
-            json_ok(&answer)
+            let body = metrics_api::serve_json(&state.world.lock(), &path, &labels)?;
+            Ok(json_response(StatusCode::OK, body))
         }
         Target::Resource(path) => {
             resource(state, role, verb, &path, &params, req.headers, req.body)

@@ -26,7 +26,7 @@ pub use self::connection::Connection;
 
 /// How long fleet changes are gathered before analysis runs again: a burst of watch events
 /// costs one pass, and event-to-screen stays well under 100 ms.
-const DERIVE_DELAY: Duration = Duration::from_millis(40);
+pub const DERIVE_DELAY: Duration = Duration::from_millis(40);
 /// Actions handled between two frames at most, so input stays responsive during a flood.
 const DRAIN_LIMIT: usize = 20_000;
 

@@ -128,8 +128,7 @@ pub fn rate_pod(
             pick(r).is_none()
         })
     };
-    let over = |u: &Utilization| u.usage.zip(u.request).is_some_and(|(use_, req)| use_ > req);
-    PodHog {
+    let mut hog = PodHog {
         pod: id,
         ds_uid: Arc::clone(ds_uid),
         node: pod.node.clone(),
@@ -141,15 +140,38 @@ pub fn rate_pod(
             cpu: unset(|r| r.cpu_millis, true),
             memory: unset(|r| r.memory_bytes, true),
         },
-        cpu_level: cpu.of_limit().map_or(Level::Ok, |r| t.level(r)),
-        memory_level: memory.of_limit().map_or(Level::Ok, |r| t.level(r)),
-        over_request: Unset {
-            cpu: over(&cpu),
-            memory: over(&memory),
-        },
+        cpu_level: Level::Ok,
+        memory_level: Level::Ok,
+        over_request: Unset::default(),
         cpu,
         memory,
         oom_killed: pod.was_oom_killed(),
+    };
+    rate_usage(&mut hog, t);
+    hog
+}
+
+/// The parts of a rating that follow from usage: the levels against the limits and whether
+/// usage is over the request.
+fn rate_usage(hog: &mut PodHog, t: &Thresholds) {
+    let over = |u: &Utilization| u.usage.zip(u.request).is_some_and(|(use_, req)| use_ > req);
+    hog.cpu_level = hog.cpu.of_limit().map_or(Level::Ok, |r| t.level(r));
+    hog.memory_level = hog.memory.of_limit().map_or(Level::Ok, |r| t.level(r));
+    hog.over_request = Unset {
+        cpu: over(&hog.cpu),
+        memory: over(&hog.memory),
+    };
+}
+
+/// Rates `pods` (ratings of the fleet's pods as they are now) again with the fleet's latest
+/// usage, in place: after a metrics poll only usage moved, and re-rating it alone touches no
+/// pod spec, allocates nothing and clones no names.
+pub fn rerate_usage(fleet: &Fleet, pods: &mut [PodHog], t: &Thresholds) {
+    for hog in pods {
+        let usage = fleet.usage(hog.pod);
+        hog.cpu.usage = usage.map(|u| u.cpu_millis);
+        hog.memory.usage = usage.map(|u| u.memory_bytes);
+        rate_usage(hog, t);
     }
 }
 

@@ -1,65 +1,132 @@
 //! Polls metrics.k8s.io/v1beta1 PodMetrics and NodeMetrics every few seconds and sends the
 //! usage as `FleetEvent::Metrics`; an absent metrics API is sent as `MetricsUnavailable`, a state.
 
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use jiff::Timestamp;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::Client;
 use kube::api::ListParams;
 use kube::core::Status;
-use kube::{Api, Client};
+use serde::de::{SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::lean_pod::Amount;
+use super::list_stream::{decode_one, for_each_item};
 use super::watch::{Feed, Scope};
 use crate::model::fleet::FleetEvent;
 use crate::model::resources::Usage;
 use crate::model::usage::{MetricsSnapshot, NodeUsage, PodUsage};
 
-/// The two lists one poll reads: PodMetrics in the scope, NodeMetrics of every node (nodes
-/// are cluster-scoped and always watched whole).
+const METRICS_API: &str = "/apis/metrics.k8s.io/v1beta1";
+
+/// The share of one core that reading metrics may take. metrics-server has no watch: every
+/// poll lists every pod's usage again, 62 MiB of JSON at 150,000 pods, and reading that costs
+/// a few tenths of a second however it is done. On such fleets polls are spaced out to keep
+/// within this share, so an idle herd stays idle; small fleets poll at the asked interval.
+const READ_SHARE: f64 = 0.01;
+/// Polls are never spaced more than this many asked intervals apart: usage stays recent.
+const MAX_STRETCH: u32 = 4;
+
+/// The wait before the next poll, after one whose reading took `read`.
+pub fn poll_interval(every: Duration, read: Duration) -> Duration {
+    every.max(read.div_f64(READ_SHARE)).min(every * MAX_STRETCH)
+}
+
+/// Where one poll reads: PodMetrics in the scope, NodeMetrics of every node (nodes are
+/// cluster-scoped and always watched whole).
 pub struct MetricsApis {
-    pods: Api<PodMetrics>,
-    nodes: Api<NodeMetrics>,
+    client: Client,
+    pods_url: String,
+    nodes_url: String,
+    /// How many pods the last poll read: the next poll's vector is sized for as many, so a
+    /// poll of 150,000 pods does not grow (and copy) its way there again every time.
+    last_pods: AtomicUsize,
+    /// Time the last poll spent reading its lists, in microseconds.
+    last_read_micros: AtomicU64,
 }
 
 impl MetricsApis {
+    /// How long the last poll spent reading its lists (not waiting for them).
+    pub fn last_read(&self) -> Duration {
+        Duration::from_micros(self.last_read_micros.load(Ordering::Relaxed))
+    }
+
     pub fn new(client: &Client, scope: &Scope) -> Self {
-        let pods = match &scope.namespace {
-            Some(ns) => Api::namespaced(client.clone(), ns),
-            None => Api::all(client.clone()),
+        let pods_url = match &scope.namespace {
+            Some(ns) => format!("{METRICS_API}/namespaces/{ns}/pods"),
+            None => format!("{METRICS_API}/pods"),
         };
-        let nodes = Api::all(client.clone());
-        MetricsApis { pods, nodes }
+        MetricsApis {
+            client: client.clone(),
+            pods_url,
+            nodes_url: format!("{METRICS_API}/nodes"),
+            last_pods: AtomicUsize::new(0),
+            last_read_micros: AtomicU64::new(0),
+        }
     }
 }
 
-/// A metrics.k8s.io/v1beta1 PodMetrics reduced to what herd reads: its name and namespace and
-/// each container's usage. Decoded straight from the JSON: a poll of 150,000 pods allocates
-/// two strings per pod, not a JSON tree (pod labels, timestamps, window are skipped unread).
-#[derive(Clone, Debug, Deserialize)]
-pub struct PodMetrics {
-    #[serde(default, deserialize_with = "name_only")]
-    metadata: ObjectMeta,
+/// A metrics.k8s.io/v1beta1 PodMetrics reduced to what herd reads: its name and namespace
+/// (borrowed from the response bytes) and its containers' usage, summed while decoding.
+/// Pod labels, timestamps and the window are skipped unread.
+#[derive(Debug, Deserialize)]
+struct PodMetrics<'a> {
+    #[serde(borrow, default)]
+    metadata: Option<Names<'a>>,
     #[serde(default)]
-    containers: Option<Vec<ContainerMetrics>>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-struct ContainerMetrics {
-    #[serde(default)]
-    usage: Option<UsageWire>,
+    containers: Option<ContainerSum>,
 }
 
 /// A metrics.k8s.io/v1beta1 NodeMetrics: the node's name and usage.
-#[derive(Clone, Debug, Deserialize)]
-pub struct NodeMetrics {
-    #[serde(default, deserialize_with = "name_only")]
-    metadata: ObjectMeta,
+#[derive(Debug, Deserialize)]
+struct NodeMetrics<'a> {
+    #[serde(borrow, default)]
+    metadata: Option<Names<'a>>,
     #[serde(default)]
     usage: Option<UsageWire>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Names<'a> {
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    namespace: Option<Cow<'a, str>>,
+}
+
+/// The usage of a pod's containers added up as the array is read, so a pod costs no `Vec`.
+#[derive(Debug, Default)]
+struct ContainerSum(Usage);
+
+impl<'de> Deserialize<'de> for ContainerSum {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Container {
+            #[serde(default)]
+            usage: Option<UsageWire>,
+        }
+        struct Sum;
+        impl<'de> Visitor<'de> for Sum {
+            type Value = ContainerSum;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of containers")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ContainerSum, A::Error> {
+                let mut sum = Usage::default();
+                while let Some(container) = seq.next_element::<Container>()? {
+                    let usage = container.usage.unwrap_or_default().usage();
+                    sum.cpu_millis += usage.cpu_millis;
+                    sum.memory_bytes += usage.memory_bytes;
+                }
+                Ok(ContainerSum(sum))
+            }
+        }
+        d.deserialize_seq(Sum)
+    }
 }
 
 /// A usage resource list: cpu and memory, unreadable or absent ones counting as zero.
@@ -80,61 +147,9 @@ impl UsageWire {
     }
 }
 
-macro_rules! metrics_resource {
-    ($type:ty, $kind:literal, $plural:literal, $scope:ty) => {
-        // kube's blanket `Resource` impl then gives the typed `Api` its URLs.
-        impl k8s_openapi::Resource for $type {
-            const API_VERSION: &'static str = "metrics.k8s.io/v1beta1";
-            const GROUP: &'static str = "metrics.k8s.io";
-            const KIND: &'static str = $kind;
-            const VERSION: &'static str = "v1beta1";
-            const URL_PATH_SEGMENT: &'static str = $plural;
-            type Scope = $scope;
-        }
-        impl k8s_openapi::Metadata for $type {
-            type Ty = ObjectMeta;
-            fn metadata(&self) -> &ObjectMeta {
-                &self.metadata
-            }
-            fn metadata_mut(&mut self) -> &mut ObjectMeta {
-                &mut self.metadata
-            }
-        }
-    };
-}
-metrics_resource!(
-    PodMetrics,
-    "PodMetrics",
-    "pods",
-    k8s_openapi::NamespaceResourceScope
-);
-metrics_resource!(
-    NodeMetrics,
-    "NodeMetrics",
-    "nodes",
-    k8s_openapi::ClusterResourceScope
-);
-
-/// `metadata` with only its name and namespace (metrics-server copies the pod's labels too).
-fn name_only<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
-    #[derive(Deserialize)]
-    struct Wire {
-        #[serde(default)]
-        name: Option<String>,
-        #[serde(default)]
-        namespace: Option<String>,
-    }
-    Ok(
-        Option::<Wire>::deserialize(d)?.map_or_else(ObjectMeta::default, |w| ObjectMeta {
-            name: w.name,
-            namespace: w.namespace,
-            ..ObjectMeta::default()
-        }),
-    )
-}
-
-/// Starts polling pod and node metrics every `every`, first poll at once; runs until the
-/// receiver is dropped.
+/// Starts polling pod and node metrics every `every` (or further apart on fleets so large that
+/// reading them would cost more than [`READ_SHARE`] of a core), first poll at once; runs until
+/// the receiver is dropped.
 pub fn spawn_metrics(
     client: &Client,
     scope: &Scope,
@@ -144,14 +159,13 @@ pub fn spawn_metrics(
     let apis = MetricsApis::new(client, scope);
     let tx = tx.clone();
     tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(every);
         loop {
-            ticker.tick().await;
             for feed in poll(&apis).await {
                 if tx.send(feed).await.is_err() {
                     return;
                 }
             }
+            tokio::time::sleep(poll_interval(every, apis.last_read())).await;
         }
     })
 }
@@ -159,30 +173,44 @@ pub fn spawn_metrics(
 /// One poll: usage, or the metrics API's absence as a state, or trouble for other failures.
 /// A failed node list still sends the pods' usage, followed by its own trouble.
 pub async fn poll(apis: &MetricsApis) -> Vec<Feed> {
-    let params = ListParams::default();
-    let (pods, nodes) = tokio::join!(apis.pods.list(&params), apis.nodes.list(&params));
-    let pods = match pods {
-        Ok(list) => list.items.iter().filter_map(pod_usage).collect(),
-        Err(kube::Error::Api(status)) if matches!(status.code, 404 | 503) => {
+    let mut pods = Vec::with_capacity(apis.last_pods.load(Ordering::Relaxed));
+    let mut nodes = Vec::new();
+    let (pods_read, nodes_read) = tokio::join!(
+        read_list(apis, &apis.pods_url, "the PodMetrics list", |bytes| {
+            let (item, used) = decode_one::<PodMetrics>(bytes)?;
+            pods.extend(pod_usage(item));
+            Ok(used)
+        }),
+        read_list(apis, &apis.nodes_url, "the NodeMetrics list", |bytes| {
+            let (item, used) = decode_one::<NodeMetrics>(bytes)?;
+            nodes.extend(node_usage(item));
+            Ok(used)
+        }),
+    );
+    let read = |r: &Result<Duration, ListFailure>| r.as_ref().map_or(Duration::ZERO, |d| *d);
+    let spent = read(&pods_read) + read(&nodes_read);
+    apis.last_read_micros
+        .store(spent.as_micros() as u64, Ordering::Relaxed);
+    match pods_read {
+        Ok(_) => {}
+        Err(ListFailure::Api(status)) if matches!(status.code, 404 | 503) => {
             return vec![unavailable(&status)];
         }
-        Err(e) => {
+        Err(failure) => {
             return vec![Feed::Trouble {
                 source: "metrics",
-                message: e.to_string(),
+                message: failure.to_string(),
             }];
         }
-    };
-    let (nodes, trouble) = match nodes {
-        Ok(list) => (list.items.iter().filter_map(node_usage).collect(), None),
-        Err(e) => (
-            Vec::new(),
-            Some(Feed::Trouble {
-                source: "node metrics",
-                message: e.to_string(),
-            }),
-        ),
-    };
+    }
+    apis.last_pods.store(pods.len(), Ordering::Relaxed);
+    let trouble = nodes_read.err().map(|failure| {
+        nodes.clear();
+        Feed::Trouble {
+            source: "node metrics",
+            message: failure.to_string(),
+        }
+    });
     let snapshot = MetricsSnapshot {
         at: Timestamp::now(),
         pods,
@@ -191,6 +219,42 @@ pub async fn poll(apis: &MetricsApis) -> Vec<Feed> {
     std::iter::once(Feed::Event(FleetEvent::Metrics(snapshot)))
         .chain(trouble)
         .collect()
+}
+
+/// Why a list could not be read: the API server's own answer, or anything else.
+enum ListFailure {
+    Api(Box<Status>),
+    Other(String),
+}
+
+impl std::fmt::Display for ListFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ListFailure::Api(status) => write!(f, "{} ({})", status.message, status.code),
+            ListFailure::Other(message) => f.write_str(message),
+        }
+    }
+}
+
+/// Lists `url`, handing each item's bytes to `on_item` as the body streams in.
+async fn read_list(
+    apis: &MetricsApis,
+    url: &str,
+    what: &str,
+    decode: impl FnMut(&[u8]) -> serde_json::Result<usize>,
+) -> Result<Duration, ListFailure> {
+    let request = kube::core::Request::new(url)
+        .list(&ListParams::default())
+        .map_err(|e| ListFailure::Other(format!("building the request for {what}: {e}")))?;
+    let body = match apis.client.request_stream(request).await {
+        Ok(body) => body,
+        Err(kube::Error::Api(status)) => return Err(ListFailure::Api(status)),
+        Err(e) => return Err(ListFailure::Other(format!("{what}: {e}"))),
+    };
+    let body = std::pin::pin!(body);
+    for_each_item(body, what, decode)
+        .await
+        .map_err(|e| ListFailure::Other(format!("{e:#}")))
 }
 
 fn unavailable(status: &Status) -> Feed {
@@ -204,27 +268,20 @@ fn unavailable(status: &Status) -> Feed {
 }
 
 /// A node's usage; None for items without a name or usage.
-fn node_usage(item: &NodeMetrics) -> Option<NodeUsage> {
+fn node_usage(item: NodeMetrics<'_>) -> Option<NodeUsage> {
     Some(NodeUsage {
-        name: item.metadata.name.clone()?,
+        name: item.metadata?.name?.into_owned(),
         usage: item.usage?.usage(),
     })
 }
 
 /// A pod's usage: the sum over its containers. None for items without a name or containers.
-fn pod_usage(item: &PodMetrics) -> Option<PodUsage> {
-    let name = item.metadata.name.clone()?;
-    let namespace = item.metadata.namespace.clone().unwrap_or_default();
-    let mut usage = Usage::default();
-    for container in item.containers.as_deref()? {
-        let c = container.usage.unwrap_or_default().usage();
-        usage.cpu_millis += c.cpu_millis;
-        usage.memory_bytes += c.memory_bytes;
-    }
+fn pod_usage(item: PodMetrics<'_>) -> Option<PodUsage> {
+    let names = item.metadata?;
     Some(PodUsage {
-        namespace,
-        name,
-        usage,
+        name: names.name?.into_owned(),
+        namespace: names.namespace.map(Cow::into_owned).unwrap_or_default(),
+        usage: item.containers?.0,
     })
 }
 
@@ -234,8 +291,21 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn polls_stretch_only_when_reading_them_costs_more_than_its_share() {
+        let every = Duration::from_secs(15);
+        let ms = Duration::from_millis;
+        // A few thousand pods read in milliseconds: the asked interval.
+        assert_eq!(poll_interval(every, ms(5)), every);
+        assert_eq!(poll_interval(every, ms(150)), every);
+        // 150,000 pods read in a third of a second: 1 % of a core means every 33 s.
+        assert_eq!(poll_interval(every, ms(330)), Duration::from_secs(33));
+        // Never more than four intervals apart, however slow.
+        assert_eq!(poll_interval(every, Duration::from_secs(3)), every * 4);
+    }
+
+    #[test]
     fn pod_usage_sums_containers_in_metrics_server_units() {
-        let item: PodMetrics = serde_json::from_value(json!({
+        let text = json!({
             "apiVersion": "metrics.k8s.io/v1beta1",
             "kind": "PodMetrics",
             "metadata": {"name": "p", "namespace": "ns", "labels": {"app": "a"},
@@ -248,9 +318,10 @@ mod tests {
                 {"name": "c", "usage": null},
                 {"name": "d"}
             ]
-        }))
-        .expect("PodMetrics json");
-        let usage = pod_usage(&item).expect("usage");
+        })
+        .to_string();
+        let item: PodMetrics = serde_json::from_str(&text).expect("PodMetrics json");
+        let usage = pod_usage(item).expect("usage");
         assert_eq!(usage.name, "p");
         assert_eq!(usage.namespace, "ns");
         assert_eq!(usage.usage.cpu_millis, 300);
@@ -259,25 +330,25 @@ mod tests {
 
     #[test]
     fn node_usage_reads_metrics_server_units() {
-        let item: NodeMetrics = serde_json::from_value(json!({
+        let text = json!({
             "apiVersion": "metrics.k8s.io/v1beta1",
             "kind": "NodeMetrics",
             "metadata": {"name": "n1"},
             "timestamp": "2025-01-01T00:00:00Z",
             "window": "15s",
             "usage": {"cpu": "1500000000n", "memory": "2Gi"}
-        }))
-        .expect("NodeMetrics json");
-        let usage = node_usage(&item).expect("usage");
+        })
+        .to_string();
+        let item: NodeMetrics = serde_json::from_str(&text).expect("NodeMetrics json");
+        let usage = node_usage(item).expect("usage");
         assert_eq!(usage.name, "n1");
         assert_eq!(usage.usage.cpu_millis, 1500);
         assert_eq!(usage.usage.memory_bytes, 2 * 1024 * 1024 * 1024);
-        let bare: NodeMetrics = serde_json::from_value(json!({
-            "apiVersion": "metrics.k8s.io/v1beta1",
-            "kind": "NodeMetrics",
-            "metadata": {"name": "n2"}
-        }))
-        .expect("NodeMetrics json");
-        assert_eq!(node_usage(&bare), None);
+        let bare = r#"{"kind": "NodeMetrics", "metadata": {"name": "n2"}}"#;
+        let bare: NodeMetrics = serde_json::from_str(bare).expect("NodeMetrics json");
+        assert_eq!(node_usage(bare), None);
+        let escaped = r#"{"metadata": {"name": "n\u0033"}, "usage": {"cpu": "1"}}"#;
+        let escaped: NodeMetrics = serde_json::from_str(escaped).expect("NodeMetrics json");
+        assert_eq!(node_usage(escaped).expect("usage").name, "n3");
     }
 }

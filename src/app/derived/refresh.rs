@@ -35,27 +35,16 @@ impl Derived {
         for uid in &changes.daemon_sets {
             self.redo_coverage(fleet, uid, now);
         }
-        if changes.metrics {
-            let fresh = hogs::analyze(fleet, thresholds);
-            // A poll moves usage, not pods: when the same pods come back in the same order
-            // (no pod event in this burst), the lookups into them still hold.
-            let same_pods = changes.daemon_sets.is_empty()
-                && self.hogs.as_ref().is_some_and(|old| {
-                    old.pods.len() == fresh.pods.len()
-                        && old
-                            .pods
-                            .iter()
-                            .zip(&fresh.pods)
-                            .all(|(a, b)| a.pod == b.pod)
-                });
-            self.hogs = Some(fresh);
-            if !same_pods {
-                self.index_hogs();
-            }
-        } else if !changes.daemon_sets.is_empty() {
-            for uid in &changes.daemon_sets {
-                self.redo_hogs(fleet, uid, thresholds);
-            }
+        for uid in &changes.daemon_sets {
+            self.redo_hogs(fleet, uid, thresholds);
+        }
+        if changes.metrics
+            && let Some(report) = self.hogs.as_mut()
+        {
+            // A poll moves usage, not pods: the ratings are redone in place from the usage.
+            hogs::rerate_usage(fleet, &mut report.pods, thresholds);
+        }
+        if changes.metrics || !changes.daemon_sets.is_empty() {
             self.sum_hogs(fleet);
         }
         self.mark_hogs();

@@ -27,7 +27,14 @@ fn small_fleet() -> Fleet {
 /// Applies `event`, refreshes `derived` with what it changed, and checks it against a full
 /// pass over the same fleet at the same clock.
 fn step(fleet: &mut Fleet, derived: &mut Derived, event: FleetEvent, what: &str) {
-    fleet.apply(event);
+    burst(fleet, derived, vec![event], what);
+}
+
+/// Like [`step`] for several events coalesced into one refresh, as the runtime does.
+fn burst(fleet: &mut Fleet, derived: &mut Derived, events: Vec<FleetEvent>, what: &str) {
+    for event in events {
+        fleet.apply(event);
+    }
     let changes = fleet.take_changes();
     let thresholds = Thresholds::default();
     derived.refresh(fleet, &thresholds, t(60), &changes);
@@ -129,34 +136,47 @@ fn a_random_run_of_pod_changes_stays_equal_to_full_passes() {
     fleet.take_changes();
     let mut derived = Derived::compute(&fleet, &Thresholds::default(), t(60));
     let mut rng = Rng::new(7);
-    for i in 0..150 {
-        let all = pods(&fleet);
-        let mut pod = rng.pick(&all).clone();
-        let event = match rng.below(5) {
-            0 => FleetEvent::Delete(RecordKey::Pod {
-                namespace: Arc::clone(&pod.namespace),
-                name: Arc::clone(&pod.name),
-            }),
-            1 => {
-                pod.name = Arc::from(format!("{}-r{i}", pod.name).as_str());
-                pod.uid = Arc::from(format!("uid-r{i}").as_str());
-                pod.ready = false;
-                FleetEvent::Upsert(Record::Pod(pod))
-            }
-            2 => {
-                pod.waiting_reason = Some(Arc::from("CrashLoopBackOff"));
-                pod.ready = false;
-                FleetEvent::Upsert(Record::Pod(pod))
-            }
-            3 => {
-                pod.revision_hash = Some(Arc::from("other"));
-                FleetEvent::Upsert(Record::Pod(pod))
-            }
-            _ => {
-                pod.ready = !pod.ready;
-                FleetEvent::Upsert(Record::Pod(pod))
-            }
-        };
-        step(&mut fleet, &mut derived, event, &format!("random step {i}"));
+    for i in 0..150u64 {
+        // Bursts of one to three events, metrics polls among them, as the runtime coalesces.
+        let events = (0..1 + rng.below(3))
+            .map(|k| random_event(&fleet, &mut rng, i * 3 + k))
+            .collect();
+        burst(
+            &mut fleet,
+            &mut derived,
+            events,
+            &format!("random step {i}"),
+        );
+    }
+}
+
+fn random_event(fleet: &Fleet, rng: &mut Rng, i: u64) -> FleetEvent {
+    let all = pods(fleet);
+    let mut pod = rng.pick(&all).clone();
+    match rng.below(6) {
+        0 => FleetEvent::Delete(RecordKey::Pod {
+            namespace: Arc::clone(&pod.namespace),
+            name: Arc::clone(&pod.name),
+        }),
+        1 => {
+            pod.name = Arc::from(format!("{}-r{i}", pod.name).as_str());
+            pod.uid = Arc::from(format!("uid-r{i}").as_str());
+            pod.ready = false;
+            FleetEvent::Upsert(Record::Pod(pod))
+        }
+        2 => {
+            pod.waiting_reason = Some(Arc::from("CrashLoopBackOff"));
+            pod.ready = false;
+            FleetEvent::Upsert(Record::Pod(pod))
+        }
+        3 => {
+            pod.revision_hash = Some(Arc::from("other"));
+            FleetEvent::Upsert(Record::Pod(pod))
+        }
+        4 => FleetEvent::Metrics(synthetic::metrics(fleet, t(100 + i as i64))),
+        _ => {
+            pod.ready = !pod.ready;
+            FleetEvent::Upsert(Record::Pod(pod))
+        }
     }
 }

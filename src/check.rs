@@ -111,8 +111,9 @@ pub fn parse_selector(text: &str) -> Result<String, CheckError> {
 pub async fn run(options: &CheckOptions) -> Result<Report, CheckError> {
     let client = connect(&options.connect).await?;
     let (tx, mut rx) = mpsc::channel(1024);
-    let tasks = spawn_watches(&client, &options.scope, &tx);
-    let metrics = spawn_metrics(&client, &options.scope, Duration::from_secs(60), &tx);
+    let (tasks, pods_listed) = spawn_watches(&client, &options.scope, &tx);
+    let every = Duration::from_secs(60);
+    let metrics = spawn_metrics(&client, &options.scope, every, &tx, pods_listed);
     drop(tx);
     let mut progress = Progress::default();
     let filled = tokio::time::timeout(options.timeout, fill(&mut rx, &mut progress)).await;

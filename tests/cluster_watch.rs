@@ -47,9 +47,9 @@ impl Mirror {
     async fn start_with(sim: &TestSim, metrics: Option<Duration>) -> Mirror {
         let client = herd_client(sim).await;
         let (tx, mut rx) = mpsc::channel(1024);
-        spawn_watches(&client, &Scope::default(), &tx);
+        let (_, pods_listed) = spawn_watches(&client, &Scope::default(), &tx);
         if let Some(every) = metrics {
-            spawn_metrics(&client, &Scope::default(), every, &tx);
+            spawn_metrics(&client, &Scope::default(), every, &tx, pods_listed);
         }
         let fleet = Arc::new(Mutex::new(Fleet::new()));
         let relists = Arc::new(AtomicUsize::new(0));
@@ -289,4 +289,50 @@ async fn an_unavailable_metrics_api_is_a_state_not_an_error() {
         "{:?}",
         fleet.metrics()
     );
+}
+
+/// The fleet drops usage of pods it does not know, so a metrics poll before the pods are
+/// listed would be thrown away (at 150,000 pods, one a minute apart). Polling waits for it.
+#[tokio::test]
+async fn metrics_are_read_only_once_the_pods_are_listed() {
+    let sim = frozen_demo().await;
+    // Nothing lists while every request fails.
+    sim.faults(json!({"failRate": 1.0, "failCode": 500})).await;
+    let client = herd_client(&sim).await;
+    let (tx, mut rx) = mpsc::channel(1024);
+    let (_watches, pods_listed) = spawn_watches(&client, &Scope::default(), &tx);
+    let hour = Duration::from_secs(3600);
+    let _metrics = spawn_metrics(&client, &Scope::default(), hour, &tx, pods_listed);
+    let from_metrics = |feed: &Feed| match feed {
+        Feed::Event(FleetEvent::Metrics(_) | FleetEvent::MetricsUnavailable { .. }) => true,
+        Feed::Trouble { source, .. } => source.contains("metrics"),
+        _ => false,
+    };
+    let quiet_until = tokio::time::Instant::now() + Duration::from_secs(3);
+    while let Ok(Some(feed)) = tokio::time::timeout_at(quiet_until, rx.recv()).await {
+        assert!(
+            !from_metrics(&feed),
+            "metrics polled before any pod list: {feed:?}"
+        );
+    }
+    sim.faults(json!({"failRate": 0.0})).await;
+    let mut pods_seen = false;
+    let first_poll = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let feed = rx.recv().await.expect("feeds run");
+            if let Feed::Event(FleetEvent::Relisted(herd::model::fleet::Relist::Pods(_))) = &feed {
+                pods_seen = true;
+            }
+            if from_metrics(&feed) {
+                return feed;
+            }
+        }
+    })
+    .await
+    .expect("a metrics poll once the pods are listed");
+    assert!(pods_seen, "the pods came first");
+    let Feed::Event(FleetEvent::Metrics(snapshot)) = first_poll else {
+        panic!("usage, not trouble: {first_poll:?}");
+    };
+    assert!(!snapshot.pods.is_empty(), "usage of the demo's pods");
 }

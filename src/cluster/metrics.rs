@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 
 use super::lean_pod::Amount;
 use super::list_stream::{decode_one, for_each_item};
-use super::watch::{Feed, Scope};
+use super::watch::{Feed, PodsListed, Scope};
 use crate::model::fleet::FleetEvent;
 use crate::model::resources::Usage;
 use crate::model::usage::{MetricsSnapshot, NodeUsage, PodUsage};
@@ -148,17 +148,19 @@ impl UsageWire {
 }
 
 /// Starts polling pod and node metrics every `every` (or further apart on fleets so large that
-/// reading them would cost more than [`READ_SHARE`] of a core), first poll at once; runs until
-/// the receiver is dropped.
+/// reading them would cost more than [`READ_SHARE`] of a core), the first poll as soon as
+/// `after` opens (the pods are listed); runs until the receiver is dropped.
 pub fn spawn_metrics(
     client: &Client,
     scope: &Scope,
     every: Duration,
     tx: &mpsc::Sender<Feed>,
+    mut after: PodsListed,
 ) -> JoinHandle<()> {
     let apis = MetricsApis::new(client, scope);
     let tx = tx.clone();
     tokio::spawn(async move {
+        after.wait().await;
         loop {
             for feed in poll(&apis).await {
                 if tx.send(feed).await.is_err() {

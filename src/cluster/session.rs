@@ -77,8 +77,8 @@ impl Feeds {
         metrics_every: Duration,
         tx: &mpsc::Sender<Feed>,
     ) -> Self {
-        let mut tasks = spawn_watches(client, scope, tx);
-        tasks.push(spawn_metrics(client, scope, metrics_every, tx));
+        let (mut tasks, pods_listed) = spawn_watches(client, scope, tx);
+        tasks.push(spawn_metrics(client, scope, metrics_every, tx, pods_listed));
         Feeds { tasks }
     }
 }

@@ -16,7 +16,7 @@ use kube::runtime::watcher as watch_stream;
 use kube::runtime::watcher::{self, DefaultBackoff, Event};
 use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -73,33 +73,56 @@ impl Scope {
     }
 }
 
-/// Starts the four watchers; each runs until the receiver is dropped.
+/// Opens once the pod watch has sent its first list. Metrics wait for it: the fleet drops
+/// usage of pods it does not know, so a poll read before the pods are listed is wasted (and
+/// at 150,000 pods it would compete with that list for the API server and for herd).
+#[derive(Debug, Clone)]
+pub struct PodsListed(watch::Receiver<bool>);
+
+impl PodsListed {
+    /// A gate that is open from the start, for pollers without a pod watch beside them.
+    pub fn open() -> Self {
+        PodsListed(watch::channel(true).1)
+    }
+
+    /// Waits until the pods have been listed (or their watch has stopped).
+    pub async fn wait(&mut self) {
+        let _ = self.0.wait_for(|listed| *listed).await;
+    }
+}
+
+/// Starts the four watchers; each runs until the receiver is dropped. The gate opens when
+/// the pods have been listed once.
 pub fn spawn_watches(
     client: &Client,
     scope: &Scope,
     tx: &mpsc::Sender<Feed>,
-) -> Vec<JoinHandle<()>> {
+) -> (Vec<JoinHandle<()>>, PodsListed) {
+    let (pods_listed, gate) = watch::channel(false);
     let mut ds_config = watcher::Config::default();
     if let Some(labels) = &scope.daemon_set_labels {
         ds_config = ds_config.labels(labels);
     }
-    vec![
+    let tasks = vec![
         tokio::spawn(run(Api::<api::Node>::all(client.clone()), tx.clone())),
         tokio::spawn(run_with(
             scope.api::<lean_pod::Pod>(client),
             pod_config(),
             tx.clone(),
+            Some(pods_listed),
         )),
         tokio::spawn(run_with(
             scope.api::<apps::DaemonSet>(client),
             ds_config,
             tx.clone(),
+            None,
         )),
         tokio::spawn(run(
             scope.api::<apps::ControllerRevision>(client),
             tx.clone(),
         )),
-    ]
+    ];
+    (tasks, PodsListed(gate))
 }
 
 /// The pod watch: the lean pod type (see `lean_pod`) in list pages of [`POD_PAGE`].
@@ -192,10 +215,16 @@ impl Watched for apps::ControllerRevision {
 
 /// Runs one watcher, buffering a (re-)list so the fleet only ever gets whole relists.
 async fn run<K: Watched>(api: Api<K>, tx: mpsc::Sender<Feed>) {
-    run_with(api, watcher::Config::default(), tx).await
+    run_with(api, watcher::Config::default(), tx, None).await
 }
 
-async fn run_with<K: Watched>(api: Api<K>, config: watcher::Config, tx: mpsc::Sender<Feed>) {
+/// Runs one watcher; `listed` is opened once its first whole list has been sent.
+async fn run_with<K: Watched>(
+    api: Api<K>,
+    config: watcher::Config,
+    tx: mpsc::Sender<Feed>,
+    listed: Option<watch::Sender<bool>>,
+) {
     let mut stream = pin!(watch_stream(api.clone(), config));
     let mut backoff = DefaultBackoff::default();
     let mut buffer: Vec<K::Slim> = Vec::new();
@@ -234,6 +263,7 @@ async fn run_with<K: Watched>(api: Api<K>, config: watcher::Config, tx: mpsc::Se
         // A re-list ends the trouble with its own `Relisted`; saying Recovered first would
         // show the feed live for a moment before it lists.
         let relist = matches!(event, Event::Init);
+        let whole_list = matches!(event, Event::InitDone);
         let out = feed_for::<K>(event, &mut buffer);
         let bad_object = matches!(out, Some(Feed::Trouble { .. }));
         let recovered = std::mem::take(&mut resuming) && !relist && !bad_object;
@@ -243,6 +273,9 @@ async fn run_with<K: Watched>(api: Api<K>, config: watcher::Config, tx: mpsc::Se
             if tx.send(feed).await.is_err() {
                 return; // nobody listens any more
             }
+        }
+        if whole_list && let Some(listed) = &listed {
+            listed.send_replace(true);
         }
     }
 }

@@ -162,12 +162,19 @@ pub fn spawn_metrics(
     tokio::spawn(async move {
         after.wait().await;
         loop {
-            for feed in poll(&apis).await {
+            let mut feeds = poll(&apis).await;
+            let wait = poll_interval(every, apis.last_read());
+            for feed in &mut feeds {
+                if let Feed::Event(FleetEvent::Metrics(snapshot)) = feed {
+                    snapshot.stretched = (wait > every).then_some(wait);
+                }
+            }
+            for feed in feeds {
                 if tx.send(feed).await.is_err() {
                     return;
                 }
             }
-            tokio::time::sleep(poll_interval(every, apis.last_read())).await;
+            tokio::time::sleep(wait).await;
         }
     })
 }
@@ -214,6 +221,7 @@ pub async fn poll(apis: &MetricsApis) -> Vec<Feed> {
         }
     });
     let snapshot = MetricsSnapshot {
+        stretched: None,
         at: Timestamp::now(),
         pods,
         nodes,

@@ -236,7 +236,7 @@ impl Fleet {
     /// The pod's usage from the latest metrics poll; `None` when metrics are unavailable or
     /// the poll did not report this pod.
     pub fn usage(&self, id: PodId) -> Option<Usage> {
-        let MetricsState::Available { at } = self.metrics else {
+        let MetricsState::Available { at, .. } = self.metrics else {
             return None;
         };
         let history = self.pods.usage_history(id)?;
@@ -250,7 +250,7 @@ impl Fleet {
     /// The node's usage from the latest metrics poll; `None` when metrics are unavailable or
     /// the poll did not report this node.
     pub fn node_usage(&self, name: &str) -> Option<Usage> {
-        let MetricsState::Available { at } = self.metrics else {
+        let MetricsState::Available { at, .. } = self.metrics else {
             return None;
         };
         let history = self.node_usage.get(name)?;

@@ -92,7 +92,12 @@ pub fn metrics(fleet: &Fleet, at: Timestamp) -> MetricsSnapshot {
             },
         })
         .collect();
-    MetricsSnapshot { at, pods, nodes }
+    MetricsSnapshot {
+        stretched: None,
+        at,
+        pods,
+        nodes,
+    }
 }
 
 fn node(i: usize, epoch: Timestamp) -> Node {

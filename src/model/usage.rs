@@ -1,6 +1,8 @@
 //! Pod and node usage from `metrics.k8s.io`: snapshots as they arrive and a short bounded
 //! history per pod and per node.
 
+use std::time::Duration;
+
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -16,6 +18,9 @@ pub struct MetricsSnapshot {
     pub at: Timestamp,
     pub pods: Vec<PodUsage>,
     pub nodes: Vec<NodeUsage>,
+    /// The time to the next poll when herd spaced polls out beyond the asked interval (a
+    /// fleet so large that reading them costs more than their share of a core).
+    pub stretched: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +68,9 @@ pub enum MetricsState {
     Unknown,
     Available {
         at: Timestamp,
+        /// Set when polls are spaced out beyond the asked interval: the header says so.
+        #[serde(skip)]
+        stretched: Option<Duration>,
     },
     Unavailable {
         since: Timestamp,

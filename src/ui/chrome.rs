@@ -112,6 +112,10 @@ fn health_line(state: &State) -> Line<'static> {
 fn metrics_text(m: &MetricsState) -> String {
     match m {
         MetricsState::Unknown => "metrics: waiting".into(),
+        MetricsState::Available {
+            stretched: Some(every),
+            ..
+        } => format!("metrics: ok, every {}s (large fleet)", every.as_secs()),
         MetricsState::Available { .. } => "metrics: ok".into(),
         MetricsState::Unavailable { reason, .. } => format!("metrics: unavailable ({reason})"),
     }
@@ -222,4 +226,29 @@ pub fn confirm(state: &State, write: &Write, frame: &mut Frame, area: Rect) {
         Paragraph::new(text).block(block).wrap(Wrap { trim: true }),
         rect,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::model::testkit::t;
+
+    #[test]
+    fn the_header_says_when_metrics_polls_are_spaced_out() {
+        let ok = MetricsState::Available {
+            at: t(0),
+            stretched: None,
+        };
+        assert_eq!(metrics_text(&ok), "metrics: ok");
+        let stretched = MetricsState::Available {
+            at: t(0),
+            stretched: Some(Duration::from_secs(26)),
+        };
+        assert_eq!(
+            metrics_text(&stretched),
+            "metrics: ok, every 26s (large fleet)"
+        );
+    }
 }

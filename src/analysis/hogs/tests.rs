@@ -22,6 +22,7 @@ fn with_metrics(fleet: &mut Fleet, samples: &[(&str, i64, i64)]) {
         })
         .collect();
     fleet.apply(FleetEvent::Metrics(MetricsSnapshot {
+        stretched: None,
         at: t(60),
         pods,
         nodes: vec![],

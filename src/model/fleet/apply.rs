@@ -140,7 +140,7 @@ impl Fleet {
     }
 
     fn record_metrics(&mut self, snapshot: MetricsSnapshot) {
-        let at = snapshot.at;
+        let (at, stretched) = (snapshot.at, snapshot.stretched);
         for sample in &snapshot.pods {
             self.pods
                 .record_usage(&sample.namespace, &sample.name, at, sample.usage);
@@ -162,7 +162,7 @@ impl Fleet {
                 }
             }
         }
-        self.metrics = MetricsState::Available { at };
+        self.metrics = MetricsState::Available { at, stretched };
     }
 
     fn upsert_node(&mut self, mut node: Node) {

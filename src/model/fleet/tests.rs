@@ -108,6 +108,7 @@ fn a_relist_replaces_the_whole_kind_and_keeps_usage_of_pods_that_stay() {
         Record::Pod(pod(&d, "n2", "agent-b")),
     ]);
     fleet.apply(FleetEvent::Metrics(MetricsSnapshot {
+        stretched: None,
         at: t(10),
         pods: vec![PodUsage {
             namespace: NS.into(),

@@ -27,6 +27,7 @@ fn usage_is_current_only_while_metrics_answer_and_the_pod_was_in_the_last_poll()
     let b = fleet.pod_id(NS, "agent-b").unwrap();
     assert_eq!(fleet.metrics(), &MetricsState::Unknown);
     fleet.apply(FleetEvent::Metrics(MetricsSnapshot {
+        stretched: None,
         at: t(10),
         pods: vec![
             sample("agent-a", 10),
@@ -35,11 +36,21 @@ fn usage_is_current_only_while_metrics_answer_and_the_pod_was_in_the_last_poll()
         ],
         nodes: vec![],
     }));
+    let stretched = Some(std::time::Duration::from_secs(40));
     fleet.apply(FleetEvent::Metrics(MetricsSnapshot {
+        stretched,
         at: t(25),
         pods: vec![sample("agent-a", 30)],
         nodes: vec![],
     }));
+    assert_eq!(
+        fleet.metrics(),
+        &MetricsState::Available {
+            at: t(25),
+            stretched
+        },
+        "the state keeps how far apart polls are"
+    );
     assert_eq!(fleet.usage(a).map(|u| u.cpu_millis), Some(30));
     assert_eq!(fleet.usage(b), None, "b was not in the latest poll");
     let history: Vec<i64> = fleet
@@ -70,6 +81,7 @@ fn node_usage_follows_the_polls_as_a_share_of_allocatable_and_leaves_with_the_no
     let mut fleet = fleet_of([Record::Node(n1.clone()), Record::Node(node("n2"))]);
     let poll = |at, cpu, gib| {
         FleetEvent::Metrics(MetricsSnapshot {
+            stretched: None,
             at,
             pods: vec![],
             nodes: vec![

@@ -32,6 +32,7 @@ fn trouble(state: &mut State, source: &'static str, message: &str) {
 
 fn poll(at: i64) -> FleetEvent {
     FleetEvent::Metrics(MetricsSnapshot {
+        stretched: None,
         at: t(at),
         pods: vec![PodUsage {
             namespace: testkit::NS.into(),

@@ -270,15 +270,15 @@ async fn node_usage_arrives_from_the_metrics_api_as_a_share_of_allocatable() {
 async fn an_unavailable_metrics_api_is_a_state_not_an_error() {
     let sim = frozen_demo().await;
     let client = sim.client_without_retry().await;
-    let apis = MetricsApis::new(&client, &Scope::default());
-    let feeds = poll(&apis).await;
+    let mut apis = MetricsApis::new(&client, &Scope::default(), Duration::from_secs(15));
+    let feeds = poll(&mut apis).await;
     assert!(
         matches!(feeds.as_slice(), [Feed::Event(FleetEvent::Metrics(s))] if !s.nodes.is_empty()),
         "a healthy poll: {feeds:?}"
     );
     // An aggregated API whose backend is down answers 503 to everything.
     sim.faults(json!({"failRate": 1.0, "failCode": 503})).await;
-    let feeds = poll(&apis).await;
+    let feeds = poll(&mut apis).await;
     let [Feed::Event(event)] = feeds.as_slice() else {
         panic!("one event, no trouble: {feeds:?}");
     };
@@ -291,8 +291,8 @@ async fn an_unavailable_metrics_api_is_a_state_not_an_error() {
     );
 }
 
-/// The fleet drops usage of pods it does not know, so a metrics poll before the pods are
-/// listed would be thrown away (at 150,000 pods, one a minute apart). Polling waits for it.
+/// Usage of pods the fleet does not know yet cannot be applied, and at 150,000 pods an early
+/// poll competes with the pod list itself: polling waits until the pods are listed.
 #[tokio::test]
 async fn metrics_are_read_only_once_the_pods_are_listed() {
     let sim = frozen_demo().await;

@@ -106,6 +106,7 @@ impl ListReader {
     }
 
     /// How many items have been decoded.
+    #[cfg(test)]
     pub fn items(&self) -> usize {
         self.items
     }

@@ -2,7 +2,6 @@
 //! usage as `FleetEvent::Metrics`; an absent metrics API is sent as `MetricsUnavailable`, a state.
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -36,26 +35,28 @@ pub fn poll_interval(every: Duration, read: Duration) -> Duration {
     every.max(read.div_f64(READ_SHARE)).min(every * MAX_STRETCH)
 }
 
-/// Where one poll reads: PodMetrics in the scope, NodeMetrics of every node (nodes are
-/// cluster-scoped and always watched whole).
+/// Where polls read, PodMetrics in the scope and NodeMetrics of every node (nodes are
+/// cluster-scoped and always watched whole), and what the last poll tells the next.
 pub struct MetricsApis {
     client: Client,
     pods_url: String,
     nodes_url: String,
+    /// The asked interval between polls.
+    every: Duration,
     /// How many pods the last poll read: the next poll's vector is sized for as many, so a
     /// poll of 150,000 pods does not grow (and copy) its way there again every time.
-    last_pods: AtomicUsize,
-    /// Time the last poll spent reading its lists, in microseconds.
-    last_read_micros: AtomicU64,
+    last_pods: usize,
+    /// How long the last poll spent reading its lists (not waiting for them).
+    last_read: Duration,
 }
 
 impl MetricsApis {
-    /// How long the last poll spent reading its lists (not waiting for them).
-    pub fn last_read(&self) -> Duration {
-        Duration::from_micros(self.last_read_micros.load(Ordering::Relaxed))
+    /// The wait before the next poll: `every`, or longer after a poll costly to read.
+    pub fn next_wait(&self) -> Duration {
+        poll_interval(self.every, self.last_read)
     }
 
-    pub fn new(client: &Client, scope: &Scope) -> Self {
+    pub fn new(client: &Client, scope: &Scope, every: Duration) -> Self {
         let pods_url = match &scope.namespace {
             Some(ns) => format!("{METRICS_API}/namespaces/{ns}/pods"),
             None => format!("{METRICS_API}/pods"),
@@ -64,8 +65,9 @@ impl MetricsApis {
             client: client.clone(),
             pods_url,
             nodes_url: format!("{METRICS_API}/nodes"),
-            last_pods: AtomicUsize::new(0),
-            last_read_micros: AtomicU64::new(0),
+            every,
+            last_pods: 0,
+            last_read: Duration::ZERO,
         }
     }
 }
@@ -157,49 +159,51 @@ pub fn spawn_metrics(
     tx: &mpsc::Sender<Feed>,
     mut after: PodsListed,
 ) -> JoinHandle<()> {
-    let apis = MetricsApis::new(client, scope);
+    let mut apis = MetricsApis::new(client, scope, every);
     let tx = tx.clone();
     tokio::spawn(async move {
         after.wait().await;
         loop {
-            let mut feeds = poll(&apis).await;
-            let wait = poll_interval(every, apis.last_read());
-            for feed in &mut feeds {
-                if let Feed::Event(FleetEvent::Metrics(snapshot)) = feed {
-                    snapshot.stretched = (wait > every).then_some(wait);
-                }
-            }
-            for feed in feeds {
+            for feed in poll(&mut apis).await {
                 if tx.send(feed).await.is_err() {
                     return;
                 }
             }
-            tokio::time::sleep(wait).await;
+            tokio::time::sleep(apis.next_wait()).await;
         }
     })
 }
 
 /// One poll: usage, or the metrics API's absence as a state, or trouble for other failures.
-/// A failed node list still sends the pods' usage, followed by its own trouble.
-pub async fn poll(apis: &MetricsApis) -> Vec<Feed> {
-    let mut pods = Vec::with_capacity(apis.last_pods.load(Ordering::Relaxed));
+/// A failed node list still sends the pods' usage, followed by its own trouble. The usage
+/// says when the next poll is further away than asked.
+pub async fn poll(apis: &mut MetricsApis) -> Vec<Feed> {
+    let mut pods = Vec::with_capacity(apis.last_pods);
     let mut nodes = Vec::new();
     let (pods_read, nodes_read) = tokio::join!(
-        read_list(apis, &apis.pods_url, "the PodMetrics list", |bytes| {
-            let (item, used) = decode_one::<PodMetrics>(bytes)?;
-            pods.extend(pod_usage(item));
-            Ok(used)
-        }),
-        read_list(apis, &apis.nodes_url, "the NodeMetrics list", |bytes| {
-            let (item, used) = decode_one::<NodeMetrics>(bytes)?;
-            nodes.extend(node_usage(item));
-            Ok(used)
-        }),
+        read_list(
+            &apis.client,
+            &apis.pods_url,
+            "the PodMetrics list",
+            |bytes| {
+                let (item, used) = decode_one::<PodMetrics>(bytes)?;
+                pods.extend(pod_usage(item));
+                Ok(used)
+            }
+        ),
+        read_list(
+            &apis.client,
+            &apis.nodes_url,
+            "the NodeMetrics list",
+            |bytes| {
+                let (item, used) = decode_one::<NodeMetrics>(bytes)?;
+                nodes.extend(node_usage(item));
+                Ok(used)
+            }
+        ),
     );
     let read = |r: &Result<Duration, ListFailure>| r.as_ref().map_or(Duration::ZERO, |d| *d);
-    let spent = read(&pods_read) + read(&nodes_read);
-    apis.last_read_micros
-        .store(spent.as_micros() as u64, Ordering::Relaxed);
+    apis.last_read = read(&pods_read) + read(&nodes_read);
     match pods_read {
         Ok(_) => {}
         Err(ListFailure::Api(status)) if matches!(status.code, 404 | 503) => {
@@ -212,7 +216,7 @@ pub async fn poll(apis: &MetricsApis) -> Vec<Feed> {
             }];
         }
     }
-    apis.last_pods.store(pods.len(), Ordering::Relaxed);
+    apis.last_pods = pods.len();
     let trouble = nodes_read.err().map(|failure| {
         nodes.clear();
         Feed::Trouble {
@@ -220,8 +224,9 @@ pub async fn poll(apis: &MetricsApis) -> Vec<Feed> {
             message: failure.to_string(),
         }
     });
+    let wait = apis.next_wait();
     let snapshot = MetricsSnapshot {
-        stretched: None,
+        stretched: (wait > apis.every).then_some(wait),
         at: Timestamp::now(),
         pods,
         nodes,
@@ -246,9 +251,10 @@ impl std::fmt::Display for ListFailure {
     }
 }
 
-/// Lists `url`, handing each item's bytes to `on_item` as the body streams in.
+/// Lists `url`, having `decode` read each item as the body streams in; returns the time spent
+/// reading.
 async fn read_list(
-    apis: &MetricsApis,
+    client: &Client,
     url: &str,
     what: &str,
     decode: impl FnMut(&[u8]) -> serde_json::Result<usize>,
@@ -256,7 +262,7 @@ async fn read_list(
     let request = kube::core::Request::new(url)
         .list(&ListParams::default())
         .map_err(|e| ListFailure::Other(format!("building the request for {what}: {e}")))?;
-    let body = match apis.client.request_stream(request).await {
+    let body = match client.request_stream(request).await {
         Ok(body) => body,
         Err(kube::Error::Api(status)) => return Err(ListFailure::Api(status)),
         Err(e) => return Err(ListFailure::Other(format!("{what}: {e}"))),

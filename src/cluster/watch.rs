@@ -73,18 +73,14 @@ impl Scope {
     }
 }
 
-/// Opens once the pod watch has sent its first list. Metrics wait for it: the fleet drops
-/// usage of pods it does not know, so a poll read before the pods are listed is wasted (and
-/// at 150,000 pods it would compete with that list for the API server and for herd).
+/// Opens once the pod watch has sent its first list. Metrics wait for it: usage of pods the
+/// fleet does not know yet cannot be applied (the TUI holds such a poll back until they are),
+/// and at 150,000 pods an early poll competes with the pod list for the API server and for
+/// herd, delaying the first complete screen.
 #[derive(Debug, Clone)]
 pub struct PodsListed(watch::Receiver<bool>);
 
 impl PodsListed {
-    /// A gate that is open from the start, for pollers without a pod watch beside them.
-    pub fn open() -> Self {
-        PodsListed(watch::channel(true).1)
-    }
-
     /// Waits until the pods have been listed (or their watch has stopped).
     pub async fn wait(&mut self) {
         let _ = self.0.wait_for(|listed| *listed).await;

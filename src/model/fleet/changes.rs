@@ -18,10 +18,6 @@ pub struct Changes {
 }
 
 impl Changes {
-    pub fn is_empty(&self) -> bool {
-        !self.everything && !self.metrics && self.daemon_sets.is_empty()
-    }
-
     pub(super) fn touch(&mut self, owner: Option<&Arc<str>>) {
         if let Some(uid) = owner
             && !self.everything

@@ -6,16 +6,18 @@
 //! first, default 100), `--loads N` (timed loads per way of loading, default 5),
 //! `--fresh N` (extra processes that each time one first pass, default 4), `--nodes N`,
 //! `--daemonsets N`. Timings are printed, never asserted.
+// Benchmark code: a failed expectation is the report, so it may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "fleet_scale/measure.rs"]
 mod measure;
 
 use std::process::Command;
 
-use herd::analysis::thresholds::Thresholds;
-use herd::analysis::{coverage, hogs};
-use herd::model::synthetic::{self, Shape};
-use herd::model::{Fleet, FleetEvent, Pod, Record, Relist};
+use herd_core::analysis::thresholds::Thresholds;
+use herd_core::analysis::{coverage, hogs};
+use herd_core::model::synthetic::{self, Shape};
+use herd_core::model::{Fleet, FleetEvent, Pod, Record, Relist};
 use jiff::{SignedDuration, Timestamp};
 
 use measure::{Runs, Took, mib, minor_faults, proc_status_mib, timed};

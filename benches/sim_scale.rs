@@ -3,11 +3,13 @@
 //!
 //! Run with `cargo bench --bench sim_scale` (add `-- --nodes 1000 --daemonsets 10` for a
 //! smaller fleet). Needs `kubectl` on PATH for the listing figure.
+// Benchmark code: a failed expectation is the report, so it may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use herd::sim::server::{ServerOptions, start};
+use herd_sim::server::{ServerOptions, start};
 
 struct Args {
     nodes: usize,

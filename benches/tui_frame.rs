@@ -6,18 +6,22 @@
 //! to time one screen). On a machine busy with other work, p99 measures the scheduler more than
 //! the frame: run the built bench under `chrt -f 10` (as root) so other processes cannot
 //! preempt it.
+// Benchmark code: a failed expectation is the report, so it may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::{Duration, Instant};
 
-use herd::analysis::{coverage, hogs};
-use herd::app::action::{ClusterInfo, FeedAction};
-use herd::app::derived::Derived;
-use herd::app::view::View;
-use herd::app::{Action, State, rows, runtime, update};
-use herd::model::fleet::{FleetEvent, Record, Relist};
-use herd::model::pod::Pod;
-use herd::model::synthetic::{self, Shape};
+use herd::runtime;
 use herd::ui::theme::Theme;
+use herd_app::action::{ClusterInfo, FeedAction};
+use herd_app::derived::Derived;
+use herd_app::state::Themes;
+use herd_app::view::View;
+use herd_app::{Action, State, rows, update};
+use herd_core::analysis::{coverage, hogs};
+use herd_core::model::fleet::{FleetEvent, Record, Relist};
+use herd_core::model::pod::Pod;
+use herd_core::model::synthetic::{self, Shape};
 use jiff::{SignedDuration, Timestamp};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -79,7 +83,7 @@ fn feed(state: &mut State, event: FleetEvent) {
 fn loaded_state(epoch: Timestamp) -> (State, Pod) {
     let records = synthetic::fleet(Shape::default(), epoch);
     let now = epoch + SignedDuration::from_secs(3600);
-    let mut state = State::new(Theme::default(), false, now);
+    let mut state = State::new(Themes::default(), false, now);
     state.ui.width = WIDTH;
     state.ui.height = HEIGHT;
     let info = ClusterInfo {
@@ -126,11 +130,12 @@ fn time_frames(
     terminal: &mut Terminal<TestBackend>,
     frames: usize,
 ) -> Vec<Duration> {
+    let theme = Theme::default();
     (0..frames)
         .map(|_| {
             let _ = terminal.clear();
             let started = Instant::now();
-            let _ = terminal.draw(|f| herd::ui::render(state, f));
+            let _ = terminal.draw(|f| herd::ui::render(state, &theme, f));
             started.elapsed()
         })
         .collect()
@@ -180,6 +185,7 @@ fn time_to_screen(
     mut next_event: impl FnMut(&State) -> FleetEvent,
     events: usize,
 ) -> [Vec<Duration>; 4] {
+    let theme = Theme::default();
     let mut parts: [Vec<Duration>; 4] = Default::default();
     for _ in 0..events {
         let event = next_event(state);
@@ -189,7 +195,7 @@ fn time_to_screen(
         let t1 = Instant::now();
         update::derive(state);
         let t2 = Instant::now();
-        let _ = terminal.draw(|f| herd::ui::render(state, f));
+        let _ = terminal.draw(|f| herd::ui::render(state, &theme, f));
         let t3 = Instant::now();
         for (part, d) in parts.iter_mut().zip([t1 - t0, t2 - t1, t3 - t2, t3 - t0]) {
             part.push(d);

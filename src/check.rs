@@ -8,14 +8,14 @@ use std::time::Duration;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
-use crate::analysis::coverage::{self, Status};
-use crate::analysis::hogs::{self, Resource};
-use crate::analysis::thresholds::{Level, Thresholds};
-use crate::cluster::connect::{ConnectError, ConnectOptions, connect};
-use crate::cluster::metrics::spawn_metrics;
-use crate::cluster::watch::{Feed, Scope, spawn_watches};
-use crate::model::fleet::{Fleet, FleetEvent, Relist};
-use crate::model::selector::LabelSelector;
+use herd_cluster::connect::{ConnectError, ConnectOptions, connect};
+use herd_cluster::metrics::spawn_metrics;
+use herd_cluster::watch::{Feed, Scope, spawn_watches};
+use herd_core::analysis::coverage::{self, Status};
+use herd_core::analysis::hogs::{self, Resource};
+use herd_core::analysis::thresholds::{Level, Thresholds};
+use herd_core::model::fleet::{Fleet, FleetEvent, Relist};
+use herd_core::model::selector::LabelSelector;
 pub use report::{Condition, Report};
 
 /// How long `herd check` waits for the initial lists and the first metrics poll, unless

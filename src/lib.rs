@@ -1,15 +1,14 @@
-//! herd: a terminal UI for Kubernetes DaemonSet fleets, with a bundled simulated cluster.
+//! herd, the program: the command line, the TUI's runtime loop and terminal, its rendering and
+//! key mapping, and `herd check`. The layers below live in their own crates, and the crate graph
+//! is the architecture (docs/ARCHITECTURE.md):
 //!
-//! The modules follow DESIGN.md §2: `model` holds herd's slim records and the one placement
-//! predicate, `cluster` is the IO edge towards any Kubernetes API server, and `sim` is the
-//! bundled cluster that serves the real Kubernetes API over loopback HTTP; `app` is the TUI's
-//! TEA core (state, actions, update, the runtime loop) and `ui` draws it.
+//! - `herd_core`: the slim model, placement and analysis; pure.
+//! - `herd_convert`: Kubernetes API objects into the model; pure.
+//! - `herd_cluster`: the kube-rs client, watchers, metrics and writes.
+//! - `herd_sim`: the bundled simulated cluster, served as the real Kubernetes API.
+//! - `herd_app`: the TUI's state, actions, effects and `update`; pure.
 
-pub mod analysis;
-pub mod app;
 pub mod check;
-pub mod cluster;
-pub mod model;
-pub mod sim;
+pub mod runtime;
 pub mod tui;
 pub mod ui;

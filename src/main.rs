@@ -4,16 +4,16 @@ mod cli;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use herd::sim::api::faults::FaultSettings;
-use herd::sim::server::{self, READ_ONLY_CONTEXT, ServerOptions};
+use herd_sim::api::faults::FaultSettings;
+use herd_sim::server::{self, READ_ONLY_CONTEXT, ServerOptions};
 
 use herd::check::{self, CheckError, CheckOptions, Format};
-use herd::cluster::connect::ConnectOptions;
-use herd::cluster::watch::Scope;
+use herd_cluster::connect::ConnectOptions;
+use herd_cluster::watch::Scope;
 
 use std::time::Duration;
 
-use herd::app::runtime::{self, Options};
+use herd::runtime::{self, Options};
 use herd::ui::theme::{self, Theme};
 
 use cli::{CheckArgs, Cli, Command, SimArgs, TuiArgs};
@@ -161,16 +161,7 @@ async fn run_sim(args: SimArgs) -> Result<()> {
     let handle = server::start(options)
         .await
         .context("starting the simulated cluster")?;
-    let (nodes, pods) = {
-        let world = handle.world.lock();
-        (
-            world
-                .store
-                .table::<k8s_openapi::api::core::v1::Node>()
-                .len(),
-            world.store.table::<k8s_openapi::api::core::v1::Pod>().len(),
-        )
-    };
+    let (nodes, pods) = handle.world.lock().size();
     let path = kubeconfig.display();
     println!(
         "herd sim: scenario {} ({nodes} nodes, {pods} pods) serving {}",

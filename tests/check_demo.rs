@@ -1,5 +1,7 @@
 //! `herd check` run as a user would, against the demo scenario served in-process: it finds
 //! exactly the planted trouble and exits 1; bad input exits 2 with a one-line message.
+// Test code: a failed expectation is the report, so it may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! herd's watches and metrics polling against the simulator: the Fleet they fill matches the
 //! cluster, follows changes, re-lists to the same state after the server compacts and drops
 //! watches, and carries the node and pod usage the metrics API serves.
+// Test code: a failed expectation is the report, so it may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -8,11 +10,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use herd::cluster::connect::{ConnectOptions, connect};
-use herd::cluster::metrics::{MetricsApis, poll, spawn_metrics};
-use herd::cluster::watch::{Feed, Scope, spawn_watches};
-use herd::model::fleet::{Fleet, FleetEvent};
-use herd::model::usage::MetricsState;
+use herd_cluster::connect::{ConnectOptions, connect};
+use herd_cluster::metrics::{MetricsApis, poll, spawn_metrics};
+use herd_cluster::watch::{Feed, Scope, spawn_watches};
+use herd_core::model::fleet::{Fleet, FleetEvent};
+use herd_core::model::usage::MetricsState;
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{DeleteParams, PostParams};
@@ -218,7 +220,7 @@ async fn node_usage_arrives_from_the_metrics_api_as_a_share_of_allocatable() {
     let mirror = Mirror::start_with(&sim, Some(Duration::from_millis(200))).await;
     until_in_sync(&sim, &mirror, "the initial lists").await;
     // The clock is frozen, so the simulator's usage model gives the served values exactly.
-    let served: Vec<(String, Option<herd::sim::metrics::Usage>)> = {
+    let served: Vec<(String, Option<herd_sim::metrics::Usage>)> = {
         let world = sim.handle.world.lock();
         world
             .store
@@ -226,7 +228,7 @@ async fn node_usage_arrives_from_the_metrics_api_as_a_share_of_allocatable() {
             .values()
             .map(|n| {
                 let name = n.metadata.name.clone().unwrap_or_default();
-                (name, herd::sim::metrics::node_usage(&world, n))
+                (name, herd_sim::metrics::node_usage(&world, n))
             })
             .collect()
     };
@@ -320,7 +322,9 @@ async fn metrics_are_read_only_once_the_pods_are_listed() {
     let first_poll = tokio::time::timeout(Duration::from_secs(60), async {
         loop {
             let feed = rx.recv().await.expect("feeds run");
-            if let Feed::Event(FleetEvent::Relisted(herd::model::fleet::Relist::Pods(_))) = &feed {
+            if let Feed::Event(FleetEvent::Relisted(herd_core::model::fleet::Relist::Pods(_))) =
+                &feed
+            {
                 pods_seen = true;
             }
             if from_metrics(&feed) {

@@ -1,15 +1,17 @@
 //! Coverage counts equal the simulator's DaemonSet status on every scenario: the same pods and
 //! nodes, read through herd's slim model, reproduce what the DaemonSet controller wrote.
+// Test code: a failed expectation is the report, so it may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
 use k8s_openapi::api::core::v1::{Node, Pod};
 
-use herd::analysis::coverage::{self, Status};
-use herd::cluster::convert_records as convert;
-use herd::model::{Fleet, FleetEvent, Relist};
-use herd::sim::World;
-use herd::sim::scenario::{Pool, ScenarioOptions, build, node_name};
+use herd_convert::records as convert;
+use herd_core::analysis::coverage::{self, Status};
+use herd_core::model::{Fleet, FleetEvent, Relist};
+use herd_sim::World;
+use herd_sim::scenario::{Pool, ScenarioOptions, build, node_name};
 
 fn options(nodes: Option<usize>, seed: u64) -> ScenarioOptions {
     ScenarioOptions {

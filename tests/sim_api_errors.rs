@@ -1,5 +1,7 @@
 //! Bad requests get the Kubernetes `Status` a real API server would send (code, reason,
 //! message), and leave the world exactly as it was.
+// Test code: a failed expectation is the report, so it may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

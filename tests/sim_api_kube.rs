@@ -1,6 +1,8 @@
 //! kube-rs against the simulator over HTTPS: every served kind lists and watches, watchers
 //! recover from dropped watches, compaction (410) and injected failures, stale writes
 //! conflict, paging is exact, and selectors filter.
+// Test code: a failed expectation is the report, so it may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -11,7 +13,7 @@ use axum::http::Method;
 use common::objects::{daemonset, event, lease, namespace, node, pod, revision, seed};
 use common::server::{DEADLINE, TestSim, raw};
 use common::watch::{drive, names, open_watches, read_until, watch};
-use herd::sim::metrics;
+use herd_sim::metrics;
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Event as CoreEvent, Namespace, Node, Pod};

@@ -1,12 +1,14 @@
 //! Unmodified kubectl against the simulator: the everyday commands an SRE types, each
 //! checked against what kubectl prints and what the world then holds. Skipped with a notice
 //! when kubectl is not on PATH.
+// Test code: a failed expectation is the report, so it may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
 use common::objects::{daemonset, ready_node, seed, world_ds, world_node};
 use common::server::{TestSim, eventually, kubectl_available, succeeded, table};
-use herd::sim::metrics;
+use herd_sim::metrics;
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod};
 

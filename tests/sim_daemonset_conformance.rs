@@ -3,6 +3,8 @@
 //!
 //! Scenario 25 (OpenKruise partition / selector / paused) is not an apps/v1 behaviour and the
 //! simulator does not serve Advanced DaemonSets, so it is not tested here.
+// Test code: a failed expectation is the report, so it may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "common/world.rs"]
 mod bench;

@@ -2,6 +2,8 @@
 //! with realistic timestamps, bad images fail the way real ones do (pull errors, never Ready,
 //! crash loops, OOM kills), deleted pods stop, and their usage moves over time. All by stepping
 //! the World; nothing sleeps.
+// Test code: a failed expectation is the report, so it may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -9,10 +11,10 @@ use jiff::SignedDuration;
 use serde_json::json;
 
 use common::*;
-use herd::model::quantity::Quantity;
-use herd::sim::World;
-use herd::sim::metrics::{node_usage, pod_usage};
-use herd::sim::pods::DeleteOptions;
+use herd_core::model::quantity::Quantity;
+use herd_sim::World;
+use herd_sim::metrics::{node_usage, pod_usage};
+use herd_sim::pods::DeleteOptions;
 
 #[test]
 fn bound_pod_goes_pending_then_running_then_ready() {

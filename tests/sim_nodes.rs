@@ -1,6 +1,8 @@
 //! Nodes of the simulated cluster: registration, the scheduler's verdicts, cordon, NotReady
 //! and stopped kubelets with their taints and pod marking or eviction, nodes leaving, and
 //! garbage collection of dependents. All by stepping the World; nothing sleeps.
+// Test code: a failed expectation is the report, so it may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -9,8 +11,8 @@ use k8s_openapi::api::core::v1::Node;
 use serde_json::json;
 
 use common::*;
-use herd::sim::metrics::node_usage;
-use herd::sim::scenario::Pool;
+use herd_sim::metrics::node_usage;
+use herd_sim::scenario::Pool;
 
 #[test]
 fn node_registers_ready_with_defaults() {

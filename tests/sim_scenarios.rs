@@ -1,5 +1,7 @@
 //! The named scenarios hold what they promise: the demo's pools and planted trouble, the blank
 //! `empty` cluster, scaling, and the same world for the same seed.
+// Test code: a failed expectation is the report, so it may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -8,10 +10,10 @@ use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
 
-use herd::model::quantity::Quantity;
-use herd::sim::World;
-use herd::sim::metrics::pod_usage;
-use herd::sim::scenario::{ScenarioOptions, build};
+use herd_core::model::quantity::Quantity;
+use herd_sim::World;
+use herd_sim::metrics::pod_usage;
+use herd_sim::scenario::{ScenarioOptions, build};
 
 fn options(name: &str, nodes: Option<usize>, daemonsets: Option<usize>) -> ScenarioOptions {
     ScenarioOptions {

@@ -1,6 +1,8 @@
 //! The real `herd` binary in a real pseudo-terminal (tmux) on its in-process demo simulator:
 //! keys typed as a user types them, the screen read back, and the terminal checked after exit.
 //! Skipped with a notice when tmux is not on PATH.
+// Test code: a failed expectation is the report, so it may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "tui_e2e/tmux.rs"]
 mod tmux;

@@ -1,18 +1,20 @@
 //! The TUI through the API server's faults, as the user sees it: dropped watches, a 410 (the
 //! watch history compacted away) and a burst of 500s. While data is stale the header says so
 //! and names the feed; afterwards every screen equals what a freshly connected TUI shows.
+// Test code: a failed expectation is the report, so it may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
 use std::time::Duration;
 
 use common::server::{DEADLINE, TestSim, eventually};
-use common::tui::{frame, sim_now, synced};
-use herd::app::action::Action;
-use herd::app::runtime::headless::Headless;
-use herd::app::state::{FeedState, State};
-use herd::app::view::View;
-use herd::sim::api::counters::EntryReport;
+use common::tui::{frame, sim_now, state_frame, synced};
+use herd::runtime::headless::Headless;
+use herd_app::action::Action;
+use herd_app::state::{FeedState, State};
+use herd_app::view::View;
+use herd_sim::api::counters::EntryReport;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::Api;
 use kube::api::{DeleteParams, Patch, PatchParams};
@@ -70,7 +72,7 @@ async fn until(
     done: impl Fn(&State) -> bool,
 ) -> String {
     let reached = tui.run_until(what, DEADLINE, sim_now(sim), done).await;
-    let screen = frame(&tui.state);
+    let screen = frame(tui);
     if let Err(e) = reached {
         panic!("{e}\n{screen}");
     }
@@ -122,7 +124,7 @@ fn screens(tui: &mut Headless, views: &[View]) -> Vec<String> {
         .iter()
         .map(|view| {
             tui.send(Action::Show(view.clone()));
-            normalised(&frame(&tui.state))
+            normalised(&frame(tui))
         })
         .collect();
     tui.send(Action::Show(View::Fleet));
@@ -152,11 +154,11 @@ async fn converges_to_a_fresh_list(sim: &TestSim, tui: &mut Headless) {
                 &format!("{view:?} as a fresh list shows it"),
                 DEADLINE,
                 sim_now(sim),
-                |s| normalised(&frame(s)) == *want,
+                |s| normalised(&state_frame(s)) == *want,
             )
             .await;
         if let Err(e) = reached {
-            panic!("{e}\nwant:\n{want}\ngot:\n{}", frame(&tui.state));
+            panic!("{e}\nwant:\n{want}\ngot:\n{}", frame(tui));
         }
     }
     assert_eq!(screens(tui, &views), want);
@@ -246,7 +248,7 @@ async fn after_dropped_watches_a_change_reaches_the_screen_without_a_relist() {
     cordon(&sim, "general-05").await;
     tui.send(Action::Show(View::Nodes));
     let screen = until(&mut tui, &sim, "general-05 shown cordoned", |s| {
-        row(&frame(s), "general-05").contains("SchedulingDi")
+        row(&state_frame(s), "general-05").contains("SchedulingDi")
     })
     .await;
     assert!(health(&screen).contains("● live"), "{screen}");
@@ -350,7 +352,7 @@ async fn through_a_burst_of_500s_the_header_says_stale_then_live_with_what_chang
         failed.iter().all(|n| *n >= 3).then_some(())
     })
     .await;
-    let screen = frame(&tui.state);
+    let screen = frame(&tui);
     assert!(health(&screen).contains("✗ STALE"), "{screen}");
     assert!(
         !row(&screen, "general-05").contains("SchedulingDi"),

@@ -1,6 +1,8 @@
 //! Every screen of the TUI on the frozen demo cluster, driven by keys through the real key table
 //! and rendered into ratatui's TestBackend at a fixed size; each also checks in code the facts
 //! a user would look for, so a failure says what broke, not only that pixels moved.
+// Test code: a failed expectation is the report, so it may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 #[path = "ui_snapshots/drive.rs"]
@@ -274,7 +276,7 @@ async fn read_only_session() {
 async fn monochrome_keeps_meaning_in_glyphs_and_modifiers() {
     let mut s = Screen::open(120, 36, |o| o.monochrome = true).await;
     s.open_daemon_set("node-problem-detector");
-    let frame = buffer(&s.tui.state);
+    let frame = buffer(&s.tui);
     let coloured = frame
         .content
         .iter()

@@ -5,14 +5,14 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use herd::app::action::Action;
-use herd::app::runtime::Options;
-use herd::app::runtime::headless::Headless;
-use herd::app::state::State;
-use herd::cluster::connect::ConnectOptions;
-use herd::sim::server::{self, ServerOptions, SimHandle};
+use herd::runtime::Options;
+use herd::runtime::headless::Headless;
 use herd::ui::keymap;
 use herd::ui::theme::Theme;
+use herd_app::action::Action;
+use herd_app::state::State;
+use herd_cluster::connect::ConnectOptions;
+use herd_sim::server::{self, ServerOptions, SimHandle};
 use jiff::Timestamp;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -154,11 +154,11 @@ impl Session {
 
     /// The frame the TUI draws now, through the same `render` the terminal gets.
     pub fn frame(&self) -> anyhow::Result<Buffer> {
-        let state = &self.tui.state;
+        let (state, theme) = (&self.tui.state, &self.tui.theme);
         let mut terminal = Terminal::new(TestBackend::new(state.ui.width, state.ui.height))
             .context("creating the test terminal")?;
         terminal
-            .draw(|f| herd::ui::render(state, f))
+            .draw(|f| herd::ui::render(state, theme, f))
             .context("drawing a frame")?;
         Ok(terminal.backend().buffer().clone())
     }

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use crossterm::event::KeyCode;
-use herd::app::selection;
-use herd::app::state::State;
-use herd::app::view::{Fetched, View};
+use herd_app::selection;
+use herd_app::state::State;
+use herd_app::view::{Fetched, View};
 
 use crate::raster::{self, Palette};
 use crate::session::{Session, key};
@@ -18,7 +18,7 @@ const FALCO: &str = "falco";
 const BROKEN: &str = "node-problem-detector";
 const HOG: (&str, &str) = ("observability", "otel-agent");
 /// Metrics samples each hog pod needs before its sparklines have shape (a full history).
-const SAMPLES: usize = herd::model::usage::USAGE_HISTORY;
+const SAMPLES: usize = herd_core::model::usage::USAGE_HISTORY;
 
 /// Takes every screenshot into `dir`, returning the files written in order.
 pub async fn take_all(session: &mut Session, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
@@ -151,7 +151,7 @@ impl Shots<'_> {
         ] {
             self.command(&format!("theme {theme}")).await?;
             self.session
-                .wait(&format!("the {theme} theme"), |s| s.theme.name() == theme)
+                .wait(&format!("the {theme} theme"), |s| s.theme.current == theme)
                 .await?;
             self.shoot(name, &palette).await?;
         }

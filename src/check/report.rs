@@ -19,8 +19,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::analysis::thresholds::Level;
-use crate::model::usage::MetricsState;
+use herd_core::analysis::thresholds::Level;
+use herd_core::model::usage::MetricsState;
 
 /// The conditions `--fail-on` can select.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

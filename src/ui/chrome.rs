@@ -6,15 +6,16 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use crate::analysis::units;
-use crate::app::action::Write;
-use crate::app::state::{FeedState, Level, Mode, State};
-use crate::model::usage::MetricsState;
+use crate::ui::Scene;
 use crate::ui::keymap;
 use crate::ui::layout;
 use crate::ui::theme::Slot;
+use herd_app::action::Write;
+use herd_app::state::{FeedState, Level, Mode};
+use herd_core::analysis::units;
+use herd_core::model::usage::MetricsState;
 
-pub fn header(state: &State, frame: &mut Frame, area: Rect) {
+pub fn header(state: &Scene, frame: &mut Frame, area: Rect) {
     let theme = &state.theme;
     let info = &state.session.info;
     let key = |k: &str| Span::styled(format!("{k} "), theme.style(Slot::HeaderKey));
@@ -54,7 +55,7 @@ fn or_dash(s: &str) -> String {
 }
 
 /// Fleet totals and watch health: `● live` or `✗ STALE pods: reason (12s)`.
-fn health_line(state: &State) -> Line<'static> {
+fn health_line(state: &Scene) -> Line<'static> {
     let theme = &state.theme;
     let fleet = &state.fleet;
     let mut spans = vec![Span::styled(
@@ -121,7 +122,7 @@ fn metrics_text(m: &MetricsState) -> String {
     }
 }
 
-pub fn footer(state: &State, frame: &mut Frame, area: Rect) {
+pub fn footer(state: &Scene, frame: &mut Frame, area: Rect) {
     let theme = &state.theme;
     let first = match &state.ui.mode {
         Mode::Filter { input, .. } => Line::from(vec![
@@ -164,8 +165,8 @@ pub fn footer(state: &State, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(vec![first, Line::from(crumbs)]), area);
 }
 
-fn crumb(state: &State, view: &crate::app::view::View) -> String {
-    use crate::app::view::View;
+fn crumb(state: &Scene, view: &herd_app::view::View) -> String {
+    use herd_app::view::View;
     let ds_name = |uid: &str| {
         state
             .fleet
@@ -183,7 +184,7 @@ fn crumb(state: &State, view: &crate::app::view::View) -> String {
 
 /// The view's own keys first (`m`, `e`, `r`...), then the global ones: the line is cut at the
 /// screen's edge, and the keys that only work here are the ones a user cannot guess.
-fn hints(state: &State) -> Line<'static> {
+fn hints(state: &Scene) -> Line<'static> {
     let theme = &state.theme;
     let (global, local): (Vec<_>, Vec<_>) = keymap::active(state)
         .filter(|b| b.hint)
@@ -201,7 +202,7 @@ fn hints(state: &State) -> Line<'static> {
     Line::from(spans)
 }
 
-pub fn confirm(state: &State, write: &Write, frame: &mut Frame, area: Rect) {
+pub fn confirm(state: &Scene, write: &Write, frame: &mut Frame, area: Rect) {
     let theme = &state.theme;
     let rect = layout::centered(area, 70, 7);
     let text = vec![
@@ -233,7 +234,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::model::testkit::t;
+    use herd_core::model::testkit::t;
 
     #[test]
     fn the_header_says_when_metrics_polls_are_spaced_out() {

@@ -1,9 +1,9 @@
 //! Glyphs that go with colours, so meaning never rests on colour alone.
 
-use crate::analysis::coverage::Status;
-use crate::analysis::thresholds::Level;
-pub use crate::app::rows::Mark;
 use crate::ui::theme::Slot;
+pub use herd_app::rows::Mark;
+use herd_core::analysis::coverage::Status;
+use herd_core::analysis::thresholds::Level;
 
 /// The mark and theme slot of a coverage status.
 pub fn status(s: Status) -> (&'static str, Slot) {

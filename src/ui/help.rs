@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use crate::app::state::State;
+use crate::ui::Scene;
 use crate::ui::keymap::{self, Binding};
 use crate::ui::layout;
 use crate::ui::theme::Slot;
@@ -13,7 +13,7 @@ use crate::ui::theme::Slot;
 /// Wide enough for the longest key label ("ctrl-f pgdn").
 const LABEL_WIDTH: usize = 11;
 
-pub fn overlay(state: &State, frame: &mut Frame, area: Rect) {
+pub fn overlay(state: &Scene, frame: &mut Frame, area: Rect) {
     let theme = &state.theme;
     let bindings: Vec<&Binding> = keymap::active(state).collect();
     let note = state.session.readonly.then(|| {
@@ -60,7 +60,7 @@ pub fn overlay(state: &State, frame: &mut Frame, area: Rect) {
 }
 
 /// `  label  help`, cut and padded to `width` when laid out in columns.
-fn entry<'a>(state: &State, b: &Binding, help: &str, width: Option<usize>) -> Line<'a> {
+fn entry<'a>(state: &Scene, b: &Binding, help: &str, width: Option<usize>) -> Line<'a> {
     let theme = &state.theme;
     let help = match width {
         Some(w) => {

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use crate::app::action::{Action, Write};
-use crate::app::selection as nav_selection;
-use crate::app::state::{Mode, State};
-use crate::app::view::{Motion, SortKey, View};
+use herd_app::action::{Action, Write};
+use herd_app::selection as nav_selection;
+use herd_app::state::{Mode, State};
+use herd_app::view::{Motion, SortKey, View};
 
 /// Where a binding applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

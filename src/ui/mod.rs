@@ -1,5 +1,6 @@
-//! Rendering and key mapping only: `render(&State, &mut Frame)` draws what `update` computed;
-//! each pane is a function in its own file, and every colour comes from the theme's slots.
+//! Rendering and key mapping only: `render(&State, &Theme, &mut Frame)` draws what `update`
+//! computed; each pane is a function in its own file, and every colour comes from the theme's
+//! slots.
 
 mod chrome;
 pub mod glyph;
@@ -10,11 +11,31 @@ pub mod screens;
 pub mod table;
 pub mod theme;
 
+use std::ops::Deref;
+
 use ratatui::Frame;
 
-use crate::app::state::{Mode, State};
+use herd_app::state::{Mode, State};
 
-pub fn render(state: &State, frame: &mut Frame) {
+use self::theme::Theme;
+
+/// What a pane draws from: the state, and the theme the runtime holds. It reads as the state
+/// (`Deref`), so panes write `state.fleet` and `state.theme` alike.
+pub struct Scene<'a> {
+    pub state: &'a State,
+    pub theme: &'a Theme,
+}
+
+impl Deref for Scene<'_> {
+    type Target = State;
+
+    fn deref(&self) -> &State {
+        self.state
+    }
+}
+
+pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
+    let state = &Scene { state, theme };
     let areas = layout::areas(frame.area());
     chrome::header(state, frame, areas.header);
     screens::body(state, frame, areas.body);

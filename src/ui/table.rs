@@ -6,9 +6,9 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Row, Table, TableState};
 
-use crate::app::state::State;
-use crate::app::view::Page;
+use crate::ui::Scene;
 use crate::ui::theme::Slot;
+use herd_app::view::Page;
 
 pub struct Col {
     pub title: &'static str,
@@ -54,7 +54,7 @@ pub fn window(page: &Page, height: usize) -> (usize, usize) {
 }
 
 /// The block around a list: ` title(scope)[count] </filter> `, k9s style.
-pub fn block<'a>(state: &State, title: String, count: usize) -> Block<'a> {
+pub fn block<'a>(state: &Scene, title: String, count: usize) -> Block<'a> {
     let theme = &state.theme;
     let page = state.ui.page();
     let mut spans = vec![
@@ -63,11 +63,11 @@ pub fn block<'a>(state: &State, title: String, count: usize) -> Block<'a> {
     ];
     let arrow = if page.sort.descending { "↓" } else { "↑" };
     let key = match page.sort.key {
-        crate::app::view::SortKey::Name => "name",
-        crate::app::view::SortKey::Namespace => "namespace",
-        crate::app::view::SortKey::Age => "age",
-        crate::app::view::SortKey::Status => "status",
-        crate::app::view::SortKey::Weight => "weight",
+        herd_app::view::SortKey::Name => "name",
+        herd_app::view::SortKey::Namespace => "namespace",
+        herd_app::view::SortKey::Age => "age",
+        herd_app::view::SortKey::Status => "status",
+        herd_app::view::SortKey::Weight => "weight",
     };
     spans.push(Span::styled(
         format!("{arrow}{key} "),
@@ -89,7 +89,7 @@ pub fn block<'a>(state: &State, title: String, count: usize) -> Block<'a> {
 pub fn draw(
     frame: &mut Frame,
     area: Rect,
-    state: &State,
+    state: &Scene,
     block: Block<'_>,
     cols: &[Col],
     cells: Vec<Vec<Cell<'static>>>,
@@ -130,7 +130,7 @@ pub fn draw(
 }
 
 /// A cell with text in one theme slot.
-pub fn styled(state: &State, text: impl Into<String>, slot: Slot) -> Cell<'static> {
+pub fn styled(state: &Scene, text: impl Into<String>, slot: Slot) -> Cell<'static> {
     Cell::from(Span::styled(text.into(), state.theme.style(slot)))
 }
 

@@ -1,7 +1,8 @@
 //! Helpers shared by the simulator's integration tests: a world with a node, pods built from
 //! JSON, and readers for the status fields the tests look at; and, for the API tests, a
 //! simulator on a free port with clients, fixtures and watch/status checks (the submodules).
-
+// Test support: a failed expectation here is the test failing, so it may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(dead_code)]
 
 pub mod objects;
@@ -14,8 +15,8 @@ use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::core::v1::{Event, Node, Pod};
 use serde_json::json;
 
-use herd::sim::World;
-use herd::sim::scenario::Pool;
+use herd_sim::World;
+use herd_sim::scenario::Pool;
 
 pub fn start() -> Timestamp {
     "2025-01-01T00:00:00Z".parse().expect("timestamp")

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use herd::sim::Object;
+use herd_sim::Object;
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, DaemonSetSpec};
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::api::core::v1::{

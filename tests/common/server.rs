@@ -6,7 +6,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use axum::http::{Method, Request};
-use herd::sim::server::{self, READ_ONLY_CONTEXT, ServerOptions, SimHandle};
+use herd_sim::server::{self, READ_ONLY_CONTEXT, ServerOptions, SimHandle};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use serde_json::Value;

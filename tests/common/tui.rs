@@ -3,11 +3,12 @@
 
 use std::time::Duration;
 
-use herd::app::runtime::Options;
-use herd::app::runtime::headless::Headless;
-use herd::app::state::State;
-use herd::cluster::connect::ConnectOptions;
+use herd::runtime::Driver;
+use herd::runtime::Options;
+use herd::runtime::headless::Headless;
 use herd::ui::theme::Theme;
+use herd_app::state::State;
+use herd_cluster::connect::ConnectOptions;
 use jiff::Timestamp;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -68,17 +69,31 @@ pub async fn synced_with(sim: &TestSim, options: Options, width: u16, height: u1
     tui
 }
 
-/// One frame of `state`, cells and styles, as the terminal would receive it.
-pub fn buffer(state: &State) -> Buffer {
+/// One frame of the TUI's state in its theme, cells and styles, as the terminal would receive it.
+pub fn buffer(tui: &Driver) -> Buffer {
+    buffer_in(&tui.state, &tui.theme)
+}
+
+fn buffer_in(state: &State, theme: &Theme) -> Buffer {
     let backend = TestBackend::new(state.ui.width, state.ui.height);
     let mut terminal = Terminal::new(backend).expect("test terminal");
-    terminal.draw(|f| herd::ui::render(state, f)).expect("draw");
+    terminal
+        .draw(|f| herd::ui::render(state, theme, f))
+        .expect("draw");
     terminal.backend().buffer().clone()
 }
 
-/// One frame of `state` as text, a line per terminal row.
-pub fn frame(state: &State) -> String {
-    let buffer = buffer(state);
+/// One frame as text, a line per terminal row.
+pub fn frame(tui: &Driver) -> String {
+    text(&buffer(tui))
+}
+
+/// The text of a frame of `state` (the theme only colours it), for conditions on the state.
+pub fn state_frame(state: &State) -> String {
+    text(&buffer_in(state, &Theme::default()))
+}
+
+fn text(buffer: &Buffer) -> String {
     let width = usize::from(buffer.area.width);
     buffer
         .content

@@ -8,9 +8,9 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use herd::sim::World;
-use herd::sim::admission::daemonset::{admit_create, admit_update};
-use herd::sim::store::Key;
+use herd_sim::World;
+use herd_sim::admission::daemonset::{admit_create, admit_update};
+use herd_sim::store::Key;
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, DaemonSetStatus};
 use k8s_openapi::api::core::v1::{Node, Pod, PodCondition};

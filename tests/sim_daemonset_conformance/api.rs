@@ -1,7 +1,7 @@
 //! Scenarios 17 and 23: what the API accepts, and the status fields `kubectl rollout status`
 //! reads; plus the generation bookkeeping that drives them (rule 3.3).
 
-use herd::sim::admission::daemonset::{admit_create, admit_update};
+use herd_sim::admission::daemonset::{admit_create, admit_update};
 use jiff::SignedDuration;
 use k8s_openapi::api::apps::v1::{DaemonSet, DaemonSetStatus};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;

@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use herd::app::runtime::Options;
-use herd::app::runtime::headless::Headless;
-use herd::app::view::{Fetched, View};
+use herd::runtime::Options;
+use herd::runtime::headless::Headless;
 use herd::ui::keymap::action_for;
+use herd_app::view::{Fetched, View};
 
 use crate::common::server::{DEADLINE, TestSim};
 use crate::common::tui::{self, frozen_demo, sim_now, synced_with};
@@ -37,9 +37,9 @@ impl Screen {
     /// back to the simulator's so ages stay as they were.
     pub fn expire_flash(&mut self) {
         if let Some(until) = self.tui.state.ui.flash.as_ref().map(|f| f.until) {
-            self.tui.send(herd::app::Action::Tick(until));
+            self.tui.send(herd_app::Action::Tick(until));
         }
-        self.tui.send(herd::app::Action::Tick(sim_now(&self.sim)()));
+        self.tui.send(herd_app::Action::Tick(sim_now(&self.sim)()));
     }
 
     pub async fn demo() -> Screen {
@@ -48,7 +48,7 @@ impl Screen {
 
     /// The frame on screen now, as text.
     pub fn text(&self) -> String {
-        tui::frame(&self.tui.state)
+        tui::frame(&self.tui)
     }
 
     /// The line of the screen that contains `needle`.
@@ -61,7 +61,7 @@ impl Screen {
     }
 
     /// What `event` means here, per the key table; `None` when it is unbound.
-    pub fn action(&self, event: KeyEvent) -> Option<herd::app::Action> {
+    pub fn action(&self, event: KeyEvent) -> Option<herd_app::Action> {
         action_for(event, &self.tui.state)
     }
 

@@ -6,13 +6,12 @@ use std::collections::HashSet;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::*;
-use crate::app::action::{Action, FeedAction, Write};
-use crate::app::state::Mode;
-use crate::app::update::{derive, update};
-use crate::app::view::YamlTarget;
-use crate::model::fleet::{FleetEvent, Relist};
-use crate::model::testkit::{self, t};
-use crate::ui::theme::Theme;
+use herd_app::action::{Action, FeedAction, Write};
+use herd_app::state::Mode;
+use herd_app::update::{derive, update};
+use herd_app::view::YamlTarget;
+use herd_core::model::fleet::{FleetEvent, Relist};
+use herd_core::model::testkit::{self, t};
 
 /// Every view, with a DaemonSet and a node that exist in `fleet_state`.
 fn views() -> Vec<View> {
@@ -41,7 +40,7 @@ fn views() -> Vec<View> {
 
 /// One node running one DaemonSet's pod, analysed, showing `view`.
 fn fleet_state(readonly: bool, view: View) -> State {
-    let mut state = State::new(Theme::default(), readonly, t(60));
+    let mut state = State::new(Default::default(), readonly, t(60));
     let agent = testkit::ds("agent");
     let pod = testkit::pod(&agent, "n1", "agent-n1");
     let events = [
@@ -55,8 +54,8 @@ fn fleet_state(readonly: bool, view: View) -> State {
     }
     derive(&mut state);
     if view != View::Fleet {
-        state.ui.stack.push(crate::app::view::Page::new(view));
-        crate::app::rows::refresh(&mut state);
+        state.ui.stack.push(herd_app::view::Page::new(view));
+        herd_app::rows::refresh(&mut state);
     }
     state
 }

@@ -10,10 +10,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use crate::analysis::coverage::{DsCoverage, Status};
-use crate::app::state::State;
+use crate::ui::Scene;
 use crate::ui::glyph::{self, Mark};
 use crate::ui::theme::Slot;
+use herd_core::analysis::coverage::{DsCoverage, Status};
 
 /// Width of the pool label in front of each block.
 const LABEL: usize = 12;
@@ -41,7 +41,7 @@ pub fn nodes_per_cell(pool_sizes: &[usize], per_row: usize, height: usize) -> us
     per_cell
 }
 
-fn pools(state: &State, cov: &DsCoverage) -> Vec<Pool> {
+fn pools(state: &Scene, cov: &DsCoverage) -> Vec<Pool> {
     let mut pools: Vec<Pool> = Vec::new();
     let none: Arc<str> = Arc::from("-");
     // Coverage rows are in node-name order, as the fleet's nodes are: walk both together (a
@@ -65,7 +65,7 @@ fn pools(state: &State, cov: &DsCoverage) -> Vec<Pool> {
     pools
 }
 
-pub fn render(state: &State, cov: &DsCoverage, frame: &mut Frame, area: Rect) {
+pub fn render(state: &Scene, cov: &DsCoverage, frame: &mut Frame, area: Rect) {
     let theme = &state.theme;
     let inner_w = usize::from(area.width.saturating_sub(2));
     let inner_h = usize::from(area.height.saturating_sub(3)).max(1); // one line for the legend
@@ -135,7 +135,7 @@ pub fn render(state: &State, cov: &DsCoverage, frame: &mut Frame, area: Rect) {
 /// Writes the grid straight into the buffer, one line per entry: the label, then each cell as
 /// its glyph and a space, cut at the right edge. A map has thousands of cells, so it skips
 /// text layout: every mark is one column wide.
-fn draw_grid(state: &State, grid: &[(String, &[Mark])], buf: &mut Buffer, inner: Rect) {
+fn draw_grid(state: &Scene, grid: &[(String, &[Mark])], buf: &mut Buffer, inner: Rect) {
     let label_style = state.theme.style(Slot::HeaderKey);
     for (y, (label, cells)) in (inner.y..inner.bottom()).zip(grid) {
         let (mut x, _) = buf.set_stringn(inner.x, y, label, usize::from(inner.width), label_style);
@@ -159,7 +159,7 @@ fn draw_grid(state: &State, grid: &[(String, &[Mark])], buf: &mut Buffer, inner:
 }
 
 /// Every mark with its count; marks with no node are left out to keep the line short.
-fn legend(state: &State, cov: &DsCoverage, pools: &[Pool]) -> Line<'static> {
+fn legend(state: &Scene, cov: &DsCoverage, pools: &[Pool]) -> Line<'static> {
     let blocked = pools
         .iter()
         .flat_map(|p| &p.statuses)

@@ -7,14 +7,14 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Gauge, Paragraph};
 
-use crate::analysis::coverage::{Coverage, DsCoverage};
-use crate::analysis::units;
-use crate::app::state::State;
-use crate::model::daemonset::{DaemonSet, StrategyKind};
+use crate::ui::Scene;
 use crate::ui::glyph;
 use crate::ui::screens::coverage_map;
 use crate::ui::table::{self, Col, col, styled};
 use crate::ui::theme::Slot;
+use herd_core::analysis::coverage::{Coverage, DsCoverage};
+use herd_core::analysis::units;
+use herd_core::model::daemonset::{DaemonSet, StrategyKind};
 
 const COLS: [Col; 10] = [
     col("NODE", 18, 0),
@@ -29,7 +29,7 @@ const COLS: [Col; 10] = [
     col("REASON", 30, 1),
 ];
 
-pub fn render(state: &State, uid: &str, frame: &mut Frame, area: Rect) {
+pub fn render(state: &Scene, uid: &str, frame: &mut Frame, area: Rect) {
     let (Some(ds), Some(cov)) = (state.fleet.daemon_set(uid), state.derived.coverage_of(uid))
     else {
         let text = Paragraph::new("this DaemonSet is gone (deleted, or not listed yet)")
@@ -52,7 +52,7 @@ pub fn render(state: &State, uid: &str, frame: &mut Frame, area: Rect) {
     }
 }
 
-fn render_summary(state: &State, ds: &DaemonSet, frame: &mut Frame, area: Rect) {
+fn render_summary(state: &Scene, ds: &DaemonSet, frame: &mut Frame, area: Rect) {
     let theme = &state.theme;
     let spec = ds.targeting.spec();
     let key = |k: &str| Span::styled(format!("{k:>14} "), theme.style(Slot::HeaderKey));
@@ -139,7 +139,7 @@ fn render_summary(state: &State, ds: &DaemonSet, frame: &mut Frame, area: Rect) 
     );
 }
 
-fn render_gauge(state: &State, ds: &DaemonSet, cov: &DsCoverage, frame: &mut Frame, area: Rect) {
+fn render_gauge(state: &Scene, ds: &DaemonSet, cov: &DsCoverage, frame: &mut Frame, area: Rect) {
     let c = &cov.counts;
     let ratio = if c.desired == 0 {
         1.0
@@ -168,7 +168,7 @@ fn render_gauge(state: &State, ds: &DaemonSet, cov: &DsCoverage, frame: &mut Fra
     );
 }
 
-fn render_nodes(state: &State, ds: &DaemonSet, cov: &DsCoverage, frame: &mut Frame, area: Rect) {
+fn render_nodes(state: &Scene, ds: &DaemonSet, cov: &DsCoverage, frame: &mut Frame, area: Rect) {
     let page = state.ui.page();
     let (from, to) = table::window(page, usize::from(area.height.saturating_sub(3)));
     let current = state.fleet.current_hash(ds).map(str::to_string);
@@ -190,7 +190,7 @@ fn render_nodes(state: &State, ds: &DaemonSet, cov: &DsCoverage, frame: &mut Fra
     );
 }
 
-fn node_row(state: &State, row: &Coverage, current: Option<&str>) -> Vec<Cell<'static>> {
+fn node_row(state: &Scene, row: &Coverage, current: Option<&str>) -> Vec<Cell<'static>> {
     let m = glyph::Mark::of(row);
     let (mark, slot) = glyph::mark(m);
     let pod = row.pod.and_then(|id| state.fleet.pod(id));
@@ -200,7 +200,7 @@ fn node_row(state: &State, row: &Coverage, current: Option<&str>) -> Vec<Cell<'s
         (Some(_), _) => styled(state, "old", Slot::OldRevision),
         _ => Cell::from("-"),
     };
-    let usage = |u: Option<&crate::analysis::hogs::Utilization>, fmt: fn(i64) -> String| {
+    let usage = |u: Option<&herd_core::analysis::hogs::Utilization>, fmt: fn(i64) -> String| {
         u.map_or("-".to_string(), |u| {
             format!(
                 "{}/{}/{}",
@@ -214,7 +214,7 @@ fn node_row(state: &State, row: &Coverage, current: Option<&str>) -> Vec<Cell<'s
     let node_state = match (ctx.not_ready(), ctx.cordoned) {
         (true, _) => {
             let word = match ctx.ready {
-                crate::model::node::ConditionStatus::False => "NotReady",
+                herd_core::model::node::ConditionStatus::False => "NotReady",
                 _ => "Unknown",
             };
             styled(state, format!("✗ {word}"), Slot::Critical)

@@ -6,12 +6,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Cell;
 
-use crate::app::derived::{FleetRow, Rollout};
-use crate::app::state::State;
+use crate::ui::Scene;
 use crate::ui::glyph;
 use crate::ui::screens::{age, scope};
 use crate::ui::table::{self, Col, col, styled};
 use crate::ui::theme::Slot;
+use herd_app::derived::{FleetRow, Rollout};
 
 const COLS: [Col; 14] = [
     col("NAMESPACE", 14, 3),
@@ -30,7 +30,7 @@ const COLS: [Col; 14] = [
     col("AGE", 5, 3),
 ];
 
-pub fn render(state: &State, frame: &mut Frame, area: Rect) {
+pub fn render(state: &Scene, frame: &mut Frame, area: Rect) {
     let page = state.ui.page();
     let (from, to) = table::window(page, usize::from(area.height.saturating_sub(3)));
     let cells = page.rows[from..to]
@@ -44,7 +44,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     table::draw(frame, area, state, block, &COLS, cells, cursor);
 }
 
-fn row(state: &State, r: &FleetRow) -> Vec<Cell<'static>> {
+fn row(state: &Scene, r: &FleetRow) -> Vec<Cell<'static>> {
     let s = &r.status;
     let num = |n: u32| Cell::from(n.to_string());
     let problems = |n: u32, slot: Slot| {
@@ -81,7 +81,7 @@ fn row(state: &State, r: &FleetRow) -> Vec<Cell<'static>> {
     ]
 }
 
-fn ready_cell(state: &State, ready: u32, desired: u32) -> Cell<'static> {
+fn ready_cell(state: &Scene, ready: u32, desired: u32) -> Cell<'static> {
     let slot = if ready >= desired {
         Slot::Ok
     } else {
@@ -91,7 +91,7 @@ fn ready_cell(state: &State, ready: u32, desired: u32) -> Cell<'static> {
 }
 
 /// `███████░ 38/40`: eligible nodes served, bar and numbers.
-fn coverage_cell(state: &State, r: &FleetRow) -> Cell<'static> {
+fn coverage_cell(state: &Scene, r: &FleetRow) -> Cell<'static> {
     // Nodes kept off only by a forgotten toleration count as wanted: that is the gap to see.
     let wanted = r.eligible + r.taint_blocked;
     let slot = if r.served >= wanted {
@@ -109,7 +109,7 @@ fn coverage_cell(state: &State, r: &FleetRow) -> Cell<'static> {
     ]))
 }
 
-fn rollout_cell(state: &State, rollout: Rollout) -> Cell<'static> {
+fn rollout_cell(state: &Scene, rollout: Rollout) -> Cell<'static> {
     match rollout {
         Rollout::Complete => styled(state, "✓ complete", Slot::Ok),
         Rollout::Pending => styled(state, "◌ observing", Slot::Pending),

@@ -5,12 +5,12 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::Cell;
 
-use crate::analysis::hogs::{Footprint, PodHog, Resource, Utilization};
-use crate::analysis::units;
-use crate::app::state::State;
+use crate::ui::Scene;
 use crate::ui::glyph;
 use crate::ui::table::{self, Col, col, styled};
 use crate::ui::theme::Slot;
+use herd_core::analysis::hogs::{Footprint, PodHog, Resource, Utilization};
+use herd_core::analysis::units;
 
 const DS_COLS: [Col; 7] = [
     col("DAEMONSET", 26, 0),
@@ -33,7 +33,7 @@ const POD_COLS: [Col; 8] = [
     col("FLAGS", 20, 2),
 ];
 
-pub fn render(state: &State, frame: &mut Frame, area: Rect) {
+pub fn render(state: &Scene, frame: &mut Frame, area: Rect) {
     let Some(report) = &state.derived.hogs else {
         return;
     };
@@ -69,7 +69,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     );
 }
 
-fn footprint_row(state: &State, f: &Footprint) -> Vec<Cell<'static>> {
+fn footprint_row(state: &Scene, f: &Footprint) -> Vec<Cell<'static>> {
     let ds = state.fleet.daemon_set(&f.ds_uid);
     let worst = f.worst.as_ref().map_or("-".to_string(), |w| {
         format!(
@@ -112,7 +112,7 @@ fn use_req_lim(u: &Utilization, fmt: fn(i64) -> String) -> String {
     format!("{}/{}/{}", part(u.usage), part(u.request), part(u.limit))
 }
 
-fn pod_row(state: &State, h: &PodHog) -> Vec<Cell<'static>> {
+fn pod_row(state: &Scene, h: &PodHog) -> Vec<Cell<'static>> {
     let pod = state.fleet.pod(h.pod);
     let (mark, slot) = glyph::level(h.level());
     let pressure = h.pressure().map_or("-".to_string(), |(r, v)| {
@@ -121,7 +121,7 @@ fn pod_row(state: &State, h: &PodHog) -> Vec<Cell<'static>> {
             .to_string()
     });
     let history = state.fleet.usage_history(h.pod);
-    let spark = |pick: fn(crate::model::resources::Usage) -> i64| {
+    let spark = |pick: fn(herd_core::model::resources::Usage) -> i64| {
         history.map_or(String::new(), |hist| {
             let values: Vec<u64> = hist.samples().map(|u| pick(u).max(0) as u64).collect();
             glyph::sparkline(&values)

@@ -11,11 +11,11 @@ mod text;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-use crate::analysis::units;
-use crate::app::state::State;
-use crate::app::view::View;
+use crate::ui::Scene;
+use herd_app::view::View;
+use herd_core::analysis::units;
 
-pub fn body(state: &State, frame: &mut Frame, area: Rect) {
+pub fn body(state: &Scene, frame: &mut Frame, area: Rect) {
     match &state.ui.page().view {
         View::Fleet => fleet::render(state, frame, area),
         View::DaemonSet { uid } => daemonset::render(state, uid, frame, area),
@@ -29,11 +29,11 @@ pub fn body(state: &State, frame: &mut Frame, area: Rect) {
 }
 
 /// kubectl-style age of a timestamp; "-" when unknown.
-pub fn age(state: &State, t: Option<jiff::Timestamp>) -> String {
+pub fn age(state: &Scene, t: Option<jiff::Timestamp>) -> String {
     t.map_or_else(|| "-".into(), |t| units::age(state.now.duration_since(t)))
 }
 
 /// The scope part of a list title: `(all)` or `(namespace)`.
-pub fn scope(state: &State) -> String {
+pub fn scope(state: &Scene) -> String {
     format!("({})", state.ui.namespace.as_deref().unwrap_or("all"))
 }

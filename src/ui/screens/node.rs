@@ -6,11 +6,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph};
 
-use crate::analysis::units;
-use crate::app::state::State;
+use crate::ui::Scene;
 use crate::ui::glyph;
 use crate::ui::table::{self, Col, col, styled};
 use crate::ui::theme::Slot;
+use herd_core::analysis::units;
 
 const COLS: [Col; 6] = [
     col("NAMESPACE", 14, 2),
@@ -21,7 +21,7 @@ const COLS: [Col; 6] = [
     col("WHY", 40, 0),
 ];
 
-pub fn render(state: &State, name: &str, frame: &mut Frame, area: Rect) {
+pub fn render(state: &Scene, name: &str, frame: &mut Frame, area: Rect) {
     let [top, rest] = Layout::vertical([
         Constraint::Length(crate::ui::layout::NODE_SUMMARY_ROWS),
         Constraint::Min(3),
@@ -83,7 +83,7 @@ pub fn render(state: &State, name: &str, frame: &mut Frame, area: Rect) {
     render_rows(state, frame, rest);
 }
 
-fn render_rows(state: &State, frame: &mut Frame, area: Rect) {
+fn render_rows(state: &Scene, frame: &mut Frame, area: Rect) {
     let page = state.ui.page();
     let Some(view) = &state.derived.node_view else {
         return;

@@ -5,13 +5,13 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::widgets::Cell;
 
-use crate::analysis::units;
-use crate::app::derived::NodeCounts;
-use crate::app::state::State;
-use crate::model::node::{ConditionStatus, Node};
+use crate::ui::Scene;
 use crate::ui::screens::age;
 use crate::ui::table::{self, Col, col, styled};
 use crate::ui::theme::Slot;
+use herd_app::derived::NodeCounts;
+use herd_core::analysis::units;
+use herd_core::model::node::{ConditionStatus, Node};
 
 const COLS: [Col; 9] = [
     col("NAME", 18, 0),
@@ -25,7 +25,7 @@ const COLS: [Col; 9] = [
     col("AGE", 5, 3),
 ];
 
-pub fn render(state: &State, frame: &mut Frame, area: Rect) {
+pub fn render(state: &Scene, frame: &mut Frame, area: Rect) {
     let page = state.ui.page();
     let (from, to) = table::window(page, usize::from(area.height.saturating_sub(3)));
     // Rows index the nodes in name order; look up only the visible window's nodes.
@@ -61,7 +61,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
 }
 
 /// `Ready`, `✗ NotReady`, `? Unknown`, with `,SchedulingDisabled` as kubectl writes it.
-pub fn status_cell(state: &State, n: &Node) -> Cell<'static> {
+pub fn status_cell(state: &Scene, n: &Node) -> Cell<'static> {
     let cordon = if n.unschedulable {
         ",SchedulingDisabled"
     } else {
@@ -76,7 +76,7 @@ pub fn status_cell(state: &State, n: &Node) -> Cell<'static> {
     styled(state, text, slot)
 }
 
-fn row(state: &State, n: &Node, counts: NodeCounts) -> Vec<Cell<'static>> {
+fn row(state: &Scene, n: &Node, counts: NodeCounts) -> Vec<Cell<'static>> {
     let tax = state.derived.tax_of(&n.name);
     let share = |req: Option<f64>, used: Option<f64>| {
         let slot = match req {

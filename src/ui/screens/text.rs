@@ -6,12 +6,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::state::State;
-use crate::app::view::Fetched;
+use crate::ui::Scene;
 use crate::ui::table;
 use crate::ui::theme::Slot;
+use herd_app::view::Fetched;
 
-pub fn render(state: &State, frame: &mut Frame, area: Rect) {
+pub fn render(state: &Scene, frame: &mut Frame, area: Rect) {
     let page = state.ui.page();
     let theme = &state.theme;
     let title = page.view.title().to_string();

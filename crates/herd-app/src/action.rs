@@ -1,0 +1,137 @@
+//! Everything that can happen to the TUI, as one enum: keys (already mapped by the keymap),
+//! watch deltas, timer ticks, and the results of effects.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use crate::view::{Motion, SortKey, View};
+use herd_core::model::fleet::FleetEvent;
+
+#[allow(clippy::large_enum_variant)] // fleet events move through once, boxing buys nothing
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// A watch or metrics feed spoke; `epoch` names the connection it came from so events of a
+    /// context we already left are dropped.
+    Feed {
+        epoch: u64,
+        feed: FeedAction,
+    },
+    /// The connection for a context is up (or could not be made).
+    Connected {
+        epoch: u64,
+        info: Result<ClusterInfo, String>,
+    },
+    /// Once a second: ages, flash expiry, staleness.
+    Tick(Timestamp),
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    /// A left click on terminal row `row` (with `--mouse`): selects the list row under it.
+    Click {
+        row: u16,
+    },
+
+    Move(Motion),
+    /// `enter`: drill into the selected row.
+    Open,
+    /// `esc`: leave the overlay, clear the filter, or pop the view.
+    Back,
+    Show(View),
+    Sort(SortKey),
+    /// `0`: every namespace.
+    AllNamespaces,
+    Namespace(Arc<str>),
+    SwitchContext(String),
+    ToggleHelp,
+    /// `m` on a DaemonSet: the per-node table or the coverage map.
+    ToggleCoverageMap,
+
+    /// Start typing a filter (`/`) or a command (`:`).
+    StartFilter,
+    StartCommand,
+    Input(char),
+    InputBackspace,
+    InputSubmit,
+
+    /// Cluster writes (never bound under `--readonly`); each asks for confirmation first.
+    Request(Write),
+    Confirm,
+    Cancel,
+
+    /// Results of effects that fetched something on demand.
+    Loaded {
+        view: View,
+        result: Result<Vec<String>, String>,
+    },
+    /// The runtime switched to the theme named, or could not load it.
+    ThemeLoaded(Result<String, String>),
+    WriteDone {
+        what: String,
+        result: Result<(), String>,
+    },
+    Quit,
+}
+
+/// One item from the watch and metrics tasks.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum FeedAction {
+    Event(FleetEvent),
+    /// A feed failed; the data it feeds is stale until it recovers.
+    Trouble {
+        source: &'static str,
+        message: String,
+    },
+    /// A feed is answering again after trouble.
+    Recovered {
+        source: &'static str,
+    },
+    /// A feed started a fresh list (after a 410 or a reconnect); stale until it completes.
+    Relisting {
+        source: &'static str,
+    },
+}
+
+/// What the header shows about the cluster herd talks to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClusterInfo {
+    pub context: String,
+    pub cluster: String,
+    pub user: String,
+    pub server_version: Option<String>,
+    /// Every context in the kubeconfig, for `:ctx`.
+    pub contexts: Vec<String>,
+}
+
+/// A change to the cluster the user asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Write {
+    /// `kubectl rollout restart ds/NAME`.
+    Restart { namespace: Arc<str>, name: Arc<str> },
+    /// `kubectl cordon|uncordon NODE`.
+    Cordon { node: Arc<str>, cordon: bool },
+}
+
+impl Write {
+    /// How the confirmation and the flash line name it, with the kubectl equivalent.
+    pub fn describe(&self) -> String {
+        match self {
+            Write::Restart { namespace, name } => {
+                format!(
+                    "restart DaemonSet {namespace}/{name} (kubectl -n {namespace} rollout restart ds/{name})"
+                )
+            }
+            Write::Cordon { node, cordon: true } => {
+                format!("cordon node {node} (kubectl cordon {node})")
+            }
+            Write::Cordon {
+                node,
+                cordon: false,
+            } => {
+                format!("uncordon node {node} (kubectl uncordon {node})")
+            }
+        }
+    }
+}

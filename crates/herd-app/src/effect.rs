@@ -1,0 +1,22 @@
+//! What `update` asks the runtime to do: the only way the core reaches the outside world.
+
+use std::sync::Arc;
+
+use crate::action::Write;
+use crate::view::View;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Drop the current connection's feeds and connect to this context and namespace scope.
+    Connect {
+        context: Option<String>,
+        namespace: Option<Arc<str>>,
+    },
+    /// Fetch what a view shows that the watches do not carry (events, revisions, YAML).
+    Load(View),
+    /// Read a theme by name or path.
+    LoadTheme(String),
+    /// Carry out a confirmed write.
+    Write(Write),
+    Quit,
+}

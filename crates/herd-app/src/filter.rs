@@ -1,0 +1,98 @@
+//! The `/` filter: plain text (case-insensitive substring), or a kubectl label selector when the
+//! text starts with `-l ` or reads as one (`app=x`, `tier in (a,b)`, `!canary`).
+
+use std::collections::BTreeMap;
+
+use herd_core::model::selector::LabelSelector;
+
+#[derive(Debug, Clone)]
+pub enum Filter {
+    All,
+    Text(String),
+    Labels(LabelSelector),
+}
+
+/// A filter that cannot be used, with the reason (shown in the flash line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterError(pub String);
+
+impl Filter {
+    pub fn parse(text: &str) -> Result<Filter, FilterError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(Filter::All);
+        }
+        if let Some(selector) = text.strip_prefix("-l") {
+            return LabelSelector::parse(selector.trim())
+                .map(Filter::Labels)
+                .map_err(|e| FilterError(format!("label selector {:?}: {e}", selector.trim())));
+        }
+        if looks_like_selector(text)
+            && let Ok(selector) = LabelSelector::parse(text)
+        {
+            return Ok(Filter::Labels(selector));
+        }
+        Ok(Filter::Text(text.to_lowercase()))
+    }
+
+    /// Whether a row with these searchable texts and labels passes.
+    pub fn matches<'a>(
+        &self,
+        texts: impl IntoIterator<Item = &'a str>,
+        labels: Option<&BTreeMap<String, String>>,
+    ) -> bool {
+        match self {
+            Filter::All => true,
+            Filter::Text(needle) => texts
+                .into_iter()
+                .any(|t| t.to_lowercase().contains(needle.as_str())),
+            Filter::Labels(selector) => labels.is_some_and(|l| selector.matches(l)),
+        }
+    }
+}
+
+fn looks_like_selector(text: &str) -> bool {
+    text.contains('=') || text.contains(" in ") || text.contains(" notin ") || text.starts_with('!')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn text_filters_match_any_column_case_insensitively() {
+        let f = Filter::parse("FLU").expect("text");
+        assert!(f.matches(["logging", "fluent-bit"], None));
+        assert!(!f.matches(["monitoring", "node-exporter"], None));
+    }
+
+    #[test]
+    fn selectors_are_recognised_with_and_without_dash_l() {
+        let l = labels(&[("app", "falco"), ("tier", "security")]);
+        for text in [
+            "app=falco",
+            "-l app=falco",
+            "tier in (security,net)",
+            "-l !canary",
+        ] {
+            let f = Filter::parse(text).expect(text);
+            assert!(matches!(f, Filter::Labels(_)), "{text}");
+            assert!(f.matches(["x"], Some(&l)), "{text}");
+        }
+        let f = Filter::parse("app!=falco").expect("selector");
+        assert!(!f.matches(["x"], Some(&l)));
+    }
+
+    #[test]
+    fn a_malformed_dash_l_selector_is_an_error_naming_it() {
+        let err = Filter::parse("-l app in (a").expect_err("malformed");
+        assert!(err.0.contains("app in (a"), "{}", err.0);
+    }
+}

@@ -1,0 +1,322 @@
+//! Which rows the top view shows and in what order: the namespace scope, the `/` filter and the
+//! sort applied to the view's source rows. Runs in `update`, so render only slices.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use crate::filter::Filter;
+use crate::state::State;
+use crate::view::{Fetched, Sort, SortKey, View};
+use herd_core::analysis::coverage::{self, Coverage, Status};
+use herd_core::model::node::{ConditionStatus, Node};
+
+/// Recomputes the top page's rows (and the node view it may need), keeping the cursor on the
+/// same row index range.
+pub fn refresh(state: &mut State) {
+    let page = state.ui.page();
+    let filter = Filter::parse(&page.filter).unwrap_or(Filter::All);
+    let sort = page.sort;
+    let view = page.view.clone();
+    if let View::Node { name } = &view {
+        state.derived.node_view = coverage::node_view(&state.fleet, name, state.now);
+    }
+    let rows = match &view {
+        View::Fleet => fleet_rows(state, &filter, sort),
+        View::DaemonSet { uid } => ds_rows(state, uid, &filter, sort),
+        View::Nodes => node_rows(state, &filter, sort),
+        View::Node { .. } => node_ds_rows(state, &filter, sort),
+        View::Hogs => hog_rows(state, &filter, sort),
+        View::Events { .. } | View::History { .. } | View::Yaml { .. } => text_rows(state, &filter),
+    };
+    let visible = state.ui.visible_rows();
+    let page = state.ui.page_mut();
+    page.rows = rows;
+    page.cursor = page.cursor.min(page.rows.len().saturating_sub(1));
+    clamp_offset(page, visible);
+}
+
+/// Keeps the cursor inside the visible window.
+pub fn clamp_offset(page: &mut crate::view::Page, visible: usize) {
+    if page.cursor < page.offset {
+        page.offset = page.cursor;
+    } else if page.cursor >= page.offset + visible {
+        page.offset = page.cursor + 1 - visible;
+    }
+    let max_offset = page.rows.len().saturating_sub(visible);
+    page.offset = page.offset.min(max_offset);
+}
+
+fn in_scope(state: &State, namespace: &str) -> bool {
+    state
+        .ui
+        .namespace
+        .as_deref()
+        .is_none_or(|ns| ns == namespace)
+}
+
+/// Sorts by `key`, reversed when descending, then by `tie` always ascending, so equal rows keep
+/// a stable, name-like order either way. Each `key` compares in its natural ascending sense:
+/// Status puts problems first, Weight the lightest first (its first press is descending, so
+/// the heaviest come first).
+fn ordered(
+    mut rows: Vec<u32>,
+    sort: Sort,
+    key: impl Fn(u32, u32) -> Ordering,
+    tie: impl Fn(u32, u32) -> Ordering,
+) -> Vec<u32> {
+    rows.sort_by(|&a, &b| {
+        let o = key(a, b);
+        let o = if sort.descending { o.reverse() } else { o };
+        o.then_with(|| tie(a, b))
+    });
+    rows
+}
+
+fn fleet_rows(state: &State, filter: &Filter, sort: Sort) -> Vec<u32> {
+    let rows = &state.derived.fleet_rows;
+    let picked = (0..rows.len() as u32)
+        .filter(|&i| {
+            let r = &rows[i as usize];
+            let labels = state.fleet.daemon_set(&r.uid).map(|d| &d.labels);
+            in_scope(state, &r.namespace)
+                && filter.matches([&*r.namespace, &*r.name, r.images.as_str()], labels)
+        })
+        .collect();
+    let row = |i: u32| &rows[i as usize];
+    let by_namespace = |a: u32, b: u32| {
+        let (a, b) = (row(a), row(b));
+        (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name))
+    };
+    let weight = |r: &crate::derived::FleetRow| r.gaps + r.failing;
+    ordered(
+        picked,
+        sort,
+        |a, b| {
+            let (a, b) = (row(a), row(b));
+            match sort.key {
+                SortKey::Name => a.name.cmp(&b.name),
+                SortKey::Namespace => Ordering::Equal,
+                SortKey::Age => b.created.cmp(&a.created),
+                SortKey::Status => coverage_share(a).total_cmp(&coverage_share(b)),
+                SortKey::Weight => weight(a).cmp(&weight(b)),
+            }
+        },
+        by_namespace,
+    )
+}
+
+fn coverage_share(r: &crate::derived::FleetRow) -> f64 {
+    if r.eligible == 0 {
+        1.0
+    } else {
+        f64::from(r.served) / f64::from(r.eligible)
+    }
+}
+
+/// What a (DaemonSet, node) pair shows: its status, except that a node kept off only by an
+/// untolerated taint is marked apart from deliberate exclusions — it is the gap people miss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    Status(Status),
+    TaintBlocked,
+}
+
+impl Mark {
+    pub fn of(row: &Coverage) -> Mark {
+        if coverage::blocked_only_by_taints(row) {
+            Mark::TaintBlocked
+        } else {
+            Mark::Status(row.status)
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Mark::Status(s) => s.as_str(),
+            Mark::TaintBlocked => "taint-blocked",
+        }
+    }
+
+    /// Problems first; a taint-blocked node ranks with missing pods.
+    pub fn rank(self) -> u8 {
+        match self {
+            Mark::Status(s) => 2 * status_rank(s),
+            Mark::TaintBlocked => 2 * status_rank(Status::Missing) + 1,
+        }
+    }
+}
+
+/// Problems first: the order a person scanning a DaemonSet's nodes wants.
+pub fn status_rank(status: Status) -> u8 {
+    match status {
+        Status::Failing => 0,
+        Status::Missing => 1,
+        Status::Pending => 2,
+        Status::Misscheduled => 3,
+        Status::Terminating => 4,
+        Status::Outdated => 5,
+        Status::Ready => 6,
+        Status::Excluded => 7,
+    }
+}
+
+fn ds_rows(state: &State, uid: &str, filter: &Filter, sort: Sort) -> Vec<u32> {
+    let Some(cov) = state.derived.coverage_of(uid) else {
+        return Vec::new();
+    };
+    let rows: &[Coverage] = &cov.rows;
+    let picked = (0..rows.len() as u32)
+        .filter(|&i| {
+            let r = &rows[i as usize];
+            let node = state.fleet.node(&r.node);
+            let pool = node.and_then(|n| n.pool.as_deref()).unwrap_or("");
+            filter.matches([&*r.node, r.status.as_str(), pool], node.map(|n| &n.labels))
+        })
+        .collect();
+    let rank = |i: u32| Mark::of(&rows[i as usize]).rank();
+    ordered(
+        picked,
+        sort,
+        |a, b| match sort.key {
+            SortKey::Status => rank(a).cmp(&rank(b)),
+            SortKey::Weight => rank(b).cmp(&rank(a)),
+            _ => Ordering::Equal,
+        },
+        |a, b| rows[a as usize].node.cmp(&rows[b as usize].node),
+    )
+}
+
+fn node_rows(state: &State, filter: &Filter, sort: Sort) -> Vec<u32> {
+    let nodes: Vec<&Node> = state.fleet.nodes().collect();
+    let picked = (0..nodes.len() as u32)
+        .filter(|&i| {
+            let n = nodes[i as usize];
+            let pool = n.pool.as_deref().unwrap_or("");
+            filter.matches([&*n.name, pool], Some(&n.labels))
+        })
+        .collect();
+    let tax = |n: &Node| {
+        state.derived.tax_of(&n.name).map_or(0.0_f64, |t| {
+            t.cpu_request_share
+                .unwrap_or(0.0)
+                .max(t.memory_request_share.unwrap_or(0.0))
+        })
+    };
+    ordered(
+        picked,
+        sort,
+        |a, b| {
+            let (a, b) = (nodes[a as usize], nodes[b as usize]);
+            match sort.key {
+                SortKey::Age => b.created.cmp(&a.created),
+                SortKey::Status => node_rank(a).cmp(&node_rank(b)),
+                SortKey::Weight => tax(a).total_cmp(&tax(b)),
+                SortKey::Name => a.name.cmp(&b.name),
+                SortKey::Namespace => Ordering::Equal,
+            }
+        },
+        |a, b| nodes[a as usize].name.cmp(&nodes[b as usize].name),
+    )
+}
+
+fn node_rank(n: &Node) -> u8 {
+    match (n.ready.status, n.unschedulable) {
+        (ConditionStatus::Unknown, _) => 0,
+        (ConditionStatus::False, _) => 1,
+        (ConditionStatus::True, true) => 2,
+        (ConditionStatus::True, false) => 3,
+    }
+}
+
+/// The node's DaemonSets; rows come in namespace/name order, which is also what Name and
+/// Namespace keep.
+fn node_ds_rows(state: &State, filter: &Filter, sort: Sort) -> Vec<u32> {
+    let Some(view) = &state.derived.node_view else {
+        return Vec::new();
+    };
+    let picked = (0..view.rows.len() as u32)
+        .filter(|&i| {
+            let (uid, c) = &view.rows[i as usize];
+            let ds = state.fleet.daemon_set(uid);
+            let name = ds.map_or("", |d| &d.name);
+            in_scope(state, ds.map_or("", |d| &d.namespace))
+                && filter.matches([name, c.status.as_str()], ds.map(|d| &d.labels))
+        })
+        .collect();
+    let ds = |i: u32| state.fleet.daemon_set(&view.rows[i as usize].0);
+    let rank = |i: u32| Mark::of(&view.rows[i as usize].1).rank();
+    let name = |i: u32| ds(i).map(|d| Arc::clone(&d.name));
+    let created = |i: u32| ds(i).and_then(|d| d.created);
+    ordered(
+        picked,
+        sort,
+        |a, b| match sort.key {
+            SortKey::Status => rank(a).cmp(&rank(b)),
+            SortKey::Weight => rank(b).cmp(&rank(a)),
+            SortKey::Name => name(a).cmp(&name(b)),
+            SortKey::Age => created(b).cmp(&created(a)),
+            SortKey::Namespace => Ordering::Equal,
+        },
+        |a, b| a.cmp(&b),
+    )
+}
+
+fn hog_rows(state: &State, filter: &Filter, sort: Sort) -> Vec<u32> {
+    let Some(report) = &state.derived.hogs else {
+        return Vec::new();
+    };
+    let pods = &report.pods;
+    let picked = (0..pods.len() as u32)
+        .filter(|&i| {
+            let h = &pods[i as usize];
+            let ds = state.fleet.daemon_set(&h.ds_uid);
+            let pod = state.fleet.pod(h.pod);
+            in_scope(state, ds.map_or("", |d| &d.namespace))
+                && filter.matches(
+                    [
+                        ds.map_or("", |d| &d.name),
+                        pod.map_or("", |p| &p.name),
+                        h.node.as_deref().unwrap_or(""),
+                    ],
+                    ds.map(|d| &d.labels),
+                )
+        })
+        .collect();
+    // Hogs (near a limit, OOM-killed) before pods merely above their request.
+    let level = |i: u32| pods[i as usize].level();
+    let pressure = |i: u32| pods[i as usize].pressure().map_or(-1.0, |(_, r)| r);
+    let weight = |a: u32, b: u32| {
+        level(a)
+            .cmp(&level(b))
+            .then(pressure(a).total_cmp(&pressure(b)))
+    };
+    let name = |i: u32| {
+        state
+            .fleet
+            .pod(pods[i as usize].pod)
+            .map(|p| p.name.clone())
+    };
+    ordered(
+        picked,
+        sort,
+        |a, b| match sort.key {
+            SortKey::Weight => weight(a, b),
+            // Problems first, as Status is everywhere.
+            SortKey::Status => weight(b, a),
+            _ => name(a).cmp(&name(b)),
+        },
+        |a, b| a.cmp(&b),
+    )
+}
+
+fn text_rows(state: &State, filter: &Filter) -> Vec<u32> {
+    let Fetched::Lines(lines) = &state.ui.page().fetched else {
+        return Vec::new();
+    };
+    (0..lines.len() as u32)
+        .filter(|&i| {
+            matches!(filter, Filter::Labels(_))
+                || filter.matches([lines[i as usize].as_str()], None)
+        })
+        .collect()
+}

@@ -1,0 +1,82 @@
+//! What the cursor points at, in domain terms: the selected DaemonSet, node, or YAML target.
+
+use std::sync::Arc;
+
+use crate::state::State;
+use crate::view::{View, YamlTarget};
+
+/// The selected DaemonSet of the current view, for events, history and YAML.
+pub fn selected_daemon_set(state: &State) -> Option<Arc<str>> {
+    let page = state.ui.page();
+    match &page.view {
+        View::DaemonSet { uid } | View::Events { uid } | View::History { uid } => {
+            Some(Arc::clone(uid))
+        }
+        View::Fleet | View::Node { .. } | View::Hogs => match super::update::drill_target(state)? {
+            View::DaemonSet { uid } => Some(uid),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `y`: the YAML of the selected object (a DaemonSet, or the node on a node view).
+pub fn yaml_target(state: &State) -> Option<YamlTarget> {
+    let page = state.ui.page();
+    match &page.view {
+        View::Nodes => {
+            let i = page.selected()?;
+            let node = state.fleet.nodes().nth(i)?;
+            Some(YamlTarget::Node {
+                name: Arc::clone(&node.name),
+            })
+        }
+        View::Node { name } => Some(YamlTarget::Node {
+            name: Arc::clone(name),
+        }),
+        // On a DaemonSet's node list and on the hogs list, the row is a pod: show the pod.
+        View::DaemonSet { .. } | View::Hogs => {
+            selected_pod(state).or_else(|| daemon_set_yaml(state))
+        }
+        _ => daemon_set_yaml(state),
+    }
+}
+
+fn daemon_set_yaml(state: &State) -> Option<YamlTarget> {
+    let uid = selected_daemon_set(state)?;
+    let ds = state.fleet.daemon_set(&uid)?;
+    Some(YamlTarget::DaemonSet {
+        namespace: Arc::clone(&ds.namespace),
+        name: Arc::clone(&ds.name),
+    })
+}
+
+/// The pod of the selected row, on views whose rows are pods.
+fn selected_pod(state: &State) -> Option<YamlTarget> {
+    let page = state.ui.page();
+    let i = page.selected()?;
+    let id = match &page.view {
+        View::DaemonSet { uid } => state.derived.coverage_of(uid)?.rows.get(i)?.pod?,
+        View::Hogs => state.derived.hogs.as_ref()?.pods.get(i)?.pod,
+        _ => return None,
+    };
+    let pod = state.fleet.pod(id)?;
+    Some(YamlTarget::Pod {
+        namespace: Arc::clone(&pod.namespace),
+        name: Arc::clone(&pod.name),
+    })
+}
+
+/// The node the current view is about or has selected.
+pub fn selected_node(state: &State) -> Option<Arc<str>> {
+    let page = state.ui.page();
+    match &page.view {
+        View::Node { name } => Some(Arc::clone(name)),
+        View::Nodes => state
+            .fleet
+            .nodes()
+            .nth(page.selected()?)
+            .map(|n| Arc::clone(&n.name)),
+        _ => None,
+    }
+}

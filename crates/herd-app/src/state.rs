@@ -1,0 +1,209 @@
+//! Everything the TUI knows, as plain data: the fleet, what analysis derived from it, the
+//! session (which cluster, feed health), and the UI (navigation stack, input mode, flash).
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use crate::action::{ClusterInfo, Write};
+use crate::derived::Derived;
+use crate::view::{Page, View};
+use herd_core::analysis::thresholds::Thresholds;
+use herd_core::model::fleet::Fleet;
+
+/// The feeds whose health the header shows, in display order.
+pub const FEEDS: [&str; 5] = [
+    "nodes",
+    "pods",
+    "daemonsets",
+    "controllerrevisions",
+    "metrics",
+];
+
+pub struct State {
+    pub fleet: Fleet,
+    /// A metrics poll that arrived before the first pod list (see `update::feed`).
+    pub held_metrics: Option<herd_core::model::usage::MetricsSnapshot>,
+    pub derived: Derived,
+    pub session: Session,
+    pub ui: Ui,
+    /// Which theme the screen is drawn in. The runtime holds the theme itself and hands it to
+    /// render; the core only names it.
+    pub theme: Themes,
+    pub thresholds: Thresholds,
+    pub now: Timestamp,
+    /// Set by `update` when something visible changed; the runtime draws and clears it.
+    pub dirty: bool,
+    /// Set by `update` when the fleet changed; the runtime re-derives (coalesced) and clears it.
+    pub stale_derived: bool,
+    pub quit: bool,
+}
+
+/// Which cluster and how its feeds are doing.
+#[derive(Debug, Clone, Default)]
+pub struct Session {
+    /// Bumped on every (re)connect; feed actions from older epochs are dropped.
+    pub epoch: u64,
+    pub info: ClusterInfo,
+    /// `None` until the first connection answered.
+    pub connected: Option<Result<(), String>>,
+    pub readonly: bool,
+    /// The namespace the watches are limited to (`-n`); `None` watches all.
+    pub watch_namespace: Option<Arc<str>>,
+    pub feeds: Vec<FeedHealth>,
+    /// When the last watch event arrived.
+    pub last_event: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedHealth {
+    pub source: &'static str,
+    pub state: FeedState,
+    /// A complete list arrived on this connection. Until then the feed has no data, whatever
+    /// trouble and recovery came before: recovering takes it back to `Syncing`, not `Live`.
+    pub listed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedState {
+    /// Waiting for the first complete list.
+    Syncing,
+    Live,
+    /// The data this feed gives is out of date since `since`, because of `reason`.
+    Stale {
+        since: Timestamp,
+        reason: String,
+    },
+}
+
+impl Session {
+    pub fn fresh_feeds() -> Vec<FeedHealth> {
+        FEEDS
+            .iter()
+            .map(|&source| FeedHealth {
+                source,
+                state: FeedState::Syncing,
+                listed: false,
+            })
+            .collect()
+    }
+
+    /// Feeds whose data is not current, with their state.
+    pub fn unhealthy(&self) -> impl Iterator<Item = &FeedHealth> {
+        self.feeds.iter().filter(|f| f.state != FeedState::Live)
+    }
+
+    /// Every watch (metrics aside, which may legitimately be absent) has listed once.
+    pub fn synced(&self) -> bool {
+        self.feeds
+            .iter()
+            .filter(|f| f.source != "metrics")
+            .all(|f| f.listed)
+    }
+
+    /// Whether feed `source` has delivered a complete list on this connection.
+    pub fn listed(&self, source: &str) -> bool {
+        self.feeds.iter().any(|f| f.source == source && f.listed)
+    }
+}
+
+pub struct Ui {
+    /// Never empty: the bottom is the Fleet view.
+    pub stack: Vec<Page>,
+    pub mode: Mode,
+    pub flash: Option<Flash>,
+    /// The namespace the views show; `None` = all namespaces.
+    pub namespace: Option<Arc<str>>,
+    pub width: u16,
+    pub height: u16,
+}
+
+impl Ui {
+    pub fn new(width: u16, height: u16) -> Self {
+        Ui {
+            stack: vec![Page::new(View::Fleet)],
+            mode: Mode::Normal,
+            flash: None,
+            namespace: None,
+            width,
+            height,
+        }
+    }
+
+    pub fn page(&self) -> &Page {
+        // The stack is never empty (`Back` stops at the last page); fall back to the bottom.
+        &self.stack[self.stack.len().saturating_sub(1)]
+    }
+
+    pub fn page_mut(&mut self) -> &mut Page {
+        let top = self.stack.len().saturating_sub(1);
+        &mut self.stack[top]
+    }
+
+    /// Table rows that fit on screen under the header, the table header and the footer.
+    pub fn visible_rows(&self) -> usize {
+        usize::from(self.height.saturating_sub(crate::geometry::CHROME_ROWS)).max(1)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    /// Typing a `/` filter; applied live, kept on enter, dropped on esc.
+    Filter {
+        input: String,
+        before: String,
+    },
+    /// Typing a `:` command.
+    Command {
+        input: String,
+    },
+    Help,
+    /// A cluster write waiting for `y`.
+    Confirm(Write),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flash {
+    pub level: Level,
+    pub text: String,
+    pub until: Timestamp,
+}
+
+/// The themes `:theme` can name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Themes {
+    /// The theme on screen.
+    pub current: String,
+    /// The built-in themes, listed by `:theme` with no name.
+    pub builtin: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+impl State {
+    pub fn new(theme: Themes, readonly: bool, now: Timestamp) -> Self {
+        State {
+            fleet: Fleet::new(),
+            held_metrics: None,
+            derived: Derived::default(),
+            session: Session {
+                readonly,
+                feeds: Session::fresh_feeds(),
+                ..Session::default()
+            },
+            ui: Ui::new(80, 24),
+            theme,
+            thresholds: Thresholds::default(),
+            now,
+            dirty: true,
+            stale_derived: true,
+            quit: false,
+        }
+    }
+}

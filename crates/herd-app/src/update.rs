@@ -1,0 +1,121 @@
+//! `update(state, action) -> effects`: the one place the TUI's state changes. Each arm calls a
+//! named function in `update/`; nothing here waits or does IO.
+
+mod command;
+mod feed;
+mod input;
+mod nav;
+
+use jiff::Timestamp;
+
+use crate::action::Action;
+use crate::effect::Effect;
+use crate::rows;
+use crate::state::{Flash, Level, Mode, State};
+
+pub use self::command::parse_command;
+pub(crate) use self::nav::drill_target;
+
+/// How long a flash message stays.
+const FLASH_SECONDS: i64 = 5;
+
+pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    let effects = match action {
+        Action::Feed { epoch, feed } => feed::apply(state, epoch, feed),
+        Action::Connected { epoch, info } => feed::connected(state, epoch, info),
+        Action::Tick(now) => tick(state, now),
+        Action::Resize { width, height } => resize(state, width, height),
+        Action::Move(motion) => nav::move_cursor(state, motion),
+        Action::Click { row } => nav::click(state, row),
+        Action::Open => nav::open(state),
+        Action::Back => nav::back(state),
+        Action::Show(view) => nav::show(state, view),
+        Action::Sort(key) => nav::sort(state, key),
+        Action::AllNamespaces => nav::namespace(state, None),
+        Action::Namespace(ns) => nav::namespace(state, Some(ns)),
+        Action::SwitchContext(name) => nav::switch_context(state, name),
+        Action::ToggleHelp => nav::toggle_help(state),
+        Action::ToggleCoverageMap => nav::toggle_map(state),
+        Action::StartFilter => input::start_filter(state),
+        Action::StartCommand => input::start_command(state),
+        Action::Input(c) => input::type_char(state, c),
+        Action::InputBackspace => input::backspace(state),
+        Action::InputSubmit => input::submit(state),
+        Action::Request(write) => input::request(state, write),
+        Action::Confirm => input::confirm(state),
+        Action::Cancel => input::cancel(state),
+        Action::Loaded { view, result } => nav::loaded(state, view, result),
+        Action::ThemeLoaded(result) => theme_loaded(state, result),
+        Action::WriteDone { what, result } => write_done(state, what, result),
+        Action::Quit => {
+            state.quit = true;
+            vec![Effect::Quit]
+        }
+    };
+    state.dirty = true;
+    effects
+}
+
+/// Recomputes the analysis after fleet changes; the runtime calls it at most every so often
+/// while events stream in, so a burst costs one pass.
+pub fn derive(state: &mut State) {
+    let changes = state.fleet.take_changes();
+    let (fleet, thresholds) = (&state.fleet, &state.thresholds);
+    state
+        .derived
+        .refresh(fleet, thresholds, state.now, &changes);
+    state.stale_derived = false;
+    rows::refresh(state);
+    state.dirty = true;
+}
+
+pub(crate) fn flash(state: &mut State, level: Level, text: impl Into<String>) {
+    state.ui.flash = Some(Flash {
+        level,
+        text: text.into(),
+        until: state.now + jiff::SignedDuration::from_secs(FLASH_SECONDS),
+    });
+}
+
+fn tick(state: &mut State, now: Timestamp) -> Vec<Effect> {
+    state.now = now;
+    if state.ui.flash.as_ref().is_some_and(|f| f.until <= now) {
+        state.ui.flash = None;
+    }
+    Vec::new()
+}
+
+fn resize(state: &mut State, width: u16, height: u16) -> Vec<Effect> {
+    state.ui.width = width;
+    state.ui.height = height;
+    let visible = state.ui.visible_rows();
+    rows::clamp_offset(state.ui.page_mut(), visible);
+    Vec::new()
+}
+
+fn theme_loaded(state: &mut State, result: Result<String, String>) -> Vec<Effect> {
+    match result {
+        Ok(name) => {
+            flash(state, Level::Info, format!("theme {name}"));
+            state.theme.current = name;
+        }
+        Err(e) => flash(state, Level::Error, e),
+    }
+    Vec::new()
+}
+
+fn write_done(state: &mut State, what: String, result: Result<(), String>) -> Vec<Effect> {
+    match result {
+        Ok(()) => flash(state, Level::Info, format!("done: {what}")),
+        Err(e) => flash(state, Level::Error, format!("{what} failed: {e}")),
+    }
+    Vec::new()
+}
+
+/// Leaves any overlay or prompt.
+pub(crate) fn normal_mode(state: &mut State) {
+    state.ui.mode = Mode::Normal;
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,225 @@
+//! Feed actions into `update`: connection epochs, each feed's health as the header reports it,
+//! and metrics that arrive before the pods they describe.
+
+use super::{empty, feed, fleet_events, listed};
+use crate::action::{Action, ClusterInfo, FeedAction};
+use crate::state::{FeedState, State};
+use crate::update::update;
+use herd_core::model::fleet::{FleetEvent, Record, Relist};
+use herd_core::model::resources::Usage;
+use herd_core::model::testkit::{self, t};
+use herd_core::model::usage::{MetricsSnapshot, MetricsState, PodUsage};
+
+fn health(state: &State, source: &str) -> FeedState {
+    state
+        .session
+        .feeds
+        .iter()
+        .find(|f| f.source == source)
+        .map(|f| f.state.clone())
+        .expect("a known feed")
+}
+
+fn trouble(state: &mut State, source: &'static str, message: &str) {
+    feed(
+        state,
+        FeedAction::Trouble {
+            source,
+            message: message.into(),
+        },
+    );
+}
+
+fn poll(at: i64) -> FleetEvent {
+    FleetEvent::Metrics(MetricsSnapshot {
+        stretched: None,
+        at: t(at),
+        pods: vec![PodUsage {
+            namespace: testkit::NS.into(),
+            name: "agent-n1".into(),
+            usage: Usage {
+                cpu_millis: 42,
+                memory_bytes: 64 * testkit::MIB,
+            },
+        }],
+        nodes: Vec::new(),
+    })
+}
+
+#[test]
+fn events_from_a_connection_already_left_are_dropped() {
+    let mut state = listed(false);
+    update(&mut state, Action::SwitchContext("two".into()));
+    assert_eq!(state.session.epoch, 1);
+    let late = FleetEvent::Upsert(Record::Node(testkit::node("old-node")));
+    update(
+        &mut state,
+        Action::Feed {
+            epoch: 0,
+            feed: FeedAction::Event(late),
+        },
+    );
+    assert_eq!(
+        state.fleet.nodes().len(),
+        0,
+        "the old cluster's node stays out"
+    );
+    assert_eq!(health(&state, "nodes"), FeedState::Syncing);
+    update(
+        &mut state,
+        Action::Connected {
+            epoch: 0,
+            info: Err("old".into()),
+        },
+    );
+    assert_eq!(
+        state.session.connected, None,
+        "the old connection's answer is ignored"
+    );
+
+    let info = ClusterInfo {
+        context: "two".into(),
+        ..ClusterInfo::default()
+    };
+    update(
+        &mut state,
+        Action::Connected {
+            epoch: 1,
+            info: Ok(info),
+        },
+    );
+    assert_eq!(state.session.info.context, "two");
+    for event in fleet_events() {
+        feed(&mut state, FeedAction::Event(event));
+    }
+    assert_eq!(state.fleet.nodes().len(), 3);
+    assert!(state.session.synced());
+}
+
+#[test]
+fn trouble_makes_a_feed_stale_with_its_reason_until_it_recovers() {
+    let mut state = listed(false);
+    assert_eq!(health(&state, "pods"), FeedState::Live);
+    trouble(&mut state, "pods", "connection refused");
+    let stale = FeedState::Stale {
+        since: t(60),
+        reason: "connection refused".into(),
+    };
+    assert_eq!(health(&state, "pods"), stale);
+    assert_eq!(
+        health(&state, "nodes"),
+        FeedState::Live,
+        "only the troubled feed"
+    );
+
+    update(&mut state, Action::Tick(t(75)));
+    trouble(&mut state, "pods", "503 Service Unavailable");
+    let stale = FeedState::Stale {
+        since: t(60),
+        reason: "503 Service Unavailable".into(),
+    };
+    assert_eq!(
+        health(&state, "pods"),
+        stale,
+        "stale since the first failure, latest reason"
+    );
+
+    feed(&mut state, FeedAction::Recovered { source: "pods" });
+    assert_eq!(health(&state, "pods"), FeedState::Live);
+}
+
+#[test]
+fn a_relist_is_stale_until_the_list_completes() {
+    let mut state = listed(false);
+    feed(
+        &mut state,
+        FeedAction::Relisting {
+            source: "daemonsets",
+        },
+    );
+    match health(&state, "daemonsets") {
+        FeedState::Stale { reason, .. } => assert!(reason.contains("re-listing"), "{reason}"),
+        other => panic!("relisting shows as stale, not {other:?}"),
+    }
+    let relisted = fleet_events().remove(1);
+    feed(&mut state, FeedAction::Event(relisted));
+    assert_eq!(health(&state, "daemonsets"), FeedState::Live);
+}
+
+#[test]
+fn a_feed_that_never_listed_is_not_live_when_it_recovers() {
+    let mut state = empty(false);
+    trouble(&mut state, "pods", "500 Internal Server Error");
+    assert!(matches!(health(&state, "pods"), FeedState::Stale { .. }));
+    feed(&mut state, FeedAction::Recovered { source: "pods" });
+    assert_eq!(
+        health(&state, "pods"),
+        FeedState::Syncing,
+        "answering is not having listed"
+    );
+    let not_pods = |e: &FleetEvent| !matches!(e, FleetEvent::Relisted(Relist::Pods(_)));
+    for event in fleet_events().into_iter().filter(not_pods) {
+        feed(&mut state, FeedAction::Event(event));
+    }
+    assert!(!state.session.synced(), "no pod list yet");
+    let pod = testkit::pod(&testkit::ds("agent"), "n1", "agent-n1");
+    feed(
+        &mut state,
+        FeedAction::Event(FleetEvent::Upsert(Record::Pod(pod))),
+    );
+    assert_eq!(
+        health(&state, "pods"),
+        FeedState::Syncing,
+        "one pod is not the list"
+    );
+}
+
+#[test]
+fn metrics_that_beat_the_first_pod_list_are_held_then_applied() {
+    let mut state = empty(false);
+    feed(&mut state, FeedAction::Event(poll(30)));
+    assert!(state.held_metrics.is_some());
+    assert_eq!(*state.fleet.metrics(), MetricsState::Unknown);
+    assert_eq!(health(&state, "metrics"), FeedState::Syncing);
+
+    for event in fleet_events() {
+        feed(&mut state, FeedAction::Event(event));
+    }
+    assert!(state.held_metrics.is_none());
+    assert_eq!(health(&state, "metrics"), FeedState::Live);
+    let id = state
+        .fleet
+        .pod_id(testkit::NS, "agent-n1")
+        .expect("pod listed");
+    assert_eq!(state.fleet.usage(id).map(|u| u.cpu_millis), Some(42));
+}
+
+#[test]
+fn a_context_switch_drops_metrics_held_for_the_old_cluster() {
+    let mut state = empty(false);
+    feed(&mut state, FeedAction::Event(poll(30)));
+    update(&mut state, Action::SwitchContext("two".into()));
+    assert!(state.held_metrics.is_none());
+}
+
+#[test]
+fn an_absent_metrics_api_is_a_stale_metrics_feed_with_the_reason() {
+    let mut state = listed(false);
+    let gone = FleetEvent::MetricsUnavailable {
+        at: t(60),
+        reason: "404 metrics.k8s.io".into(),
+    };
+    feed(&mut state, FeedAction::Event(gone));
+    let stale = FeedState::Stale {
+        since: t(60),
+        reason: "404 metrics.k8s.io".into(),
+    };
+    assert_eq!(health(&state, "metrics"), stale);
+    assert!(
+        state.session.synced(),
+        "the watches are fine without metrics"
+    );
+    feed(&mut state, FeedAction::Event(poll(61)));
+    assert_eq!(health(&state, "metrics"), FeedState::Live);
+    assert!(state.stale_derived, "new usage is analysed");
+}

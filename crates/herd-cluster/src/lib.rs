@@ -1,0 +1,10 @@
+//! The IO edge towards any Kubernetes API server: kubeconfig and contexts, one watcher per kind,
+//! metrics polling, on-demand fetches and writes. What it receives becomes `herd_core` records
+//! through `herd_convert` before anything else sees it.
+
+pub mod connect;
+pub mod fetch;
+pub mod list_stream;
+pub mod metrics;
+pub mod session;
+pub mod watch;

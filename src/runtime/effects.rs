@@ -1,0 +1,149 @@
+//! Carries out Effects: reconnects, on-demand fetches, theme loads and confirmed writes. Slow
+//! work runs in its own task and comes back as an `Outcome` on the outcome channel; nothing
+//! here blocks the loop.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use tokio::sync::mpsc;
+
+use super::Outcome;
+use crate::runtime::{Connection, Options};
+use crate::ui::theme::Theme;
+use herd_app::action::{Action, Write};
+use herd_app::effect::Effect;
+use herd_app::state::State;
+use herd_app::view::{View, YamlTarget};
+use herd_cluster::fetch;
+
+/// What carrying out an effect may touch.
+pub struct Context<'a> {
+    pub state: &'a State,
+    pub connection: &'a mut Connection,
+    /// Where a new connection's watches send their events.
+    pub feeds: &'a mpsc::Sender<Action>,
+    /// Where effects report back.
+    pub outcomes: &'a mpsc::UnboundedSender<Outcome>,
+    pub options: &'a Options,
+}
+
+pub fn run(effect: Effect, cx: Context) {
+    match effect {
+        Effect::Connect { context, namespace } => {
+            cx.connection
+                .open(cx.feeds, cx.state.session.epoch, context, namespace)
+        }
+        Effect::Load(view) => load(cx.state, view, cx.connection, cx.outcomes),
+        Effect::LoadTheme(name) => {
+            let outcomes = cx.outcomes.clone();
+            // Reading a user theme file is IO: off the loop, like every other effect.
+            tokio::task::spawn_blocking(move || {
+                let result = Theme::load(&name).map_err(|e| e.to_string());
+                report(&outcomes, Outcome::Theme(result));
+            });
+        }
+        Effect::Write(write) => {
+            if cx.options.readonly {
+                return; // --readonly is absolute, whatever asked
+            }
+            write_out(write, cx.connection, cx.outcomes);
+        }
+        Effect::Quit => {}
+    }
+}
+
+/// Sends an outcome back to the loop. The channel is unbounded, so this fails only when the
+/// loop has ended, and then nobody is left to tell.
+fn report(outcomes: &mpsc::UnboundedSender<Outcome>, outcome: Outcome) {
+    if outcomes.send(outcome).is_err() {
+        // The runtime has shut down; the result has no reader.
+    }
+}
+
+fn load(
+    state: &State,
+    view: View,
+    connection: &Connection,
+    outcomes: &mpsc::UnboundedSender<Outcome>,
+) {
+    let tx = outcomes.clone();
+    let Some(client) = connection.client() else {
+        let result = Err("not connected yet".into());
+        report(&tx, Outcome::Action(Action::Loaded { view, result }));
+        return;
+    };
+    let ds = |uid: &Arc<str>| {
+        state
+            .fleet
+            .daemon_set(uid)
+            .map(|d| (d.namespace.to_string(), d.name.to_string(), uid.to_string()))
+    };
+    let job = match &view {
+        View::Events { uid } | View::History { uid } => ds(uid).map(|(ns, name, uid)| {
+            let is_events = matches!(view, View::Events { .. });
+            Job::Ds {
+                is_events,
+                ns,
+                name,
+                uid,
+            }
+        }),
+        View::Yaml { target } => Some(Job::Yaml(target.clone())),
+        _ => None,
+    };
+    let Some(job) = job else {
+        let result = Err("that DaemonSet is gone".into());
+        report(&tx, Outcome::Action(Action::Loaded { view, result }));
+        return;
+    };
+    tokio::spawn(async move {
+        let result = match job {
+            Job::Ds {
+                is_events: true,
+                ns,
+                name,
+                uid,
+            } => fetch::events(&client, &ns, &name, &uid).await,
+            Job::Ds { ns, name, uid, .. } => fetch::history(&client, &ns, &name, &uid).await,
+            Job::Yaml(YamlTarget::DaemonSet { namespace, name }) => {
+                fetch::yaml_of(&client, "DaemonSet", Some(&namespace), &name).await
+            }
+            Job::Yaml(YamlTarget::Pod { namespace, name }) => {
+                fetch::yaml_of(&client, "Pod", Some(&namespace), &name).await
+            }
+            Job::Yaml(YamlTarget::Node { name }) => {
+                fetch::yaml_of(&client, "Node", None, &name).await
+            }
+        };
+        report(&tx, Outcome::Action(Action::Loaded { view, result }));
+    });
+}
+
+enum Job {
+    Ds {
+        is_events: bool,
+        ns: String,
+        name: String,
+        uid: String,
+    },
+    Yaml(YamlTarget),
+}
+
+fn write_out(write: Write, connection: &Connection, outcomes: &mpsc::UnboundedSender<Outcome>) {
+    let tx = outcomes.clone();
+    let what = write.describe();
+    let Some(client) = connection.client() else {
+        let result = Err("not connected".into());
+        report(&tx, Outcome::Action(Action::WriteDone { what, result }));
+        return;
+    };
+    tokio::spawn(async move {
+        let result = match &write {
+            Write::Restart { namespace, name } => {
+                fetch::restart(&client, namespace, name, Timestamp::now()).await
+            }
+            Write::Cordon { node, cordon } => fetch::cordon(&client, node, *cordon).await,
+        };
+        report(&tx, Outcome::Action(Action::WriteDone { what, result }));
+    });
+}

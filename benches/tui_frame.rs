@@ -13,12 +13,13 @@ use std::time::{Duration, Instant};
 
 use herd::runtime;
 use herd::ui::theme::Theme;
-use herd_app::action::{ClusterInfo, FeedAction};
+use herd_app::action::ClusterInfo;
 use herd_app::derived::Derived;
 use herd_app::state::Themes;
 use herd_app::view::View;
 use herd_app::{Action, State, rows, update};
 use herd_core::analysis::{coverage, hogs};
+use herd_core::model::feed::Feed;
 use herd_core::model::fleet::{FleetEvent, Record, Relist};
 use herd_core::model::pod::Pod;
 use herd_core::model::synthetic::{self, Shape};
@@ -73,7 +74,7 @@ fn feed(state: &mut State, event: FleetEvent) {
         state,
         Action::Feed {
             epoch: 0,
-            feed: FeedAction::Event(event),
+            feed: Feed::Event(event),
         },
     );
 }

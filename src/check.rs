@@ -10,20 +10,17 @@ use tokio::sync::mpsc;
 
 use herd_cluster::connect::{ConnectError, ConnectOptions, connect};
 use herd_cluster::metrics::spawn_metrics;
-use herd_cluster::watch::{Feed, Scope, spawn_watches};
+use herd_cluster::watch::{Feed, FeedKind, Scope, spawn_watches};
 use herd_core::analysis::coverage::{self, Status};
 use herd_core::analysis::hogs::{self, Resource};
 use herd_core::analysis::thresholds::{Level, Thresholds};
-use herd_core::model::fleet::{Fleet, FleetEvent, Relist};
+use herd_core::model::fleet::{Fleet, FleetEvent};
 use herd_core::model::selector::LabelSelector;
 pub use report::{Condition, Report};
 
 /// How long `herd check` waits for the initial lists and the first metrics poll, unless
 /// `--timeout` says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The watches whose first list the report needs, by their `Feed::Trouble` source names.
-const WATCHES: [&str; 4] = ["nodes", "pods", "daemonsets", "controllerrevisions"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -133,7 +130,7 @@ pub async fn run(options: &CheckOptions) -> Result<Report, CheckError> {
 #[derive(Debug, Default)]
 struct Progress {
     /// Watches whose first list has arrived.
-    listed: Vec<&'static str>,
+    listed: Vec<FeedKind>,
     metrics: bool,
     /// The latest problem a watch reported, as "source: message".
     last: Option<String>,
@@ -141,13 +138,14 @@ struct Progress {
 
 impl Progress {
     fn complete(&self) -> bool {
-        self.listed.len() == WATCHES.len() && self.metrics
+        self.listed.len() == FeedKind::WATCHES.len() && self.metrics
     }
 
     fn timeout(self, after: Duration) -> CheckError {
-        let pending: Vec<&str> = WATCHES
+        let pending: Vec<&str> = FeedKind::WATCHES
             .into_iter()
             .filter(|w| !self.listed.contains(w))
+            .map(FeedKind::name)
             .collect();
         let waiting = if pending.is_empty() {
             "the first metrics poll".to_string()
@@ -159,15 +157,6 @@ impl Progress {
             waiting,
             last: self.last.unwrap_or_else(|| "none reported".into()),
         }
-    }
-}
-
-fn listed_kind(relist: &Relist) -> &'static str {
-    match relist {
-        Relist::Nodes(_) => WATCHES[0],
-        Relist::Pods(_) => WATCHES[1],
-        Relist::DaemonSets(_) => WATCHES[2],
-        Relist::Revisions(_) => WATCHES[3],
     }
 }
 
@@ -184,16 +173,17 @@ async fn fill(rx: &mut mpsc::Receiver<Feed>, progress: &mut Progress) -> Option<
                     progress.metrics = true;
                 }
                 FleetEvent::Relisted(relist) => {
-                    let kind = listed_kind(&relist);
+                    let event = FleetEvent::Relisted(relist);
+                    let kind = FeedKind::of(&event);
                     if !progress.listed.contains(&kind) {
                         progress.listed.push(kind);
                     }
-                    fleet.apply(FleetEvent::Relisted(relist));
+                    fleet.apply(event);
                 }
                 other => fleet.apply(other),
             },
             Feed::Trouble {
-                source: "metrics",
+                kind: FeedKind::Metrics,
                 message,
             } => {
                 metrics = Some(FleetEvent::MetricsUnavailable {
@@ -202,10 +192,10 @@ async fn fill(rx: &mut mpsc::Receiver<Feed>, progress: &mut Progress) -> Option<
                 });
                 progress.metrics = true;
             }
-            Feed::Trouble { source, message } => {
+            Feed::Trouble { kind, message } => {
                 // One line: the message ends up in a one-line error.
                 let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
-                progress.last = Some(format!("{source}: {message}"));
+                progress.last = Some(format!("{kind}: {message}"));
             }
             Feed::Recovered { .. } | Feed::Relisting { .. } => {}
         }

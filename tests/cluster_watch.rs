@@ -307,7 +307,7 @@ async fn metrics_are_read_only_once_the_pods_are_listed() {
     let _metrics = spawn_metrics(&client, &Scope::default(), hour, &tx, pods_listed);
     let from_metrics = |feed: &Feed| match feed {
         Feed::Event(FleetEvent::Metrics(_) | FleetEvent::MetricsUnavailable { .. }) => true,
-        Feed::Trouble { source, .. } => source.contains("metrics"),
+        Feed::Trouble { kind, .. } => !kind.is_watch(),
         _ => false,
     };
     let quiet_until = tokio::time::Instant::now() + Duration::from_secs(3);

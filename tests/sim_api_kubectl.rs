@@ -7,16 +7,15 @@
 mod common;
 
 use common::objects::{daemonset, ready_node, seed, world_ds, world_node};
-use common::server::{TestSim, eventually, kubectl_available, succeeded, table};
+use common::server::{TestSim, eventually, require_kubectl, succeeded, table};
 use herd_sim::metrics;
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(herd_no_kubectl, ignore = "kubectl is not on PATH")]
 async fn get_nodes_prints_status_roles_and_version() {
-    if !kubectl_available() {
-        return;
-    }
+    require_kubectl();
     let sim = TestSim::start().await;
     seed(&sim, ready_node("node-a"));
     let rows = table(&succeeded(&sim.kubectl(&["get", "nodes"]).await));
@@ -49,10 +48,9 @@ async fn get_nodes_prints_status_roles_and_version() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(herd_no_kubectl, ignore = "kubectl is not on PATH")]
 async fn get_ds_all_namespaces_prints_the_controllers_counts() {
-    if !kubectl_available() {
-        return;
-    }
+    require_kubectl();
     let sim = frozen_demo().await;
     let rows = table(&succeeded(
         &sim.kubectl(&["get", "ds", "-A", "-o", "wide"]).await,
@@ -131,10 +129,9 @@ async fn frozen_demo() -> TestSim {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(herd_no_kubectl, ignore = "kubectl is not on PATH")]
 async fn get_pods_wide_prints_status_ip_and_node() {
-    if !kubectl_available() {
-        return;
-    }
+    require_kubectl();
     let sim = frozen_demo().await;
     let rows = table(&succeeded(
         &sim.kubectl(&["get", "pods", "-A", "-o", "wide"]).await,
@@ -202,10 +199,9 @@ async fn get_pods_wide_prints_status_ip_and_node() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(herd_no_kubectl, ignore = "kubectl is not on PATH")]
 async fn label_taint_and_cordon_change_the_node() {
-    if !kubectl_available() {
-        return;
-    }
+    require_kubectl();
     let sim = TestSim::start().await;
     seed(&sim, ready_node("n1"));
     succeeded(&sim.kubectl(&["label", "node", "n1", "disk=ssd"]).await);
@@ -254,10 +250,9 @@ async fn label_taint_and_cordon_change_the_node() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(herd_no_kubectl, ignore = "kubectl is not on PATH")]
 async fn patch_ds_merge_and_strategic() {
-    if !kubectl_available() {
-        return;
-    }
+    require_kubectl();
     let sim = TestSim::start().await;
     let mut ds = daemonset("kube-system", "agent", "agent:1.0");
     if let Some(spec) = ds.spec.template.spec.as_mut() {
@@ -333,10 +328,9 @@ async fn patch_ds_merge_and_strategic() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(herd_no_kubectl, ignore = "kubectl is not on PATH")]
 async fn create_from_yaml_and_json_files() {
-    if !kubectl_available() {
-        return;
-    }
+    require_kubectl();
     let sim = TestSim::start().await;
     let dir = tempfile::tempdir().expect("dir");
     let node_file = dir.path().join("node.yaml");
@@ -395,10 +389,9 @@ async fn create_from_yaml_and_json_files() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(herd_no_kubectl, ignore = "kubectl is not on PATH")]
 async fn top_nodes_prints_usage_from_the_metrics_api() {
-    if !kubectl_available() {
-        return;
-    }
+    require_kubectl();
     // The demo fleet with the clock stopped, so usage holds still between the two reads.
     let sim = TestSim::start_with(|o| {
         o.scenario = "demo".into();
@@ -432,10 +425,9 @@ async fn top_nodes_prints_usage_from_the_metrics_api() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(herd_no_kubectl, ignore = "kubectl is not on PATH")]
 async fn rollout_restart_stamps_the_template() {
-    if !kubectl_available() {
-        return;
-    }
+    require_kubectl();
     let sim = TestSim::start().await;
     seed(&sim, daemonset("kube-system", "agent", "agent:1"));
     let out = succeeded(
@@ -474,10 +466,9 @@ async fn rollout_fleet() -> TestSim {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(herd_no_kubectl, ignore = "kubectl is not on PATH")]
 async fn rollout_status_history_and_undo() {
-    if !kubectl_available() {
-        return;
-    }
+    require_kubectl();
     let sim = rollout_fleet().await;
     let ns = ["-n", "kube-system"];
     let status = |extra: &'static [&'static str]| {

@@ -7,7 +7,7 @@
 #[path = "tui_e2e/tmux.rs"]
 mod tmux;
 
-use tmux::{Pane, assert_restored, available, herd};
+use tmux::{Pane, assert_restored, herd, require_tmux};
 
 const DAEMON_SETS: [&str; 9] = [
     "cilium",
@@ -109,10 +109,9 @@ fn help_lists(screen: &str, text: &str) -> bool {
 }
 
 #[test]
+#[cfg_attr(herd_no_tmux, ignore = "tmux is not on PATH")]
 fn a_user_navigates_maps_filters_switches_theme_and_quits_to_a_restored_terminal() {
-    if !available() {
-        return;
-    }
+    require_tmux();
     // Every wait below checks the whole of what the step should show, so a half-drawn frame
     // is waited past, never asserted on.
     let pane = Pane::run(&herd(), &["--sim"]);
@@ -208,10 +207,9 @@ fn a_user_navigates_maps_filters_switches_theme_and_quits_to_a_restored_terminal
 }
 
 #[test]
+#[cfg_attr(herd_no_tmux, ignore = "tmux is not on PATH")]
 fn read_only_shows_the_badge_and_r_asks_nothing() {
-    if !available() {
-        return;
-    }
+    require_tmux();
     let pane = Pane::run(&herd(), &["--sim", "--readonly"]);
     pane.wait_for(
         "every demo DaemonSet listed, all feeds live, the badge",
@@ -235,10 +233,9 @@ fn read_only_shows_the_badge_and_r_asks_nothing() {
 }
 
 #[test]
+#[cfg_attr(herd_no_tmux, ignore = "tmux is not on PATH")]
 fn a_missing_kubeconfig_is_a_one_line_error_and_the_terminal_stays_usable() {
-    if !available() {
-        return;
-    }
+    require_tmux();
     let dir = tempfile::tempdir().expect("temp dir");
     let missing = dir.path().join("no-such-kubeconfig");
     let missing = missing.to_str().expect("UTF-8 path");

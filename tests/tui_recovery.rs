@@ -23,7 +23,6 @@ use serde_json::json;
 /// Big enough that every node of the demo fits in the node tables.
 const WIDTH: u16 = 160;
 const HEIGHT: u16 = 60;
-const WATCHES: [&str; 4] = ["nodes", "pods", "daemonsets", "controllerrevisions"];
 
 /// The demo with its clock stopped. `bookmarks` off: a watch's resourceVersion then moves only
 /// with events of its own kind, so compaction after a node write leaves the others behind.
@@ -82,8 +81,8 @@ async fn until(
 /// The watch feed the header reports stale, if any, and its reason.
 fn stale_watch(state: &State) -> Option<(&'static str, String)> {
     state.session.feeds.iter().find_map(|f| match &f.state {
-        FeedState::Stale { reason, .. } if f.source != "metrics" => {
-            Some((f.source, reason.clone()))
+        FeedState::Stale { reason, .. } if f.kind.is_watch() => {
+            Some((f.kind.name(), reason.clone()))
         }
         _ => None,
     })
@@ -94,7 +93,7 @@ fn all_watches_live(state: &State) -> bool {
         .session
         .feeds
         .iter()
-        .filter(|f| WATCHES.contains(&f.source))
+        .filter(|f| f.kind.is_watch())
         .all(|f| f.state == FeedState::Live)
 }
 
@@ -329,7 +328,7 @@ async fn through_a_burst_of_500s_the_header_says_stale_then_live_with_what_chang
         s.session
             .feeds
             .iter()
-            .filter(|f| WATCHES.contains(&f.source))
+            .filter(|f| f.kind.is_watch())
             .all(|f| matches!(f.state, FeedState::Stale { .. }))
     })
     .await;

@@ -9,7 +9,7 @@ use kube::Client;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use herd_app::action::{Action, ClusterInfo, FeedAction};
+use herd_app::action::{Action, ClusterInfo};
 use herd_cluster::connect::ConnectOptions;
 use herd_cluster::session::{self, Feeds};
 use herd_cluster::watch::{Feed, Scope};
@@ -97,12 +97,6 @@ impl Connection {
                 return;
             }
             while let Some(feed) = feed_rx.recv().await {
-                let feed = match feed {
-                    Feed::Event(e) => FeedAction::Event(e),
-                    Feed::Trouble { source, message } => FeedAction::Trouble { source, message },
-                    Feed::Recovered { source } => FeedAction::Recovered { source },
-                    Feed::Relisting { source } => FeedAction::Relisting { source },
-                };
                 if tx.send(Action::Feed { epoch, feed }).await.is_err() {
                     return;
                 }

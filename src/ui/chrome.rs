@@ -70,7 +70,7 @@ fn health_line(state: &Scene) -> Line<'static> {
     let watch_troubles: Vec<_> = state
         .session
         .unhealthy()
-        .filter(|f| f.source != "metrics")
+        .filter(|f| f.kind.is_watch())
         .collect();
     match (&state.session.connected, watch_troubles.first()) {
         (Some(Err(e)), _) => spans.push(Span::styled(
@@ -88,13 +88,13 @@ fn health_line(state: &Scene) -> Line<'static> {
         }
         (Some(Ok(())), Some(first)) => spans.push(match &first.state {
             FeedState::Syncing => Span::styled(
-                format!("◌ listing {}…", first.source),
+                format!("◌ listing {}…", first.kind),
                 theme.style(Slot::Pending),
             ),
             FeedState::Stale { since, reason } => Span::styled(
                 format!(
                     "✗ STALE {} for {}: {}",
-                    first.source,
+                    first.kind,
                     units::age(state.now.duration_since(*since)),
                     reason
                 ),
@@ -107,7 +107,26 @@ fn health_line(state: &Scene) -> Line<'static> {
         format!("  {}", metrics_text(fleet.metrics())),
         theme.style(Slot::Dim),
     ));
+    spans.extend(metrics_trouble(state).map(|text| Span::styled(text, theme.style(Slot::Warn))));
     Line::from(spans)
+}
+
+/// Metrics feeds that failed since their last good poll, with how long and why. A poll that
+/// fails keeps the last usage on screen, so without this the header would go on saying "ok".
+/// (No metrics-server at all is `metrics: unavailable`, said by `metrics_text`.)
+fn metrics_trouble<'a>(state: &'a Scene) -> impl Iterator<Item = String> + 'a {
+    let unavailable = matches!(state.fleet.metrics(), MetricsState::Unavailable { .. });
+    state
+        .session
+        .feeds
+        .iter()
+        .filter_map(move |feed| match &feed.state {
+            FeedState::Stale { since, reason } if !feed.kind.is_watch() && !unavailable => {
+                let age = units::age(state.now.duration_since(*since));
+                Some(format!("  ▲ {} stale for {age}: {reason}", feed.kind))
+            }
+            _ => None,
+        })
 }
 
 fn metrics_text(m: &MetricsState) -> String {
@@ -233,8 +252,99 @@ pub fn confirm(state: &Scene, write: &Write, frame: &mut Frame, area: Rect) {
 mod tests {
     use std::time::Duration;
 
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
     use super::*;
-    use herd_core::model::testkit::t;
+    use crate::ui::theme::Theme;
+    use herd_app::action::Action;
+    use herd_app::state::State;
+    use herd_app::update::{derive, update};
+    use herd_core::model::feed::{Feed, FeedKind};
+    use herd_core::model::fleet::{FleetEvent, Relist};
+    use herd_core::model::resources::Usage;
+    use herd_core::model::testkit::{self, t};
+    use herd_core::model::usage::{MetricsSnapshot, NodeUsage};
+
+    fn send(state: &mut State, feed: Feed) {
+        update(state, Action::Feed { epoch: 0, feed });
+    }
+
+    /// Every feed listed once and a metrics poll with node usage in: all live.
+    fn live() -> State {
+        let mut state = State::new(Default::default(), false, t(60));
+        let info = Ok(Default::default());
+        update(&mut state, Action::Connected { epoch: 0, info });
+        let agent = testkit::ds("agent");
+        let pod = testkit::pod(&agent, "n1", "agent-n1");
+        let node = NodeUsage {
+            name: "n1".into(),
+            usage: Usage {
+                cpu_millis: 100,
+                memory_bytes: 1 << 20,
+            },
+        };
+        for event in [
+            FleetEvent::Relisted(Relist::Nodes(vec![testkit::node("n1")])),
+            FleetEvent::Relisted(Relist::DaemonSets(vec![agent.clone()])),
+            FleetEvent::Relisted(Relist::Pods(vec![pod])),
+            FleetEvent::Relisted(Relist::Revisions(vec![testkit::revision(&agent, 1, "a1")])),
+            FleetEvent::Metrics(MetricsSnapshot {
+                stretched: None,
+                at: t(50),
+                pods: Vec::new(),
+                nodes: vec![node],
+            }),
+        ] {
+            send(&mut state, Feed::Event(event));
+        }
+        derive(&mut state);
+        state
+    }
+
+    fn header_text(state: &State) -> String {
+        let theme = Theme::default();
+        let mut terminal = Terminal::new(TestBackend::new(200, 2)).unwrap();
+        terminal
+            .draw(|frame| {
+                let area = frame.area();
+                header(
+                    &Scene {
+                        state,
+                        theme: &theme,
+                    },
+                    frame,
+                    area,
+                )
+            })
+            .unwrap();
+        let buffer = terminal.backend().buffer();
+        buffer.content.iter().map(|c| c.symbol()).collect()
+    }
+
+    #[test]
+    fn every_feeds_trouble_reaches_the_header() {
+        let state = live();
+        assert!(state.session.unhealthy().next().is_none(), "all live first");
+        let calm = header_text(&state);
+        assert!(!calm.contains("stale"), "{calm}");
+        for kind in FeedKind::ALL {
+            let mut state = live();
+            let message = format!("503 from {kind} (test)");
+            send(
+                &mut state,
+                Feed::Trouble {
+                    kind,
+                    message: message.clone(),
+                },
+            );
+            let text = header_text(&state);
+            assert!(
+                text.contains(kind.name()) && text.contains(&message),
+                "{kind}'s trouble is not in the header: {text}"
+            );
+        }
+    }
 
     #[test]
     fn the_header_says_when_metrics_polls_are_spaced_out() {

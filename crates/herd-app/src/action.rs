@@ -6,7 +6,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use crate::view::{Motion, SortKey, View};
-use herd_core::model::fleet::FleetEvent;
+use herd_core::model::feed::Feed;
 
 #[allow(clippy::large_enum_variant)] // fleet events move through once, boxing buys nothing
 #[derive(Debug, Clone)]
@@ -15,7 +15,7 @@ pub enum Action {
     /// context we already left are dropped.
     Feed {
         epoch: u64,
-        feed: FeedAction,
+        feed: Feed,
     },
     /// The connection for a context is up (or could not be made).
     Connected {
@@ -72,26 +72,6 @@ pub enum Action {
         result: Result<(), String>,
     },
     Quit,
-}
-
-/// One item from the watch and metrics tasks.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone)]
-pub enum FeedAction {
-    Event(FleetEvent),
-    /// A feed failed; the data it feeds is stale until it recovers.
-    Trouble {
-        source: &'static str,
-        message: String,
-    },
-    /// A feed is answering again after trouble.
-    Recovered {
-        source: &'static str,
-    },
-    /// A feed started a fresh list (after a 410 or a reconnect); stale until it completes.
-    Relisting {
-        source: &'static str,
-    },
 }
 
 /// What the header shows about the cluster herd talks to.

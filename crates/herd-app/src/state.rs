@@ -9,16 +9,8 @@ use crate::action::{ClusterInfo, Write};
 use crate::derived::Derived;
 use crate::view::{Page, View};
 use herd_core::analysis::thresholds::Thresholds;
+use herd_core::model::feed::FeedKind;
 use herd_core::model::fleet::Fleet;
-
-/// The feeds whose health the header shows, in display order.
-pub const FEEDS: [&str; 5] = [
-    "nodes",
-    "pods",
-    "daemonsets",
-    "controllerrevisions",
-    "metrics",
-];
 
 pub struct State {
     pub fleet: Fleet,
@@ -57,7 +49,7 @@ pub struct Session {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedHealth {
-    pub source: &'static str,
+    pub kind: FeedKind,
     pub state: FeedState,
     /// A complete list arrived on this connection. Until then the feed has no data, whatever
     /// trouble and recovery came before: recovering takes it back to `Syncing`, not `Live`.
@@ -78,10 +70,10 @@ pub enum FeedState {
 
 impl Session {
     pub fn fresh_feeds() -> Vec<FeedHealth> {
-        FEEDS
-            .iter()
-            .map(|&source| FeedHealth {
-                source,
+        FeedKind::ALL
+            .into_iter()
+            .map(|kind| FeedHealth {
+                kind,
                 state: FeedState::Syncing,
                 listed: false,
             })
@@ -97,13 +89,18 @@ impl Session {
     pub fn synced(&self) -> bool {
         self.feeds
             .iter()
-            .filter(|f| f.source != "metrics")
+            .filter(|f| f.kind.is_watch())
             .all(|f| f.listed)
     }
 
-    /// Whether feed `source` has delivered a complete list on this connection.
-    pub fn listed(&self, source: &str) -> bool {
-        self.feeds.iter().any(|f| f.source == source && f.listed)
+    /// Whether feed `kind` has delivered a complete list on this connection.
+    pub fn listed(&self, kind: FeedKind) -> bool {
+        self.feeds.iter().any(|f| f.kind == kind && f.listed)
+    }
+
+    /// The health of feed `kind`.
+    pub fn feed(&self, kind: FeedKind) -> Option<&FeedHealth> {
+        self.feeds.iter().find(|f| f.kind == kind)
     }
 }
 

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::list_stream::{decode_one, for_each_item};
-use super::watch::{Feed, PodsListed, Scope};
+use super::watch::{Feed, FeedKind, PodsListed, Scope};
 use herd_convert::lean_pod::Amount;
 use herd_core::model::fleet::FleetEvent;
 use herd_core::model::resources::Usage;
@@ -211,7 +211,7 @@ pub async fn poll(apis: &mut MetricsApis) -> Vec<Feed> {
         }
         Err(failure) => {
             return vec![Feed::Trouble {
-                source: "metrics",
+                kind: FeedKind::Metrics,
                 message: failure.to_string(),
             }];
         }
@@ -220,7 +220,7 @@ pub async fn poll(apis: &mut MetricsApis) -> Vec<Feed> {
     let trouble = nodes_read.err().map(|failure| {
         nodes.clear();
         Feed::Trouble {
-            source: "node metrics",
+            kind: FeedKind::NodeMetrics,
             message: failure.to_string(),
         }
     });

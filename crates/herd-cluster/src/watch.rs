@@ -21,29 +21,8 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use herd_convert::{lean_pod, records};
+pub use herd_core::model::feed::{Feed, FeedKind};
 use herd_core::model::fleet::{FleetEvent, Record, RecordKey, Relist};
-
-/// What the watch and metrics tasks send: fleet changes, or trouble worth showing the user
-/// (the tasks keep retrying with backoff either way).
-// Same trade as FleetEvent: events move straight through the channel, no box per event.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug)]
-pub enum Feed {
-    Event(FleetEvent),
-    Trouble {
-        /// Which feed: "nodes", "pods", "daemonsets", "controllerrevisions", "metrics".
-        source: &'static str,
-        message: String,
-    },
-    /// The feed answers again after trouble (its watch resumed, or a probe list succeeded).
-    Recovered {
-        source: &'static str,
-    },
-    /// The feed started a full (re-)list: its data is stale until the `Relisted` event.
-    Relisting {
-        source: &'static str,
-    },
-}
 
 /// How often a troubled watch checks whether the API server answers again. The watcher itself
 /// resumes silently (kube-runtime yields nothing when a re-watch succeeds), so without a probe
@@ -135,7 +114,7 @@ const POD_PAGE: u32 = 500;
 
 /// A watched API kind and how its objects become slim records.
 trait Watched: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + 'static {
-    const SOURCE: &'static str;
+    const FEED: FeedKind;
     type Slim;
     /// Err when the object cannot be used (reported as trouble, left out of the fleet).
     fn convert(&self) -> Result<Self::Slim, String>;
@@ -147,7 +126,7 @@ trait Watched: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + S
 }
 
 impl Watched for api::Node {
-    const SOURCE: &'static str = "nodes";
+    const FEED: FeedKind = FeedKind::Nodes;
     type Slim = herd_core::model::node::Node;
     fn convert(&self) -> Result<Self::Slim, String> {
         Ok(records::node(self))
@@ -161,7 +140,7 @@ impl Watched for api::Node {
 }
 
 impl Watched for lean_pod::Pod {
-    const SOURCE: &'static str = "pods";
+    const FEED: FeedKind = FeedKind::Pods;
     type Slim = herd_core::model::pod::Pod;
     fn convert(&self) -> Result<Self::Slim, String> {
         Ok(records::pod(self))
@@ -175,7 +154,7 @@ impl Watched for lean_pod::Pod {
 }
 
 impl Watched for apps::DaemonSet {
-    const SOURCE: &'static str = "daemonsets";
+    const FEED: FeedKind = FeedKind::DaemonSets;
     type Slim = herd_core::model::daemonset::DaemonSet;
     fn convert(&self) -> Result<Self::Slim, String> {
         records::daemon_set(self).map_err(|e| e.to_string())
@@ -196,7 +175,7 @@ impl Watched for apps::DaemonSet {
 }
 
 impl Watched for apps::ControllerRevision {
-    const SOURCE: &'static str = "controllerrevisions";
+    const FEED: FeedKind = FeedKind::ControllerRevisions;
     type Slim = herd_core::model::revision::ControllerRevision;
     fn convert(&self) -> Result<Self::Slim, String> {
         Ok(records::controller_revision(self))
@@ -234,7 +213,7 @@ async fn run_with<K: Watched>(
             _ = probe.tick(), if resuming => {
                 if answers(&api).await {
                     resuming = false;
-                    if tx.send(Feed::Recovered { source: K::SOURCE }).await.is_err() {
+                    if tx.send(Feed::Recovered { kind: K::FEED }).await.is_err() {
                         return;
                     }
                 }
@@ -264,7 +243,7 @@ async fn run_with<K: Watched>(
         let bad_object = matches!(out, Some(Feed::Trouble { .. }));
         let recovered = std::mem::take(&mut resuming) && !relist && !bad_object;
         // The event goes first: whoever sees the feed live has also seen what it brought.
-        let recovered = recovered.then_some(Feed::Recovered { source: K::SOURCE });
+        let recovered = recovered.then_some(Feed::Recovered { kind: K::FEED });
         for feed in out.into_iter().chain(recovered) {
             if tx.send(feed).await.is_err() {
                 return; // nobody listens any more
@@ -281,7 +260,7 @@ fn feed_for<K: Watched>(event: Event<K>, buffer: &mut Vec<K::Slim>) -> Option<Fe
     match event {
         Event::Init => {
             buffer.clear();
-            Some(Feed::Relisting { source: K::SOURCE })
+            Some(Feed::Relisting { kind: K::FEED })
         }
         Event::InitApply(obj) => match obj.convert() {
             Ok(slim) => {
@@ -339,7 +318,7 @@ async fn answers<K: Watched>(api: &Api<K>) -> bool {
 
 fn trouble<K: Watched>(message: String) -> Feed {
     Feed::Trouble {
-        source: K::SOURCE,
+        kind: K::FEED,
         message,
     }
 }

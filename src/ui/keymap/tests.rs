@@ -6,10 +6,11 @@ use std::collections::HashSet;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::*;
-use herd_app::action::{Action, FeedAction, Write};
+use herd_app::action::{Action, Write};
 use herd_app::state::Mode;
 use herd_app::update::{derive, update};
 use herd_app::view::YamlTarget;
+use herd_core::model::feed::Feed;
 use herd_core::model::fleet::{FleetEvent, Relist};
 use herd_core::model::testkit::{self, t};
 
@@ -49,7 +50,7 @@ fn fleet_state(readonly: bool, view: View) -> State {
         FleetEvent::Relisted(Relist::Pods(vec![pod])),
     ];
     for event in events {
-        let feed = FeedAction::Event(event);
+        let feed = Feed::Event(event);
         update(&mut state, Action::Feed { epoch: 0, feed });
     }
     derive(&mut state);

@@ -1,23 +1,24 @@
 //! Watch and metrics feeds into the state: fleet events applied, and each feed's health kept
 //! so the header can say which data is stale and why.
 
-use crate::action::{ClusterInfo, FeedAction};
+use crate::action::ClusterInfo;
 use crate::effect::Effect;
 use crate::state::{FeedHealth, FeedState, Level, State};
 use crate::update::flash;
-use herd_core::model::fleet::{FleetEvent, Record, RecordKey, Relist};
+use herd_core::model::feed::{Feed, FeedKind};
+use herd_core::model::fleet::{FleetEvent, Relist};
 
 /// How a stale feed's reason starts while the feed lists everything again.
 const RELISTING: &str = "re-listing";
 
-pub fn apply(state: &mut State, epoch: u64, feed: FeedAction) -> Vec<Effect> {
+pub fn apply(state: &mut State, epoch: u64, feed: Feed) -> Vec<Effect> {
     if epoch != state.session.epoch {
         return Vec::new(); // from a connection we already left
     }
     let now = state.now;
     match feed {
-        FeedAction::Event(event) => event_in(state, event),
-        FeedAction::Trouble { source, message } => set(state, source, |feed| {
+        Feed::Event(event) => event_in(state, event),
+        Feed::Trouble { kind, message } => set(state, kind, |feed| {
             feed.state = FeedState::Stale {
                 since: match &feed.state {
                     FeedState::Stale { since, .. } => *since,
@@ -27,14 +28,14 @@ pub fn apply(state: &mut State, epoch: u64, feed: FeedAction) -> Vec<Effect> {
             };
         }),
         // Answering again is not having data: a feed that never listed waits for its list.
-        FeedAction::Recovered { source } => set(state, source, |feed| {
+        Feed::Recovered { kind } => set(state, kind, |feed| {
             feed.state = if feed.listed {
                 FeedState::Live
             } else {
                 FeedState::Syncing
             };
         }),
-        FeedAction::Relisting { source } => set(state, source, |feed| {
+        Feed::Relisting { kind } => set(state, kind, |feed| {
             feed.state = match &feed.state {
                 FeedState::Syncing => FeedState::Syncing,
                 // Stale since the trouble began; the reason now says what is under way.
@@ -57,11 +58,11 @@ pub fn apply(state: &mut State, epoch: u64, feed: FeedAction) -> Vec<Effect> {
 }
 
 fn event_in(state: &mut State, event: FleetEvent) {
-    let source = source_of(&event);
+    let kind = FeedKind::of(&event);
     // Usage for pods the fleet does not know is dropped, so a poll that beats the first pod
     // list is held back and applied once the pods are in.
     let event = match event {
-        FleetEvent::Metrics(snapshot) if !state.session.listed("pods") => {
+        FleetEvent::Metrics(snapshot) if !state.session.listed(FeedKind::Pods) => {
             state.held_metrics = Some(snapshot);
             return;
         }
@@ -76,18 +77,27 @@ fn event_in(state: &mut State, event: FleetEvent) {
         FleetEvent::MetricsUnavailable { reason, .. } => Some(reason.clone()),
         _ => None,
     };
+    // A poll that failed on node metrics clears them and says so as NodeMetrics trouble right
+    // after; one that read any node usage proves that feed live.
+    let node_usage_read = matches!(&event, FleetEvent::Metrics(s) if !s.nodes.is_empty());
     state.fleet.apply(event);
     let now = state.now;
     if pods_listed && let Some(held) = state.held_metrics.take() {
         state.fleet.apply(FleetEvent::Metrics(held));
-        set(state, "metrics", |feed| {
+        set(state, FeedKind::Metrics, |feed| {
+            feed.listed = true;
+            feed.state = FeedState::Live;
+        });
+    }
+    if node_usage_read {
+        set(state, FeedKind::NodeMetrics, |feed| {
             feed.listed = true;
             feed.state = FeedState::Live;
         });
     }
     state.stale_derived = true;
     state.session.last_event = Some(now);
-    set(state, source, |feed| {
+    set(state, kind, |feed| {
         feed.listed |= complete;
         feed.state = match &metrics_gone {
             Some(reason) => FeedState::Stale {
@@ -102,26 +112,8 @@ fn event_in(state: &mut State, event: FleetEvent) {
     });
 }
 
-fn source_of(event: &FleetEvent) -> &'static str {
-    match event {
-        FleetEvent::Upsert(Record::Node(_))
-        | FleetEvent::Delete(RecordKey::Node { .. })
-        | FleetEvent::Relisted(Relist::Nodes(_)) => "nodes",
-        FleetEvent::Upsert(Record::Pod(_))
-        | FleetEvent::Delete(RecordKey::Pod { .. })
-        | FleetEvent::Relisted(Relist::Pods(_)) => "pods",
-        FleetEvent::Upsert(Record::DaemonSet(_))
-        | FleetEvent::Delete(RecordKey::DaemonSet { .. })
-        | FleetEvent::Relisted(Relist::DaemonSets(_)) => "daemonsets",
-        FleetEvent::Upsert(Record::Revision(_))
-        | FleetEvent::Delete(RecordKey::Revision { .. })
-        | FleetEvent::Relisted(Relist::Revisions(_)) => "controllerrevisions",
-        FleetEvent::Metrics(_) | FleetEvent::MetricsUnavailable { .. } => "metrics",
-    }
-}
-
-fn set(state: &mut State, source: &str, change: impl FnOnce(&mut FeedHealth)) {
-    if let Some(feed) = state.session.feeds.iter_mut().find(|f| f.source == source) {
+fn set(state: &mut State, kind: FeedKind, change: impl FnOnce(&mut FeedHealth)) {
+    if let Some(feed) = state.session.feeds.iter_mut().find(|f| f.kind == kind) {
         change(feed);
     }
 }

@@ -6,11 +6,12 @@ mod feeds;
 
 use std::sync::Arc;
 
-use crate::action::{Action, ClusterInfo, FeedAction};
+use crate::action::{Action, ClusterInfo};
 use crate::effect::Effect;
 use crate::state::{Level, Mode, State, Themes};
 use crate::update::{derive, update};
 use crate::view::{Motion, SortKey, View};
+use herd_core::model::feed::Feed;
 use herd_core::model::fleet::{FleetEvent, Relist};
 use herd_core::model::testkit::{self, t};
 
@@ -47,7 +48,7 @@ pub(super) fn empty(readonly: bool) -> State {
 }
 
 /// An event on the current connection.
-pub(super) fn feed(state: &mut State, feed: FeedAction) -> Vec<Effect> {
+pub(super) fn feed(state: &mut State, feed: Feed) -> Vec<Effect> {
     let epoch = state.session.epoch;
     update(state, Action::Feed { epoch, feed })
 }
@@ -68,7 +69,7 @@ pub(super) fn listed(readonly: bool) -> State {
         },
     );
     for event in fleet_events() {
-        feed(&mut state, FeedAction::Event(event));
+        feed(&mut state, Feed::Event(event));
     }
     derive(&mut state);
     state
@@ -275,7 +276,7 @@ fn the_cursor_stays_on_a_row_when_rows_shrink() {
     let key = herd_core::model::fleet::RecordKey::DaemonSet {
         uid: Arc::from("uid-web"),
     };
-    feed(&mut state, FeedAction::Event(FleetEvent::Delete(key)));
+    feed(&mut state, Feed::Event(FleetEvent::Delete(key)));
     derive(&mut state);
     assert_eq!(state.ui.page().rows.len(), 2);
     assert_eq!(selected_name(&state), "logger");

@@ -2,6 +2,7 @@
 
 pub mod daemonset;
 pub mod fasthash;
+pub mod feed;
 pub mod fleet;
 pub mod intern;
 pub mod node;

@@ -2,29 +2,30 @@
 //! and metrics that arrive before the pods they describe.
 
 use super::{empty, feed, fleet_events, listed};
-use crate::action::{Action, ClusterInfo, FeedAction};
+use crate::action::{Action, ClusterInfo};
 use crate::state::{FeedState, State};
 use crate::update::update;
+use herd_core::model::feed::{Feed, FeedKind};
 use herd_core::model::fleet::{FleetEvent, Record, Relist};
 use herd_core::model::resources::Usage;
 use herd_core::model::testkit::{self, t};
 use herd_core::model::usage::{MetricsSnapshot, MetricsState, PodUsage};
 
-fn health(state: &State, source: &str) -> FeedState {
+fn health(state: &State, kind: FeedKind) -> FeedState {
     state
         .session
         .feeds
         .iter()
-        .find(|f| f.source == source)
+        .find(|f| f.kind == kind)
         .map(|f| f.state.clone())
         .expect("a known feed")
 }
 
-fn trouble(state: &mut State, source: &'static str, message: &str) {
+fn trouble(state: &mut State, kind: FeedKind, message: &str) {
     feed(
         state,
-        FeedAction::Trouble {
-            source,
+        Feed::Trouble {
+            kind,
             message: message.into(),
         },
     );
@@ -56,7 +57,7 @@ fn events_from_a_connection_already_left_are_dropped() {
         &mut state,
         Action::Feed {
             epoch: 0,
-            feed: FeedAction::Event(late),
+            feed: Feed::Event(late),
         },
     );
     assert_eq!(
@@ -64,7 +65,7 @@ fn events_from_a_connection_already_left_are_dropped() {
         0,
         "the old cluster's node stays out"
     );
-    assert_eq!(health(&state, "nodes"), FeedState::Syncing);
+    assert_eq!(health(&state, FeedKind::Nodes), FeedState::Syncing);
     update(
         &mut state,
         Action::Connected {
@@ -90,7 +91,7 @@ fn events_from_a_connection_already_left_are_dropped() {
     );
     assert_eq!(state.session.info.context, "two");
     for event in fleet_events() {
-        feed(&mut state, FeedAction::Event(event));
+        feed(&mut state, Feed::Event(event));
     }
     assert_eq!(state.fleet.nodes().len(), 3);
     assert!(state.session.synced());
@@ -99,33 +100,38 @@ fn events_from_a_connection_already_left_are_dropped() {
 #[test]
 fn trouble_makes_a_feed_stale_with_its_reason_until_it_recovers() {
     let mut state = listed(false);
-    assert_eq!(health(&state, "pods"), FeedState::Live);
-    trouble(&mut state, "pods", "connection refused");
+    assert_eq!(health(&state, FeedKind::Pods), FeedState::Live);
+    trouble(&mut state, FeedKind::Pods, "connection refused");
     let stale = FeedState::Stale {
         since: t(60),
         reason: "connection refused".into(),
     };
-    assert_eq!(health(&state, "pods"), stale);
+    assert_eq!(health(&state, FeedKind::Pods), stale);
     assert_eq!(
-        health(&state, "nodes"),
+        health(&state, FeedKind::Nodes),
         FeedState::Live,
         "only the troubled feed"
     );
 
     update(&mut state, Action::Tick(t(75)));
-    trouble(&mut state, "pods", "503 Service Unavailable");
+    trouble(&mut state, FeedKind::Pods, "503 Service Unavailable");
     let stale = FeedState::Stale {
         since: t(60),
         reason: "503 Service Unavailable".into(),
     };
     assert_eq!(
-        health(&state, "pods"),
+        health(&state, FeedKind::Pods),
         stale,
         "stale since the first failure, latest reason"
     );
 
-    feed(&mut state, FeedAction::Recovered { source: "pods" });
-    assert_eq!(health(&state, "pods"), FeedState::Live);
+    feed(
+        &mut state,
+        Feed::Recovered {
+            kind: FeedKind::Pods,
+        },
+    );
+    assert_eq!(health(&state, FeedKind::Pods), FeedState::Live);
 }
 
 #[test]
@@ -133,42 +139,50 @@ fn a_relist_is_stale_until_the_list_completes() {
     let mut state = listed(false);
     feed(
         &mut state,
-        FeedAction::Relisting {
-            source: "daemonsets",
+        Feed::Relisting {
+            kind: FeedKind::DaemonSets,
         },
     );
-    match health(&state, "daemonsets") {
+    match health(&state, FeedKind::DaemonSets) {
         FeedState::Stale { reason, .. } => assert!(reason.contains("re-listing"), "{reason}"),
         other => panic!("relisting shows as stale, not {other:?}"),
     }
     let relisted = fleet_events().remove(1);
-    feed(&mut state, FeedAction::Event(relisted));
-    assert_eq!(health(&state, "daemonsets"), FeedState::Live);
+    feed(&mut state, Feed::Event(relisted));
+    assert_eq!(health(&state, FeedKind::DaemonSets), FeedState::Live);
 }
 
 #[test]
 fn a_feed_that_never_listed_is_not_live_when_it_recovers() {
     let mut state = empty(false);
-    trouble(&mut state, "pods", "500 Internal Server Error");
-    assert!(matches!(health(&state, "pods"), FeedState::Stale { .. }));
-    feed(&mut state, FeedAction::Recovered { source: "pods" });
+    trouble(&mut state, FeedKind::Pods, "500 Internal Server Error");
+    assert!(matches!(
+        health(&state, FeedKind::Pods),
+        FeedState::Stale { .. }
+    ));
+    feed(
+        &mut state,
+        Feed::Recovered {
+            kind: FeedKind::Pods,
+        },
+    );
     assert_eq!(
-        health(&state, "pods"),
+        health(&state, FeedKind::Pods),
         FeedState::Syncing,
         "answering is not having listed"
     );
     let not_pods = |e: &FleetEvent| !matches!(e, FleetEvent::Relisted(Relist::Pods(_)));
     for event in fleet_events().into_iter().filter(not_pods) {
-        feed(&mut state, FeedAction::Event(event));
+        feed(&mut state, Feed::Event(event));
     }
     assert!(!state.session.synced(), "no pod list yet");
     let pod = testkit::pod(&testkit::ds("agent"), "n1", "agent-n1");
     feed(
         &mut state,
-        FeedAction::Event(FleetEvent::Upsert(Record::Pod(pod))),
+        Feed::Event(FleetEvent::Upsert(Record::Pod(pod))),
     );
     assert_eq!(
-        health(&state, "pods"),
+        health(&state, FeedKind::Pods),
         FeedState::Syncing,
         "one pod is not the list"
     );
@@ -177,16 +191,16 @@ fn a_feed_that_never_listed_is_not_live_when_it_recovers() {
 #[test]
 fn metrics_that_beat_the_first_pod_list_are_held_then_applied() {
     let mut state = empty(false);
-    feed(&mut state, FeedAction::Event(poll(30)));
+    feed(&mut state, Feed::Event(poll(30)));
     assert!(state.held_metrics.is_some());
     assert_eq!(*state.fleet.metrics(), MetricsState::Unknown);
-    assert_eq!(health(&state, "metrics"), FeedState::Syncing);
+    assert_eq!(health(&state, FeedKind::Metrics), FeedState::Syncing);
 
     for event in fleet_events() {
-        feed(&mut state, FeedAction::Event(event));
+        feed(&mut state, Feed::Event(event));
     }
     assert!(state.held_metrics.is_none());
-    assert_eq!(health(&state, "metrics"), FeedState::Live);
+    assert_eq!(health(&state, FeedKind::Metrics), FeedState::Live);
     let id = state
         .fleet
         .pod_id(testkit::NS, "agent-n1")
@@ -197,7 +211,7 @@ fn metrics_that_beat_the_first_pod_list_are_held_then_applied() {
 #[test]
 fn a_context_switch_drops_metrics_held_for_the_old_cluster() {
     let mut state = empty(false);
-    feed(&mut state, FeedAction::Event(poll(30)));
+    feed(&mut state, Feed::Event(poll(30)));
     update(&mut state, Action::SwitchContext("two".into()));
     assert!(state.held_metrics.is_none());
 }
@@ -209,17 +223,17 @@ fn an_absent_metrics_api_is_a_stale_metrics_feed_with_the_reason() {
         at: t(60),
         reason: "404 metrics.k8s.io".into(),
     };
-    feed(&mut state, FeedAction::Event(gone));
+    feed(&mut state, Feed::Event(gone));
     let stale = FeedState::Stale {
         since: t(60),
         reason: "404 metrics.k8s.io".into(),
     };
-    assert_eq!(health(&state, "metrics"), stale);
+    assert_eq!(health(&state, FeedKind::Metrics), stale);
     assert!(
         state.session.synced(),
         "the watches are fine without metrics"
     );
-    feed(&mut state, FeedAction::Event(poll(61)));
-    assert_eq!(health(&state, "metrics"), FeedState::Live);
+    feed(&mut state, Feed::Event(poll(61)));
+    assert_eq!(health(&state, FeedKind::Metrics), FeedState::Live);
     assert!(state.stale_derived, "new usage is analysed");
 }

@@ -10,5 +10,6 @@
 
 pub mod check;
 pub mod runtime;
+pub mod theme_files;
 pub mod tui;
 pub mod ui;

@@ -14,7 +14,7 @@ use herd_cluster::watch::Scope;
 use std::time::Duration;
 
 use herd::runtime::{self, Options};
-use herd::ui::theme::{self, Theme};
+use herd::ui::theme;
 
 use cli::{CheckArgs, Cli, Command, SimArgs, TuiArgs};
 
@@ -44,7 +44,7 @@ async fn main() -> Result<()> {
 
 /// The TUI on the current context, or on an in-process simulator with `--sim`.
 async fn run_tui(args: TuiArgs) -> Result<()> {
-    let theme = Theme::load(&args.theme).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let theme = herd::theme_files::load_theme(&args.theme).map_err(|e| anyhow::anyhow!("{e}"))?;
     let monochrome = theme::no_color_requested(
         args.no_color,
         std::env::var("NO_COLOR").ok().as_deref(),

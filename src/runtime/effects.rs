@@ -9,7 +9,6 @@ use tokio::sync::mpsc;
 
 use super::Outcome;
 use crate::runtime::{Connection, Options};
-use crate::ui::theme::Theme;
 use herd_app::action::{Action, Write};
 use herd_app::effect::Effect;
 use herd_app::state::State;
@@ -38,7 +37,7 @@ pub fn run(effect: Effect, cx: Context) {
             let outcomes = cx.outcomes.clone();
             // Reading a user theme file is IO: off the loop, like every other effect.
             tokio::task::spawn_blocking(move || {
-                let result = Theme::load(&name).map_err(|e| e.to_string());
+                let result = crate::theme_files::load_theme(&name).map_err(|e| e.to_string());
                 report(&outcomes, Outcome::Theme(result));
             });
         }

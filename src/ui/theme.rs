@@ -1,12 +1,13 @@
-//! herd's colours: one style per semantic slot, from an embedded or user TOML theme, and the NO_COLOR rule.
+//! herd's colours: one style per semantic slot, from an embedded or user TOML theme, and the
+//! NO_COLOR rule.
 //!
-//! Screens ask for a [`Slot`], never for a colour (STYLE.md rule 10), so a theme can restyle everything
-//! and `NO_COLOR` can strip colour in one place while the modifiers keep the meaning visible.
+//! Screens ask for a [`Slot`], never for a colour, so a theme can restyle everything and
+//! `NO_COLOR` can strip colour in one place while the modifiers keep the meaning visible.
+//! Nothing here reads a file: `crate::theme_files` finds user themes and hands their text in.
 
 mod error;
 #[cfg(test)]
 mod error_tests;
-mod load;
 mod parse;
 #[cfg(test)]
 mod tests;
@@ -167,11 +168,12 @@ impl Theme {
         Some(patch.apply(Theme::default(), name))
     }
 
-    /// NAME (a built-in, or a user file `$XDG_CONFIG_HOME/herd/themes/NAME.toml` /
-    /// `~/.config/herd/themes/NAME.toml` that overrides the built-in of that name and patches it) or
-    /// PATH (contains a path separator or ends in `.toml`).
-    pub fn load(name_or_path: &str) -> Result<Theme, ThemeError> {
-        load::load(name_or_path, &load::Places::from_env())
+    /// A user theme file named after `name`: it replaces the built-in of that name (if any) and
+    /// patches it, so slots it leaves out keep the built-in's styles. `source` names the file in
+    /// errors.
+    pub fn parse_over(text: &str, source: &str, name: &str) -> Result<Theme, ThemeError> {
+        let base = Theme::builtin(name).unwrap_or_default();
+        Ok(parse::read(text, source)?.apply(base, name))
     }
 
     /// Parse theme text; `source` names the file in errors. Slots a file leaves out come from the

@@ -43,7 +43,7 @@ fn every_builtin_parses_names_itself_and_sets_every_slot() {
         let theme = Theme::builtin(name).unwrap_or_else(|| panic!("Theme::builtin({name})"));
         assert_eq!(theme.name(), name);
         assert_eq!(
-            Theme::load(name)
+            crate::theme_files::load(name, &crate::theme_files::Places::new(None, None))
                 .map(|t| t.name().to_string())
                 .ok()
                 .as_deref(),

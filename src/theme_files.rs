@@ -1,23 +1,25 @@
-//! Finds a theme by name or path: user theme files first, then the built-ins.
+//! Finds a theme by name or path: user theme files first, then the built-ins. The one place
+//! herd reads theme files and the environment that locates them; the runtime calls it off the
+//! event loop.
 
 use std::ffi::OsString;
 use std::io::Read;
 use std::path::{MAIN_SEPARATOR, Path, PathBuf};
 
-use super::{Theme, ThemeError, parse};
+use crate::ui::theme::{Theme, ThemeError};
 
 /// A theme file bigger than this is not a theme (and `--theme /dev/zero` must not hang herd).
 const MAX_THEME_BYTES: u64 = 1 << 20;
 
 /// Where user themes are looked for, and the home directory to abbreviate as `~` in messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Places {
-    pub(super) dirs: Vec<PathBuf>,
-    pub(super) home: Option<PathBuf>,
+pub(crate) struct Places {
+    pub(crate) dirs: Vec<PathBuf>,
+    pub(crate) home: Option<PathBuf>,
 }
 
 impl Places {
-    pub(super) fn from_env() -> Places {
+    pub(crate) fn from_env() -> Places {
         Places::new(
             std::env::var_os("XDG_CONFIG_HOME"),
             std::env::var_os("HOME"),
@@ -26,7 +28,7 @@ impl Places {
 
     /// `$XDG_CONFIG_HOME/herd/themes` (when set to an absolute path, as the XDG spec asks), then
     /// `~/.config/herd/themes`, so a file in either is found.
-    pub(super) fn new(xdg_config_home: Option<OsString>, home: Option<OsString>) -> Places {
+    pub(crate) fn new(xdg_config_home: Option<OsString>, home: Option<OsString>) -> Places {
         let home = home.filter(|home| !home.is_empty()).map(PathBuf::from);
         let mut dirs = Vec::new();
         if let Some(xdg) = xdg_config_home.map(PathBuf::from)
@@ -52,9 +54,16 @@ impl Places {
     }
 }
 
+/// NAME (a built-in, or a user file `$XDG_CONFIG_HOME/herd/themes/NAME.toml` /
+/// `~/.config/herd/themes/NAME.toml` that overrides the built-in of that name and patches it) or
+/// PATH (contains a path separator or ends in `.toml`), found where the environment says.
+pub fn load_theme(name_or_path: &str) -> Result<Theme, ThemeError> {
+    load(name_or_path, &Places::from_env())
+}
+
 /// `--theme NAME|PATH`: a path if it has a separator or ends in `.toml`, else a user file named
 /// NAME.toml (patching the built-in of that name, if there is one), else the built-in.
-pub(super) fn load(name_or_path: &str, places: &Places) -> Result<Theme, ThemeError> {
+pub(crate) fn load(name_or_path: &str, places: &Places) -> Result<Theme, ThemeError> {
     if is_path(name_or_path) {
         let text =
             read_file(Path::new(name_or_path)).map_err(|error| unreadable(name_or_path, &error))?;
@@ -65,10 +74,7 @@ pub(super) fn load(name_or_path: &str, places: &Places) -> Result<Theme, ThemeEr
             let path = dir.join(format!("{name_or_path}.toml"));
             let shown = places.show(&path);
             match read_file(&path) {
-                Ok(text) => {
-                    let base = Theme::builtin(name_or_path).unwrap_or_default();
-                    return Ok(parse::read(&text, &shown)?.apply(base, name_or_path));
-                }
+                Ok(text) => return Theme::parse_over(&text, &shown, name_or_path),
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(error) => return Err(unreadable(&shown, &error)),
             }
@@ -114,3 +120,6 @@ fn unreadable(file: &str, error: &std::io::Error) -> ThemeError {
         reason,
     }
 }
+
+#[cfg(test)]
+mod tests;

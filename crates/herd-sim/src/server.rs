@@ -329,7 +329,7 @@ mod tests {
 
     #[test]
     fn kubeconfig_is_private_and_never_clobbers_a_foreign_file() {
-        let dir = tempfile::tempdir().expect("tempdir");
+        let dir = crate::private_file::fresh_private_dir("herd-test-").expect("tempdir");
         let path = dir.path().join("kc");
         let tokens = Tokens::generate().expect("tokens");
         let doc = kubeconfig_document("https://127.0.0.1:1", "pem", &tokens);

@@ -1,4 +1,5 @@
-//! Writes a secret file (the simulator's kubeconfig) so that only its owner can read or swap it.
+//! Private places for secret files (the simulator's kubeconfig): written so that only their owner
+//! can read, redirect or swap them, and fresh owner-only directories to hold them.
 //!
 //! A kubeconfig carries bearer tokens and may name an `exec` plugin that kubectl runs, so
 //! whoever can write it, or replace it, can run commands as the user. Hence every write here:
@@ -11,7 +12,8 @@
 //! - writes a mode 0600 temporary file next to the target and renames it into place, so a reader
 //!   sees the old file or the new one, never half of one, and no other user ever sees it.
 //!
-//! A refused write changes nothing. The directories above the file's own are the system's to
+//! [`fresh_private_dir`] makes a new directory for one run (as mkdtemp does). A refused write
+//! changes nothing. The directories above the file's own are the system's to
 //! keep safe (the shared temp directory is sticky: others cannot rename what the user made).
 
 use std::io::Write;

@@ -92,7 +92,8 @@ fn main() -> anyhow::Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let dir = tempfile::tempdir()?;
+    // Owner-only whatever the umask, as the simulator's kubeconfig needs.
+    let dir = herd_sim::private_file::fresh_private_dir("herd-bench-")?;
     let kubeconfig = dir.path().join("kubeconfig");
     println!(
         "herd sim scale benchmark: {} nodes, {} DaemonSets",

@@ -1,6 +1,7 @@
 //! The command line: `herd <command> [flags]`. Each subcommand is one variant with its own
 //! flags struct, so later commands (the TUI, `engine`, `bench`) slot in beside `sim`.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -123,7 +124,9 @@ pub struct SimArgs {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, value_name = "P", default_value_t = 0)]
     pub port: u16,
-    /// Where to write the kubeconfig [default: herd-sim/kubeconfig in the temp directory].
+    /// Where to write the kubeconfig, in a directory only you can write [default:
+    /// $XDG_RUNTIME_DIR/herd-sim/kubeconfig, else $XDG_CACHE_HOME/herd/sim/kubeconfig, else
+    /// ~/.cache/herd/sim/kubeconfig].
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
     /// Simulated seconds per real second (0 stops the clock).
@@ -144,11 +147,39 @@ pub struct SimArgs {
 }
 
 impl SimArgs {
-    /// The kubeconfig path: the flag, or one fixed file in the temp directory so the same
-    /// `kubectl --kubeconfig` line works across runs.
-    pub fn kubeconfig_path(&self) -> PathBuf {
-        self.kubeconfig
-            .clone()
-            .unwrap_or_else(|| std::env::temp_dir().join("herd-sim").join("kubeconfig"))
+    /// The kubeconfig path: the flag, or one fixed file so the same `kubectl --kubeconfig` line
+    /// works across runs. Not in the shared temp directory, where another user could make that
+    /// fixed name first: in the user's runtime directory (private by the XDG spec), else their
+    /// cache directory.
+    pub fn kubeconfig_path(&self) -> Result<PathBuf, String> {
+        if let Some(path) = &self.kubeconfig {
+            return Ok(path.clone());
+        }
+        default_sim_kubeconfig(
+            std::env::var_os("XDG_RUNTIME_DIR"),
+            std::env::var_os("XDG_CACHE_HOME"),
+            std::env::var_os("HOME"),
+        )
+        .ok_or_else(|| {
+            "nowhere private to write the kubeconfig: none of XDG_RUNTIME_DIR, XDG_CACHE_HOME \
+             and HOME is set to an absolute path (give one with --kubeconfig FILE)"
+                .to_string()
+        })
     }
+}
+
+/// `$XDG_RUNTIME_DIR/herd-sim/kubeconfig`, else `$XDG_CACHE_HOME/herd/sim/kubeconfig`, else
+/// `$HOME/.cache/herd/sim/kubeconfig`. Relative values are ignored, as the XDG spec asks: they
+/// would put the file wherever herd happens to be started.
+fn default_sim_kubeconfig(
+    runtime_dir: Option<OsString>,
+    cache_home: Option<OsString>,
+    home: Option<OsString>,
+) -> Option<PathBuf> {
+    let absolute = |dir: Option<OsString>| dir.map(PathBuf::from).filter(|d| d.is_absolute());
+    if let Some(dir) = absolute(runtime_dir) {
+        return Some(dir.join("herd-sim").join("kubeconfig"));
+    }
+    let cache = absolute(cache_home).or_else(|| absolute(home).map(|h| h.join(".cache")))?;
+    Some(cache.join("herd").join("sim").join("kubeconfig"))
 }

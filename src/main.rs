@@ -5,6 +5,7 @@ mod cli;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use herd_sim::api::faults::FaultSettings;
+use herd_sim::private_file;
 use herd_sim::server::{self, READ_ONLY_CONTEXT, ServerOptions};
 
 use herd::check::{self, CheckError, CheckOptions, Format};
@@ -67,8 +68,12 @@ async fn run_tui(args: TuiArgs) -> Result<()> {
     if !args.sim {
         return runtime::run(options).await;
     }
-    let dir = std::env::temp_dir().join(format!("herd-sim-{}", std::process::id()));
-    let kubeconfig = dir.join("kubeconfig");
+    // A directory of this run's own for the admin kubeconfig: a random name made atomically
+    // with mode 0700, never one that already existed, so no other user can have prepared it
+    // or see into it. Dropping it removes it, on every way out of here, errors included.
+    let dir = private_file::fresh_private_dir("herd-sim-")
+        .context("creating a private directory for the simulator's kubeconfig")?;
+    let kubeconfig = dir.path().join("kubeconfig");
     let handle = server::start(ServerOptions {
         scenario: args.scenario.clone(),
         nodes: args.nodes,
@@ -85,7 +90,8 @@ async fn run_tui(args: TuiArgs) -> Result<()> {
     }
     let result = runtime::run(options).await;
     handle.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    // Removing it can only fail if something else removed or changed it; nothing to tell.
+    let _ = dir.close();
     result
 }
 
@@ -142,7 +148,7 @@ async fn run_sim(args: SimArgs) -> Result<()> {
             args.fail_rate
         );
     }
-    let kubeconfig = args.kubeconfig_path();
+    let kubeconfig = args.kubeconfig_path().map_err(anyhow::Error::msg)?;
     let options = ServerOptions {
         scenario: args.scenario.clone(),
         seed: args.seed,

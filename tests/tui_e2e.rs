@@ -255,3 +255,70 @@ fn a_missing_kubeconfig_is_a_one_line_error_and_the_terminal_stays_usable() {
     );
     assert_restored(&screen);
 }
+
+/// The `herd-sim-*` directories in `dir`.
+fn sim_dirs(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .expect("read TMPDIR")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("herd-sim-"))
+        })
+        .collect()
+}
+
+#[test]
+fn each_sim_run_gets_a_fresh_private_kubeconfig_directory_removed_at_exit() {
+    use std::os::unix::fs::MetadataExt;
+    if !available() {
+        return;
+    }
+    // herd's own temp directory, so its directory is the only one there.
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let me = std::fs::metadata(tmp.path()).expect("metadata").uid();
+    let tmpdir = format!("TMPDIR={}", tmp.path().to_str().expect("UTF-8 path"));
+    let mut seen = Vec::new();
+    for run in 0..2 {
+        assert!(
+            std::fs::read_dir(tmp.path())
+                .expect("read TMPDIR")
+                .next()
+                .is_none(),
+            "run {run}: TMPDIR is not empty before herd starts"
+        );
+        let pane = Pane::run(
+            std::path::Path::new("env"),
+            &[&tmpdir, path_of(&herd()), "--sim"],
+        );
+        pane.wait_for("the demo fleet", |s| {
+            synced(s) && s.contains("ctx herd-sim")
+        });
+        let dirs = sim_dirs(tmp.path());
+        assert_eq!(
+            dirs.len(),
+            1,
+            "run {run}: want one herd-sim-* directory: {dirs:?}"
+        );
+        let dir = dirs[0].clone();
+        let meta = std::fs::symlink_metadata(&dir).expect("metadata");
+        assert!(meta.is_dir(), "{}", dir.display());
+        assert_eq!(meta.mode() & 0o7777, 0o700, "{}", dir.display());
+        assert_eq!(meta.uid(), me, "{}", dir.display());
+        let kubeconfig = std::fs::metadata(dir.join("kubeconfig")).expect("its kubeconfig");
+        assert_eq!(kubeconfig.mode() & 0o7777, 0o600);
+        assert!(!seen.contains(&dir), "run {run} reused {}", dir.display());
+        seen.push(dir.clone());
+
+        quit_and_check_restored(&pane);
+        assert!(
+            !dir.exists(),
+            "run {run}: {} left after exit",
+            dir.display()
+        );
+    }
+}
+
+fn path_of(path: &std::path::Path) -> &str {
+    path.to_str().expect("UTF-8 path")
+}

@@ -39,7 +39,9 @@ pub struct Session {
 impl Session {
     /// Starts the `demo` simulator and connects a `width`×`height` TUI to it, synced.
     pub async fn start(width: u16, height: u16) -> anyhow::Result<Self> {
-        let dir = tempfile::tempdir().context("creating a temporary directory")?;
+        // Owner-only whatever the umask, as the simulator's kubeconfig needs.
+        let dir = herd_sim::private_file::fresh_private_dir("herd-screenshots-")
+            .context("creating a temporary directory")?;
         let kubeconfig = dir.path().join("kubeconfig");
         let sim = server::start(ServerOptions {
             scenario: "demo".into(),

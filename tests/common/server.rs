@@ -36,7 +36,9 @@ impl TestSim {
     }
 
     pub async fn start_with(edit: impl FnOnce(&mut ServerOptions)) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
+        // Owner-only whatever the umask: the simulator refuses to write its kubeconfig into a
+        // directory the group or everyone can write.
+        let dir = herd_sim::private_file::fresh_private_dir("herd-test-").expect("temp dir");
         let kubeconfig = dir.path().join("kubeconfig");
         let mut options = ServerOptions {
             scenario: "empty".into(),

@@ -10,6 +10,7 @@ pub mod kinds;
 pub mod kubelet;
 pub mod metrics;
 pub mod pods;
+pub mod private_file;
 pub mod scenario;
 pub mod scheduler;
 pub mod server;

@@ -1,7 +1,6 @@
 //! Starts the simulator: builds the scenario, listens on 127.0.0.1, writes the kubeconfig, and
 //! runs the world clock and the API server until shut down.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,6 +19,7 @@ use super::api::counters::Counters;
 use super::api::faults::{FaultSettings, Faults};
 use super::api::tls::{ServerTls, TlsError, TlsListener};
 use super::api::{ApiState, SimNow, router};
+use super::private_file::{Destination, PrivateFileError};
 use super::scenario::{self, ScenarioError, ScenarioOptions};
 use super::{SharedWorld, World};
 
@@ -79,11 +79,8 @@ pub enum ServerError {
     Tls(#[from] TlsError),
     #[error("could not listen on 127.0.0.1:{port}: {source}")]
     Bind { port: u16, source: std::io::Error },
-    #[error("could not write the kubeconfig {path}: {source}")]
-    Kubeconfig {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Kubeconfig(#[from] PrivateFileError),
     #[error(
         "refusing to overwrite {path}: it exists and is not a herd sim kubeconfig (remove it or choose another --kubeconfig)"
     )]
@@ -306,16 +303,13 @@ fn kubeconfig_document(server: &str, ca_pem: &str, tokens: &Tokens) -> Value {
     })
 }
 
-/// Writes the kubeconfig (JSON, which is valid YAML) readable by the owner only. An existing
-/// file is only replaced if it is one of ours, so a mistyped path cannot clobber a real config.
+/// Writes the kubeconfig (JSON, which is valid YAML) as a private file: owner-only, into a
+/// directory only the user controls, never through a symlink. An existing file is only replaced
+/// if it is one of ours, so a mistyped path cannot clobber a real config.
 fn write_kubeconfig(path: &Path, document: &Value) -> Result<(), ServerError> {
-    let fail = |source| ServerError::Kubeconfig {
-        path: path.to_path_buf(),
-        source,
-    };
-    if path.exists() {
-        let existing = std::fs::read_to_string(path).map_err(fail)?;
-        let ours = serde_json::from_str::<Value>(&existing).is_ok_and(|v| {
+    let destination = Destination::check(path, "the kubeconfig")?;
+    if let Some(existing) = destination.existing()? {
+        let ours = serde_json::from_slice::<Value>(&existing).is_ok_and(|v| {
             v["clusters"][0]["name"] == CONTEXT
                 && v["clusters"].as_array().is_some_and(|c| c.len() == 1)
         });
@@ -325,25 +319,8 @@ fn write_kubeconfig(path: &Path, document: &Value) -> Result<(), ServerError> {
             });
         }
     }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(fail)?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path).map_err(fail)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(fail)?;
-    }
     let bytes = serde_json::to_vec_pretty(document).unwrap_or_default();
-    file.write_all(&bytes).map_err(fail)
+    Ok(destination.write(&bytes)?)
 }
 
 #[cfg(test)]
@@ -352,7 +329,7 @@ mod tests {
 
     #[test]
     fn kubeconfig_is_private_and_never_clobbers_a_foreign_file() {
-        let dir = tempfile::tempdir().expect("tempdir");
+        let dir = crate::private_file::fresh_private_dir("herd-test-").expect("tempdir");
         let path = dir.path().join("kc");
         let tokens = Tokens::generate().expect("tokens");
         let doc = kubeconfig_document("https://127.0.0.1:1", "pem", &tokens);

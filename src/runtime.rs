@@ -6,6 +6,7 @@ mod connection;
 mod driver;
 mod effects;
 pub mod headless;
+mod signals;
 
 use std::time::Duration;
 
@@ -73,6 +74,7 @@ pub(crate) fn initial_state(options: &Options, width: u16, height: u16) -> State
 async fn run_loop(tui: &mut Tui, options: Options) -> anyhow::Result<()> {
     let size = tui.terminal.size()?;
     let mut driver = Driver::connect(options, size.width, size.height);
+    let mut signals = signals::Signals::listen()?;
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut derive_at: Option<Instant> = None;
@@ -95,6 +97,7 @@ async fn run_loop(tui: &mut Tui, options: Options) -> anyhow::Result<()> {
                 }
             }
             _ = tick.tick() => driver.send(Action::Tick(Timestamp::now())),
+            _ = signals.arrived() => return Ok(()),
             _ = tokio::time::sleep_until(derive_at.unwrap_or_else(Instant::now)), if derive_at.is_some() => {
                 derive_at = None;
                 driver.state.now = Timestamp::now();

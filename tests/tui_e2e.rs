@@ -268,12 +268,48 @@ fn sim_dirs(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         .collect()
 }
 
+/// The herd process whose environment holds `entry` (its own TMPDIR), found in /proc.
+fn herd_pid_with(entry: &str) -> String {
+    let herd = herd();
+    let found = std::fs::read_dir("/proc")
+        .expect("read /proc")
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .find(|e| {
+            let exe = std::fs::read_link(e.path().join("exe")).ok();
+            let environ = std::fs::read(e.path().join("environ")).unwrap_or_default();
+            exe.as_deref() == Some(herd.as_path())
+                && environ.split(|b| *b == 0).any(|v| v == entry.as_bytes())
+        });
+    found
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .expect("the herd process")
+}
+
+/// Ends herd with SIGTERM, as a closed session or `kill` would: it exits as `q` does.
+fn terminate_and_check_restored(pane: &Pane, env_entry: &str) {
+    let pid = herd_pid_with(env_entry);
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success(), "kill -TERM {pid}");
+    let status = pane.wait_for_exit();
+    let screen = pane.transcript();
+    assert_eq!(status, 0, "herd exited with {status} on SIGTERM:\n{screen}");
+    assert_restored(&screen);
+}
+
 #[test]
+#[cfg_attr(herd_no_tmux, ignore = "tmux is not on PATH")]
 fn each_sim_run_gets_a_fresh_private_kubeconfig_directory_removed_at_exit() {
     use std::os::unix::fs::MetadataExt;
-    if !available() {
-        return;
-    }
+    require_tmux();
     // herd's own temp directory, so its directory is the only one there.
     let tmp = tempfile::tempdir().expect("temp dir");
     let me = std::fs::metadata(tmp.path()).expect("metadata").uid();
@@ -310,7 +346,12 @@ fn each_sim_run_gets_a_fresh_private_kubeconfig_directory_removed_at_exit() {
         assert!(!seen.contains(&dir), "run {run} reused {}", dir.display());
         seen.push(dir.clone());
 
-        quit_and_check_restored(&pane);
+        // The first run ends with `q`, the second with SIGTERM: both clean up.
+        if run == 0 {
+            quit_and_check_restored(&pane);
+        } else {
+            terminate_and_check_restored(&pane, &tmpdir);
+        }
         assert!(
             !dir.exists(),
             "run {run}: {} left after exit",

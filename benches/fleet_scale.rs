@@ -1,6 +1,6 @@
-//! Benchmark of herd's own model and analysis at the performance budget (DESIGN.md §5, issue 3):
-//! a 5,000-node, 30-DaemonSet, ~150,000-pod fleet ingested into `Fleet`, its memory, the full
-//! coverage pass and the hogs pass.
+//! Benchmark of herd's own model and analysis at the performance budget (issue 3; the budget is
+//! in docs/BENCHMARKS.md): a 5,000-node, 30-DaemonSet, ~150,000-pod fleet ingested into `Fleet`,
+//! its memory, the full coverage pass and the hogs pass.
 //!
 //! Run with `cargo bench --bench fleet_scale`; options after `--`: `--reps N` (passes after the
 //! first, default 100), `--loads N` (timed loads per way of loading, default 5),

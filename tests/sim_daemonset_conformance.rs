@@ -1,8 +1,8 @@
-//! DAEMONSET_SEMANTICS.md §7 conformance scenarios 1–24 against the simulator's DaemonSet
-//! controller and admission, stepping a `World` directly (no HTTP, simulated time only).
+//! Conformance scenarios 1–24 (docs/SEMANTICS.md#conformance-scenarios) against the simulator's
+//! DaemonSet controller and admission, stepping a `World` directly (no HTTP, simulated time only).
 //!
-//! Scenario 25 (OpenKruise partition / selector / paused) is not an apps/v1 behaviour and the
-//! simulator does not serve Advanced DaemonSets, so it is not tested here.
+//! OpenKruise's partition / selector / paused rollouts are not apps/v1 behaviour and the simulator
+//! does not serve Advanced DaemonSets, so they are not tested here.
 // Test code: a failed expectation is the report, so it may panic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

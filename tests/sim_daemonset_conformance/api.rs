@@ -1,5 +1,5 @@
 //! Scenarios 17 and 23: what the API accepts, and the status fields `kubectl rollout status`
-//! reads; plus the generation bookkeeping that drives them (rule 3.3).
+//! reads; plus the generation bookkeeping that drives them (docs/SEMANTICS.md#admission).
 
 use herd_sim::admission::daemonset::{admit_create, admit_update};
 use jiff::SignedDuration;
@@ -56,7 +56,8 @@ fn s17_validation_of_the_update_strategy() {
     );
 }
 
-/// `kubectl rollout status` for a RollingUpdate DaemonSet (rule 5.1): done or not.
+/// `kubectl rollout status` for a RollingUpdate DaemonSet (upstream `DaemonSetStatusViewer.Status`
+/// in kubectl's polymorphichelpers/rollout_status.go): done or not.
 fn rollout_done(generation: i64, s: &DaemonSetStatus) -> bool {
     generation <= s.observed_generation.unwrap_or(0)
         && s.updated_number_scheduled.unwrap_or(0) >= s.desired_number_scheduled

@@ -76,7 +76,8 @@ fn s18_on_delete_replaces_nothing_until_pods_are_deleted() {
         .collect();
     assert_eq!(before, after, "no pod replaced");
     assert_eq!(b.status("ds").updated_number_scheduled.unwrap_or(0), 0);
-    // `kubectl rollout status` refuses this DaemonSet client-side (rule 5.1): the strategy says why.
+    // `kubectl rollout status` refuses this DaemonSet client-side
+    // (docs/SEMANTICS.md#kubectl-rollout): the strategy says why.
     assert_eq!(
         b.ds("ds")
             .spec

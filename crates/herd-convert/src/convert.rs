@@ -125,9 +125,10 @@ pub fn label_selector(selector: &meta::LabelSelector) -> Result<LabelSelector, S
 }
 
 /// The node a not-yet-bound daemon pod is meant for: the value of its required node-affinity
-/// term `matchFields metadata.name In [node]` (DAEMONSET_SEMANTICS.md §0 and rule 2.5). As
-/// upstream's GetTargetNodeName, the first such requirement decides; one not naming exactly one
-/// node means no target.
+/// term `matchFields metadata.name In [node]` that the DaemonSet controller writes into every pod
+/// it creates (docs/SEMANTICS.md#terms, #created-pods). As upstream's `GetTargetNodeName`
+/// (kubernetes/pkg/controller/daemon/util/daemonset_util.go), the first such requirement decides;
+/// one not naming exactly one node means no target.
 pub fn affinity_target_node(spec: &api::PodSpec) -> Option<&str> {
     let required = spec
         .affinity

@@ -1,6 +1,6 @@
 //! Bringing the cached analysis up to date after a burst of events: only the DaemonSets the
 //! events touched are walked again, so one pod update costs one DaemonSet's pass, not the
-//! fleet's (DESIGN.md §5, event to screen ≤ 100 ms at 150,000 pods).
+//! fleet's (docs/BENCHMARKS.md: event to screen ≤ 100 ms at 150,000 pods).
 
 use jiff::Timestamp;
 

@@ -1,5 +1,6 @@
 //! Coverage: for every (DaemonSet, node) pair, whether the daemon runs there and why not, with
-//! per-DaemonSet counts that reproduce the DaemonSet's own status (DAEMONSET_SEMANTICS.md §4).
+//! per-DaemonSet counts that reproduce the DaemonSet's own status (docs/SEMANTICS.md#status;
+//! upstream `updateDaemonSetStatus` in kubernetes/pkg/controller/daemon/daemon_controller.go).
 
 mod classify;
 mod display;

@@ -73,7 +73,8 @@ impl IntOrPercent {
         }
     }
 
-    /// The budget against `total` nodes; percentages round up, as for DaemonSets (rule 3.4).
+    /// The budget against `total` nodes; percentages round up, as for DaemonSets
+    /// (docs/SEMANTICS.md#update-budget).
     pub fn scaled(self, total: i64) -> i64 {
         match self {
             IntOrPercent::Int(n) => n,
@@ -109,8 +110,9 @@ impl Default for UpdateStrategy {
     }
 }
 
-/// The DaemonSet status counters (DAEMONSET_SEMANTICS.md §4). Coverage analysis computes the
-/// same struct from pods and nodes, so the two compare with `==`.
+/// The DaemonSet status counters (docs/SEMANTICS.md#status; upstream `updateDaemonSetStatus` in
+/// kubernetes/pkg/controller/daemon/daemon_controller.go). Coverage analysis computes the same
+/// struct from pods and nodes, so the two compare with `==`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 pub struct StatusCounts {
     pub desired: u32,

@@ -215,7 +215,8 @@ impl Fleet {
     }
 
     /// The hash of the revision pods should run: the object's own word if it has one, else
-    /// the highest-numbered owned ControllerRevision (DAEMONSET_SEMANTICS.md §5.6).
+    /// the highest-numbered owned ControllerRevision (docs/SEMANTICS.md#kubectl-rollout; upstream
+    /// `constructHistory` in kubernetes/pkg/controller/daemon/update.go renumbers the current one).
     pub fn current_hash<'a>(&'a self, ds: &'a DaemonSet) -> Option<&'a str> {
         if let Some(hash) = &ds.current_hash {
             return Some(hash);

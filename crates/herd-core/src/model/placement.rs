@@ -1,4 +1,6 @@
-//! The one predicate "should DaemonSet d run on node n, and if not, why" (DAEMONSET_SEMANTICS.md §1).
+//! The one predicate "should DaemonSet d run on node n, and if not, why"
+//! (docs/SEMANTICS.md#placement; upstream `NodeShouldRunDaemonPod` in
+//! kubernetes/pkg/controller/daemon/daemon_controller.go).
 //!
 //! Every caller (the simulator's controller and scheduler, coverage analysis, the UI) asks
 //! the same function, so "desired" means the same thing everywhere. Build a
@@ -20,8 +22,9 @@ pub use crate::model::taint::{
     untolerated_taints,
 };
 
-/// The placement-relevant part of a pod template: the synthetic pod of rule 1.1, minus the
-/// automatic tolerations, which [`PreparedPlacement`] adds itself.
+/// The placement-relevant part of a pod template: the synthetic pod of upstream's `NewPod`
+/// (docs/SEMANTICS.md#placement), minus the automatic tolerations, which [`PreparedPlacement`] adds
+/// itself.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PlacementSpec {
     pub node_name: Option<String>,
@@ -70,7 +73,8 @@ pub enum Exclusion {
 
 impl Exclusion {
     /// Whether this cause also evicts running pods; only an untolerated NoSchedule taint leaves
-    /// them alone (rule 1.7). Node selectors and affinity are enforced during execution too.
+    /// them alone (docs/SEMANTICS.md#run-and-keep). Node selectors and affinity are enforced during
+    /// execution too.
     pub fn stops_running(&self) -> bool {
         match self {
             Exclusion::UntoleratedTaint(taint) => taint.effect != TaintEffect::NoSchedule,
@@ -127,7 +131,7 @@ pub struct PreparedPlacement {
 impl PreparedPlacement {
     pub fn new(spec: &PlacementSpec) -> Self {
         PreparedPlacement {
-            // Rule 1.2 applies only to a non-empty nodeName.
+            // The template's nodeName check applies only to a non-empty nodeName.
             node_name: spec.node_name.clone().filter(|n| !n.is_empty()),
             node_selector: spec.node_selector.clone(),
             affinity: spec.required_terms.as_deref().map(RequiredAffinity::new),
@@ -135,12 +139,14 @@ impl PreparedPlacement {
         }
     }
 
-    /// The template's tolerations plus the automatic ones (rule 1.6), as created pods carry them.
+    /// The template's tolerations plus the automatic ones
+    /// (docs/SEMANTICS.md#automatic-tolerations), as created pods carry them.
     pub fn tolerations(&self) -> &[Toleration] {
         &self.tolerations
     }
 
-    /// Rules 1.2, 1.3 and 1.7 for one node.
+    /// Upstream `NodeShouldRunDaemonPod` for one node: nodeName, selector and affinity, taints
+    /// (docs/SEMANTICS.md#run-and-keep).
     pub fn evaluate(&self, node: &NodeFacts<'_>) -> Placement {
         let mut exclusions = Vec::new();
         if let Some(wanted) = &self.node_name
@@ -189,7 +195,8 @@ impl PreparedPlacement {
     }
 }
 
-/// Rules 1.2, 1.3 and 1.7 for a template spec as written (the automatic tolerations are added here).
+/// Upstream `NodeShouldRunDaemonPod` for a template spec as written (the automatic tolerations are
+/// added here; docs/SEMANTICS.md#run-and-keep).
 pub fn evaluate(spec: &PlacementSpec, node: &NodeFacts<'_>) -> Placement {
     evaluate_prepared(&PreparedPlacement::new(spec), node)
 }

@@ -54,8 +54,9 @@ pub struct Pod {
     pub uid: Arc<str>,
     /// The controller ownerReference's uid (a DaemonSet's uid for daemon pods).
     pub owner_uid: Option<Arc<str>>,
-    /// The target node (DAEMONSET_SEMANTICS.md §0): `spec.nodeName`, or, before binding, the
-    /// node named by the required affinity `metadata.name In [node]` the controller wrote.
+    /// The target node (upstream `GetTargetNodeName`; docs/SEMANTICS.md#terms): `spec.nodeName`,
+    /// or, before binding, the node named by the required affinity `metadata.name In [node]` the
+    /// controller wrote.
     pub node: Option<Arc<str>>,
     /// `spec.nodeName` is set.
     pub bound: bool,
@@ -105,12 +106,14 @@ impl Pod {
         }
     }
 
-    /// Left out of the DaemonSet controller's node map: terminal and already deleting (§0).
+    /// Left out of the DaemonSet controller's node map: terminal and already deleting (upstream
+    /// `getNodesToDaemonPods`; docs/SEMANTICS.md#terms).
     pub fn is_gone(&self) -> bool {
         self.phase.is_terminal() && self.deleting.is_some()
     }
 
-    /// Ready, and ready for longer than `min_ready_seconds` (§0 "Available").
+    /// Ready, and ready for longer than `min_ready_seconds` (upstream `IsPodAvailable`;
+    /// docs/SEMANTICS.md#terms).
     pub fn is_available(&self, min_ready_seconds: i64, now: Timestamp) -> bool {
         if !self.ready {
             return false;
@@ -126,7 +129,7 @@ impl Pod {
         })
     }
 
-    /// Built from the current template (§0 "Updated pod").
+    /// Built from the current template (upstream `IsPodUpdated`; docs/SEMANTICS.md#terms).
     pub fn is_updated(&self, current_hash: Option<&str>, template_generation: Option<i64>) -> bool {
         let hash_matches = current_hash.is_some_and(|h| self.revision_hash.as_deref() == Some(h));
         let generation_matches =
@@ -154,8 +157,9 @@ impl Pod {
         total
     }
 
-    /// The DaemonSet controller's oldest-first order on one node (§0): bound before unbound,
-    /// then earlier creation, then the smaller name.
+    /// The DaemonSet controller's oldest-first order on one node (upstream
+    /// `podByCreationTimestampAndPhase`; docs/SEMANTICS.md#terms): bound before unbound, then
+    /// earlier creation, then the smaller name.
     pub fn oldest_first(a: &Pod, b: &Pod) -> Ordering {
         b.bound
             .cmp(&a.bound)

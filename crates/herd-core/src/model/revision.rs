@@ -14,7 +14,8 @@ pub struct ControllerRevision {
     pub uid: Arc<str>,
     pub owner_uid: Option<Arc<str>>,
     pub revision: i64,
-    /// Label `controller-revision-hash` (the controller gives every revision one, rule 3.12).
+    /// Label `controller-revision-hash` (the controller gives every revision one;
+    /// docs/SEMANTICS.md#controllerrevisions).
     pub hash: Option<Arc<str>>,
     pub change_cause: Option<Arc<str>>,
     pub created: Option<Timestamp>,

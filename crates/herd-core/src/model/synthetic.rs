@@ -1,4 +1,4 @@
-//! A generated fleet of the performance budget's shape (DESIGN.md §5: 5,000 nodes, 30
+//! A generated fleet of the performance budget's shape (docs/BENCHMARKS.md: 5,000 nodes, 30
 //! DaemonSets, about 150,000 pods) as slim records, for benchmarks and scale tests.
 
 use std::sync::Arc;

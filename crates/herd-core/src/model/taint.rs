@@ -1,4 +1,7 @@
-//! Taints, tolerations, and the tolerations the DaemonSet controller adds (DAEMONSET_SEMANTICS.md §1.5–1.6).
+//! Taints, tolerations, and the tolerations the DaemonSet controller adds
+//! (docs/SEMANTICS.md#taints-and-tolerations, #automatic-tolerations; upstream
+//! `Toleration.ToleratesTaint` in kubernetes/staging/src/k8s.io/api/core/v1/toleration.go and
+//! `AddOrUpdateDaemonPodTolerations` in kubernetes/pkg/controller/daemon/util/daemonset_util.go).
 
 use std::fmt;
 use std::str::FromStr;
@@ -156,13 +159,14 @@ impl Toleration {
         }
     }
 
-    /// Rule 1.5 with the cluster's gate setting ([`TAINT_TOLERATION_COMPARISON_OPERATORS`]).
+    /// Upstream `Toleration.ToleratesTaint` with the cluster's gate setting
+    /// ([`TAINT_TOLERATION_COMPARISON_OPERATORS`]).
     pub fn tolerates(&self, taint: &Taint) -> bool {
         self.tolerates_with(taint, TAINT_TOLERATION_COMPARISON_OPERATORS)
     }
 
-    /// Rule 1.5; `comparison_operators` is the `TaintTolerationComparisonOperators` gate.
-    /// `tolerationSeconds` never affects matching.
+    /// Upstream `Toleration.ToleratesTaint`; `comparison_operators` is the
+    /// `TaintTolerationComparisonOperators` gate. `tolerationSeconds` never affects matching.
     pub fn tolerates_with(&self, taint: &Taint, comparison_operators: bool) -> bool {
         if self.effect.is_some_and(|e| e != taint.effect) {
             return false;
@@ -248,7 +252,8 @@ pub fn untolerated_taints<'t>(
         .collect()
 }
 
-/// The controller's automatic tolerations (rule 1.6), in upstream's order.
+/// The controller's automatic tolerations (docs/SEMANTICS.md#automatic-tolerations), in upstream's
+/// order.
 fn defaults(host_network: bool) -> impl Iterator<Item = Toleration> {
     use TaintEffect::{NoExecute, NoSchedule};
     let always = [

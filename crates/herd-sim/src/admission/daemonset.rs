@@ -1,4 +1,7 @@
-//! DaemonSet defaulting, validation and generation bookkeeping (DAEMONSET_SEMANTICS.md 3.1–3.3).
+//! DaemonSet defaulting, validation and generation bookkeeping (docs/SEMANTICS.md#admission).
+//! Upstream: kubernetes/pkg/apis/apps/v1/defaults.go,
+//! kubernetes/pkg/apis/apps/validation/validation.go and
+//! kubernetes/pkg/registry/apps/daemonset/strategy.go.
 
 mod defaults;
 mod validation;
@@ -97,8 +100,9 @@ pub fn admit_create(ds: &mut DaemonSet) -> Result<(), Invalid> {
 }
 
 /// Defaults and validates an update of the main resource (status is kept from `old`), and bumps
-/// generation / template generation as rule 3.3 says. `status_only` is the `status` subresource
-/// (spec and metadata are kept from `old`, only status is taken from `new`).
+/// generation / template generation as upstream's `daemonSetStrategy.PrepareForUpdate` does
+/// (docs/SEMANTICS.md#admission). `status_only` is the `status` subresource (spec and metadata are
+/// kept from `old`, only status is taken from `new`).
 pub fn admit_update(
     old: &DaemonSet,
     new: &mut DaemonSet,

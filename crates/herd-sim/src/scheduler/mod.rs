@@ -1,6 +1,7 @@
 //! The default scheduler, enough to bind daemon pods or leave them Pending with upstream's
-//! FailedScheduling reason (DAEMONSET_SEMANTICS 2.6). Unschedulable pods wait until a node or
-//! a freed pod could change the answer; nothing is retried on a timer.
+//! FailedScheduling reason (docs/SEMANTICS.md#scheduling; upstream's filter plugins under
+//! kubernetes/pkg/scheduler/framework/plugins/). Unschedulable pods wait until a node or a freed
+//! pod could change the answer; nothing is retried on a timer.
 
 mod alloc;
 pub mod filters;

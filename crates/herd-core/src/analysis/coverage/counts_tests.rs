@@ -1,4 +1,5 @@
-//! Counts: the §4 status fields from hand-built fleets, and the per-node view.
+//! Counts: the status fields (docs/SEMANTICS.md#status) from hand-built fleets, and the per-node
+//! view.
 
 use std::sync::Arc;
 
@@ -9,7 +10,8 @@ use crate::model::placement::TaintEffect;
 use crate::model::pod::PodPhase;
 use crate::model::testkit::{ds, fleet_of, node, pod, t};
 
-/// DAEMONSET_SEMANTICS.md §7 scenario 2: a NoSchedule taint under a running pod.
+/// Conformance scenario 2 (docs/SEMANTICS.md#conformance-scenarios): a NoSchedule taint under a
+/// running pod.
 #[test]
 fn counts_follow_a_taint_added_under_a_running_pod() {
     let d = ds("agent");
@@ -29,7 +31,8 @@ fn counts_follow_a_taint_added_under_a_running_pod() {
     );
 }
 
-/// Scenario 10 and §4: only the oldest pod per node counts, bound before unbound.
+/// Scenario 10 and docs/SEMANTICS.md#status: only the oldest pod per node counts, bound before
+/// unbound.
 #[test]
 fn only_the_oldest_pod_on_a_node_counts() {
     let mut d = ds("agent");
@@ -130,7 +133,7 @@ fn terminal_deleting_pods_and_pods_on_unknown_nodes_do_not_count() {
     let cov = daemon_set(&fleet, "uid-agent", t(NOW)).unwrap();
     let c = cov.counts;
     // n1: no mapped pod; n2: a Failed pod still counts as current; n3: a terminating Ready pod
-    // still counts as ready and available (§4 notes).
+    // still counts as ready and available (docs/SEMANTICS.md#status).
     assert_eq!((c.desired, c.current, c.ready, c.available), (3, 2, 1, 1));
     assert_eq!(cov.pods_on_unknown_nodes, 1);
     let statuses: Vec<Status> = cov.rows.iter().map(|r| r.status).collect();

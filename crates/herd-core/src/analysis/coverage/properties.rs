@@ -1,5 +1,5 @@
-//! Property tests: random fleets keep the §4 identities, and `summarize` equals a naive
-//! rule-by-rule reading of DAEMONSET_SEMANTICS.md §4 over the same pods.
+//! Property tests: random fleets keep the status identities, and `summarize` equals a naive
+//! rule-by-rule reading of docs/SEMANTICS.md#status over the same pods.
 
 use std::sync::Arc;
 
@@ -81,7 +81,8 @@ fn random_pod(rng: &mut Rng, d: &DaemonSet, node: &str, name: String) -> Pod {
     p
 }
 
-/// §4 read literally, with the unprepared placement path and all pods scanned per node.
+/// docs/SEMANTICS.md#status read literally, with the unprepared placement path and all pods scanned
+/// per node.
 fn reference(nodes: &[Node], d: &DaemonSet, pods: &[Pod], hash: &str) -> StatusCounts {
     let mut c = StatusCounts::default();
     for n in nodes {

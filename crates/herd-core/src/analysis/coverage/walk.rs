@@ -1,5 +1,5 @@
 //! The per-DaemonSet pass over the node list: status counts exactly as the controller computes
-//! them (DAEMONSET_SEMANTICS.md §4) and one row per node.
+//! them (docs/SEMANTICS.md#status) and one row per node.
 
 use std::sync::Arc;
 
@@ -25,7 +25,8 @@ struct Ctx<'a> {
 /// One node as the controller sees it for this DaemonSet.
 struct Visit<'a> {
     placement: Placement,
-    /// The oldest pod of the node map (§0 order), terminal-and-deleting pods left out.
+    /// The oldest pod of the node map (oldest-first order, docs/SEMANTICS.md#terms),
+    /// terminal-and-deleting pods left out.
     oldest: Option<(PodId, &'a Pod)>,
     mapped: u32,
     /// The oldest pod runs the current revision.

@@ -209,7 +209,8 @@ fn current_hash_is_the_highest_revision_unless_the_object_names_one() {
             .map(String::from)
     };
     assert_eq!(hash(&fleet).as_deref(), Some("h3"));
-    // A rollback renumbers the old revision (rule 3.12): same uid, higher number.
+    // A rollback renumbers the old revision (docs/SEMANTICS.md#controllerrevisions): same uid,
+    // higher number.
     fleet.apply(FleetEvent::Upsert(Record::Revision(revision(&d, 4, "h1"))));
     assert_eq!(hash(&fleet).as_deref(), Some("h1"));
     let revs: Vec<i64> = fleet

@@ -1,4 +1,6 @@
-//! Required node affinity: node selector terms, their operators and validity (DAEMONSET_SEMANTICS.md §1.3–1.4).
+//! Required node affinity: node selector terms, their operators and validity
+//! (docs/SEMANTICS.md#node-selector-and-affinity; upstream `GetRequiredNodeAffinity` in
+//! kubernetes/staging/src/k8s.io/component-helpers/scheduling/corev1/nodeaffinity/nodeaffinity.go).
 
 use std::fmt;
 

@@ -1,5 +1,6 @@
-//! DaemonSet defaulting (DAEMONSET_SEMANTICS.md 3.1) plus the pod-template defaults the API
-//! server applies, so a template read back and written again compares equal.
+//! DaemonSet defaulting (upstream `SetDefaults_DaemonSet` in
+//! kubernetes/pkg/apis/apps/v1/defaults.go; docs/SEMANTICS.md#admission) plus the pod-template
+//! defaults the API server applies, so a template read back and written again compares equal.
 
 use k8s_openapi::api::apps::v1::{DaemonSet, DaemonSetUpdateStrategy, RollingUpdateDaemonSet};
 use k8s_openapi::api::core::v1::{Container, PodSecurityContext, PodSpec, PodTemplateSpec};

@@ -1,5 +1,6 @@
-//! DaemonSet validation (DAEMONSET_SEMANTICS.md 3.2), with field errors worded like the API
-//! server's `field.Error`.
+//! DaemonSet validation (upstream `ValidateDaemonSet` and friends in
+//! kubernetes/pkg/apis/apps/validation/validation.go; docs/SEMANTICS.md#admission), with field
+//! errors worded like the API server's `field.Error`.
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -1,5 +1,7 @@
-//! Carrying out a plan (DAEMONSET_SEMANTICS.md 2.7): at most 250 creates and 250 deletes per
-//! sync, creates in slow-start batches, pods deleted gracefully, and the controller's events.
+//! Carrying out a plan: at most 250 creates and 250 deletes per sync, creates in slow-start
+//! batches, pods deleted gracefully, and the controller's events. Upstream: `syncNodes` in
+//! kubernetes/pkg/controller/daemon/daemon_controller.go, `SlowStartInitialBatchSize` in
+//! kubernetes/pkg/controller/controller_utils.go; docs/SEMANTICS.md#burst-limit-and-slow-start.
 
 use std::sync::Arc;
 

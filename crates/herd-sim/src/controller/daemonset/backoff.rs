@@ -1,5 +1,5 @@
-//! The failed-pod backoff of rule 2.4: client-go's `flowcontrol.Backoff(1s, 15m)` without jitter,
-//! keyed `<ds-uid>/<observedGeneration>/<node>`.
+//! The failed-pod backoff (docs/SEMANTICS.md#failed-pod-backoff): client-go's
+//! `flowcontrol.Backoff(1s, 15m)` without jitter, keyed `<ds-uid>/<observedGeneration>/<node>`.
 
 use std::collections::HashMap;
 

@@ -1,5 +1,7 @@
 //! The revision hash and the ControllerRevision payload of a pod template
-//! (DAEMONSET_SEMANTICS.md 3.11, 3.12): canonical JSON, FNV-32a, the `bcdf…` alphabet.
+//! (upstream `ComputeHash` in kubernetes/pkg/controller/controller_utils.go, `getPatch` in
+//! kubernetes/pkg/controller/daemon/update.go; docs/SEMANTICS.md#revision-hash): canonical JSON,
+//! FNV-32a, the `bcdf…` alphabet.
 
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use serde_json::{Map, Value};

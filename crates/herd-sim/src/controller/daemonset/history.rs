@@ -1,5 +1,8 @@
-//! ControllerRevision maintenance (DAEMONSET_SEMANTICS.md 3.12–3.14): claim, find or create the
-//! current revision, dedup and renumber it, resolve name collisions, and trim old history.
+//! ControllerRevision maintenance: claim, find or create the current revision, dedup and renumber
+//! it, resolve name collisions, and trim old history. Upstream: `constructHistory`,
+//! `dedupCurHistories`, `snapshot` and `cleanupHistory` in
+//! kubernetes/pkg/controller/daemon/update.go; docs/SEMANTICS.md#controllerrevisions,
+//! #hash-collisions and #history-cleanup.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -49,7 +52,8 @@ fn hash_of(r: &ControllerRevision) -> Option<&str> {
         .map(String::as_str)
 }
 
-/// Builds the DaemonSet's history and returns the current hash (rule 3.12).
+/// Builds the DaemonSet's history and returns the current hash (upstream `constructHistory`;
+/// docs/SEMANTICS.md#controllerrevisions).
 pub fn construct(
     world: &mut World,
     ds: &DaemonSet,
@@ -192,7 +196,8 @@ fn renumber(
 }
 
 /// Creates the current revision `<ds>-<hash>`; on a name taken by different data, raises
-/// `status.collisionCount` (rule 3.13) and fails so the next sync hashes anew.
+/// `status.collisionCount` (upstream `snapshot`; docs/SEMANTICS.md#hash-collisions) and fails so
+/// the next sync hashes anew.
 fn snapshot(
     world: &mut World,
     ds: &DaemonSet,
@@ -269,8 +274,8 @@ fn collide(
     })
 }
 
-/// Rule 3.14: beyond `revisionHistoryLimit`, deletes the oldest revisions no owned pod uses
-/// (terminal and terminating pods included).
+/// Upstream `cleanupHistory` (docs/SEMANTICS.md#history-cleanup): beyond `revisionHistoryLimit`,
+/// deletes the oldest revisions no owned pod uses (terminal and terminating pods included).
 pub fn cleanup(world: &mut World, ds: &DaemonSet, mut old: Vec<Arc<ControllerRevision>>) {
     let limit = ds.spec.revision_history_limit.unwrap_or(10);
     let mut excess = old.len() as i64 - i64::from(limit);

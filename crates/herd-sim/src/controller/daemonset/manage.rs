@@ -1,5 +1,7 @@
-//! The manage pass (DAEMONSET_SEMANTICS.md 2.3, 2.4): which nodes need a pod and which pods must
-//! go, node by node, including duplicates, surge pairs and failed/succeeded pods.
+//! The manage pass: which nodes need a pod and which pods must go, node by node, including
+//! duplicates, surge pairs and failed/succeeded pods. Upstream: `manage`, `podsShouldBeOnNode` and
+//! `getUnscheduledPodsWithoutNode` in kubernetes/pkg/controller/daemon/daemon_controller.go;
+//! docs/SEMANTICS.md#manage-pass and #failed-pod-backoff.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -36,7 +38,8 @@ pub struct BackoffScope<'a> {
     pub observed_generation: i64,
 }
 
-/// Walks the node list (2.3 a–c) and then the pods pinned to nodes that no longer exist (2.3 d).
+/// Walks the node list (cases a–c of docs/SEMANTICS.md#manage-pass) and then the pods pinned to
+/// nodes that no longer exist (case d).
 pub fn plan(
     view: &View,
     surge: bool,
@@ -70,8 +73,8 @@ pub fn plan(
     out
 }
 
-/// Case 2.3b: terminal pods go (failed ones subject to backoff); the running set is reduced
-/// to one pod, or to one old and one new pod when surging.
+/// Case b of docs/SEMANTICS.md#manage-pass: terminal pods go (failed ones subject to backoff); the
+/// running set is reduced to one pod, or to one old and one new pod when surging.
 fn on_node(
     view: &View,
     d: &NodeDecision,
@@ -137,7 +140,8 @@ fn surge_pair(view: &View, running: Vec<Arc<Pod>>, delete: &mut Vec<Arc<Pod>>) {
     }
 }
 
-/// Case 2.3d: owned pods never bound whose target node is not in the node list.
+/// Case d of docs/SEMANTICS.md#manage-pass (upstream `getUnscheduledPodsWithoutNode`): owned pods
+/// never bound whose target node is not in the node list.
 fn unscheduled_without_node(view: &View) -> Vec<Arc<Pod>> {
     let known: HashSet<&str> = view.nodes.iter().map(|d| d.name.as_str()).collect();
     view.map

@@ -1,4 +1,5 @@
-//! The manage pass on hand-built node maps: rule 2.3 case by case, and the 2.4 backoff.
+//! The manage pass on hand-built node maps: docs/SEMANTICS.md#manage-pass case by case, and the
+//! failed-pod backoff (#failed-pod-backoff).
 
 use std::sync::Arc;
 

@@ -1,5 +1,6 @@
-//! The DaemonSet controller, rule by rule after DAEMONSET_SEMANTICS.md §1–§4: an event-driven
-//! loop that syncs only the DaemonSets a change touches or whose timer is due.
+//! The DaemonSet controller, rule by rule after upstream's
+//! kubernetes/pkg/controller/daemon/daemon_controller.go and update.go (docs/SEMANTICS.md): an
+//! event-driven loop that syncs only the DaemonSets a change touches or whose timer is due.
 
 mod actions;
 mod backoff;

@@ -1,5 +1,8 @@
-//! The pod the controller creates for a node (DAEMONSET_SEMANTICS.md 2.5): template copy with
-//! the automatic tolerations, version labels, owner reference, and affinity pinned to the node.
+//! The pod the controller creates for a node: template copy with the automatic tolerations, version
+//! labels, owner reference, and affinity pinned to the node. Upstream: `syncNodes` in
+//! kubernetes/pkg/controller/daemon/daemon_controller.go, `CreatePodTemplate` and
+//! `ReplaceDaemonSetPodNodeNameNodeAffinity` in
+//! kubernetes/pkg/controller/daemon/util/daemonset_util.go; docs/SEMANTICS.md#created-pods.
 
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{
@@ -47,7 +50,8 @@ fn add_or_update(tolerations: &mut Vec<Toleration>, wanted: &Toleration) {
     }
 }
 
-/// The template spec with the automatic tolerations of rule 1.6 merged in.
+/// The template spec with the automatic tolerations merged in (upstream
+/// `AddOrUpdateDaemonPodTolerations`; docs/SEMANTICS.md#automatic-tolerations).
 pub fn with_daemon_tolerations(spec: &PodSpec) -> PodSpec {
     let mut spec = spec.clone();
     let mut tolerations = spec.tolerations.take().unwrap_or_default();

@@ -1,5 +1,6 @@
-//! Pod ownership reconciled every sync (DAEMONSET_SEMANTICS.md §0 "Owned pod"): orphans matching
-//! the selector are adopted, owned pods that stopped matching are released.
+//! Pod ownership reconciled every sync (docs/SEMANTICS.md#terms, "owned pod"; upstream
+//! `getDaemonPods` in kubernetes/pkg/controller/daemon/daemon_controller.go): orphans matching the
+//! selector are adopted, owned pods that stopped matching are released.
 
 use std::sync::Arc;
 

@@ -31,7 +31,8 @@ impl Selector {
     }
 }
 
-/// The automatic tolerations of rule 1.6, as API objects, in upstream's order.
+/// The automatic tolerations (upstream `AddOrUpdateDaemonPodTolerations`;
+/// docs/SEMANTICS.md#automatic-tolerations), as API objects, in upstream's order.
 pub fn automatic_tolerations(host_network: bool) -> Vec<Toleration> {
     daemon_tolerations(&[], host_network)
         .iter()
@@ -86,7 +87,7 @@ pub struct NodeCache {
 
 impl NodeCache {
     /// Records a node change; true when its labels or taints differ from the last change seen
-    /// (or it is new), i.e. when DaemonSets must re-evaluate it (rule 1.11).
+    /// (or it is new), i.e. when DaemonSets must re-evaluate it (docs/SEMANTICS.md#re-evaluation).
     pub fn observe(&mut self, node: &Node) -> bool {
         let name = node.metadata.name.clone().unwrap_or_default();
         let print = fingerprint(node);
@@ -98,8 +99,9 @@ impl NodeCache {
         self.converted.remove(name);
     }
 
-    /// Rule 1.7 for every node in the store, in node-list order. Facts are converted afresh
-    /// whenever the node's resourceVersion moved, so the cache never gives a stale answer.
+    /// `NodeShouldRunDaemonPod` (docs/SEMANTICS.md#run-and-keep) for every node in the store, in
+    /// node-list order. Facts are converted afresh whenever the node's resourceVersion moved, so
+    /// the cache never gives a stale answer.
     pub fn decide_all(&mut self, store: &Store, placer: &Placer) -> Vec<NodeDecision> {
         let mut out = Vec::with_capacity(store.table::<Node>().len());
         for node in store.table::<Node>().values() {

@@ -1,5 +1,8 @@
 //! Facts the controller reads off one daemon pod: Ready, Available, updated, target node, and
-//! the oldest-first order (DAEMONSET_SEMANTICS.md §0).
+//! the oldest-first order (docs/SEMANTICS.md#terms; upstream `IsPodAvailable` in
+//! kubernetes/pkg/api/v1/pod/util.go, `IsPodUpdated` and `GetTargetNodeName` in
+//! kubernetes/pkg/controller/daemon/util/daemonset_util.go, `podByCreationTimestampAndPhase` in
+//! kubernetes/pkg/controller/daemon/daemon_controller.go).
 
 use std::cmp::Ordering;
 

@@ -1,5 +1,7 @@
-//! The RollingUpdate step: budget scaling and the two replacement algorithms
-//! (DAEMONSET_SEMANTICS.md 3.4–3.7), as pure functions of a sync's `View`.
+//! The RollingUpdate step: budget scaling and the two replacement algorithms, as pure functions of
+//! a sync's `View`. Upstream: `rollingUpdate` and `updatedDesiredNodeCounts` in
+//! kubernetes/pkg/controller/daemon/update.go; docs/SEMANTICS.md#update-budget,
+//! #rollingupdate-without-surge and #rollingupdate-with-surge.
 
 use std::sync::Arc;
 
@@ -52,8 +54,8 @@ fn rolling_field(
         .unwrap_or(0)
 }
 
-/// Rule 3.4: both values scaled against `desired`; if both come out 0 on a non-empty fleet,
-/// maxUnavailable is forced to 1.
+/// Upstream `updatedDesiredNodeCounts` (docs/SEMANTICS.md#update-budget): both values scaled
+/// against `desired`; if both come out 0 on a non-empty fleet, maxUnavailable is forced to 1.
 pub fn budget(strategy: Option<&DaemonSetUpdateStrategy>, desired: i32) -> Budget {
     let max_surge = rolling_field(strategy, |r| r.max_surge.as_ref(), desired);
     let mut max_unavailable = rolling_field(strategy, |r| r.max_unavailable.as_ref(), desired);
@@ -66,7 +68,8 @@ pub fn budget(strategy: Option<&DaemonSetUpdateStrategy>, desired: i32) -> Budge
     }
 }
 
-/// Rule 2.10: surge is on when maxSurge scaled against one node is positive.
+/// Upstream `AllowsSurge` (kubernetes/pkg/controller/daemon/util/daemonset_util.go): surge is on
+/// when maxSurge scaled against one node is positive.
 pub fn allows_surge(strategy: Option<&DaemonSetUpdateStrategy>) -> bool {
     rolling_field(strategy, |r| r.max_surge.as_ref(), 1) > 0
 }
@@ -92,7 +95,8 @@ fn split<'a>(view: &View, pods: &'a [Arc<Pod>]) -> Option<NewAndOld<'a>> {
     Some((new, old))
 }
 
-/// The node map extended with an empty entry for every shouldRun node without pods (3.5).
+/// The node map extended with an empty entry for every shouldRun node without pods (upstream
+/// `updatedDesiredNodeCounts`), in node-name order.
 fn entries(view: &View) -> Vec<(&str, &[Arc<Pod>])> {
     let mut out: Vec<(&str, &[Arc<Pod>])> = view
         .map
@@ -108,8 +112,9 @@ fn entries(view: &View) -> Vec<(&str, &[Arc<Pod>])> {
     out
 }
 
-/// Rule 3.6 (maxSurge = 0, v1.31+): unavailable old pods are always replaced and count against
-/// the budget; available old pods are deleted while budget remains.
+/// Upstream `rollingUpdate` with maxSurge = 0, v1.31+
+/// (docs/SEMANTICS.md#rollingupdate-without-surge): unavailable old pods are always replaced and
+/// count against the budget; available old pods are deleted while budget remains.
 pub fn without_surge(view: &View, max_unavailable: i32) -> Plan {
     let mut unavailable = 0;
     let mut replace = Vec::new();
@@ -140,10 +145,11 @@ pub fn without_surge(view: &View, max_unavailable: i32) -> Plan {
     }
 }
 
-/// Rule 3.7 (maxSurge > 0): a new pod is created beside an old one, within maxSurge (always for
-/// an unavailable old pod), and the old pod goes once the new one is Available. Old pods on
-/// nodes that no longer fit go only while more pods are available than desired. `None` when a
-/// mapped node is missing from the node list (upstream fails the step then).
+/// Upstream `rollingUpdate` with maxSurge > 0 (docs/SEMANTICS.md#rollingupdate-with-surge): a new
+/// pod is created beside an old one, within maxSurge (always for an unavailable old pod), and the
+/// old pod goes once the new one is Available. Old pods on nodes that no longer fit go only while
+/// more pods are available than desired. `None` when a mapped node is missing from the node list
+/// (upstream fails the step then).
 pub fn with_surge(view: &View, max_surge: i32) -> Option<Plan> {
     let decisions = view.decisions();
     let (mut surging, mut available) = (0, 0);

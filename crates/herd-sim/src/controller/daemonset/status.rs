@@ -1,5 +1,6 @@
-//! DaemonSet status (DAEMONSET_SEMANTICS.md §4): the counts computed from a sync's `View`, and
-//! when they need writing.
+//! DaemonSet status: the counts computed from a sync's `View`, and when they need writing.
+//! Upstream: `updateDaemonSetStatus` and `storeDaemonSetStatus` in
+//! kubernetes/pkg/controller/daemon/daemon_controller.go; docs/SEMANTICS.md#status.
 
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::DaemonSetStatus;
@@ -7,7 +8,7 @@ use k8s_openapi::api::apps::v1::DaemonSetStatus;
 use super::podutil;
 use super::view::View;
 
-/// The counters of §4; `numberUnavailable` is derived.
+/// The status counters (docs/SEMANTICS.md#status); `numberUnavailable` is derived.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
     pub desired: i32,
@@ -53,7 +54,7 @@ pub fn compute(view: &View) -> Counts {
 }
 
 /// The earliest time an oldest, Ready, not-yet-Available pod on a desired node becomes
-/// Available: when the controller must look again (rule 2.9).
+/// Available: when the controller must look again (docs/SEMANTICS.md#requeues).
 pub fn next_available(view: &View) -> Option<Timestamp> {
     view.nodes
         .iter()

@@ -1,5 +1,6 @@
-//! One DaemonSet sync (DAEMONSET_SEMANTICS.md 2.1, 2.2): history, manage, rolling update,
-//! history cleanup, then status, in upstream's order.
+//! One DaemonSet sync: history, manage, rolling update, history cleanup, then status, in upstream's
+//! order (`syncDaemonSet` and `updateDaemonSet` in
+//! kubernetes/pkg/controller/daemon/daemon_controller.go; docs/SEMANTICS.md#sync-order).
 
 use std::sync::Arc;
 
@@ -214,7 +215,8 @@ fn write_status(world: &mut World, ds: &DaemonSet, view: &View) -> Option<u64> {
         );
     });
     // A write that raised observedGeneration is news to this controller too: the failed-pod
-    // backoff is keyed by it (rule 2.4), so the next sync must see the new value.
+    // backoff is keyed by it (upstream `failedPodsBackoffKey`;
+    // docs/SEMANTICS.md#failed-pod-backoff), so the next sync must see the new value.
     let observed_before = ds
         .status
         .as_ref()

@@ -1,5 +1,7 @@
 //! One sync's snapshot of a DaemonSet's world: the per-node placement decisions, the node map
-//! of owned pods, and the version pods are compared against (DAEMONSET_SEMANTICS.md §0, 1.7).
+//! of owned pods, and the version pods are compared against (docs/SEMANTICS.md#terms,
+//! #run-and-keep; upstream `getNodesToDaemonPods` and `NodeShouldRunDaemonPod` in
+//! kubernetes/pkg/controller/daemon/daemon_controller.go).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -9,7 +11,7 @@ use k8s_openapi::api::core::v1::Pod;
 
 use super::podutil;
 
-/// Rule 1.7's answer for one node, in node-list order.
+/// The run/keep answer for one node (docs/SEMANTICS.md#run-and-keep), in node-list order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeDecision {
     pub name: String,

@@ -1,7 +1,9 @@
 //! The taints the node lifecycle controller keeps in step with a node's spec and conditions
-//! (DAEMONSET_SEMANTICS 1.9, 1.10): cordon -> unschedulable:NoSchedule; Ready=False ->
-//! not-ready:NoSchedule+NoExecute; Ready=Unknown -> unreachable:NoSchedule+NoExecute; pressure
-//! and network conditions -> their NoSchedule taints. Other taints are left alone.
+//! (docs/SEMANTICS.md#cordoned-and-notready-nodes; upstream `doNoScheduleTaintingPass` in
+//! kubernetes/pkg/controller/nodelifecycle/node_lifecycle_controller.go): cordon ->
+//! unschedulable:NoSchedule; Ready=False -> not-ready:NoSchedule+NoExecute; Ready=Unknown ->
+//! unreachable:NoSchedule+NoExecute; pressure and network conditions -> their NoSchedule taints.
+//! Other taints are left alone.
 
 use std::collections::BTreeSet;
 

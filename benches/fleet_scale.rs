@@ -1,4 +1,4 @@
-//! Benchmark of herd's own model and analysis at the performance budget (issue 3; the budget is
+//! Benchmark of herd's own model and analysis at the performance budget (the budget is
 //! in docs/BENCHMARKS.md): a 5,000-node, 30-DaemonSet, ~150,000-pod fleet ingested into `Fleet`,
 //! its memory, the full coverage pass and the hogs pass.
 //!

@@ -1,4 +1,4 @@
-//! Frame benchmark of the TUI (issue 4, docs/BENCHMARKS.md): the budget-shaped fleet (5,000 nodes,
+//! Frame benchmark of the TUI (docs/BENCHMARKS.md): the budget-shaped fleet (5,000 nodes,
 //! 30 DaemonSets, ~150,000 pods) loaded into a `State` through `update`, each main screen drawn
 //! into a 250×60 TestBackend, and the event-to-screen path (one pod update, derive, draw).
 //!

@@ -107,7 +107,7 @@ fn s23_status_success_rule_on_the_simulators_status() {
 }
 
 #[test]
-fn generation_bookkeeping_follows_rule_3_3() {
+fn spec_changes_bump_the_generation_and_status_changes_do_not() {
     let mut b = Bench::with_nodes(1);
     let ds = b.create_ds(daemonset("ds", "agent:1", json!({})));
     let tg = |d: &DaemonSet| {

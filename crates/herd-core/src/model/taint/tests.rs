@@ -17,7 +17,7 @@ fn tol(
 }
 
 #[test]
-fn toleration_matches_taint_per_rule_1_5() {
+fn a_toleration_matches_a_taint_by_key_operator_value_and_effect() {
     use TolerationOperator::*;
     let gpu = Taint::new("gpu", "true", NoSchedule);
     let cases = [

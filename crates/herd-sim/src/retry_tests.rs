@@ -213,3 +213,59 @@ fn a_delete_of_something_already_gone_is_not_a_failure() {
     assert_eq!(w.write_failures().total(), 0);
     assert_eq!(w.pending_retries(), 0);
 }
+
+#[test]
+fn a_refused_node_write_is_counted_and_retried() {
+    // The first node write in a fresh world is a kubelet registering its node (or the node
+    // controller tainting it); either way it must be retried.
+    let (_, clean) = settled(2, &[]);
+    let (w, faulty) = settled(2, &[conflict(Kind::Node, WriteOp::Update, 1)]);
+    assert_eq!(w.write_failures().total(), 1);
+    assert_eq!(faulty, clean);
+}
+
+/// Deletes the DaemonSet's pod on `node-0` gracefully from a settled one-node world with
+/// `faults` armed, and settles again: the kubelet removes it and a new one replaces it.
+fn replace_pod(faults: &[WriteFault]) -> (World, EndState) {
+    let (mut w, _) = settled(1, &[]);
+    let pod = w
+        .store
+        .table::<Pod>()
+        .values()
+        .next()
+        .cloned()
+        .expect("a pod");
+    for fault in faults {
+        w.store.fail_next_writes(fault.clone());
+    }
+    let ns = pod.metadata.namespace.clone().unwrap_or_default();
+    let name = pod.metadata.name.clone().unwrap_or_default();
+    w.delete_pod(&ns, &name, &Default::default())
+        .expect("delete pod");
+    assert!(w.settle(), "the world settles");
+    assert!(
+        w.store.get::<Pod>(&ns, &name).is_none(),
+        "the old pod is gone"
+    );
+    let end = end_state(&w);
+    (w, end)
+}
+
+#[test]
+fn a_refused_pod_removal_by_the_kubelet_is_counted_and_retried() {
+    let (_, clean) = replace_pod(&[]);
+    ready_everywhere(&clean, 1);
+    let (w, faulty) = replace_pod(&[conflict(Kind::Pod, WriteOp::Delete, 2)]);
+    assert_eq!(w.write_failures().of("kubelet"), 2);
+    assert_eq!(faulty, clean);
+}
+
+#[test]
+fn the_world_is_not_settled_while_a_retry_is_pending() {
+    // Fourteen refusals back the retry off past settle's 30 s quiet span (5 ms * 2^13 = 41 s):
+    // only the pending retry keeps settle going until the pod is finally created.
+    let (_, clean) = settled(1, &[]);
+    let (w, faulty) = settled(1, &[conflict(Kind::Pod, WriteOp::Create, 14)]);
+    assert_eq!(w.write_failures().of(DS_CONTROLLER), 14);
+    assert_eq!(faulty, clean);
+}

@@ -142,6 +142,8 @@ impl World {
         self.daemonsets.pending_retries()
             + self.gc.pending_retries()
             + self.scheduler.pending_retries()
+            + self.node_lifecycle.pending_retries()
+            + self.kubelet.pending_retries()
     }
 
     /// Advances the clock by `dt` and steps.

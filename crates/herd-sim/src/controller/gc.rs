@@ -71,14 +71,10 @@ fn done<T>(world: &mut World, result: Result<T, StoreError>) -> bool {
     }
 }
 
-/// Counts and requeues `item` unless its write was `done`.
-fn retry_unless(world: &mut World, ok: bool, item: Item) {
-    if ok {
-        world.gc.retries.forget(&item);
-    } else {
-        let now = world.now();
-        world.gc.retries.add_rate_limited(item, now);
-    }
+/// Looks at `item` again after its backoff (its failure was counted by `done`).
+fn requeue(world: &mut World, item: Item) {
+    let now = world.now();
+    world.gc.retries.add_rate_limited(item, now);
 }
 
 pub fn run(world: &mut World, changes: &[Arc<Change>]) {
@@ -91,7 +87,7 @@ pub fn run(world: &mut World, changes: &[Arc<Change>]) {
             AnyObject::ControllerRevision(rev) if !deleted => {
                 let key = Key::of(&rev.metadata);
                 if !revision_changed(world, &key) {
-                    retry_unless(world, false, Item::Revision(key));
+                    requeue(world, Item::Revision(key));
                 }
             }
             AnyObject::Node(node) => {
@@ -117,8 +113,9 @@ pub fn run(world: &mut World, changes: &[Arc<Change>]) {
             let deleted = world
                 .store
                 .delete::<Pod>(&key.namespace, &key.name, None, None);
-            let ok = done(world, deleted);
-            retry_unless(world, ok, Item::Pod(key));
+            if !done(world, deleted) {
+                requeue(world, Item::Pod(key));
+            }
         }
     }
     while let Some(item) = world.gc.retries.pop_due(now) {
@@ -127,7 +124,11 @@ pub fn run(world: &mut World, changes: &[Arc<Change>]) {
             Item::Revision(key) => revision_changed(world, key),
             Item::DaemonSet(key) => refinalize(world, key),
         };
-        retry_unless(world, ok, item);
+        if ok {
+            world.gc.retries.forget(&item);
+        } else {
+            requeue(world, item);
+        }
     }
 }
 
@@ -155,12 +156,13 @@ fn daemonset_changed(world: &mut World, meta: &ObjectMeta, deleted: bool) {
     if deleted {
         world.gc.foreground.remove(&uid);
         world.gc.daemonsets.remove(&uid);
+        // Whatever could not be deleted is requeued by itself; the owner is gone.
         collect_dependents(world, meta);
     } else {
         world.gc.daemonsets.insert(uid);
         let key = Key::of(meta);
         if !finalize(world, &key) {
-            retry_unless(world, false, Item::DaemonSet(key));
+            requeue(world, Item::DaemonSet(key));
         }
     }
 }
@@ -172,7 +174,7 @@ fn pod_deleted(world: &mut World, meta: &ObjectMeta) {
         && let Some(ds) = world.gc.foreground.get(owner).cloned()
         && !finalize(world, &ds)
     {
-        retry_unless(world, false, Item::DaemonSet(ds));
+        requeue(world, Item::DaemonSet(ds));
     }
 }
 
@@ -197,7 +199,7 @@ fn pod_changed(world: &mut World, pod: &Pod) {
     if owners_absent(world, &pod.metadata) {
         let deleted = world.delete_pod(&key.namespace, &key.name, &DeleteOptions::default());
         if !done(world, deleted) {
-            retry_unless(world, false, Item::Pod(key.clone()));
+            requeue(world, Item::Pod(key.clone()));
         }
         return;
     }
@@ -239,7 +241,7 @@ fn collect_dependents(world: &mut World, owner: &ObjectMeta) -> bool {
         let deleted = world.delete_pod(&key.namespace, &key.name, &DeleteOptions::default());
         if !done(world, deleted) {
             all_done = false;
-            retry_unless(world, false, Item::Pod(key));
+            requeue(world, Item::Pod(key));
         }
     }
     for key in owned_revisions(world, owner) {
@@ -249,7 +251,7 @@ fn collect_dependents(world: &mut World, owner: &ObjectMeta) -> bool {
                 .delete::<ControllerRevision>(&key.namespace, &key.name, None, None);
         if !done(world, deleted) {
             all_done = false;
-            retry_unless(world, false, Item::Revision(key));
+            requeue(world, Item::Revision(key));
         }
     }
     all_done
@@ -378,7 +380,7 @@ fn force_delete_pods_on(world: &mut World, node: &str) {
             .store
             .delete::<Pod>(&key.namespace, &key.name, None, None);
         if !done(world, deleted) {
-            retry_unless(world, false, Item::Pod(key));
+            requeue(world, Item::Pod(key));
         }
     }
 }

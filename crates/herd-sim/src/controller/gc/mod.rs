@@ -2,6 +2,8 @@
 //! `foregroundDeletion` and `orphan` finalizers of a DaemonSet being deleted, and pod GC of pods
 //! bound to nodes that no longer exist.
 
+mod retry;
+
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
@@ -15,8 +17,9 @@ use crate::kinds::AnyObject;
 use crate::kubelet::bound_node;
 use crate::pods::DeleteOptions;
 use crate::requeue::Requeue;
-use crate::store::{Change, ChangeType, Key, StoreError, controller_uid};
+use crate::store::{Change, ChangeType, Key, controller_uid};
 use crate::world::World;
+use retry::{Item, done, requeue};
 
 pub const FOREGROUND: &str = "foregroundDeletion";
 pub const ORPHAN: &str = "orphan";
@@ -40,7 +43,7 @@ pub struct GcState {
     /// Objects whose collection had a write refused, to look at again after a backoff (the
     /// garbage collector's rate-limited `attemptToDelete` queue,
     /// kubernetes/pkg/controller/garbagecollector/garbagecollector.go).
-    retries: Requeue<Item>,
+    retries: Requeue<retry::Item>,
 }
 
 impl GcState {
@@ -48,33 +51,6 @@ impl GcState {
     pub fn pending_retries(&self) -> usize {
         self.retries.pending()
     }
-}
-
-/// What a retry looks at again; each is re-judged from the store, not replayed.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-enum Item {
-    Pod(Key),
-    Revision(Key),
-    DaemonSet(Key),
-}
-
-/// Whether a write did what the collector wanted. A NotFound counts as done: the object is
-/// already gone, which is what `attemptToDeleteItem` concludes too
-/// (kubernetes/pkg/controller/garbagecollector/garbagecollector.go).
-fn done<T>(world: &mut World, result: Result<T, StoreError>) -> bool {
-    match result {
-        Ok(_) | Err(StoreError::NotFound { .. }) => true,
-        Err(_) => {
-            world.count_failure(COMPONENT);
-            false
-        }
-    }
-}
-
-/// Looks at `item` again after its backoff (its failure was counted by `done`).
-fn requeue(world: &mut World, item: Item) {
-    let now = world.now();
-    world.gc.retries.add_rate_limited(item, now);
 }
 
 pub fn run(world: &mut World, changes: &[Arc<Change>]) {
@@ -118,37 +94,7 @@ pub fn run(world: &mut World, changes: &[Arc<Change>]) {
             }
         }
     }
-    while let Some(item) = world.gc.retries.pop_due(now) {
-        let ok = match &item {
-            Item::Pod(key) => recheck_pod(world, key),
-            Item::Revision(key) => revision_changed(world, key),
-            Item::DaemonSet(key) => refinalize(world, key),
-        };
-        if ok {
-            world.gc.retries.forget(&item);
-        } else {
-            requeue(world, item);
-        }
-    }
-}
-
-/// A pod whose collection failed: deleted (gracefully) if its owners are gone, or at once if
-/// its node is gone (its quarantine has run out by the time it is retried).
-fn recheck_pod(world: &mut World, key: &Key) -> bool {
-    let Some(pod) = world.store.get::<Pod>(&key.namespace, &key.name).cloned() else {
-        return true;
-    };
-    if owners_absent(world, &pod.metadata) {
-        let deleted = world.delete_pod(&key.namespace, &key.name, &DeleteOptions::default());
-        return done(world, deleted);
-    }
-    if bound_node(&pod).is_some_and(|n| world.store.get::<Node>("", n).is_none()) {
-        let deleted = world
-            .store
-            .delete::<Pod>(&key.namespace, &key.name, None, None);
-        return done(world, deleted);
-    }
-    true
+    retry::run_due(world);
 }
 
 fn daemonset_changed(world: &mut World, meta: &ObjectMeta, deleted: bool) {
@@ -327,25 +273,6 @@ fn finalize(world: &mut World, key: &Key) -> bool {
         }
         released => done(world, released),
     }
-}
-
-/// A retried DaemonSet: finalized again, or, if its last finalizer was released but the
-/// delete that should have followed was refused, deleted now.
-fn refinalize(world: &mut World, key: &Key) -> bool {
-    let released = world
-        .store
-        .get::<DaemonSet>(&key.namespace, &key.name)
-        .is_some_and(|d| {
-            d.metadata.deletion_timestamp.is_some()
-                && d.metadata.finalizers.as_ref().is_none_or(|f| f.is_empty())
-        });
-    if !released {
-        return finalize(world, key);
-    }
-    let deleted = world
-        .store
-        .delete::<DaemonSet>(&key.namespace, &key.name, None, None);
-    done(world, deleted)
 }
 
 /// Drops the owner's references from its dependents; false if a write was refused.

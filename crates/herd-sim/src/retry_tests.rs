@@ -269,3 +269,26 @@ fn the_world_is_not_settled_while_a_retry_is_pending() {
     assert_eq!(w.write_failures().of(DS_CONTROLLER), 14);
     assert_eq!(faulty, clean);
 }
+
+/// Makes `node-0` NotReady in a settled two-node world with `faults` armed, and settles:
+/// its daemon pod must end up not Ready, whoever's write was refused on the way.
+fn node_goes_not_ready(faults: &[WriteFault]) -> (World, EndState) {
+    let (mut w, _) = settled(2, &[]);
+    for fault in faults {
+        w.store.fail_next_writes(fault.clone());
+    }
+    w.set_node_ready("node-0", false).expect("node-0 not ready");
+    assert!(w.settle(), "the world settles");
+    let end = end_state(&w);
+    (w, end)
+}
+
+#[test]
+fn a_refused_pod_status_write_is_counted_and_retried() {
+    let (_, clean) = node_goes_not_ready(&[]);
+    let ready = clean.status.as_ref().map(|s| s.number_ready);
+    assert_eq!(ready, Some(1), "one of two pods is Ready");
+    let (w, faulty) = node_goes_not_ready(&[conflict(Kind::Pod, WriteOp::Update, 1)]);
+    assert_eq!(w.write_failures().total(), 1);
+    assert_eq!(faulty, clean);
+}

@@ -9,8 +9,11 @@ use k8s_openapi::api::core::v1::Node;
 use super::due::DueSet;
 use super::kubelet::timing::{Delay, after};
 use super::scenario::nodes::Pool;
-use super::store::Change;
+use super::store::{Change, StoreError};
 use super::world::World;
+
+/// The component its failed writes are counted under.
+const COMPONENT: &str = "churn";
 
 #[derive(Debug, Clone)]
 pub struct ChurnConfig {
@@ -41,7 +44,16 @@ pub struct ChurnState {
 pub fn run(world: &mut World, _changes: &[Arc<Change>]) {
     let now = world.now();
     while let Some((_, name)) = world.churn.recover.pop_due(now) {
-        let _ = world.set_node_ready(&name, true);
+        // A refused write must not leave the node down for good: try again a second later.
+        // NotFound means the node left meanwhile; nothing to recover.
+        match world.set_node_ready(&name, true) {
+            Ok(_) | Err(StoreError::NotFound { .. }) => {}
+            Err(_) => {
+                world.count_failure(COMPONENT);
+                let again = after(now, SignedDuration::from_secs(1));
+                world.churn.recover.schedule(name, again);
+            }
+        }
     }
     if !world.config.churn.enabled {
         world.churn.next = None;
@@ -75,11 +87,13 @@ fn churn_once(world: &mut World) {
             };
             world.churn.joined += 1;
             let name = format!("{}-joined-{:03}", pool.name(), world.churn.joined);
+            // A refused join is a node that did not join this time: churn, not lost work.
             let _ = world.add_node(pool, &name);
         }
         1 => {
             if let Some(name) = random_node(world) {
                 world.churn.recover.cancel(&name);
+                // A refused removal leaves the node in the fleet: churn, not lost work.
                 let _ = world.remove_node(&name);
             }
         }

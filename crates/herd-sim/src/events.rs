@@ -95,6 +95,8 @@ impl World {
             ..Default::default()
         };
         let now_ts = self.now();
+        // Events are best effort: upstream's recorder gives up on an event after a few tries
+        // (client-go/tools/record/event.go `recordToSink`), and nothing waits for one.
         if let Ok(stored) = self.store.create(event, now_ts) {
             let key = Key::of(&stored.metadata);
             self.events
@@ -105,6 +107,8 @@ impl World {
         while self.events.order.len() > MAX_EVENTS {
             if let Some((fingerprint, old)) = self.events.order.pop_front() {
                 self.events.by_fingerprint.remove(&fingerprint);
+                // Best effort too: an event left behind is only an old event (upstream lets
+                // them expire by TTL rather than deleting them).
                 let _ = self
                     .store
                     .delete::<Event>(&old.namespace, &old.name, None, None);

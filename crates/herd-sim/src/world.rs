@@ -8,6 +8,7 @@ use jiff::{SignedDuration, Timestamp};
 use super::controller::{daemonset, gc, node_lifecycle};
 use super::events::EventRecorder;
 use super::store::{Change, Store, mix};
+use super::write_failures::WriteFailures;
 use super::{churn, kubelet, scheduler};
 
 /// Passes of the controller loop per step before giving up on reaching quiescence; a pass
@@ -61,6 +62,8 @@ pub struct World {
     pub(crate) node_lifecycle: node_lifecycle::NodeLifecycleState,
     pub(crate) gc: gc::GcState,
     pub(crate) churn: churn::ChurnState,
+    /// Controller writes the store refused, counted where they happened.
+    pub(crate) write_failures: WriteFailures,
 }
 
 impl std::fmt::Debug for World {
@@ -86,6 +89,7 @@ impl World {
             node_lifecycle: Default::default(),
             gc: Default::default(),
             churn: Default::default(),
+            write_failures: Default::default(),
         }
     }
 
@@ -132,14 +136,24 @@ impl World {
         gc::run(self, changes);
     }
 
+    /// Work waiting to retry a refused write. While any is pending the world has not settled,
+    /// even if nothing was written for a while (the retry may be backed off for longer).
+    pub fn pending_retries(&self) -> usize {
+        self.daemonsets.pending_retries()
+            + self.gc.pending_retries()
+            + self.scheduler.pending_retries()
+            + self.node_lifecycle.pending_retries()
+            + self.kubelet.pending_retries()
+    }
+
     /// Advances the clock by `dt` and steps.
     pub fn advance(&mut self, dt: SignedDuration) {
         let next = self.now.checked_add(dt).unwrap_or(self.now);
         self.step(next);
     }
 
-    /// Steps in `tick` increments until a whole `quiet` span passes with no write, or
-    /// `limit` of simulated time has gone by. Returns whether it went quiet.
+    /// Steps in `tick` increments until a whole `quiet` span passes with no write and no
+    /// retry pending, or `limit` of simulated time has gone by. Returns whether it went quiet.
     pub fn settle_with(
         &mut self,
         tick: SignedDuration,
@@ -155,7 +169,7 @@ impl World {
             if rv != last_write_rv {
                 last_write_rv = rv;
                 quiet_since = self.now;
-            } else if self.now.duration_since(quiet_since) >= quiet {
+            } else if self.now.duration_since(quiet_since) >= quiet && self.pending_retries() == 0 {
                 return true;
             }
         }

@@ -12,7 +12,7 @@ use super::conditions;
 use super::container::{self, Ctx, Pull, waiting};
 use super::timing::{Purpose, after, seed};
 use crate::events::{EventType, Subject};
-use crate::store::Key;
+use crate::store::{Key, StoreError};
 use crate::world::World;
 
 /// Transitions applied in one go before giving up (a guard against a zero-length cycle).
@@ -46,9 +46,16 @@ pub(super) fn sync_pod(world: &mut World, key: &Key, pod: &Pod, node: &str) {
     if pod.metadata.deletion_timestamp.is_some() {
         if removal_due(pod, &world.config.kubelet) <= now {
             let uid = pod.metadata.uid.as_deref();
-            let _ = world
+            let removed = world
                 .store
                 .delete::<Pod>(&key.namespace, &key.name, uid, None);
+            // NotFound: someone else removed it first, as the status manager allows
+            // (kubernetes/pkg/kubelet/status/status_manager.go).
+            if let Err(e) = removed
+                && !matches!(e, StoreError::NotFound { .. })
+            {
+                retry_pod(world, key);
+            }
         } else {
             super::schedule_pod(world, key, pod);
         }
@@ -77,12 +84,31 @@ pub(super) fn sync_pod(world: &mut World, key: &Key, pod: &Pod, node: &str) {
     let written = if pod.status.as_ref() != Some(&status) {
         let mut updated = pod.clone();
         updated.status = Some(status);
-        world.store.update(updated).ok()
+        match world.store.update(updated) {
+            Ok(written) => Some(written),
+            Err(StoreError::NotFound { .. }) => None,
+            Err(_) => {
+                // The transitions are derived again on the retry; their events wait for it.
+                retry_pod(world, key);
+                return;
+            }
+        }
     } else {
         None
     };
+    world.kubelet.pod_retries.forget(key);
     record_events(world, pod, events);
     super::schedule_pod(world, key, written.as_deref().unwrap_or(pod));
+}
+
+/// A refused write for the pod: counted, and the pod synced again after a backoff instead of
+/// at its (already passed) transition time, as the status manager retries a failed update on
+/// its next sync (kubernetes/pkg/kubelet/status/status_manager.go).
+fn retry_pod(world: &mut World, key: &Key) {
+    world.count_failure(super::COMPONENT);
+    world.kubelet.due.cancel(key);
+    let now = world.now();
+    world.kubelet.pod_retries.add_rate_limited(key.clone(), now);
 }
 
 fn advance(

@@ -17,6 +17,7 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 
 use super::due::DueSet;
 use super::kinds::AnyObject;
+use super::requeue::Requeue;
 use super::store::{Change, ChangeType, Key};
 use super::world::World;
 pub use container::{leak_to_oom, memory_limit};
@@ -101,6 +102,20 @@ pub struct KubeletState {
     /// Pods whose timer fell due while their kubelet was stopped, by node.
     parked: HashMap<String, BTreeSet<Key>>,
     pulls: HashMap<Key, BTreeMap<String, container::Pull>>,
+    /// Pods whose status write or removal was refused, due for another sync.
+    pod_retries: Requeue<Key>,
+    /// Nodes whose status post was refused, due to post again.
+    node_retries: Requeue<String>,
+}
+
+/// The component kubelet write failures are counted under.
+pub(crate) const COMPONENT: &str = "kubelet";
+
+impl KubeletState {
+    /// Pods and nodes waiting to retry a refused write.
+    pub fn pending_retries(&self) -> usize {
+        self.pod_retries.pending() + self.node_retries.pending()
+    }
 }
 
 /// One node's kubelet.
@@ -150,6 +165,7 @@ fn node_changed(world: &mut World, node: &Arc<Node>, change: ChangeType) {
     if change == ChangeType::Deleted {
         world.kubelet.nodes.remove(&name);
         world.kubelet.parked.remove(&name);
+        world.kubelet.node_retries.cancel(&name);
         return;
     }
     // Act on the stored version: the change may be stale by now.
@@ -164,6 +180,7 @@ fn pod_changed(world: &mut World, pod: &Arc<Pod>, change: ChangeType) {
     if change == ChangeType::Deleted {
         world.kubelet.due.cancel(&key);
         world.kubelet.pulls.remove(&key);
+        world.kubelet.pod_retries.cancel(&key);
         return;
     }
     // Changes come in write order, so the last one seen for a pod is its latest version.
@@ -199,6 +216,14 @@ fn refresh_pods_on(world: &mut World, node: &str) {
 
 fn run_due(world: &mut World) {
     let now = world.now();
+    while let Some(name) = world.kubelet.node_retries.pop_due(now) {
+        if let Some(current) = world.store.get::<Node>("", &name).cloned() {
+            node_status::sync(world, &current);
+        }
+    }
+    while let Some(key) = world.kubelet.pod_retries.pop_due(now) {
+        world.kubelet.due.schedule_by(key, now);
+    }
     while let Some((_, key)) = world.kubelet.due.pop_due(now) {
         let Some(pod) = world.store.get::<Pod>(&key.namespace, &key.name).cloned() else {
             world.kubelet.pulls.remove(&key);

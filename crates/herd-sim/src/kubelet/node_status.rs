@@ -20,6 +20,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use super::timing::hash_str;
 use super::{KubeletConfig, NodeRecord, refresh_pods_on};
 use crate::events::{EventType, Subject};
+use crate::store::StoreError;
 use crate::world::World;
 use herd_core::model::quantity::{Format, Quantity};
 
@@ -104,7 +105,21 @@ fn post(world: &mut World, node: &Node, status: NodeStatus, bad: Vec<(String, St
         updated.status = Some(status);
         // Unconditional: the kubelet owns its node's status.
         updated.metadata.resource_version = None;
-        let _ = world.store.update(updated);
+        let name = node.metadata.name.clone().unwrap_or_default();
+        match world.store.update(updated) {
+            Ok(_) | Err(StoreError::NotFound { .. }) => world.kubelet.node_retries.forget(&name),
+            Err(_) => {
+                // Posted again after a backoff, as the kubelet retries on its next status
+                // update (kubernetes/pkg/kubelet/kubelet_node_status.go): forgetting what it
+                // posted makes the retry post anew.
+                world.count_failure(super::COMPONENT);
+                if let Some(record) = world.kubelet.nodes.get_mut(&name) {
+                    record.posted = None;
+                }
+                let now = world.now();
+                world.kubelet.node_retries.add_rate_limited(name, now);
+            }
+        }
     }
     for (key, value) in bad {
         warn_bad_annotation(world, node, &key, &value);

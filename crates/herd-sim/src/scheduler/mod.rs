@@ -16,12 +16,19 @@ use super::events::{EventType, Subject};
 use super::kinds::AnyObject;
 use super::kubelet::bound_node;
 use super::kubelet::timing::hash_str;
-use super::store::{Change, ChangeType, Key};
+use super::requeue::Requeue;
+use super::store::{Change, ChangeType, Key, StoreError};
 use super::world::World;
 pub use alloc::{HostPort, NodeAlloc, Requests, is_terminal};
 use herd_core::model::quantity::Quantity;
 
 const SCHEDULER_NAME: &str = "default-scheduler";
+/// The scheduler's pod backoff: 1 s doubling to 10 s (`DefaultPodInitialBackoffDuration`,
+/// `DefaultPodMaxBackoffDuration`, kubernetes/pkg/scheduler/internal/queue/scheduling_queue.go).
+const POD_BACKOFF: (jiff::SignedDuration, jiff::SignedDuration) = (
+    jiff::SignedDuration::from_secs(1),
+    jiff::SignedDuration::from_secs(10),
+);
 
 #[derive(Debug, Clone)]
 pub struct SchedulerConfig {
@@ -36,7 +43,7 @@ impl Default for SchedulerConfig {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SchedulerState {
     alloc: alloc::Allocation,
     /// Pods to try on this pass.
@@ -46,9 +53,29 @@ pub struct SchedulerState {
     /// Skip the Normal "Scheduled" event per bind: set while a scenario builds a large fleet,
     /// whose bind events would long have expired in a real cluster.
     pub(crate) quiet_binds: bool,
+    /// Pods whose binding or status write was refused: back in the active queue after their
+    /// backoff, as upstream's backoffQ holds them.
+    retries: Requeue<Key>,
+}
+
+impl Default for SchedulerState {
+    fn default() -> Self {
+        SchedulerState {
+            alloc: Default::default(),
+            active: Default::default(),
+            unschedulable: Default::default(),
+            quiet_binds: false,
+            retries: Requeue::new(POD_BACKOFF.0, POD_BACKOFF.1),
+        }
+    }
 }
 
 impl SchedulerState {
+    /// Pods waiting to retry a refused write.
+    pub fn pending_retries(&self) -> usize {
+        self.retries.pending()
+    }
+
     /// Requests and host ports handed out on `node` (bound, non-terminal pods).
     pub fn allocated(&self, node: &str) -> Option<&NodeAlloc> {
         self.alloc.node(node)
@@ -67,10 +94,14 @@ pub fn run(world: &mut World, changes: &[Arc<Change>]) {
             _ => {}
         }
     }
+    let now = world.now();
     let state = &mut world.scheduler;
     if retry && !state.unschedulable.is_empty() {
         let waiting = std::mem::take(&mut state.unschedulable);
         state.active.extend(waiting);
+    }
+    while let Some(key) = state.retries.pop_due(now) {
+        state.active.insert(key);
     }
     for key in std::mem::take(&mut world.scheduler.active) {
         let Some(pod) = world.store.get::<Pod>(&key.namespace, &key.name).cloned() else {
@@ -93,6 +124,7 @@ fn pod_changed(world: &mut World, pod: &Pod, change: ChangeType) -> bool {
         None => {
             state.active.remove(&key);
             state.unschedulable.remove(&key);
+            state.retries.cancel(&key);
             bound_node(pod).is_some()
         }
         Some(current) => {
@@ -232,9 +264,14 @@ fn bind(world: &mut World, key: &Key, pod: &Pod, node: &str) {
     let mut bound = pod.clone();
     bound.spec.get_or_insert_with(Default::default).node_name = Some(node.to_string());
     set_scheduled(&mut bound, "True", None, None, now);
-    let Ok(bound) = world.store.update(bound) else {
-        return;
+    let bound = match world.store.update(bound) {
+        Ok(bound) => bound,
+        Err(e) => {
+            write_failed(world, key, &e);
+            return;
+        }
     };
+    world.scheduler.retries.forget(key);
     world.scheduler.alloc.observe(key, Some(&bound));
     world.scheduler.unschedulable.remove(key);
     if world.scheduler.quiet_binds {
@@ -253,9 +290,21 @@ fn bind(world: &mut World, key: &Key, pod: &Pod, node: &str) {
     );
 }
 
+/// A refused write for a pod: counted, and the pod tried again after its backoff. A pod that is
+/// gone is dropped instead (upstream's `handleSchedulingFailure`,
+/// kubernetes/pkg/scheduler/schedule_one.go, does not requeue a deleted pod).
+fn write_failed(world: &mut World, key: &Key, error: &StoreError) {
+    if let StoreError::NotFound { .. } = error {
+        return;
+    }
+    world.count_failure(SCHEDULER_NAME);
+    let now = world.now();
+    world.scheduler.retries.add_rate_limited(key.clone(), now);
+}
+
 fn mark_unschedulable(world: &mut World, key: &Key, pod: &Pod, message: String) {
     let now = world.now();
-    let _ = world.store.modify::<Pod>(&key.namespace, &key.name, |p| {
+    let written = world.store.modify::<Pod>(&key.namespace, &key.name, |p| {
         set_scheduled(
             p,
             "False",
@@ -266,7 +315,13 @@ fn mark_unschedulable(world: &mut World, key: &Key, pod: &Pod, message: String) 
         let status = p.status.get_or_insert_with(Default::default);
         status.phase.get_or_insert_with(|| "Pending".into());
     });
-    world.scheduler.unschedulable.insert(key.clone());
+    match written {
+        Ok(_) => {
+            world.scheduler.retries.forget(key);
+            world.scheduler.unschedulable.insert(key.clone());
+        }
+        Err(e) => write_failed(world, key, &e),
+    }
     world.record_event(
         &subject(pod),
         EventType::Warning,

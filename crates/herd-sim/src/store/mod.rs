@@ -13,10 +13,12 @@ use tokio::sync::broadcast;
 
 use super::kinds::{AnyObject, Object};
 
+mod faults;
 mod key;
 mod pod_index;
 mod table;
 
+pub use faults::{WriteFault, WriteOp};
 pub use key::{Change, ChangeFeed, ChangeType, Key, StoreError};
 pub use pod_index::{PodIndex, controller_uid};
 pub use table::Table;
@@ -46,6 +48,8 @@ pub struct Store {
     feed: broadcast::Sender<Arc<Change>>,
     /// Changes since the controllers last looked, drained by `World::step`.
     unseen: Vec<Arc<Change>>,
+    /// Write failures armed by tests (empty otherwise).
+    faults: faults::WriteFaults,
 }
 
 impl std::fmt::Debug for Store {
@@ -79,6 +83,7 @@ impl Store {
             compacted_rv: 0,
             feed,
             unseen: Vec::new(),
+            faults: Default::default(),
         }
     }
 
@@ -127,6 +132,10 @@ impl Store {
     /// Stores a new object: fills name (from generateName), uid, resourceVersion and
     /// creationTimestamp, and announces it to watches.
     pub fn create<K: Object>(&mut self, mut obj: K, now: Timestamp) -> Result<Arc<K>, StoreError> {
+        // Before any name is drawn, so a failed create leaves the generated names unchanged.
+        if let Some(error) = self.faults.take(K::SIM_KIND, WriteOp::Create) {
+            return Err(error);
+        }
         let info = K::SIM_KIND.info();
         let meta = obj.metadata_mut();
         if meta.name.as_deref().unwrap_or("").is_empty() {
@@ -193,6 +202,9 @@ impl Store {
                 name: key.name,
             });
         }
+        if let Some(error) = self.faults.take(K::SIM_KIND, WriteOp::Update) {
+            return Err(error);
+        }
         let rv = self.bump();
         let meta = obj.metadata_mut();
         meta.uid = old_meta.uid.clone();
@@ -254,6 +266,9 @@ impl Store {
                 plural: info.plural,
                 name: name.to_string(),
             });
+        }
+        if let Some(error) = self.faults.take(K::SIM_KIND, WriteOp::Delete) {
+            return Err(error);
         }
         K::table_mut(self).objects.remove(&key);
         let rv = self.bump();
@@ -329,6 +344,18 @@ impl Store {
     pub fn compact(&mut self) {
         self.history.clear();
         self.compacted_rv = self.rv;
+    }
+
+    /// Arms a write failure: the next `fault.times` writes of `fault.op` on `fault.kind`
+    /// fail with `fault.error` and change nothing. Only tests arm it, to show that the
+    /// controllers count a failed write and retry it as upstream's work queues do.
+    pub fn fail_next_writes(&mut self, fault: WriteFault) {
+        self.faults.arm(fault);
+    }
+
+    /// How many writes armed faults have failed so far.
+    pub fn injected_write_failures(&self) -> u64 {
+        self.faults.injected()
     }
 
     pub fn set_history_limit(&mut self, limit: usize) {

@@ -107,7 +107,8 @@ fn create_pod(
     node: &str,
 ) -> Result<(), ()> {
     let now = world.now();
-    match world.store.create(factory.for_node(node), now) {
+    let created = world.store.create(factory.for_node(node), now);
+    match world.counted(COMPONENT, created) {
         Ok(pod) => {
             let name = pod.metadata.name.as_deref().unwrap_or_default();
             let msg = format!("Created pod: {name}");
@@ -122,7 +123,8 @@ fn create_pod(
     }
 }
 
-/// Deletes one pod gracefully; NotFound counts as done but not as a write.
+/// Deletes one pod gracefully; NotFound counts as done but not as a write (upstream `syncNodes`
+/// drops a NotFound from `DeletePod`: kubernetes/pkg/controller/daemon/daemon_controller.go).
 fn delete_pod(world: &mut World, who: &Subject, pod: &Arc<Pod>) -> bool {
     let ns = pod.metadata.namespace.as_deref().unwrap_or_default();
     let name = pod.metadata.name.as_deref().unwrap_or_default();
@@ -138,6 +140,7 @@ fn delete_pod(world: &mut World, who: &Subject, pod: &Arc<Pod>) -> bool {
         }
         Err(StoreError::NotFound { .. }) => false,
         Err(e) => {
+            world.count_failure(COMPONENT);
             let msg = format!("Error deleting: {e}");
             world.record_event(who, EventType::Warning, COMPONENT, "FailedDelete", msg);
             false

@@ -13,6 +13,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::runtime::RawExtension;
 use serde_json::Value;
 
+use super::actions::COMPONENT;
 use super::hash;
 use super::newpod::controller_ref;
 use super::ownership;
@@ -100,12 +101,15 @@ fn claim(world: &mut World, ds: &DaemonSet, selector: &Selector) -> Vec<Arc<Cont
         match controller_uid(&r.metadata) {
             Some(owner) if owner == uid && matches => claimed.push(r),
             Some(owner) if owner == uid && !deleting => {
-                // NotFound: gone meanwhile, nothing to release.
-                let _ = world.store.modify::<ControllerRevision>(&ns, &name, |r| {
+                // NotFound: gone meanwhile, nothing to release (`ReleaseControllerRevision`,
+                // kubernetes/pkg/controller/controller_ref_manager.go). Any other failure is
+                // counted, and the sync retried.
+                let released = world.store.modify::<ControllerRevision>(&ns, &name, |r| {
                     if let Some(refs) = r.metadata.owner_references.as_mut() {
                         refs.retain(|o| o.uid != uid);
                     }
                 });
+                count_unless_gone(world, released);
             }
             None if matches && !deleting && r.metadata.deletion_timestamp.is_none() => {
                 let owner = controller_ref(ds);
@@ -115,7 +119,9 @@ fn claim(world: &mut World, ds: &DaemonSet, selector: &Selector) -> Vec<Arc<Cont
                         .get_or_insert_with(Vec::new)
                         .push(owner);
                 });
-                claimed.extend(adopted.ok());
+                // NotFound: gone meanwhile, nothing to adopt (`ClaimObject`, same file).
+                claimed.extend(adopted.as_ref().ok().cloned());
+                count_unless_gone(world, adopted);
             }
             _ => {}
         }
@@ -137,7 +143,16 @@ fn ensure_hash_label(world: &mut World, r: Arc<ControllerRevision>) -> Arc<Contr
                 .get_or_insert_with(Default::default)
                 .insert(HASH_LABEL.into(), key.name.clone());
         });
-    labelled.unwrap_or(r)
+    world.counted(COMPONENT, labelled).unwrap_or(r)
+}
+
+/// Counts a failed write, except NotFound: the object went away, so there is nothing to retry.
+fn count_unless_gone<T>(world: &mut World, result: Result<T, StoreError>) {
+    if let Err(e) = result
+        && !matches!(e, StoreError::NotFound { .. })
+    {
+        world.count_failure(COMPONENT);
+    }
 }
 
 /// Keeps the highest-numbered of several current revisions; relabels pods to its hash and
@@ -160,12 +175,13 @@ fn dedup(
     for pod in ownership::owned_pods(&world.store, ds) {
         if podutil::label(&pod, HASH_LABEL) != Some(keep_hash.as_str()) {
             let key = Key::of(&pod.metadata);
-            let _ = world.store.modify::<Pod>(&key.namespace, &key.name, |p| {
+            let relabelled = world.store.modify::<Pod>(&key.namespace, &key.name, |p| {
                 p.metadata
                     .labels
                     .get_or_insert_with(Default::default)
                     .insert(HASH_LABEL.into(), keep_hash.clone());
             });
+            count_unless_gone(world, relabelled);
         }
     }
     for r in current
@@ -173,9 +189,11 @@ fn dedup(
         .filter(|r| r.metadata.name != keep.metadata.name)
     {
         let key = Key::of(&r.metadata);
-        let _ = world
-            .store
-            .delete::<ControllerRevision>(&key.namespace, &key.name, None, None);
+        let deleted =
+            world
+                .store
+                .delete::<ControllerRevision>(&key.namespace, &key.name, None, None);
+        count_unless_gone(world, deleted);
     }
     keep
 }
@@ -297,9 +315,11 @@ pub fn cleanup(world: &mut World, ds: &DaemonSet, mut old: Vec<Arc<ControllerRev
             continue;
         }
         let key = Key::of(&r.metadata);
-        let _ = world
-            .store
-            .delete::<ControllerRevision>(&key.namespace, &key.name, None, None);
+        let deleted =
+            world
+                .store
+                .delete::<ControllerRevision>(&key.namespace, &key.name, None, None);
+        count_unless_gone(world, deleted);
         excess -= 1;
     }
 }

@@ -27,6 +27,7 @@ use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::kinds::AnyObject;
+use crate::requeue::Requeue;
 use crate::store::{Change, ChangeType, Key, controller_uid};
 use crate::world::World;
 
@@ -58,6 +59,8 @@ pub struct ControllerState {
     own_status_rv: HashMap<Key, u64>,
     /// Pod (by key hash) -> uid of the DaemonSet controlling it, to notice a pod changing hands.
     pod_owner: HashMap<u64, Arc<str>>,
+    /// DaemonSets whose last sync had a write refused, due for another try.
+    retries: Requeue<Key>,
     /// Syncs run so far (how much work the controller does).
     syncs: u64,
 }
@@ -66,6 +69,11 @@ impl ControllerState {
     /// Syncs run since the world was created.
     pub fn sync_count(&self) -> u64 {
         self.syncs
+    }
+
+    /// DaemonSets waiting to retry a sync whose write failed.
+    pub fn pending_retries(&self) -> usize {
+        self.retries.pending()
     }
 }
 
@@ -89,9 +97,19 @@ pub fn run(world: &mut World, changes: &[Arc<Change>]) {
     }
     let keys = std::mem::take(&mut world.daemonsets.dirty);
     for key in keys {
+        let failures_before = world.write_failures().of(actions::COMPONENT);
         let outcome = sync::sync(world, &key);
+        let failed = world.write_failures().of(actions::COMPONENT) > failures_before;
         let state = &mut world.daemonsets;
         state.syncs += 1;
+        // `processNextWorkItem` (kubernetes/pkg/controller/daemon/daemon_controller.go): a
+        // sync that returned an error is requeued rate-limited, a clean one forgotten. Here a
+        // sync failed if it counted a refused write.
+        if failed {
+            state.retries.add_rate_limited(key.clone(), now);
+        } else {
+            state.retries.forget(&key);
+        }
         if let Some(rv) = outcome.status_rv {
             state.own_status_rv.insert(key.clone(), rv);
         }
@@ -143,6 +161,7 @@ impl ControllerState {
         }
         self.own_status_rv.remove(key);
         self.dirty.remove(key);
+        self.retries.cancel(key);
     }
 
     fn mark_all(&mut self) {
@@ -232,6 +251,11 @@ impl ControllerState {
     }
 
     fn pop_due(&mut self, now: Timestamp) {
+        while let Some(key) = self.retries.pop_due(now) {
+            if self.known.contains_key(&key) {
+                self.dirty.insert(key);
+            }
+        }
         while let Some(first) = self.timers.first() {
             if first.0 > now {
                 break;

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::Pod;
 
+use super::actions::COMPONENT;
 use super::newpod::controller_ref;
 use super::placement::Selector;
-use crate::store::{Key, Store};
+use crate::store::{Key, Store, StoreError};
 use crate::world::World;
 
 /// The pods the DaemonSet controls right now (index lookup, no claiming).
@@ -67,9 +68,13 @@ pub fn claim_pods(world: &mut World, ds: &DaemonSet, selector: &Selector) -> Vec
                 .get_or_insert_with(Vec::new)
                 .push(owner);
         });
-        // NotFound means it went away meanwhile: nothing to adopt.
-        if let Ok(pod) = adopted {
-            claimed.push(pod);
+        // NotFound means it went away meanwhile: nothing to adopt, and no error
+        // (`ClaimObject`, kubernetes/pkg/controller/controller_ref_manager.go). Any other
+        // failure is counted, and the sync retried.
+        match adopted {
+            Ok(pod) => claimed.push(pod),
+            Err(StoreError::NotFound { .. }) => {}
+            Err(_) => world.count_failure(COMPONENT),
         }
     }
     claimed
@@ -78,8 +83,10 @@ pub fn claim_pods(world: &mut World, ds: &DaemonSet, selector: &Selector) -> Vec
 fn release(world: &mut World, pod: &Pod, uid: &str) {
     let ns = pod.metadata.namespace.as_deref().unwrap_or_default();
     let name = pod.metadata.name.as_deref().unwrap_or_default();
-    // NotFound: already gone, nothing to release.
-    let _ = world.store.modify::<Pod>(ns, name, |p| {
+    // NotFound: already gone, nothing to release (`ReleasePod`,
+    // kubernetes/pkg/controller/controller_ref_manager.go). Any other failure is counted, and
+    // the sync retried.
+    let released = world.store.modify::<Pod>(ns, name, |p| {
         if let Some(refs) = p.metadata.owner_references.as_mut() {
             refs.retain(|r| r.uid != uid);
             if refs.is_empty() {
@@ -87,4 +94,9 @@ fn release(world: &mut World, pod: &Pod, uid: &str) {
             }
         }
     });
+    if let Err(e) = released
+        && !matches!(e, StoreError::NotFound { .. })
+    {
+        world.count_failure(COMPONENT);
+    }
 }

@@ -83,11 +83,12 @@ pub fn sync(world: &mut World, key: &Key) -> Outcome {
     let template = hash::template_value(&spec.template);
     let history = match history::construct(world, &ds, &selector, &template) {
         Ok(h) => h,
-        Err(
-            HistoryError::Collision { .. }
-            | HistoryError::StaleCollisionCount(_)
-            | HistoryError::Store(_),
-        ) => {
+        Err(error) => {
+            // A collision is news, not a failure; a refused write is counted (and so backed
+            // off by the controller loop).
+            if let HistoryError::Store(_) = error {
+                world.count_failure(COMPONENT);
+            }
             return Outcome {
                 requeue_at: Some(world.now()),
                 status_rv: None,
@@ -214,6 +215,7 @@ fn write_status(world: &mut World, ds: &DaemonSet, view: &View) -> Option<u64> {
             Some(generation),
         );
     });
+    let written = world.counted(COMPONENT, written);
     // A write that raised observedGeneration is news to this controller too: the failed-pod
     // backoff is keyed by it (upstream `failedPodsBackoffKey`;
     // docs/SEMANTICS.md#failed-pod-backoff), so the next sync must see the new value.

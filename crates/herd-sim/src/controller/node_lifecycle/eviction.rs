@@ -7,6 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
+use super::retry::{self, Item};
 use crate::events::{EventType, Subject};
 use crate::kubelet::bound_node;
 use crate::pods::DeleteOptions;
@@ -28,7 +29,7 @@ pub fn is_daemon_pod(pod: &Pod) -> bool {
 pub fn mark_pods_not_ready(world: &mut World, node: &str) {
     let now = world.now();
     for key in pods_on(world, node) {
-        let _ = world.store.modify::<Pod>(&key.namespace, &key.name, |p| {
+        let written = world.store.modify::<Pod>(&key.namespace, &key.name, |p| {
             let conditions = p.status.as_mut().and_then(|s| s.conditions.as_mut());
             for c in conditions.into_iter().flatten() {
                 if c.type_ == "Ready" && c.status == "True" {
@@ -37,6 +38,9 @@ pub fn mark_pods_not_ready(world: &mut World, node: &str) {
                 }
             }
         });
+        // A refused write retries the whole node, as upstream's `nodesToRetry` does
+        // (kubernetes/pkg/controller/nodelifecycle/node_lifecycle_controller.go).
+        retry::checked(world, written, Item::NotReady(node.into()));
     }
 }
 
@@ -113,10 +117,8 @@ fn evict(world: &mut World, key: &Key, pod: &Pod) {
         uid: uid.clone(),
         ..Default::default()
     };
-    if world
-        .delete_pod(&key.namespace, &key.name, &options)
-        .is_err()
-    {
+    let deleted = world.delete_pod(&key.namespace, &key.name, &options);
+    if retry::checked(world, deleted, Item::Evict(key.clone())).is_none() {
         return;
     }
     let subject = Subject {

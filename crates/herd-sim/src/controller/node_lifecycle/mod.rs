@@ -2,6 +2,7 @@
 //! kubelet went quiet, NotReady marking of their pods, and NoExecute taint eviction.
 
 mod eviction;
+mod retry;
 pub mod taints;
 
 use std::collections::{HashMap, HashSet};
@@ -49,6 +50,15 @@ pub struct NodeLifecycleState {
     no_execute: HashSet<String>,
     /// The taints this controller put on each node (the only managed ones it removes).
     owned: HashMap<String, taints::Owned>,
+    /// Work whose write was refused, due for another try.
+    retries: retry::Retries,
+}
+
+impl NodeLifecycleState {
+    /// Work waiting to retry a refused write.
+    pub fn pending_retries(&self) -> usize {
+        self.retries.pending()
+    }
 }
 
 pub fn run(world: &mut World, changes: &[Arc<Change>]) {
@@ -79,6 +89,7 @@ pub fn run(world: &mut World, changes: &[Arc<Change>]) {
     while let Some((_, key)) = world.node_lifecycle.evictions.pop_due(now) {
         eviction::evaluate(world, &key);
     }
+    retry::run_due(world);
 }
 
 fn pod_changed(world: &mut World, pod: &Pod, change: ChangeType) {
@@ -112,10 +123,11 @@ fn sync_node(world: &mut World, name: &str) {
             n.spec.get_or_insert_with(Default::default).taints =
                 Some(next).filter(|t| !t.is_empty());
         });
-        if let Ok(written) = written {
+        // Only taints actually written are this controller's to remove later.
+        if let Some(written) = retry::checked(world, written, retry::Item::Node(name.into())) {
             node = written;
+            world.node_lifecycle.owned.insert(name.to_string(), owned);
         }
-        world.node_lifecycle.owned.insert(name.to_string(), owned);
     }
     let previous = world
         .node_lifecycle
@@ -169,7 +181,7 @@ fn mark_unknown(world: &mut World, name: &str) {
     if !still_silent {
         return;
     }
-    let _ = world.store.modify::<Node>("", name, |n| {
+    let written = world.store.modify::<Node>("", name, |n| {
         let conditions = n
             .status
             .get_or_insert_with(Default::default)
@@ -195,6 +207,7 @@ fn mark_unknown(world: &mut World, name: &str) {
             }
         }
     });
+    retry::checked(world, written, retry::Item::Unknown(name.into()));
     sync_node(world, name);
 }
 

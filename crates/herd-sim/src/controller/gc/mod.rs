@@ -2,6 +2,8 @@
 //! `foregroundDeletion` and `orphan` finalizers of a DaemonSet being deleted, and pod GC of pods
 //! bound to nodes that no longer exist.
 
+mod retry;
+
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
@@ -14,11 +16,15 @@ use crate::due::DueSet;
 use crate::kinds::AnyObject;
 use crate::kubelet::bound_node;
 use crate::pods::DeleteOptions;
+use crate::requeue::Requeue;
 use crate::store::{Change, ChangeType, Key, controller_uid};
 use crate::world::World;
+use retry::{Item, done, requeue};
 
 pub const FOREGROUND: &str = "foregroundDeletion";
 pub const ORPHAN: &str = "orphan";
+/// The component its failed writes are counted under.
+pub const COMPONENT: &str = "garbage-collector";
 
 /// How long a pod bound to an unknown node is spared (upstream PodGC's quarantine), so a pod
 /// created just before its node is not collected.
@@ -34,6 +40,17 @@ pub struct GcState {
     /// the changes so checking a pod costs no store lookup.
     daemonsets: HashSet<String>,
     nodes: HashSet<String>,
+    /// Objects whose collection had a write refused, to look at again after a backoff (the
+    /// garbage collector's rate-limited `attemptToDelete` queue,
+    /// kubernetes/pkg/controller/garbagecollector/garbagecollector.go).
+    retries: Requeue<retry::Item>,
+}
+
+impl GcState {
+    /// Objects waiting to retry a refused write.
+    pub fn pending_retries(&self) -> usize {
+        self.retries.pending()
+    }
 }
 
 pub fn run(world: &mut World, changes: &[Arc<Change>]) {
@@ -44,7 +61,10 @@ pub fn run(world: &mut World, changes: &[Arc<Change>]) {
             AnyObject::Pod(pod) if deleted => pod_deleted(world, &pod.metadata),
             AnyObject::Pod(pod) => pod_changed(world, pod),
             AnyObject::ControllerRevision(rev) if !deleted => {
-                revision_changed(world, &rev.metadata)
+                let key = Key::of(&rev.metadata);
+                if !revision_changed(world, &key) {
+                    requeue(world, Item::Revision(key));
+                }
             }
             AnyObject::Node(node) => {
                 let name = node.metadata.name.clone().unwrap_or_default();
@@ -66,11 +86,15 @@ pub fn run(world: &mut World, changes: &[Arc<Change>]) {
             .and_then(|p| bound_node(p).map(str::to_string))
             .is_some_and(|n| world.store.get::<Node>("", &n).is_none());
         if gone {
-            let _ = world
+            let deleted = world
                 .store
                 .delete::<Pod>(&key.namespace, &key.name, None, None);
+            if !done(world, deleted) {
+                requeue(world, Item::Pod(key));
+            }
         }
     }
+    retry::run_due(world);
 }
 
 fn daemonset_changed(world: &mut World, meta: &ObjectMeta, deleted: bool) {
@@ -78,10 +102,14 @@ fn daemonset_changed(world: &mut World, meta: &ObjectMeta, deleted: bool) {
     if deleted {
         world.gc.foreground.remove(&uid);
         world.gc.daemonsets.remove(&uid);
+        // Whatever could not be deleted is requeued by itself; the owner is gone.
         collect_dependents(world, meta);
     } else {
         world.gc.daemonsets.insert(uid);
-        finalize(world, &Key::of(meta));
+        let key = Key::of(meta);
+        if !finalize(world, &key) {
+            requeue(world, Item::DaemonSet(key));
+        }
     }
 }
 
@@ -90,29 +118,35 @@ fn pod_deleted(world: &mut World, meta: &ObjectMeta) {
     // The last dependent of a DaemonSet in foreground deletion lets it go.
     if let Some(owner) = controller_uid(meta)
         && let Some(ds) = world.gc.foreground.get(owner).cloned()
+        && !finalize(world, &ds)
     {
-        finalize(world, &ds);
+        requeue(world, Item::DaemonSet(ds));
     }
 }
 
-fn revision_changed(world: &mut World, meta: &ObjectMeta) {
-    let key = Key::of(meta);
+/// Deletes the revision if every owner is gone; false when that delete was refused.
+fn revision_changed(world: &mut World, key: &Key) -> bool {
     let orphaned = world
         .store
         .get::<ControllerRevision>(&key.namespace, &key.name)
         .is_some_and(|r| owners_absent(world, &r.metadata));
-    if orphaned {
-        let _ = world
-            .store
-            .delete::<ControllerRevision>(&key.namespace, &key.name, None, None);
+    if !orphaned {
+        return true;
     }
+    let deleted = world
+        .store
+        .delete::<ControllerRevision>(&key.namespace, &key.name, None, None);
+    done(world, deleted)
 }
 
 /// Changes come in write order, so `pod` is the latest version seen.
 fn pod_changed(world: &mut World, pod: &Pod) {
     let key = &Key::of(&pod.metadata);
     if owners_absent(world, &pod.metadata) {
-        let _ = world.delete_pod(&key.namespace, &key.name, &DeleteOptions::default());
+        let deleted = world.delete_pod(&key.namespace, &key.name, &DeleteOptions::default());
+        if !done(world, deleted) {
+            requeue(world, Item::Pod(key.clone()));
+        }
         return;
     }
     match bound_node(pod) {
@@ -143,18 +177,30 @@ fn is_daemonset_ref(r: &OwnerReference) -> bool {
 }
 
 /// Background propagation: delete every pod and revision the deleted DaemonSet controlled.
-fn collect_dependents(world: &mut World, owner: &ObjectMeta) {
+/// Returns false if a delete was refused; the refused dependents are requeued one by one.
+fn collect_dependents(world: &mut World, owner: &ObjectMeta) -> bool {
     let Some(uid) = owner.uid.as_deref() else {
-        return;
+        return true;
     };
+    let mut all_done = true;
     for key in owned_pods(world, uid) {
-        let _ = world.delete_pod(&key.namespace, &key.name, &DeleteOptions::default());
+        let deleted = world.delete_pod(&key.namespace, &key.name, &DeleteOptions::default());
+        if !done(world, deleted) {
+            all_done = false;
+            requeue(world, Item::Pod(key));
+        }
     }
     for key in owned_revisions(world, owner) {
-        let _ = world
-            .store
-            .delete::<ControllerRevision>(&key.namespace, &key.name, None, None);
+        let deleted =
+            world
+                .store
+                .delete::<ControllerRevision>(&key.namespace, &key.name, None, None);
+        if !done(world, deleted) {
+            all_done = false;
+            requeue(world, Item::Revision(key));
+        }
     }
+    all_done
 }
 
 fn owned_pods(world: &World, uid: &str) -> Vec<Key> {
@@ -180,33 +226,36 @@ fn owned_revisions(world: &World, owner: &ObjectMeta) -> Vec<Key> {
 
 /// A DaemonSet being deleted with a finalizer the GC owns: `orphan` releases its dependents,
 /// `foregroundDeletion` deletes them and waits until they are gone; then it is removed.
-fn finalize(world: &mut World, key: &Key) {
+/// Returns false if a write was refused (the DaemonSet is then retried as a whole).
+fn finalize(world: &mut World, key: &Key) -> bool {
     let Some(ds) = world
         .store
         .get::<DaemonSet>(&key.namespace, &key.name)
         .cloned()
     else {
-        return;
+        return true;
     };
     let meta = &ds.metadata;
     let finalizers = meta.finalizers.as_deref().unwrap_or(&[]);
     if meta.deletion_timestamp.is_none() {
-        return;
+        return true;
     }
     let uid = meta.uid.clone().unwrap_or_default();
     let finished = if finalizers.iter().any(|f| f == ORPHAN) {
-        orphan_dependents(world, meta, &uid);
+        if !orphan_dependents(world, meta, &uid) {
+            return false;
+        }
         ORPHAN
     } else if finalizers.iter().any(|f| f == FOREGROUND) {
-        collect_dependents(world, meta);
+        let collected = collect_dependents(world, meta);
         if !owned_pods(world, &uid).is_empty() {
             world.gc.foreground.insert(uid, key.clone());
-            return;
+            return collected;
         }
         world.gc.foreground.remove(&uid);
         FOREGROUND
     } else {
-        return;
+        return true;
     };
     let released = world
         .store
@@ -215,37 +264,50 @@ fn finalize(world: &mut World, key: &Key) {
                 f.retain(|x| x != finished);
             }
         });
-    if released.is_ok_and(|d| d.metadata.finalizers.as_ref().is_none_or(|f| f.is_empty())) {
-        let _ = world
-            .store
-            .delete::<DaemonSet>(&key.namespace, &key.name, None, None);
+    match released {
+        Ok(d) if d.metadata.finalizers.as_ref().is_none_or(|f| f.is_empty()) => {
+            let deleted = world
+                .store
+                .delete::<DaemonSet>(&key.namespace, &key.name, None, None);
+            done(world, deleted)
+        }
+        released => done(world, released),
     }
 }
 
-fn orphan_dependents(world: &mut World, owner: &ObjectMeta, uid: &str) {
+/// Drops the owner's references from its dependents; false if a write was refused.
+fn orphan_dependents(world: &mut World, owner: &ObjectMeta, uid: &str) -> bool {
     let drop_ref = |meta: &mut ObjectMeta| {
         if let Some(refs) = meta.owner_references.as_mut() {
             refs.retain(|r| r.uid != uid);
         }
     };
+    let mut all_done = true;
     for key in owned_pods(world, uid) {
-        let _ = world
+        let orphaned = world
             .store
             .modify::<Pod>(&key.namespace, &key.name, |p| drop_ref(&mut p.metadata));
+        all_done &= done(world, orphaned);
     }
     for key in owned_revisions(world, owner) {
-        let _ = world
+        let orphaned = world
             .store
             .modify::<ControllerRevision>(&key.namespace, &key.name, |r| drop_ref(&mut r.metadata));
+        all_done &= done(world, orphaned);
     }
+    all_done
 }
 
-/// The node is gone: its pods go at once, whatever their grace period (upstream PodGC).
+/// The node is gone: its pods go at once, whatever their grace period (upstream PodGC,
+/// kubernetes/pkg/controller/podgc/gc_controller.go). A refused delete is retried.
 fn force_delete_pods_on(world: &mut World, node: &str) {
     let keys: Vec<Key> = world.store.pod_index.keys_on_node(node);
     for key in keys {
-        let _ = world
+        let deleted = world
             .store
             .delete::<Pod>(&key.namespace, &key.name, None, None);
+        if !done(world, deleted) {
+            requeue(world, Item::Pod(key));
+        }
     }
 }

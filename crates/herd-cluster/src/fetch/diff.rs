@@ -1,5 +1,7 @@
-//! A line diff (longest common subsequence) between two revisions' templates, printed with
-//! `+ `/`- ` signs and a few lines of context around each change.
+//! A line diff between two revisions' templates (similar's Myers diff), printed with `+ `/`- `
+//! signs and a few lines of context around each change.
+
+use similar::{Algorithm, DiffTag, capture_diff_slices};
 
 const CONTEXT: usize = 2;
 
@@ -37,34 +39,28 @@ enum Op<'a> {
     Del(&'a str),
 }
 
+/// The edit script, line by line. Between two unchanged lines every removal comes before
+/// every addition, as `diff -u` prints a changed block, whichever order the diff's
+/// operations arrive in.
 fn ops<'a>(old: &'a [String], new: &'a [String]) -> Vec<Op<'a>> {
-    let (n, m) = (old.len(), new.len());
-    // lcs[i][j]: common length of old[i..] and new[j..]; templates are small.
-    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lcs[i][j] = if old[i] == new[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
+    let mut out = Vec::with_capacity(old.len().max(new.len()));
+    let mut added: Vec<Op<'a>> = Vec::new();
+    for op in capture_diff_slices(Algorithm::Myers, old, new) {
+        let (tag, old_range, new_range) = op.as_tag_tuple();
+        let old_lines = old.get(old_range).unwrap_or_default();
+        let new_lines = new.get(new_range).unwrap_or_default();
+        match tag {
+            DiffTag::Equal => {
+                out.append(&mut added);
+                out.extend(old_lines.iter().map(|l| Op::Same(l)));
+            }
+            DiffTag::Delete | DiffTag::Insert | DiffTag::Replace => {
+                out.extend(old_lines.iter().map(|l| Op::Del(l)));
+                added.extend(new_lines.iter().map(|l| Op::Add(l)));
+            }
         }
     }
-    let (mut i, mut j, mut out) = (0, 0, Vec::new());
-    while i < n || j < m {
-        if i < n && j < m && old[i] == new[j] {
-            out.push(Op::Same(&old[i]));
-            i += 1;
-            j += 1;
-        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            // Removals before additions, as `diff -u` prints a changed line.
-            out.push(Op::Del(&old[i]));
-            i += 1;
-        } else {
-            out.push(Op::Add(&new[j]));
-            j += 1;
-        }
-    }
+    out.append(&mut added);
     out
 }
 
@@ -83,6 +79,28 @@ mod tests {
         assert_eq!(
             diff(&old, &new),
             vec!["  b", "  c", "- image: v1", "+ image: v2", "  d", "  e"]
+        );
+    }
+
+    #[test]
+    fn a_replaced_block_prints_its_removals_before_its_additions() {
+        let old = lines("a\nb\nx1\nx2\nc\nd");
+        let new = lines("a\nb\ny1\ny2\ny3\nc\nd");
+        assert_eq!(
+            diff(&old, &new),
+            vec![
+                "  a", "  b", "- x1", "- x2", "+ y1", "+ y2", "+ y3", "  c", "  d"
+            ]
+        );
+    }
+
+    #[test]
+    fn changes_far_apart_are_separated_by_an_ellipsis() {
+        let old = lines("a\nb\nc\nd\ne\nf\ng\nh\ni");
+        let new = lines("b\nc\nd\ne\nf\ng\nh\ni\nj");
+        assert_eq!(
+            diff(&old, &new),
+            vec!["- a", "  b", "  c", "  …", "  h", "  i", "+ j"]
         );
     }
 

@@ -116,7 +116,7 @@ pub async fn history(
             new.revision.unwrap_or(0)
         ));
         let template = |r: &apps::ControllerRevision| to_yaml(&r.data.0);
-        let d = diff(&template(old), &template(new));
+        let d = diff(&template(old)?, &template(new)?);
         if d.is_empty() {
             out.push("  (no template change)".into());
         }
@@ -149,7 +149,7 @@ pub async fn yaml_of(
     if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.remove("managedFields");
     }
-    Ok(to_yaml(&value))
+    to_yaml(&value)
 }
 
 fn to_value<T: serde::Serialize>(got: Result<T, kube::Error>) -> Result<Value, String> {

@@ -1,5 +1,6 @@
-//! Coverage counts equal the simulator's DaemonSet status on every scenario: the same pods and
-//! nodes, read through herd's slim model, reproduce what the DaemonSet controller wrote.
+//! herd's analysis against the simulator's own truth: coverage counts equal the DaemonSet status
+//! the controller wrote on every scenario, and the verdicts hold steady while the simulated
+//! kubelets run a crash loop and a pull error through their real restart cycles.
 // Test code: a failed expectation is the report, so it may panic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -9,9 +10,12 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 
 use herd_convert::records as convert;
 use herd_core::analysis::coverage::{self, Status};
+use herd_core::analysis::verdict::{self, Verdict};
+use herd_sim::admission::daemonset::admit_create;
+
 use herd_core::model::{Fleet, FleetEvent, Relist};
 use herd_sim::World;
-use herd_sim::scenario::{Pool, ScenarioOptions, build, node_name};
+use herd_sim::scenario::{NOT_READY_NODE, Pool, ScenarioOptions, build, node_name};
 
 fn options(nodes: Option<usize>, seed: u64) -> ScenarioOptions {
     ScenarioOptions {
@@ -148,4 +152,122 @@ fn node_trouble_keeps_the_counts_in_step_with_the_controller() {
         world.settle();
         assert_counts_match(&world, &format!("{what}, settled"));
     }
+}
+
+/// (DaemonSet name, node) → verdict, for every pair of the fleet.
+fn verdicts(world: &World) -> Vec<((String, String), Verdict)> {
+    let fleet = fleet(world);
+    let report = coverage::analyze(&fleet, world.now());
+    let mut all = Vec::new();
+    for cov in &report.daemon_sets {
+        let name = fleet
+            .daemon_set(&cov.uid)
+            .expect("known uid")
+            .name
+            .to_string();
+        let judged = verdict::daemon_set(&fleet, cov, world.now());
+        for (row, judgement) in cov.rows.iter().zip(judged) {
+            all.push(((name.clone(), row.node.to_string()), judgement.verdict));
+        }
+    }
+    all
+}
+
+#[test]
+fn the_demos_not_ready_node_is_node_down_everywhere_and_nowhere_else() {
+    let mut world = build(&options(None, 42)).expect("demo builds");
+    world.settle();
+    let down = node_name(Pool::General, NOT_READY_NODE, 40);
+    let all = verdicts(&world);
+    let on_down: Vec<_> = all.iter().filter(|((_, n), _)| *n == down).collect();
+    assert!(!on_down.is_empty(), "{down} is in the fleet");
+    for ((ds, node), v) in &all {
+        if *node == down {
+            assert!(
+                matches!(
+                    v,
+                    Verdict::NodeDown | Verdict::NotTargeted | Verdict::TaintBlocked
+                ),
+                "{ds} on {node}: {v:?}"
+            );
+        } else {
+            assert_ne!(*v, Verdict::NodeDown, "{ds} on {node}");
+        }
+    }
+    let node_down = on_down
+        .iter()
+        .filter(|(_, v)| *v == Verdict::NodeDown)
+        .count();
+    assert!(
+        node_down >= 5,
+        "the DaemonSets running on {down} say node-down: {on_down:?}"
+    );
+    assert!(
+        !all.iter()
+            .any(|((_, n), v)| *n == down && *v == Verdict::ReleaseFailing),
+        "a NotReady node is never a failing release"
+    );
+}
+
+/// Two new DaemonSets, one whose image crash-loops and one whose image never pulls; the
+/// simulated kubelets run their real back-off cycles for 15 minutes, seen every 5 s. Once a
+/// pair is a failing release it stays one, through the windows where the looping container runs
+/// between restarts and the pull error alternates between ErrImagePull and ImagePullBackOff.
+#[test]
+fn a_crash_loop_and_a_pull_error_hold_their_verdict_for_fifteen_minutes() {
+    let mut world = build(&options(None, 42)).expect("demo builds");
+    world.settle();
+    for (name, image) in [
+        ("looper", "example/agent:v2-crashloop"),
+        ("puller", "example/agent:v2-pullerror"),
+    ] {
+        let mut ds: DaemonSet = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name, "namespace": "logging"},
+            "spec": {
+                "selector": {"matchLabels": {"app": name}},
+                "template": {
+                    "metadata": {"labels": {"app": name}},
+                    "spec": {"containers": [{"name": "agent", "image": image}]}
+                }
+            }
+        }))
+        .expect("daemonset json");
+        admit_create(&mut ds).expect("admitted");
+        let now = world.now();
+        world.store.create(ds, now).expect("created");
+    }
+
+    let mut failing: std::collections::BTreeMap<(String, String), i64> = Default::default();
+    let watched = |ds: &str| ds == "looper" || ds == "puller";
+    for step in 0..(15 * 60 / 5) {
+        world.advance(SignedDuration::from_secs(5));
+        for (pair, v) in verdicts(&world) {
+            if !watched(&pair.0) {
+                continue;
+            }
+            if failing.contains_key(&pair) {
+                assert_eq!(
+                    v,
+                    Verdict::ReleaseFailing,
+                    "{} on {} left release-failing at step {step} (failing since step {})",
+                    pair.0,
+                    pair.1,
+                    failing[&pair]
+                );
+            } else if v == Verdict::ReleaseFailing {
+                failing.insert(pair, step);
+            }
+        }
+    }
+    let of = |ds: &str| failing.keys().filter(|(d, _)| d == ds).count();
+    assert!(
+        of("looper") >= 30,
+        "every looper pod crash-loops: {}",
+        of("looper")
+    );
+    assert!(
+        of("puller") >= 30,
+        "every puller pod fails to pull: {}",
+        of("puller")
+    );
 }

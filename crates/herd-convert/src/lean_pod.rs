@@ -276,9 +276,13 @@ pub struct ContainerState {
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Reason {
     #[serde(default)]
     pub reason: Option<String>,
+    /// Set on a terminated state: when the container exited.
+    #[serde(default)]
+    pub finished_at: Option<Time>,
 }
 
 /// `metadata` with only the kept fields (see [`Pod`]).

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use jiff::Timestamp;
+
 use super::{arc, controller_uid, time};
 use crate::lean_pod::{self as lean, ConditionStatus, ConditionType};
 use herd_core::model::pod::{
@@ -44,6 +46,7 @@ pub fn pod(pod: &lean::Pod) -> Pod {
             .fold(0, u32::saturating_add),
         waiting_reason: waiting_reason(statuses).or_else(|| waiting_reason(init_statuses)),
         last_terminated_reason: last_terminated_reason(statuses),
+        last_terminated_at: last_terminated_at(statuses),
         unschedulable: condition(ConditionType::PodScheduled)
             .filter(|c| {
                 c.status == ConditionStatus::False && c.reason.as_deref() == Some("Unschedulable")
@@ -79,6 +82,22 @@ fn last_terminated_reason(statuses: &[lean::ContainerStatus]) -> Option<Arc<str>
         first = first.or(Some(reason));
     }
     first.map(arc)
+}
+
+/// When a container last exited: the latest `lastState.terminated.finishedAt`.
+fn last_terminated_at(statuses: &[lean::ContainerStatus]) -> Option<Timestamp> {
+    statuses
+        .iter()
+        .filter_map(|s| {
+            s.last_state
+                .as_ref()?
+                .terminated
+                .as_ref()?
+                .finished_at
+                .as_ref()
+        })
+        .map(|t| t.0)
+        .max()
 }
 
 fn containers(spec: &lean::PodSpec) -> Arc<[ContainerResources]> {

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use serde::Serialize;
 
+pub use self::classify::STARTUP_GRACE;
 pub use self::display::{ShortResource, Shortfall, shortfalls};
 use crate::analysis::by_node::NodeOrder;
 pub use crate::model::daemonset::StatusCounts;

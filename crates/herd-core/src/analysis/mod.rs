@@ -1,4 +1,5 @@
-//! Pure reports over a `&Fleet`: coverage per (DaemonSet, node), hogs and the DaemonSet tax.
+//! Pure reports over a `&Fleet`: coverage per (DaemonSet, node), the verdict on each pair,
+//! hogs and the DaemonSet tax.
 //! Nothing here reads a clock, a file or the network: `now` and thresholds are passed in.
 
 mod by_node;
@@ -6,3 +7,4 @@ pub mod coverage;
 pub mod hogs;
 pub mod thresholds;
 pub mod units;
+pub mod verdict;

@@ -75,6 +75,10 @@ pub struct Pod {
     pub waiting_reason: Option<Arc<str>>,
     /// The last termination reason among containers, OOMKilled preferred.
     pub last_terminated_reason: Option<Arc<str>>,
+    /// When a container last exited (`lastState.terminated.finishedAt`, the latest among
+    /// containers): with `restarts`, what tells a crash loop between two of its restarts from a
+    /// pod that recovered.
+    pub last_terminated_at: Option<Timestamp>,
     /// The `PodScheduled=False` message when the scheduler could not place the pod.
     pub unschedulable: Option<Arc<str>>,
     pub containers: Arc<[ContainerResources]>,
@@ -100,6 +104,7 @@ impl Pod {
             restarts: 0,
             waiting_reason: None,
             last_terminated_reason: None,
+            last_terminated_at: None,
             unschedulable: None,
             containers: Arc::from(Vec::new()),
             created: None,

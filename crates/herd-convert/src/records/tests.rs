@@ -46,9 +46,11 @@ fn crashing_daemon_pod() -> lean::Pod {
             "containerStatuses": [
                 {"name": "exporter", "image": "", "imageID": "", "ready": false, "restartCount": 5,
                  "state": {"waiting": {"reason": "CrashLoopBackOff"}},
-                 "lastState": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}},
+                 "lastState": {"terminated": {"exitCode": 137, "reason": "OOMKilled",
+                                              "finishedAt": "2026-11-20T10:09:00Z"}}},
                 {"name": "sidecar", "image": "", "imageID": "", "ready": true, "restartCount": 1,
-                 "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}}}
+                 "lastState": {"terminated": {"exitCode": 1, "reason": "Error",
+                                              "finishedAt": "2026-11-20T10:07:30Z"}}}
             ]
         }
     }))
@@ -74,6 +76,8 @@ fn a_crashing_daemon_pod_keeps_what_coverage_and_hogs_read() {
     assert_eq!(p.restarts, 6);
     assert_eq!(p.waiting_reason.as_deref(), Some("CrashLoopBackOff"));
     assert_eq!(p.last_terminated_reason.as_deref(), Some("OOMKilled"));
+    // The latest exit among the containers: what tells a crash loop from a recovered pod.
+    assert_eq!(p.last_terminated_at, Some(ts("2026-11-20T10:09:00Z")));
     assert!(p.unschedulable.is_none());
     assert_eq!(p.containers.len(), 2);
     assert_eq!(p.containers[0].requests, Resources::new(100, 64 * MIB));

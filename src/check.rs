@@ -8,7 +8,8 @@ use std::time::Duration;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
-use herd_cluster::connect::{ConnectError, ConnectOptions, connect};
+use herd_cluster::connect::{ConnectError, ConnectOptions, Connection, Retry, connect_with};
+use herd_cluster::fetch::{self, NamespaceLookup};
 use herd_cluster::metrics::spawn_metrics;
 use herd_cluster::watch::{Feed, FeedKind, Scope, spawn_watches};
 use herd_core::analysis::coverage::{self, Status};
@@ -36,9 +37,14 @@ pub struct CheckOptions {
     pub fail_on: Vec<Condition>,
     /// How long to wait for the initial lists and the first metrics poll.
     pub timeout: Duration,
+    /// `--allow-empty`: a namespace or selector that selects no DaemonSet is a clean report,
+    /// not bad input.
+    pub allow_empty: bool,
 }
 
-/// Bad input (exit 2) or a cluster that never answered.
+/// Bad input, or a cluster that cannot be used (exit 2). Each is one line for stderr: it names
+/// what failed and, for the cluster, which server and context, the HTTP status and the
+/// server's own message.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
     #[error(transparent)]
@@ -47,17 +53,86 @@ pub enum CheckError {
     Selector { text: String, reason: String },
     #[error("-o {0:?}: unknown output format (use table or json)")]
     Format(String),
-    #[error("--fail-on {0:?}: unknown condition (use missing, failing, hog)")]
+    #[error(
+        "--fail-on {0:?}: unknown condition (use one or more of {CONDITIONS}, separated by commas)"
+    )]
     FailOn(String),
+    #[error(
+        "--fail-on {0:?}: an empty condition (use one or more of {CONDITIONS}, separated by commas)"
+    )]
+    FailOnEmpty(String),
     #[error("--timeout {0:?}: not a positive duration (for example 30s, 2m or 500ms)")]
     TimeoutValue(String),
-    #[error("timed out after {} waiting for {waiting}; last problem: {last}", seconds(*after))]
+    #[error(
+        "{server} (context {context:?}) refused to list {kind}: {problem}{}",
+        refusal_hint(*code)
+    )]
+    Refused {
+        server: String,
+        context: String,
+        kind: FeedKind,
+        code: Option<u16>,
+        problem: String,
+    },
+    #[error(
+        "timed out after {} waiting for {waiting} from {server} (context {context:?}); {}",
+        seconds(*after),
+        last_problem(last.as_deref())
+    )]
     Timeout {
         after: Duration,
         /// What had not arrived, such as "the first list of pods, daemonsets".
         waiting: String,
-        last: String,
+        server: String,
+        context: String,
+        /// The latest problem a watch reported, as "pods: 503 Service Unavailable: …".
+        last: Option<String>,
     },
+    #[error(
+        "namespace {name:?} does not exist (namespaces: {}); pass --allow-empty if that is expected",
+        listed(known)
+    )]
+    NoNamespace { name: String, known: Vec<String> },
+    #[error("{what}; pass --allow-empty if that is expected")]
+    NothingSelected {
+        /// Such as `no DaemonSet in namespace "logging" matches -l app=typo`.
+        what: String,
+    },
+}
+
+/// The `--fail-on` conditions, as an error message lists them.
+const CONDITIONS: &str = "missing, failing, hog";
+
+/// At most this many namespaces are named when `-n` names none that exists.
+const NAMESPACES_SHOWN: usize = 12;
+
+fn listed(known: &[String]) -> String {
+    match known.len() {
+        0 => "none could be listed".to_string(),
+        n if n <= NAMESPACES_SHOWN => known.join(", "),
+        n => format!(
+            "{}, and {} more",
+            known[..NAMESPACES_SHOWN].join(", "),
+            n - NAMESPACES_SHOWN
+        ),
+    }
+}
+
+fn refusal_hint(code: Option<u16>) -> &'static str {
+    match code {
+        Some(401) => " (the context's credentials were not accepted)",
+        Some(403) => " (the context's user may not read it)",
+        _ => "",
+    }
+}
+
+fn last_problem(last: Option<&str>) -> String {
+    match last {
+        Some(last) => format!("last problem: {last}"),
+        None => "no watch reported an error: the server accepted the requests but did not \
+                 answer them in time"
+            .to_string(),
+    }
 }
 
 fn seconds(d: Duration) -> String {
@@ -83,10 +158,16 @@ pub fn parse_format(text: &str) -> Result<Format, CheckError> {
     }
 }
 
+/// `--fail-on`: a comma-separated list of conditions. An empty item is refused, not skipped:
+/// `--fail-on ''` from an unset variable would otherwise make every run pass.
 pub fn parse_fail_on(text: &str) -> Result<Vec<Condition>, CheckError> {
     let mut out = Vec::new();
-    for item in text.split(',').filter(|s| !s.trim().is_empty()) {
-        let c = Condition::parse(item).ok_or_else(|| CheckError::FailOn(item.to_string()))?;
+    for item in text.split(',') {
+        if item.trim().is_empty() {
+            return Err(CheckError::FailOnEmpty(text.to_string()));
+        }
+        let c =
+            Condition::parse(item.trim()).ok_or_else(|| CheckError::FailOn(item.to_string()))?;
         if !out.contains(&c) {
             out.push(c);
         }
@@ -106,11 +187,14 @@ pub fn parse_selector(text: &str) -> Result<String, CheckError> {
 
 /// Connects, waits for the initial picture and builds the report.
 pub async fn run(options: &CheckOptions) -> Result<Report, CheckError> {
-    let client = connect(&options.connect).await?;
+    // kube's own retry of 503s would hold a failing list for minutes without a word; the
+    // watchers retry with their own backoff and say what failed each time.
+    let connection = connect_with(&options.connect, Retry::Caller).await?;
+    let client = &connection.client;
     let (tx, mut rx) = mpsc::channel(1024);
-    let (tasks, pods_listed) = spawn_watches(&client, &options.scope, &tx);
+    let (tasks, pods_listed) = spawn_watches(client, &options.scope, &tx);
     let every = Duration::from_secs(60);
-    let metrics = spawn_metrics(&client, &options.scope, every, &tx, pods_listed);
+    let metrics = spawn_metrics(client, &options.scope, every, &tx, pods_listed);
     drop(tx);
     let mut progress = Progress::default();
     let filled = tokio::time::timeout(options.timeout, fill(&mut rx, &mut progress)).await;
@@ -118,12 +202,47 @@ pub async fn run(options: &CheckOptions) -> Result<Report, CheckError> {
         task.abort();
     }
     let fleet = match filled {
-        Ok(Some(fleet)) => fleet,
-        Ok(None) | Err(_) => return Err(progress.timeout(options.timeout)),
+        Ok(Ok(fleet)) => fleet,
+        Ok(Err(Stop::Refused(refusal))) => {
+            return Err(CheckError::Refused {
+                server: connection.server.clone(),
+                context: connection.context.clone(),
+                kind: refusal.kind,
+                code: refusal.code,
+                problem: refusal.message,
+            });
+        }
+        Ok(Err(Stop::Closed)) | Err(_) => {
+            return Err(progress.timeout(options.timeout, &connection));
+        }
     };
+    if !options.allow_empty && fleet.daemon_sets().next().is_none() {
+        empty_selection(&connection, &options.scope).await?;
+    }
     let mut report = build(&fleet, Timestamp::now());
     report.judge(&options.fail_on);
     Ok(report)
+}
+
+/// Why `-n`/`-l` selected no DaemonSet, when one of them was given: a typo there would
+/// otherwise report a clean fleet. With neither, an empty cluster is simply clean.
+async fn empty_selection(connection: &Connection, scope: &Scope) -> Result<(), CheckError> {
+    let labels = scope.daemon_set_labels.as_deref();
+    let what = match (scope.namespace.as_deref(), labels) {
+        (None, None) => return Ok(()),
+        (Some(ns), Some(l)) => format!("no DaemonSet in namespace {ns:?} matches -l {l}"),
+        (Some(ns), None) => format!("namespace {ns:?} has no DaemonSet"),
+        (None, Some(l)) => format!("no DaemonSet in any namespace matches -l {l}"),
+    };
+    if let Some(ns) = scope.namespace.as_deref()
+        && let NamespaceLookup::Missing { known } = fetch::namespace(&connection.client, ns).await
+    {
+        return Err(CheckError::NoNamespace {
+            name: ns.to_string(),
+            known,
+        });
+    }
+    Err(CheckError::NothingSelected { what })
 }
 
 /// What [`fill`] has seen so far, kept outside it so a timeout can say what was missing.
@@ -136,12 +255,28 @@ struct Progress {
     last: Option<String>,
 }
 
+/// A watch the server refused outright (401, 403): waiting longer cannot help.
+#[derive(Debug)]
+struct Refusal {
+    kind: FeedKind,
+    code: Option<u16>,
+    message: String,
+}
+
+/// Why [`fill`] stopped before the picture was whole.
+#[derive(Debug)]
+enum Stop {
+    Refused(Refusal),
+    /// Every task ended (none does while it is listened to): treated like the timeout.
+    Closed,
+}
+
 impl Progress {
     fn complete(&self) -> bool {
         self.listed.len() == FeedKind::WATCHES.len() && self.metrics
     }
 
-    fn timeout(self, after: Duration) -> CheckError {
+    fn timeout(self, after: Duration, connection: &Connection) -> CheckError {
         let pending: Vec<&str> = FeedKind::WATCHES
             .into_iter()
             .filter(|w| !self.listed.contains(w))
@@ -155,18 +290,25 @@ impl Progress {
         CheckError::Timeout {
             after,
             waiting,
-            last: self.last.unwrap_or_else(|| "none reported".into()),
+            server: connection.server.clone(),
+            context: connection.context.clone(),
+            last: self.last,
         }
     }
 }
 
+/// The status code at the start of a watch's trouble message ("401 Unauthorized: …").
+fn leading_code(message: &str) -> Option<u16> {
+    message.split_whitespace().next()?.parse().ok()
+}
+
 /// Applies feeds until every kind has been listed once and metrics answered (or are absent).
 /// Metrics are applied after the lists: usage for pods the fleet does not know yet is dropped.
-async fn fill(rx: &mut mpsc::Receiver<Feed>, progress: &mut Progress) -> Option<Fleet> {
+async fn fill(rx: &mut mpsc::Receiver<Feed>, progress: &mut Progress) -> Result<Fleet, Stop> {
     let mut fleet = Fleet::new();
     let mut metrics: Option<FleetEvent> = None;
     while !progress.complete() {
-        match rx.recv().await? {
+        match rx.recv().await.ok_or(Stop::Closed)? {
             Feed::Event(event) => match event {
                 FleetEvent::Metrics(_) | FleetEvent::MetricsUnavailable { .. } => {
                     metrics = Some(event);
@@ -182,9 +324,11 @@ async fn fill(rx: &mut mpsc::Receiver<Feed>, progress: &mut Progress) -> Option<
                 }
                 other => fleet.apply(other),
             },
+            // Metrics are optional: a metrics API that refuses herd leaves them unavailable.
             Feed::Trouble {
                 kind: FeedKind::Metrics,
                 message,
+                ..
             } => {
                 metrics = Some(FleetEvent::MetricsUnavailable {
                     at: Timestamp::now(),
@@ -192,9 +336,20 @@ async fn fill(rx: &mut mpsc::Receiver<Feed>, progress: &mut Progress) -> Option<
                 });
                 progress.metrics = true;
             }
-            Feed::Trouble { kind, message } => {
+            Feed::Trouble {
+                kind,
+                message,
+                refused,
+            } => {
                 // One line: the message ends up in a one-line error.
                 let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
+                if refused && kind.is_watch() {
+                    return Err(Stop::Refused(Refusal {
+                        kind,
+                        code: leading_code(&message),
+                        message,
+                    }));
+                }
                 progress.last = Some(format!("{kind}: {message}"));
             }
             Feed::Recovered { .. } | Feed::Relisting { .. } => {}
@@ -203,7 +358,7 @@ async fn fill(rx: &mut mpsc::Receiver<Feed>, progress: &mut Progress) -> Option<
     if let Some(event) = metrics {
         fleet.apply(event);
     }
-    Some(fleet)
+    Ok(fleet)
 }
 
 /// The gaps, hogs and NotReady nodes of `fleet`.

@@ -73,9 +73,20 @@ pub enum Command {
     /// Run the simulated cluster in the foreground and write a kubeconfig for kubectl.
     Sim(SimArgs),
     /// Report DaemonSet coverage gaps and hogs once; exit 1 if a --fail-on condition holds,
-    /// 2 on bad input.
+    /// 2 on bad input or an unusable cluster.
+    #[command(after_help = CHECK_EXIT_CODES)]
     Check(CheckArgs),
 }
+
+/// The exit codes of `herd check`, as `--help` shows them (docs/CHECK.md says the same).
+const CHECK_EXIT_CODES: &str = "\
+Exit codes:
+  0  clean: no --fail-on condition holds
+  1  findings: at least one --fail-on condition holds (the report says which)
+  2  bad input or an unusable cluster, with one line on stderr: a malformed flag, kubeconfig
+     or selector; -n naming no namespace, or -n/-l selecting no DaemonSet (unless
+     --allow-empty); the server refused the credentials or user (401, 403, at once); or no
+     full picture within --timeout (the line names the server and the last problem)";
 
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
@@ -105,6 +116,10 @@ pub struct CheckArgs {
     /// Conditions that make the exit code 1: any of missing, failing, hog.
     #[arg(long, value_name = "LIST", default_value = "missing,failing")]
     pub fail_on: String,
+    /// A -n or -l that selects no DaemonSet (or -n naming no namespace) is a clean report
+    /// instead of exit 2.
+    #[arg(long)]
+    pub allow_empty: bool,
     /// How long to wait for the cluster's initial lists and first metrics poll (30s, 2m, …).
     #[arg(long, value_name = "DURATION", default_value = "30s")]
     pub timeout: String,

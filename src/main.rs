@@ -95,8 +95,9 @@ async fn run_tui(args: TuiArgs) -> Result<()> {
     result
 }
 
-/// `herd check`: the exit code is 0 (clean), 1 (a --fail-on condition holds) or 2 (bad input
-/// or no answer from the cluster, with a one-line error on stderr).
+/// `herd check`: the exit code is 0 (clean), 1 (a --fail-on condition holds) or 2 (bad input,
+/// a selection that matches nothing, or a cluster that refused or did not answer, with a
+/// one-line error on stderr).
 async fn run_check(args: &CheckArgs) -> i32 {
     match check_report(args).await {
         Ok((report, format)) => {
@@ -136,6 +137,7 @@ async fn check_report(args: &CheckArgs) -> Result<(check::Report, Format), Check
         format,
         fail_on,
         timeout,
+        allow_empty: args.allow_empty,
     };
     Ok((check::run(&options).await?, format))
 }

@@ -336,6 +336,7 @@ mod tests {
                 Feed::Trouble {
                     kind,
                     message: message.clone(),
+                    refused: false,
                 },
             );
             let text = header_text(&state);

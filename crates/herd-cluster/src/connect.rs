@@ -172,17 +172,58 @@ pub fn select_context(loaded: &Loaded, requested: Option<&str>) -> Result<String
 
 /// The client for `options`, reading `KUBECONFIG` and `HOME` from the process environment.
 pub async fn connect(options: &ConnectOptions) -> Result<Client, ConnectError> {
+    connect_with(options, Retry::InClient)
+        .await
+        .map(|connection| connection.client)
+}
+
+/// The client for one loaded kubeconfig and context.
+pub async fn client_for(loaded: Loaded, context: Option<&str>) -> Result<Client, ConnectError> {
+    open(loaded, context, Retry::InClient)
+        .await
+        .map(|connection| connection.client)
+}
+
+/// Whether kube's client retries 429, 503 and 504 answers itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// kube's default: up to 15 tries with a backoff growing towards minutes, during which the
+    /// caller hears nothing.
+    InClient,
+    /// Every failure goes straight to the caller, whose own loop (the watcher's backoff) tries
+    /// again and can say what went wrong meanwhile.
+    Caller,
+}
+
+/// A client with what messages name it by.
+#[derive(Clone)]
+pub struct Connection {
+    pub client: Client,
+    /// The kubeconfig context it was built from.
+    pub context: String,
+    /// The API server's URL, without any user or password part.
+    pub server: String,
+}
+
+/// A connection for `options`, reading `KUBECONFIG` and `HOME` from the process environment.
+pub async fn connect_with(
+    options: &ConnectOptions,
+    retry: Retry,
+) -> Result<Connection, ConnectError> {
     let home = std::env::var_os("HOME").map(PathBuf::from);
     let loaded = load(
         options.kubeconfig.as_deref(),
         std::env::var_os("KUBECONFIG"),
         home,
     )?;
-    client_for(loaded, options.context.as_deref()).await
+    open(loaded, options.context.as_deref(), retry).await
 }
 
-/// The client for one loaded kubeconfig and context.
-pub async fn client_for(loaded: Loaded, context: Option<&str>) -> Result<Client, ConnectError> {
+async fn open(
+    loaded: Loaded,
+    context: Option<&str>,
+    retry: Retry,
+) -> Result<Connection, ConnectError> {
     let context = select_context(&loaded, context)?;
     let config_error = |reason: String| ConnectError::Config {
         context: context.clone(),
@@ -193,10 +234,28 @@ pub async fn client_for(loaded: Loaded, context: Option<&str>) -> Result<Client,
         context: Some(context.clone()),
         ..Default::default()
     };
-    let config = Config::from_custom_kubeconfig(loaded.kubeconfig.clone(), &kube_options)
+    let mut config = Config::from_custom_kubeconfig(loaded.kubeconfig.clone(), &kube_options)
         .await
         .map_err(|e| config_error(e.to_string()))?;
-    Client::try_from(config).map_err(|e| config_error(e.to_string()))
+    config.default_retry = retry == Retry::InClient;
+    let server = server_url(&config);
+    let client = Client::try_from(config).map_err(|e| config_error(e.to_string()))?;
+    Ok(Connection {
+        client,
+        context,
+        server,
+    })
+}
+
+/// `https://host:port/path` of the API server: a `user:password@` part is left out, it is a
+/// credential.
+fn server_url(config: &Config) -> String {
+    let uri = &config.cluster_url;
+    let scheme = uri.scheme_str().unwrap_or("https");
+    let host = uri.host().unwrap_or_default();
+    let port = uri.port_u16().map(|p| format!(":{p}")).unwrap_or_default();
+    let path = uri.path().trim_end_matches('/');
+    format!("{scheme}://{host}{port}{path}")
 }
 
 #[cfg(test)]

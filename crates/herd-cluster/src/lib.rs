@@ -6,5 +6,6 @@ pub mod connect;
 pub mod fetch;
 pub mod list_stream;
 pub mod metrics;
+pub mod problem;
 pub mod session;
 pub mod watch;

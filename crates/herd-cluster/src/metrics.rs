@@ -212,6 +212,7 @@ pub async fn poll(apis: &mut MetricsApis) -> Vec<Feed> {
         Err(failure) => {
             return vec![Feed::Trouble {
                 kind: FeedKind::Metrics,
+                refused: failure.refused(),
                 message: failure.to_string(),
             }];
         }
@@ -221,6 +222,7 @@ pub async fn poll(apis: &mut MetricsApis) -> Vec<Feed> {
         nodes.clear();
         Feed::Trouble {
             kind: FeedKind::NodeMetrics,
+            refused: failure.refused(),
             message: failure.to_string(),
         }
     });
@@ -240,6 +242,12 @@ pub async fn poll(apis: &mut MetricsApis) -> Vec<Feed> {
 enum ListFailure {
     Api(Box<Status>),
     Other(String),
+}
+
+impl ListFailure {
+    fn refused(&self) -> bool {
+        matches!(self, ListFailure::Api(status) if matches!(status.code, 401 | 403))
+    }
 }
 
 impl std::fmt::Display for ListFailure {

@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::problem::Problem;
 use herd_convert::{lean_pod, records};
 pub use herd_core::model::feed::{Feed, FeedKind};
 use herd_core::model::fleet::{FleetEvent, Record, RecordKey, Relist};
@@ -225,7 +226,13 @@ async fn run_with<K: Watched>(
             Ok(event) => event,
             Err(e) => {
                 let resumes = resumes_in_place(&e);
-                if tx.send(trouble::<K>(e.to_string())).await.is_err() {
+                let problem = Problem::of_watch(&e);
+                let feed = Feed::Trouble {
+                    kind: K::FEED,
+                    message: problem.text,
+                    refused: problem.refused,
+                };
+                if tx.send(feed).await.is_err() {
                     return;
                 }
                 pause(&api, backoff.next().unwrap_or(MAX_PAUSE)).await;
@@ -316,9 +323,11 @@ async fn answers<K: Watched>(api: &Api<K>) -> bool {
         .is_ok()
 }
 
+/// An object herd could not use: trouble, but nothing the server refused.
 fn trouble<K: Watched>(message: String) -> Feed {
     Feed::Trouble {
         kind: K::FEED,
         message,
+        refused: false,
     }
 }

@@ -18,7 +18,7 @@ pub fn apply(state: &mut State, epoch: u64, feed: Feed) -> Vec<Effect> {
     let now = state.now;
     match feed {
         Feed::Event(event) => event_in(state, event),
-        Feed::Trouble { kind, message } => set(state, kind, |feed| {
+        Feed::Trouble { kind, message, .. } => set(state, kind, |feed| {
             feed.state = FeedState::Stale {
                 since: match &feed.state {
                     FeedState::Stale { since, .. } => *since,

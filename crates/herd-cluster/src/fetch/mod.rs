@@ -1,5 +1,6 @@
 //! On-demand reads the watches do not carry: a DaemonSet's events, its revision history with a
-//! diff between consecutive revisions, and any object's YAML; and the writes the TUI offers.
+//! diff between consecutive revisions, any object's YAML, whether a namespace exists; and the
+//! writes the TUI offers.
 
 mod diff;
 mod yaml;
@@ -13,6 +14,42 @@ use serde_json::{Value, json};
 
 pub use self::diff::diff;
 pub use self::yaml::to_yaml;
+
+/// What the API server says about one namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NamespaceLookup {
+    Exists,
+    /// It answered 404; `known` is every namespace it lists (empty if it would not list them).
+    Missing {
+        known: Vec<String>,
+    },
+    /// No definite answer: a user allowed into one namespace is often not allowed to read
+    /// Namespace objects (403), or the server failed.
+    Unknown,
+}
+
+/// Whether namespace `name` exists: a GET of the Namespace, then on a 404 a list of the names
+/// there are, for the message.
+pub async fn namespace(client: &Client, name: &str) -> NamespaceLookup {
+    let api: Api<api::Namespace> = Api::all(client.clone());
+    match api.get_metadata(name).await {
+        Ok(_) => NamespaceLookup::Exists,
+        Err(kube::Error::Api(status)) if status.code == 404 => {
+            let known = api
+                .list_metadata(&ListParams::default())
+                .await
+                .map(|list| {
+                    list.items
+                        .into_iter()
+                        .filter_map(|n| n.metadata.name)
+                        .collect()
+                })
+                .unwrap_or_default();
+            NamespaceLookup::Missing { known }
+        }
+        Err(_) => NamespaceLookup::Unknown,
+    }
+}
 
 /// `kubectl get events --field-selector involvedObject.uid=…`, oldest first, one line each.
 pub async fn events(

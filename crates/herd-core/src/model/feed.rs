@@ -93,6 +93,10 @@ pub enum Feed {
     Trouble {
         kind: FeedKind,
         message: String,
+        /// The server refused herd's credentials or user (401, 403): retrying unchanged cannot
+        /// help, so a one-shot reader such as `herd check` stops waiting (the task still retries,
+        /// for a TUI whose user may fix the kubeconfig or RBAC meanwhile).
+        refused: bool,
     },
     /// The feed answers again after trouble (its watch resumed, or a probe list succeeded).
     Recovered {

@@ -27,6 +27,7 @@ fn trouble(state: &mut State, kind: FeedKind, message: &str) {
         Feed::Trouble {
             kind,
             message: message.into(),
+            refused: false,
         },
     );
 }

@@ -245,17 +245,18 @@ fn a_crash_loop_and_a_pull_error_hold_their_verdict_for_fifteen_minutes() {
             if !watched(&pair.0) {
                 continue;
             }
-            if failing.contains_key(&pair) {
-                assert_eq!(
+            match failing.get(&pair) {
+                Some(since) => assert_eq!(
                     v,
                     Verdict::ReleaseFailing,
-                    "{} on {} left release-failing at step {step} (failing since step {})",
+                    "{} on {} left release-failing at step {step} (failing since step {since})",
                     pair.0,
                     pair.1,
-                    failing[&pair]
-                );
-            } else if v == Verdict::ReleaseFailing {
-                failing.insert(pair, step);
+                ),
+                None if v == Verdict::ReleaseFailing => {
+                    failing.insert(pair, step);
+                }
+                None => {}
             }
         }
     }

@@ -77,6 +77,19 @@ pub(crate) fn flash(state: &mut State, level: Level, text: impl Into<String>) {
     });
 }
 
+/// Something the user asked for worked: a warning or error still on the flash line is about
+/// an earlier step, and left there it would read as this one's outcome.
+pub(crate) fn clear_problem(state: &mut State) {
+    if state
+        .ui
+        .flash
+        .as_ref()
+        .is_some_and(|f| f.level != Level::Info)
+    {
+        state.ui.flash = None;
+    }
+}
+
 fn tick(state: &mut State, now: Timestamp) -> Vec<Effect> {
     state.now = now;
     if state.ui.flash.as_ref().is_some_and(|f| f.until <= now) {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::action::Action;
 use crate::effect::Effect;
 use crate::state::{Level, State};
-use crate::update::{flash, update};
+use crate::update::{clear_problem, flash, update};
 use crate::view::View;
 
 /// What a command line asks for, or why it cannot be run.
@@ -57,7 +57,12 @@ pub fn run(state: &mut State, line: &str) -> Vec<Effect> {
         return vec![Effect::LoadTheme(name.to_string())];
     }
     match parse_command(line, state) {
-        Ok(action) => update(state, action),
+        // The command ran: an old warning no longer speaks for what is on screen. If the
+        // action itself fails (`:ctx nope`), it flashes its own.
+        Ok(action) => {
+            clear_problem(state);
+            update(state, action)
+        }
         Err(message) => {
             flash(state, Level::Warn, message);
             Vec::new()

@@ -6,7 +6,7 @@ use crate::effect::Effect;
 use crate::filter::Filter;
 use crate::rows;
 use crate::state::{Level, Mode, State};
-use crate::update::{command, flash, normal_mode};
+use crate::update::{clear_problem, command, flash, normal_mode};
 
 pub fn start_filter(state: &mut State) -> Vec<Effect> {
     let before = state.ui.page().filter.clone();
@@ -59,8 +59,9 @@ fn live_filter(state: &mut State, text: String) {
 pub fn submit(state: &mut State) -> Vec<Effect> {
     match std::mem::replace(&mut state.ui.mode, Mode::Normal) {
         Mode::Filter { input, .. } => {
-            if let Err(e) = Filter::parse(&input) {
-                flash(state, Level::Error, e.0);
+            match Filter::parse(&input) {
+                Ok(_) => clear_problem(state),
+                Err(e) => flash(state, Level::Error, e.0),
             }
             Vec::new()
         }

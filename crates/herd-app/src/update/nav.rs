@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::effect::Effect;
 use crate::rows;
 use crate::state::{Level, Mode, State};
-use crate::update::{flash, normal_mode};
+use crate::update::{clear_problem, flash, normal_mode};
 use crate::view::{Fetched, Motion, Page, Sort, SortKey, View};
 
 pub fn move_cursor(state: &mut State, motion: Motion) -> Vec<Effect> {
@@ -103,6 +103,7 @@ pub(crate) fn drill_target(state: &State) -> Option<View> {
 /// Pushes a view; fetched views ask the runtime for their content.
 pub fn push(state: &mut State, view: View) -> Vec<Effect> {
     normal_mode(state);
+    clear_problem(state);
     state.ui.stack.push(Page::new(view.clone()));
     rows::refresh(state);
     if view.is_fetched() {
@@ -136,6 +137,7 @@ pub fn show(state: &mut State, view: View) -> Vec<Effect> {
     state.ui.stack.truncate(1);
     if view == View::Fleet {
         normal_mode(state);
+        clear_problem(state);
         rows::refresh(state);
         return Vec::new();
     }

@@ -3,6 +3,7 @@
 
 mod commands;
 mod feeds;
+mod flash;
 
 use std::sync::Arc;
 

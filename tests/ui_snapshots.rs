@@ -353,3 +353,22 @@ async fn yaml_of_falco() {
     assert!(lines.iter().any(|l| l.trim() == "name: falco"));
     assert_snapshot!("yaml_falco", s.text());
 }
+
+#[tokio::test]
+async fn a_selector_that_does_not_parse_keeps_the_rows_and_says_why() {
+    let mut s = Screen::demo().await;
+    let all = s.line_with("daemonsets(all)");
+    s.key('/');
+    s.type_text("app in (a");
+    let prompt = s.line_with("/app in (a");
+    assert!(
+        prompt.contains(r#"▲ invalid label selector "app in (a": missing closing ")""#),
+        "{prompt}"
+    );
+    assert_eq!(
+        s.line_with("daemonsets(all)"),
+        all,
+        "the rows stay on the last good filter"
+    );
+    assert_snapshot!("filter_selector_does_not_parse", s.text());
+}

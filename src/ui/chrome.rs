@@ -11,7 +11,7 @@ use crate::ui::keymap;
 use crate::ui::layout;
 use crate::ui::theme::Slot;
 use herd_app::action::Write;
-use herd_app::state::{FeedState, Level, Mode};
+use herd_app::state::{FeedState, Flash, Level, Mode};
 use herd_core::analysis::units;
 use herd_core::model::usage::MetricsState;
 
@@ -144,26 +144,24 @@ fn metrics_text(m: &MetricsState) -> String {
 pub fn footer(state: &Scene, frame: &mut Frame, area: Rect) {
     let theme = &state.theme;
     let first = match &state.ui.mode {
-        Mode::Filter { input, .. } => Line::from(vec![
-            Span::styled("/", theme.style(Slot::Key)),
-            Span::styled(format!("{input}▏"), theme.style(Slot::Filter)),
-        ]),
+        // A selector that does not parse says why next to the prompt, where the eyes are.
+        Mode::Filter { input, .. } => {
+            let mut spans = vec![
+                Span::styled("/", theme.style(Slot::Key)),
+                Span::styled(format!("{input}▏"), theme.style(Slot::Filter)),
+            ];
+            if let Some(flash) = state.ui.flash.as_ref().filter(|f| f.level != Level::Info) {
+                spans.push(Span::raw("  "));
+                spans.push(flash_span(state, flash));
+            }
+            Line::from(spans)
+        }
         Mode::Command { input } => Line::from(vec![
             Span::styled(":", theme.style(Slot::Key)),
             Span::styled(format!("{input}▏"), theme.style(Slot::Text)),
         ]),
         _ => match &state.ui.flash {
-            Some(flash) => {
-                let (mark, slot) = match flash.level {
-                    Level::Info => ("•", Slot::Info),
-                    Level::Warn => ("▲", Slot::Warn),
-                    Level::Error => ("✗", Slot::Critical),
-                };
-                Line::from(Span::styled(
-                    format!("{mark} {}", flash.text),
-                    theme.style(slot),
-                ))
-            }
+            Some(flash) => Line::from(flash_span(state, flash)),
             None => hints(state),
         },
     };
@@ -182,6 +180,15 @@ pub fn footer(state: &Scene, frame: &mut Frame, area: Rect) {
         })
         .collect();
     frame.render_widget(Paragraph::new(vec![first, Line::from(crumbs)]), area);
+}
+
+fn flash_span(state: &Scene, flash: &Flash) -> Span<'static> {
+    let (mark, slot) = match flash.level {
+        Level::Info => ("•", Slot::Info),
+        Level::Warn => ("▲", Slot::Warn),
+        Level::Error => ("✗", Slot::Critical),
+    };
+    Span::styled(format!("{mark} {}", flash.text), state.theme.style(slot))
 }
 
 fn crumb(state: &Scene, view: &herd_app::view::View) -> String {
@@ -360,6 +367,44 @@ mod tests {
         assert_eq!(
             metrics_text(&stretched),
             "metrics: ok, every 26s (large fleet)"
+        );
+    }
+
+    fn footer_lines(state: &State, width: u16) -> Vec<String> {
+        let theme = Theme::default();
+        let mut terminal = Terminal::new(TestBackend::new(width, 2)).unwrap();
+        terminal
+            .draw(|frame| {
+                let area = frame.area();
+                footer(
+                    &Scene {
+                        state,
+                        theme: &theme,
+                    },
+                    frame,
+                    area,
+                )
+            })
+            .unwrap();
+        let buffer = terminal.backend().buffer();
+        buffer
+            .content
+            .chunks(usize::from(width))
+            .map(|row| row.iter().map(|c| c.symbol()).collect::<String>())
+            .collect()
+    }
+
+    #[test]
+    fn a_selector_that_does_not_parse_is_named_next_to_the_filter_prompt() {
+        let mut state = live();
+        update(&mut state, Action::StartFilter);
+        for c in "app in (a".chars() {
+            update(&mut state, Action::Input(c));
+        }
+        let first = footer_lines(&state, 120)[0].trim_end().to_string();
+        assert_eq!(
+            first,
+            "/app in (a▏  ▲ invalid label selector \"app in (a\": missing closing \")\""
         );
     }
 }

@@ -149,7 +149,12 @@ pub enum Mode {
     /// Typing a `/` filter; applied live, kept on enter, dropped on esc.
     Filter {
         input: String,
+        /// The committed filter when typing began; esc goes back to it.
         before: String,
+        /// What the rows show while `input` is a selector that does not parse: the last
+        /// selector typed that did, else `before`. A text filter on the way to a selector
+        /// (`app in`) would show no rows at all, so it never becomes the fallback.
+        fallback: String,
     },
     /// Typing a `:` command.
     Command {

@@ -188,6 +188,7 @@ fn typing_in_a_prompt_is_input_whatever_the_key_means_elsewhere() {
         Mode::Filter {
             input: String::new(),
             before: String::new(),
+            fallback: String::new(),
         },
         Mode::Command {
             input: String::new(),

@@ -372,3 +372,26 @@ async fn a_selector_that_does_not_parse_keeps_the_rows_and_says_why() {
     );
     assert_snapshot!("filter_selector_does_not_parse", s.text());
 }
+
+#[tokio::test]
+async fn bare_ns_lists_the_namespaces_to_pick_from() {
+    let mut s = Screen::demo().await;
+    s.command("ns");
+    let text = s.text();
+    assert!(
+        text.contains("namespace (enter picks, esc cancels)"),
+        "{text}"
+    );
+    assert!(
+        s.line_with("all namespaces").contains('•'),
+        "all is in view"
+    );
+    assert_snapshot!("namespace_pick", text);
+    s.key('j');
+    let picked = s.tui.state.ui.namespace.clone();
+    assert_eq!(picked, None, "j only moves");
+    s.special(KeyCode::Enter);
+    let ns = s.tui.state.ui.namespace.clone().expect("a namespace");
+    assert!(s.line_with(" herd ").contains(&format!("ns {ns}")));
+    assert!(!s.text().contains("enter picks"), "the list closed");
+}

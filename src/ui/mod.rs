@@ -7,6 +7,7 @@ pub mod glyph;
 mod help;
 pub mod keymap;
 pub mod layout;
+mod pick;
 pub mod screens;
 pub mod table;
 pub mod theme;
@@ -42,6 +43,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     chrome::footer(state, frame, areas.footer);
     match &state.ui.mode {
         Mode::Help => help::overlay(state, frame, areas.body),
+        Mode::PickNamespace { choices, cursor } => {
+            pick::namespaces(state, choices, *cursor, frame, areas.body)
+        }
         Mode::Confirm(write) => chrome::confirm(state, write, frame, areas.body),
         _ => {}
     }

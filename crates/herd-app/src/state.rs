@@ -161,6 +161,11 @@ pub enum Mode {
         input: String,
     },
     Help,
+    /// `:ns` with no name: choose among the namespaces the fleet knows (`None` = all).
+    PickNamespace {
+        choices: Vec<Option<Arc<str>>>,
+        cursor: usize,
+    },
     /// A cluster write waiting for `y`.
     Confirm(Write),
 }

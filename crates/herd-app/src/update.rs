@@ -5,6 +5,7 @@ mod command;
 mod feed;
 mod input;
 mod nav;
+mod pick;
 
 use jiff::Timestamp;
 
@@ -33,6 +34,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Sort(key) => nav::sort(state, key),
         Action::AllNamespaces => nav::namespace(state, None),
         Action::Namespace(ns) => nav::namespace(state, Some(ns)),
+        Action::PickNamespace => pick::open(state),
         Action::SwitchContext(name) => nav::switch_context(state, name),
         Action::ToggleHelp => nav::toggle_help(state),
         Action::ToggleCoverageMap => nav::toggle_map(state),

@@ -304,3 +304,24 @@ fn view_keys_apply_only_where_they_mean_something() {
         "{events:?}"
     );
 }
+
+#[test]
+fn the_namespace_list_moves_with_j_and_k_chooses_on_enter_and_leaves_on_esc() {
+    let mut state = fleet_state(false, View::Fleet);
+    state.ui.mode = Mode::PickNamespace {
+        choices: vec![None, Some(Arc::from(testkit::NS))],
+        cursor: 0,
+    };
+    let expect = [
+        (char_key('j'), Some(Action::Move(Motion::Down))),
+        (press(KeyCode::Down), Some(Action::Move(Motion::Down))),
+        (char_key('k'), Some(Action::Move(Motion::Up))),
+        (press(KeyCode::Enter), Some(Action::InputSubmit)),
+        (press(KeyCode::Esc), Some(Action::Cancel)),
+        (char_key('r'), None),
+    ];
+    for (key, want) in expect {
+        let got = action_for(key, &state);
+        assert_eq!(format!("{got:?}"), format!("{want:?}"), "{key:?}");
+    }
+}

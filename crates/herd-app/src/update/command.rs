@@ -1,4 +1,4 @@
-//! The `:` command line, k9s style: `:ds`, `:nodes`, `:hogs`, `:ctx NAME`, `:ns NAME`,
+//! The `:` command line, k9s style: `:ds`, `:nodes`, `:hogs`, `:ctx NAME`, `:ns [NAME]`,
 //! `:theme NAME`, `:events`, `:history`, `:yaml`, `:q`.
 
 use std::sync::Arc;
@@ -30,6 +30,7 @@ pub fn parse_command(line: &str, state: &State) -> Result<Action, String> {
         )),
         ("ns" | "namespace", Some("all" | "-A" | "*")) => Ok(Action::AllNamespaces),
         ("ns" | "namespace", Some(ns)) => Ok(Action::Namespace(Arc::from(ns))),
+        ("ns" | "namespace", None) => Ok(Action::PickNamespace),
         ("events" | "ev", None) => needs_ds().map(|uid| Action::Show(View::Events { uid })),
         ("history" | "hist", None) => needs_ds().map(|uid| Action::Show(View::History { uid })),
         ("yaml", None) => crate::selection::yaml_target(state)
@@ -58,7 +59,7 @@ pub fn run(state: &mut State, line: &str) -> Vec<Effect> {
     }
     match parse_command(line, state) {
         // The command ran: an old warning no longer speaks for what is on screen. If the
-        // action itself fails (`:ctx nope`), it flashes its own.
+        // action itself fails (`:ns nope`, `:ctx nope`), it flashes its own.
         Ok(action) => {
             clear_problem(state);
             update(state, action)

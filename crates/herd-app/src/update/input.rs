@@ -6,7 +6,7 @@ use crate::effect::Effect;
 use crate::filter::Filter;
 use crate::rows;
 use crate::state::{Level, Mode, State};
-use crate::update::{clear_problem, command, flash, normal_mode};
+use crate::update::{clear_problem, command, flash, normal_mode, pick};
 
 pub fn start_filter(state: &mut State) -> Vec<Effect> {
     let before = state.ui.page().filter.clone();
@@ -89,6 +89,7 @@ pub fn submit(state: &mut State) -> Vec<Effect> {
     match std::mem::replace(&mut state.ui.mode, Mode::Normal) {
         Mode::Filter { input, .. } => submit_filter(state, &input),
         Mode::Command { input } => command::run(state, &input),
+        Mode::PickNamespace { choices, cursor } => pick::choose(state, choices, cursor),
         other => {
             state.ui.mode = other;
             Vec::new()

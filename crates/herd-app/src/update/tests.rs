@@ -4,6 +4,7 @@
 mod commands;
 mod feeds;
 mod flash;
+mod namespaces;
 
 use std::sync::Arc;
 

@@ -395,3 +395,30 @@ async fn bare_ns_lists_the_namespaces_to_pick_from() {
     assert!(s.line_with(" herd ").contains(&format!("ns {ns}")));
     assert!(!s.text().contains("enter picks"), "the list closed");
 }
+
+#[tokio::test]
+async fn a_long_refusal_is_cut_with_a_key_that_shows_it_whole() {
+    let mut s = Screen::open(80, 24, |_| {}).await;
+    let refusal = "daemonsets.apps \"falco\" is forbidden: User \"system:serviceaccount:herd:viewer\" \
+                   cannot patch resource \"daemonsets\" in API group \"apps\" in the namespace \"falco\"";
+    s.tui.send(herd_app::Action::WriteDone {
+        what: "restart DaemonSet falco/falco".into(),
+        result: Err(refusal.into()),
+    });
+    let footer = s.line_with("✗ restart");
+    assert!(footer.trim_end().ends_with("… <!> full text"), "{footer}");
+    assert_snapshot!("flash_long_error_cut_80x24", s.text());
+    s.key('!');
+    let text = s.text();
+    assert!(
+        text.contains("last warning or error (esc closes)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"falco\"") && text.contains("herd:viewer"),
+        "the whole refusal is there:\n{text}"
+    );
+    assert_snapshot!("last_error_overlay_80x24", text);
+    s.special(KeyCode::Esc);
+    assert!(!s.text().contains("esc closes"));
+}

@@ -143,6 +143,7 @@ fn metrics_text(m: &MetricsState) -> String {
 
 pub fn footer(state: &Scene, frame: &mut Frame, area: Rect) {
     let theme = &state.theme;
+    let width = usize::from(area.width);
     let first = match &state.ui.mode {
         // A selector that does not parse says why next to the prompt, where the eyes are.
         Mode::Filter { input, .. } => {
@@ -154,14 +155,14 @@ pub fn footer(state: &Scene, frame: &mut Frame, area: Rect) {
                 spans.push(Span::raw("  "));
                 spans.push(flash_span(state, flash));
             }
-            Line::from(spans)
+            fit(Line::from(spans), width, more(state))
         }
         Mode::Command { input } => Line::from(vec![
             Span::styled(":", theme.style(Slot::Key)),
             Span::styled(format!("{input}▏"), theme.style(Slot::Text)),
         ]),
         _ => match &state.ui.flash {
-            Some(flash) => Line::from(flash_span(state, flash)),
+            Some(flash) => fit(Line::from(flash_span(state, flash)), width, more(state)),
             None => hints(state),
         },
     };
@@ -189,6 +190,45 @@ fn flash_span(state: &Scene, flash: &Flash) -> Span<'static> {
         Level::Error => ("✗", Slot::Critical),
     };
     Span::styled(format!("{mark} {}", flash.text), state.theme.style(slot))
+}
+
+/// What ends a flash line too long for the screen: the key that shows it whole.
+fn more(state: &Scene) -> Vec<Span<'static>> {
+    let theme = &state.theme;
+    vec![
+        Span::styled("… ", theme.style(Slot::Dim)),
+        Span::styled("<!>", theme.style(Slot::Key)),
+        Span::styled(" full text", theme.style(Slot::Dim)),
+    ]
+}
+
+/// `line` as it is if it fits in `width` columns; else cut to leave room for `tail`, so a long
+/// message (an API server's refusal runs to 200 characters) never just stops at the edge.
+fn fit(line: Line<'static>, width: usize, tail: Vec<Span<'static>>) -> Line<'static> {
+    if line.width() <= width {
+        return line;
+    }
+    let tail_width: usize = tail.iter().map(Span::width).sum();
+    let mut room = width.saturating_sub(tail_width);
+    let mut spans = Vec::new();
+    for span in line.spans {
+        let mut kept = String::new();
+        for c in span.content.chars() {
+            let w = Span::raw(c.to_string()).width();
+            if w > room {
+                break;
+            }
+            room -= w;
+            kept.push(c);
+        }
+        let full = kept.len() == span.content.len();
+        spans.push(Span::styled(kept, span.style));
+        if !full {
+            break;
+        }
+    }
+    spans.extend(tail);
+    Line::from(spans)
 }
 
 fn crumb(state: &Scene, view: &herd_app::view::View) -> String {
@@ -392,6 +432,49 @@ mod tests {
             .chunks(usize::from(width))
             .map(|row| row.iter().map(|c| c.symbol()).collect::<String>())
             .collect()
+    }
+
+    fn refused(state: &mut State) -> String {
+        let refusal = "daemonsets.apps \"agent\" is forbidden: User \"viewer\" cannot patch \
+                       resource \"daemonsets\" in API group \"apps\" in the namespace \"default\"";
+        update(
+            state,
+            Action::WriteDone {
+                what: "restart DaemonSet default/agent".into(),
+                result: Err(refusal.into()),
+            },
+        );
+        refusal.to_string()
+    }
+
+    #[test]
+    fn a_flash_too_long_for_the_screen_ends_with_the_key_that_shows_it_whole() {
+        let mut state = live();
+        let refusal = refused(&mut state);
+        let lines = footer_lines(&state, 80);
+        let first = lines[0].trim_end();
+        assert!(
+            first.starts_with("✗ restart DaemonSet default/agent failed: "),
+            "{first}"
+        );
+        assert!(first.ends_with("… <!> full text"), "{first}");
+        assert_eq!(
+            first.chars().count(),
+            80,
+            "cut at the edge, not before: {first}"
+        );
+        assert_eq!(
+            state.ui.last_error.as_deref(),
+            Some(format!("restart DaemonSet default/agent failed: {refusal}").as_str())
+        );
+
+        let wide = footer_lines(&state, 250);
+        assert!(
+            wide[0].trim_end().ends_with("namespace \"default\""),
+            "fits: {}",
+            wide[0]
+        );
+        assert!(!wide[0].contains("<!>"), "nothing to open when it fits");
     }
 
     #[test]

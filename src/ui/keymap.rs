@@ -192,6 +192,15 @@ pub static BINDINGS: &[Binding] = &[
         |_| Some(Action::Move(Motion::PageUp))
     ),
     bind!(
+        &[key('!')],
+        "!",
+        "last error: the last warning or error in full",
+        Global,
+        false,
+        false,
+        |_| Some(Action::ToggleLastError)
+    ),
+    bind!(
         &[key('0')],
         "0",
         "all namespaces",
@@ -376,6 +385,12 @@ pub fn action_for(event: KeyEvent, state: &State) -> Option<Action> {
         },
         Mode::Help => match event.code {
             KeyCode::Esc | KeyCode::Char('?' | 'q') => Some(Action::ToggleHelp),
+            _ => None,
+        },
+        Mode::LastError => match event.code {
+            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('!' | 'q') => {
+                Some(Action::ToggleLastError)
+            }
             _ => None,
         },
         Mode::PickNamespace { .. } => pick_key(event),

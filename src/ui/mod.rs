@@ -6,6 +6,7 @@ mod chrome;
 pub mod glyph;
 mod help;
 pub mod keymap;
+mod last_error;
 pub mod layout;
 mod pick;
 pub mod screens;
@@ -43,6 +44,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     chrome::footer(state, frame, areas.footer);
     match &state.ui.mode {
         Mode::Help => help::overlay(state, frame, areas.body),
+        Mode::LastError => last_error::overlay(state, frame, areas.body),
         Mode::PickNamespace { choices, cursor } => {
             pick::namespaces(state, choices, *cursor, frame, areas.body)
         }

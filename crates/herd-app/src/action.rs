@@ -47,6 +47,8 @@ pub enum Action {
     PickNamespace,
     SwitchContext(String),
     ToggleHelp,
+    /// `!`: open (or close) the last warning or error in full.
+    ToggleLastError,
     /// `m` on a DaemonSet: the per-node table or the coverage map.
     ToggleCoverageMap,
 

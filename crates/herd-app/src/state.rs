@@ -109,6 +109,9 @@ pub struct Ui {
     pub stack: Vec<Page>,
     pub mode: Mode,
     pub flash: Option<Flash>,
+    /// The last warning or error flashed, whole: the flash line may cut it and its timer
+    /// drops it, and `!` shows it in full.
+    pub last_error: Option<String>,
     /// The namespace the views show; `None` = all namespaces.
     pub namespace: Option<Arc<str>>,
     pub width: u16,
@@ -121,6 +124,7 @@ impl Ui {
             stack: vec![Page::new(View::Fleet)],
             mode: Mode::Normal,
             flash: None,
+            last_error: None,
             namespace: None,
             width,
             height,
@@ -166,6 +170,8 @@ pub enum Mode {
         choices: Vec<Option<Arc<str>>>,
         cursor: usize,
     },
+    /// `!`: the last warning or error in full.
+    LastError,
     /// A cluster write waiting for `y`.
     Confirm(Write),
 }

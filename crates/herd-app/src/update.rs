@@ -37,6 +37,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::PickNamespace => pick::open(state),
         Action::SwitchContext(name) => nav::switch_context(state, name),
         Action::ToggleHelp => nav::toggle_help(state),
+        Action::ToggleLastError => nav::toggle_last_error(state),
         Action::ToggleCoverageMap => nav::toggle_map(state),
         Action::StartFilter => input::start_filter(state),
         Action::StartCommand => input::start_command(state),
@@ -72,15 +73,19 @@ pub fn derive(state: &mut State) {
 }
 
 pub(crate) fn flash(state: &mut State, level: Level, text: impl Into<String>) {
+    let text = text.into();
+    if level != Level::Info {
+        state.ui.last_error = Some(text.clone());
+    }
     state.ui.flash = Some(Flash {
         level,
-        text: text.into(),
+        text,
         until: state.now + jiff::SignedDuration::from_secs(FLASH_SECONDS),
     });
 }
 
 /// Something the user asked for worked: a warning or error still on the flash line is about
-/// an earlier step, and left there it would read as this one's outcome.
+/// an earlier step, and left there it would read as this one's outcome. (`!` still shows it.)
 pub(crate) fn clear_problem(state: &mut State) {
     if state
         .ui

@@ -306,6 +306,32 @@ fn view_keys_apply_only_where_they_mean_something() {
 }
 
 #[test]
+fn bang_opens_the_last_error_in_every_view_and_its_own_keys_close_it() {
+    for view in views() {
+        let state = fleet_state(false, view.clone());
+        assert!(
+            matches!(
+                action_for(char_key('!'), &state),
+                Some(Action::ToggleLastError)
+            ),
+            "! on {view:?}"
+        );
+    }
+    let mut state = fleet_state(false, View::Fleet);
+    state.ui.mode = Mode::LastError;
+    for key in [char_key('!'), char_key('q'), press(KeyCode::Esc)] {
+        assert!(
+            matches!(action_for(key, &state), Some(Action::ToggleLastError)),
+            "{key:?}"
+        );
+    }
+    assert!(
+        action_for(char_key('r'), &state).is_none(),
+        "nothing else acts"
+    );
+}
+
+#[test]
 fn the_namespace_list_moves_with_j_and_k_chooses_on_enter_and_leaves_on_esc() {
     let mut state = fleet_state(false, View::Fleet);
     state.ui.mode = Mode::PickNamespace {

@@ -251,6 +251,18 @@ pub fn toggle_help(state: &mut State) -> Vec<Effect> {
     Vec::new()
 }
 
+/// `!`: the last warning or error in full, or a word that there is none.
+pub fn toggle_last_error(state: &mut State) -> Vec<Effect> {
+    if state.ui.mode == Mode::LastError {
+        normal_mode(state);
+    } else if state.ui.last_error.is_some() {
+        state.ui.mode = Mode::LastError;
+    } else {
+        flash(state, Level::Info, "no warning or error so far");
+    }
+    Vec::new()
+}
+
 pub fn toggle_map(state: &mut State) -> Vec<Effect> {
     let page = state.ui.page_mut();
     if matches!(page.view, View::DaemonSet { .. }) {

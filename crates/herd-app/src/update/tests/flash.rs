@@ -1,9 +1,10 @@
 //! The flash line through `update`: a selector that does not parse says why and keeps the rows
-//! on the last good filter, and a warning goes with the next thing that
-//! works.
+//! on the last good filter, a warning goes with the next thing that works, and the whole of the
+//! last one stays behind `!`.
 
 use super::{command, flash_text, fleet_names, listed, type_in};
 use crate::action::Action;
+use crate::effect::Effect;
 use crate::state::{Level, Mode};
 use crate::update::update;
 use herd_core::model::selector::LabelSelector;
@@ -84,6 +85,14 @@ fn a_warning_goes_with_the_next_command_that_works() {
     assert_eq!(flash_text(&state).0, Level::Warn);
     command(&mut state, "nodes");
     assert!(state.ui.flash.is_none(), "{:?}", state.ui.flash);
+    assert!(
+        state
+            .ui
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains(":nope")),
+        "! still has it"
+    );
 }
 
 #[test]
@@ -122,4 +131,34 @@ fn an_error_goes_with_a_write_that_works_a_namespace_switch_and_a_good_filter() 
     type_in(&mut state, "tier=logs");
     update(&mut state, Action::InputSubmit);
     assert!(state.ui.flash.is_none(), "{:?}", state.ui.flash);
+}
+
+#[test]
+fn bang_shows_the_whole_last_error_after_its_flash_is_gone() {
+    let mut state = listed(false);
+    update(&mut state, Action::ToggleLastError);
+    assert_eq!(state.ui.mode, Mode::Normal, "nothing to show yet");
+    assert_eq!(flash_text(&state).0, Level::Info);
+
+    let refusal = format!(
+        "daemonsets.apps \"agent\" is forbidden: User \"viewer\" cannot patch resource \
+         \"daemonsets\" in API group \"apps\" in the namespace \"kube-system\"{}",
+        " (and more)".repeat(10)
+    );
+    let effects = update(
+        &mut state,
+        Action::WriteDone {
+            what: "restart DaemonSet kube-system/agent".into(),
+            result: Err(refusal.clone()),
+        },
+    );
+    assert_eq!(effects, Vec::<Effect>::new());
+    update(&mut state, Action::Tick(herd_core::model::testkit::t(600)));
+    assert!(state.ui.flash.is_none(), "the timer took the flash");
+    update(&mut state, Action::ToggleLastError);
+    assert_eq!(state.ui.mode, Mode::LastError);
+    let whole = state.ui.last_error.clone().expect("kept");
+    assert!(whole.ends_with(&refusal), "{whole}");
+    update(&mut state, Action::Back);
+    assert_eq!(state.ui.mode, Mode::Normal, "esc closes it");
 }

@@ -353,3 +353,72 @@ async fn yaml_of_falco() {
     assert!(lines.iter().any(|l| l.trim() == "name: falco"));
     assert_snapshot!("yaml_falco", s.text());
 }
+
+#[tokio::test]
+async fn a_selector_that_does_not_parse_keeps_the_rows_and_says_why() {
+    let mut s = Screen::demo().await;
+    let all = s.line_with("daemonsets(all)");
+    s.key('/');
+    s.type_text("app in (a");
+    let prompt = s.line_with("/app in (a");
+    assert!(
+        prompt.contains(r#"▲ invalid label selector "app in (a": missing closing ")""#),
+        "{prompt}"
+    );
+    assert_eq!(
+        s.line_with("daemonsets(all)"),
+        all,
+        "the rows stay on the last good filter"
+    );
+    assert_snapshot!("filter_selector_does_not_parse", s.text());
+}
+
+#[tokio::test]
+async fn bare_ns_lists_the_namespaces_to_pick_from() {
+    let mut s = Screen::demo().await;
+    s.command("ns");
+    let text = s.text();
+    assert!(
+        text.contains("namespace (enter picks, esc cancels)"),
+        "{text}"
+    );
+    assert!(
+        s.line_with("all namespaces").contains('•'),
+        "all is in view"
+    );
+    assert_snapshot!("namespace_pick", text);
+    s.key('j');
+    let picked = s.tui.state.ui.namespace.clone();
+    assert_eq!(picked, None, "j only moves");
+    s.special(KeyCode::Enter);
+    let ns = s.tui.state.ui.namespace.clone().expect("a namespace");
+    assert!(s.line_with(" herd ").contains(&format!("ns {ns}")));
+    assert!(!s.text().contains("enter picks"), "the list closed");
+}
+
+#[tokio::test]
+async fn a_long_refusal_is_cut_with_a_key_that_shows_it_whole() {
+    let mut s = Screen::open(80, 24, |_| {}).await;
+    let refusal = "daemonsets.apps \"falco\" is forbidden: User \"system:serviceaccount:herd:viewer\" \
+                   cannot patch resource \"daemonsets\" in API group \"apps\" in the namespace \"falco\"";
+    s.tui.send(herd_app::Action::WriteDone {
+        what: "restart DaemonSet falco/falco".into(),
+        result: Err(refusal.into()),
+    });
+    let footer = s.line_with("✗ restart");
+    assert!(footer.trim_end().ends_with("… <!> full text"), "{footer}");
+    assert_snapshot!("flash_long_error_cut_80x24", s.text());
+    s.key('!');
+    let text = s.text();
+    assert!(
+        text.contains("last warning or error (esc closes)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"falco\"") && text.contains("herd:viewer"),
+        "the whole refusal is there:\n{text}"
+    );
+    assert_snapshot!("last_error_overlay_80x24", text);
+    s.special(KeyCode::Esc);
+    assert!(!s.text().contains("esc closes"));
+}

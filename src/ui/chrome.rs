@@ -11,7 +11,7 @@ use crate::ui::keymap;
 use crate::ui::layout;
 use crate::ui::theme::Slot;
 use herd_app::action::Write;
-use herd_app::state::{FeedState, Level, Mode};
+use herd_app::state::{FeedState, Flash, Level, Mode};
 use herd_core::analysis::units;
 use herd_core::model::usage::MetricsState;
 
@@ -143,27 +143,26 @@ fn metrics_text(m: &MetricsState) -> String {
 
 pub fn footer(state: &Scene, frame: &mut Frame, area: Rect) {
     let theme = &state.theme;
+    let width = usize::from(area.width);
     let first = match &state.ui.mode {
-        Mode::Filter { input, .. } => Line::from(vec![
-            Span::styled("/", theme.style(Slot::Key)),
-            Span::styled(format!("{input}▏"), theme.style(Slot::Filter)),
-        ]),
+        // A selector that does not parse says why next to the prompt, where the eyes are.
+        Mode::Filter { input, .. } => {
+            let mut spans = vec![
+                Span::styled("/", theme.style(Slot::Key)),
+                Span::styled(format!("{input}▏"), theme.style(Slot::Filter)),
+            ];
+            if let Some(flash) = state.ui.flash.as_ref().filter(|f| f.level != Level::Info) {
+                spans.push(Span::raw("  "));
+                spans.push(flash_span(state, flash));
+            }
+            fit(Line::from(spans), width, more(state))
+        }
         Mode::Command { input } => Line::from(vec![
             Span::styled(":", theme.style(Slot::Key)),
             Span::styled(format!("{input}▏"), theme.style(Slot::Text)),
         ]),
         _ => match &state.ui.flash {
-            Some(flash) => {
-                let (mark, slot) = match flash.level {
-                    Level::Info => ("•", Slot::Info),
-                    Level::Warn => ("▲", Slot::Warn),
-                    Level::Error => ("✗", Slot::Critical),
-                };
-                Line::from(Span::styled(
-                    format!("{mark} {}", flash.text),
-                    theme.style(slot),
-                ))
-            }
+            Some(flash) => fit(Line::from(flash_span(state, flash)), width, more(state)),
             None => hints(state),
         },
     };
@@ -182,6 +181,54 @@ pub fn footer(state: &Scene, frame: &mut Frame, area: Rect) {
         })
         .collect();
     frame.render_widget(Paragraph::new(vec![first, Line::from(crumbs)]), area);
+}
+
+fn flash_span(state: &Scene, flash: &Flash) -> Span<'static> {
+    let (mark, slot) = match flash.level {
+        Level::Info => ("•", Slot::Info),
+        Level::Warn => ("▲", Slot::Warn),
+        Level::Error => ("✗", Slot::Critical),
+    };
+    Span::styled(format!("{mark} {}", flash.text), state.theme.style(slot))
+}
+
+/// What ends a flash line too long for the screen: the key that shows it whole.
+fn more(state: &Scene) -> Vec<Span<'static>> {
+    let theme = &state.theme;
+    vec![
+        Span::styled("… ", theme.style(Slot::Dim)),
+        Span::styled("<!>", theme.style(Slot::Key)),
+        Span::styled(" full text", theme.style(Slot::Dim)),
+    ]
+}
+
+/// `line` as it is if it fits in `width` columns; else cut to leave room for `tail`, so a long
+/// message (an API server's refusal runs to 200 characters) never just stops at the edge.
+fn fit(line: Line<'static>, width: usize, tail: Vec<Span<'static>>) -> Line<'static> {
+    if line.width() <= width {
+        return line;
+    }
+    let tail_width: usize = tail.iter().map(Span::width).sum();
+    let mut room = width.saturating_sub(tail_width);
+    let mut spans = Vec::new();
+    for span in line.spans {
+        let mut kept = String::new();
+        for c in span.content.chars() {
+            let w = Span::raw(c.to_string()).width();
+            if w > room {
+                break;
+            }
+            room -= w;
+            kept.push(c);
+        }
+        let full = kept.len() == span.content.len();
+        spans.push(Span::styled(kept, span.style));
+        if !full {
+            break;
+        }
+    }
+    spans.extend(tail);
+    Line::from(spans)
 }
 
 fn crumb(state: &Scene, view: &herd_app::view::View) -> String {
@@ -361,6 +408,87 @@ mod tests {
         assert_eq!(
             metrics_text(&stretched),
             "metrics: ok, every 26s (large fleet)"
+        );
+    }
+
+    fn footer_lines(state: &State, width: u16) -> Vec<String> {
+        let theme = Theme::default();
+        let mut terminal = Terminal::new(TestBackend::new(width, 2)).unwrap();
+        terminal
+            .draw(|frame| {
+                let area = frame.area();
+                footer(
+                    &Scene {
+                        state,
+                        theme: &theme,
+                    },
+                    frame,
+                    area,
+                )
+            })
+            .unwrap();
+        let buffer = terminal.backend().buffer();
+        buffer
+            .content
+            .chunks(usize::from(width))
+            .map(|row| row.iter().map(|c| c.symbol()).collect::<String>())
+            .collect()
+    }
+
+    fn refused(state: &mut State) -> String {
+        let refusal = "daemonsets.apps \"agent\" is forbidden: User \"viewer\" cannot patch \
+                       resource \"daemonsets\" in API group \"apps\" in the namespace \"default\"";
+        update(
+            state,
+            Action::WriteDone {
+                what: "restart DaemonSet default/agent".into(),
+                result: Err(refusal.into()),
+            },
+        );
+        refusal.to_string()
+    }
+
+    #[test]
+    fn a_flash_too_long_for_the_screen_ends_with_the_key_that_shows_it_whole() {
+        let mut state = live();
+        let refusal = refused(&mut state);
+        let lines = footer_lines(&state, 80);
+        let first = lines[0].trim_end();
+        assert!(
+            first.starts_with("✗ restart DaemonSet default/agent failed: "),
+            "{first}"
+        );
+        assert!(first.ends_with("… <!> full text"), "{first}");
+        assert_eq!(
+            first.chars().count(),
+            80,
+            "cut at the edge, not before: {first}"
+        );
+        assert_eq!(
+            state.ui.last_error.as_deref(),
+            Some(format!("restart DaemonSet default/agent failed: {refusal}").as_str())
+        );
+
+        let wide = footer_lines(&state, 250);
+        assert!(
+            wide[0].trim_end().ends_with("namespace \"default\""),
+            "fits: {}",
+            wide[0]
+        );
+        assert!(!wide[0].contains("<!>"), "nothing to open when it fits");
+    }
+
+    #[test]
+    fn a_selector_that_does_not_parse_is_named_next_to_the_filter_prompt() {
+        let mut state = live();
+        update(&mut state, Action::StartFilter);
+        for c in "app in (a".chars() {
+            update(&mut state, Action::Input(c));
+        }
+        let first = footer_lines(&state, 120)[0].trim_end().to_string();
+        assert_eq!(
+            first,
+            "/app in (a▏  ▲ invalid label selector \"app in (a\": missing closing \")\""
         );
     }
 }

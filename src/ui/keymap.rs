@@ -192,6 +192,15 @@ pub static BINDINGS: &[Binding] = &[
         |_| Some(Action::Move(Motion::PageUp))
     ),
     bind!(
+        &[key('!')],
+        "!",
+        "last error: the last warning or error in full",
+        Global,
+        false,
+        false,
+        |_| Some(Action::ToggleLastError)
+    ),
+    bind!(
         &[key('0')],
         "0",
         "all namespaces",
@@ -378,6 +387,13 @@ pub fn action_for(event: KeyEvent, state: &State) -> Option<Action> {
             KeyCode::Esc | KeyCode::Char('?' | 'q') => Some(Action::ToggleHelp),
             _ => None,
         },
+        Mode::LastError => match event.code {
+            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('!' | 'q') => {
+                Some(Action::ToggleLastError)
+            }
+            _ => None,
+        },
+        Mode::PickNamespace { .. } => pick_key(event),
         Mode::Normal => {
             // Shifted letters arrive with SHIFT on some terminals and without on others.
             let mods = event.modifiers - KeyModifiers::SHIFT;
@@ -389,6 +405,21 @@ pub fn action_for(event: KeyEvent, state: &State) -> Option<Action> {
                 })
                 .and_then(|b| (b.action)(state))
         }
+    }
+}
+
+/// The namespace list: the motion keys of a table, enter to choose, esc to leave.
+fn pick_key(event: KeyEvent) -> Option<Action> {
+    match event.code {
+        KeyCode::Char('j') | KeyCode::Down => Some(Action::Move(Motion::Down)),
+        KeyCode::Char('k') | KeyCode::Up => Some(Action::Move(Motion::Up)),
+        KeyCode::Char('g') | KeyCode::Home => Some(Action::Move(Motion::Top)),
+        KeyCode::Char('G') | KeyCode::End => Some(Action::Move(Motion::Bottom)),
+        KeyCode::PageDown => Some(Action::Move(Motion::PageDown)),
+        KeyCode::PageUp => Some(Action::Move(Motion::PageUp)),
+        KeyCode::Enter => Some(Action::InputSubmit),
+        KeyCode::Esc | KeyCode::Char('q') => Some(Action::Cancel),
+        _ => None,
     }
 }
 

@@ -6,7 +6,9 @@ mod chrome;
 pub mod glyph;
 mod help;
 pub mod keymap;
+mod last_error;
 pub mod layout;
+mod pick;
 pub mod screens;
 pub mod table;
 pub mod theme;
@@ -42,6 +44,10 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     chrome::footer(state, frame, areas.footer);
     match &state.ui.mode {
         Mode::Help => help::overlay(state, frame, areas.body),
+        Mode::LastError => last_error::overlay(state, frame, areas.body),
+        Mode::PickNamespace { choices, cursor } => {
+            pick::namespaces(state, choices, *cursor, frame, areas.body)
+        }
         Mode::Confirm(write) => chrome::confirm(state, write, frame, areas.body),
         _ => {}
     }

@@ -43,8 +43,12 @@ pub enum Action {
     /// `0`: every namespace.
     AllNamespaces,
     Namespace(Arc<str>),
+    /// `:ns` with no name: a list of the fleet's namespaces to pick from.
+    PickNamespace,
     SwitchContext(String),
     ToggleHelp,
+    /// `!`: open (or close) the last warning or error in full.
+    ToggleLastError,
     /// `m` on a DaemonSet: the per-node table or the coverage map.
     ToggleCoverageMap,
 

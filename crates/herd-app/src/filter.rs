@@ -1,5 +1,7 @@
 //! The `/` filter: plain text (case-insensitive substring), or a kubectl label selector when the
-//! text starts with `-l ` or reads as one (`app=x`, `tier in (a,b)`, `!canary`).
+//! text starts with `-l ` or reads as one (`app=x`, `tier in (a,b)`, `!canary`). A text that
+//! reads as a selector but does not parse is an error, never a text filter: as text it would
+//! match nothing and show an empty table without saying why.
 
 use std::collections::BTreeMap;
 
@@ -22,17 +24,15 @@ impl Filter {
         if text.is_empty() {
             return Ok(Filter::All);
         }
-        if let Some(selector) = text.strip_prefix("-l") {
-            return LabelSelector::parse(selector.trim())
-                .map(Filter::Labels)
-                .map_err(|e| FilterError(format!("label selector {:?}: {e}", selector.trim())));
-        }
-        if looks_like_selector(text)
-            && let Ok(selector) = LabelSelector::parse(text)
-        {
-            return Ok(Filter::Labels(selector));
-        }
-        Ok(Filter::Text(text.to_lowercase()))
+        let selector = match text.strip_prefix("-l") {
+            Some(selector) => selector.trim(),
+            None if looks_like_selector(text) => text,
+            None => return Ok(Filter::Text(text.to_lowercase())),
+        };
+        // The selector's own error, so the words are the ones `herd check -l` gives.
+        LabelSelector::parse(selector)
+            .map(Filter::Labels)
+            .map_err(|e| FilterError(e.to_string()))
     }
 
     /// Whether a row with these searchable texts and labels passes.
@@ -91,8 +91,18 @@ mod tests {
     }
 
     #[test]
-    fn a_malformed_dash_l_selector_is_an_error_naming_it() {
-        let err = Filter::parse("-l app in (a").expect_err("malformed");
-        assert!(err.0.contains("app in (a"), "{}", err.0);
+    fn a_malformed_selector_is_an_error_naming_it_with_or_without_dash_l() {
+        for (text, selector) in [("-l app in (a", "app in (a"), ("app in (a", "app in (a")] {
+            let err = Filter::parse(text).expect_err("malformed");
+            let words = LabelSelector::parse(selector).expect_err("malformed");
+            assert_eq!(err.0, words.to_string(), "the selector's own words");
+            assert!(err.0.contains("app in (a"), "{}", err.0);
+        }
+    }
+
+    #[test]
+    fn plain_text_that_is_not_selector_shaped_stays_a_text_filter() {
+        let f = Filter::parse("node exporter").expect("text");
+        assert!(matches!(f, Filter::Text(_)));
     }
 }

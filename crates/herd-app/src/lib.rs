@@ -8,6 +8,7 @@ pub mod derived;
 pub mod effect;
 pub mod filter;
 pub mod geometry;
+pub mod namespaces;
 pub mod rows;
 pub mod selection;
 pub mod state;

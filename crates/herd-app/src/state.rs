@@ -109,6 +109,9 @@ pub struct Ui {
     pub stack: Vec<Page>,
     pub mode: Mode,
     pub flash: Option<Flash>,
+    /// The last warning or error flashed, whole: the flash line may cut it and its timer
+    /// drops it, and `!` shows it in full.
+    pub last_error: Option<String>,
     /// The namespace the views show; `None` = all namespaces.
     pub namespace: Option<Arc<str>>,
     pub width: u16,
@@ -121,6 +124,7 @@ impl Ui {
             stack: vec![Page::new(View::Fleet)],
             mode: Mode::Normal,
             flash: None,
+            last_error: None,
             namespace: None,
             width,
             height,
@@ -149,13 +153,25 @@ pub enum Mode {
     /// Typing a `/` filter; applied live, kept on enter, dropped on esc.
     Filter {
         input: String,
+        /// The committed filter when typing began; esc goes back to it.
         before: String,
+        /// What the rows show while `input` is a selector that does not parse: the last
+        /// selector typed that did, else `before`. A text filter on the way to a selector
+        /// (`app in`) would show no rows at all, so it never becomes the fallback.
+        fallback: String,
     },
     /// Typing a `:` command.
     Command {
         input: String,
     },
     Help,
+    /// `:ns` with no name: choose among the namespaces the fleet knows (`None` = all).
+    PickNamespace {
+        choices: Vec<Option<Arc<str>>>,
+        cursor: usize,
+    },
+    /// `!`: the last warning or error in full.
+    LastError,
     /// A cluster write waiting for `y`.
     Confirm(Write),
 }

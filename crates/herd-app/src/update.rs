@@ -5,6 +5,7 @@ mod command;
 mod feed;
 mod input;
 mod nav;
+mod pick;
 
 use jiff::Timestamp;
 
@@ -33,8 +34,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Sort(key) => nav::sort(state, key),
         Action::AllNamespaces => nav::namespace(state, None),
         Action::Namespace(ns) => nav::namespace(state, Some(ns)),
+        Action::PickNamespace => pick::open(state),
         Action::SwitchContext(name) => nav::switch_context(state, name),
         Action::ToggleHelp => nav::toggle_help(state),
+        Action::ToggleLastError => nav::toggle_last_error(state),
         Action::ToggleCoverageMap => nav::toggle_map(state),
         Action::StartFilter => input::start_filter(state),
         Action::StartCommand => input::start_command(state),
@@ -70,11 +73,28 @@ pub fn derive(state: &mut State) {
 }
 
 pub(crate) fn flash(state: &mut State, level: Level, text: impl Into<String>) {
+    let text = text.into();
+    if level != Level::Info {
+        state.ui.last_error = Some(text.clone());
+    }
     state.ui.flash = Some(Flash {
         level,
-        text: text.into(),
+        text,
         until: state.now + jiff::SignedDuration::from_secs(FLASH_SECONDS),
     });
+}
+
+/// Something the user asked for worked: a warning or error still on the flash line is about
+/// an earlier step, and left there it would read as this one's outcome. (`!` still shows it.)
+pub(crate) fn clear_problem(state: &mut State) {
+    if state
+        .ui
+        .flash
+        .as_ref()
+        .is_some_and(|f| f.level != Level::Info)
+    {
+        state.ui.flash = None;
+    }
 }
 
 fn tick(state: &mut State, now: Timestamp) -> Vec<Effect> {

@@ -188,6 +188,7 @@ fn typing_in_a_prompt_is_input_whatever_the_key_means_elsewhere() {
         Mode::Filter {
             input: String::new(),
             before: String::new(),
+            fallback: String::new(),
         },
         Mode::Command {
             input: String::new(),
@@ -302,4 +303,51 @@ fn view_keys_apply_only_where_they_mean_something() {
         matches!(events, Some(Action::Show(View::Events { .. }))),
         "{events:?}"
     );
+}
+
+#[test]
+fn bang_opens_the_last_error_in_every_view_and_its_own_keys_close_it() {
+    for view in views() {
+        let state = fleet_state(false, view.clone());
+        assert!(
+            matches!(
+                action_for(char_key('!'), &state),
+                Some(Action::ToggleLastError)
+            ),
+            "! on {view:?}"
+        );
+    }
+    let mut state = fleet_state(false, View::Fleet);
+    state.ui.mode = Mode::LastError;
+    for key in [char_key('!'), char_key('q'), press(KeyCode::Esc)] {
+        assert!(
+            matches!(action_for(key, &state), Some(Action::ToggleLastError)),
+            "{key:?}"
+        );
+    }
+    assert!(
+        action_for(char_key('r'), &state).is_none(),
+        "nothing else acts"
+    );
+}
+
+#[test]
+fn the_namespace_list_moves_with_j_and_k_chooses_on_enter_and_leaves_on_esc() {
+    let mut state = fleet_state(false, View::Fleet);
+    state.ui.mode = Mode::PickNamespace {
+        choices: vec![None, Some(Arc::from(testkit::NS))],
+        cursor: 0,
+    };
+    let expect = [
+        (char_key('j'), Some(Action::Move(Motion::Down))),
+        (press(KeyCode::Down), Some(Action::Move(Motion::Down))),
+        (char_key('k'), Some(Action::Move(Motion::Up))),
+        (press(KeyCode::Enter), Some(Action::InputSubmit)),
+        (press(KeyCode::Esc), Some(Action::Cancel)),
+        (char_key('r'), None),
+    ];
+    for (key, want) in expect {
+        let got = action_for(key, &state);
+        assert_eq!(format!("{got:?}"), format!("{want:?}"), "{key:?}");
+    }
 }

@@ -1,4 +1,4 @@
-//! The `:` command line, k9s style: `:ds`, `:nodes`, `:hogs`, `:ctx NAME`, `:ns NAME`,
+//! The `:` command line, k9s style: `:ds`, `:nodes`, `:hogs`, `:ctx NAME`, `:ns [NAME]`,
 //! `:theme NAME`, `:events`, `:history`, `:yaml`, `:q`.
 
 use std::sync::Arc;
@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::action::Action;
 use crate::effect::Effect;
 use crate::state::{Level, State};
-use crate::update::{flash, update};
+use crate::update::{clear_problem, flash, update};
 use crate::view::View;
 
 /// What a command line asks for, or why it cannot be run.
@@ -30,6 +30,7 @@ pub fn parse_command(line: &str, state: &State) -> Result<Action, String> {
         )),
         ("ns" | "namespace", Some("all" | "-A" | "*")) => Ok(Action::AllNamespaces),
         ("ns" | "namespace", Some(ns)) => Ok(Action::Namespace(Arc::from(ns))),
+        ("ns" | "namespace", None) => Ok(Action::PickNamespace),
         ("events" | "ev", None) => needs_ds().map(|uid| Action::Show(View::Events { uid })),
         ("history" | "hist", None) => needs_ds().map(|uid| Action::Show(View::History { uid })),
         ("yaml", None) => crate::selection::yaml_target(state)
@@ -57,7 +58,12 @@ pub fn run(state: &mut State, line: &str) -> Vec<Effect> {
         return vec![Effect::LoadTheme(name.to_string())];
     }
     match parse_command(line, state) {
-        Ok(action) => update(state, action),
+        // The command ran: an old warning no longer speaks for what is on screen. If the
+        // action itself fails (`:ns nope`, `:ctx nope`), it flashes its own.
+        Ok(action) => {
+            clear_problem(state);
+            update(state, action)
+        }
         Err(message) => {
             flash(state, Level::Warn, message);
             Vec::new()

@@ -6,12 +6,13 @@ use crate::effect::Effect;
 use crate::filter::Filter;
 use crate::rows;
 use crate::state::{Level, Mode, State};
-use crate::update::{command, flash, normal_mode};
+use crate::update::{clear_problem, command, flash, normal_mode, pick};
 
 pub fn start_filter(state: &mut State) -> Vec<Effect> {
     let before = state.ui.page().filter.clone();
     state.ui.mode = Mode::Filter {
         input: before.clone(),
+        fallback: before.clone(),
         before,
     };
     Vec::new()
@@ -38,8 +39,7 @@ fn edit(state: &mut State, change: impl FnOnce(&mut String)) -> Vec<Effect> {
     match &mut state.ui.mode {
         Mode::Filter { input, .. } => {
             change(input);
-            let text = input.clone();
-            live_filter(state, text);
+            filter_typed(state);
         }
         Mode::Command { input } => change(input),
         _ => {}
@@ -47,29 +47,64 @@ fn edit(state: &mut State, change: impl FnOnce(&mut String)) -> Vec<Effect> {
     Vec::new()
 }
 
-/// Filters as the user types; a selector still being typed simply matches as text until it parses.
-fn live_filter(state: &mut State, text: String) {
+/// Filters as the user types. A selector that does not parse (`app in (a`) is not matched as
+/// text, which would empty the table without a word: the rows stay on the fallback filter and
+/// the flash line says what is wrong with the selector.
+fn filter_typed(state: &mut State) {
+    let Mode::Filter {
+        input, fallback, ..
+    } = &mut state.ui.mode
+    else {
+        return;
+    };
+    match Filter::parse(input) {
+        Ok(filter) => {
+            if !matches!(filter, Filter::Text(_)) {
+                fallback.clone_from(input);
+            }
+            let text = input.clone();
+            clear_problem(state);
+            show_filter(state, text);
+        }
+        Err(e) => {
+            let text = fallback.clone();
+            flash(state, Level::Warn, e.0);
+            show_filter(state, text);
+        }
+    }
+}
+
+/// Puts `text` on the page as its filter; the cursor goes back to the top when it changes.
+fn show_filter(state: &mut State, text: String) {
     let page = state.ui.page_mut();
-    page.filter = text;
-    page.cursor = 0;
-    page.offset = 0;
+    if page.filter != text {
+        page.filter = text;
+        page.cursor = 0;
+        page.offset = 0;
+    }
     rows::refresh(state);
 }
 
 pub fn submit(state: &mut State) -> Vec<Effect> {
     match std::mem::replace(&mut state.ui.mode, Mode::Normal) {
-        Mode::Filter { input, .. } => {
-            if let Err(e) = Filter::parse(&input) {
-                flash(state, Level::Error, e.0);
-            }
-            Vec::new()
-        }
+        Mode::Filter { input, .. } => submit_filter(state, &input),
         Mode::Command { input } => command::run(state, &input),
+        Mode::PickNamespace { choices, cursor } => pick::choose(state, choices, cursor),
         other => {
             state.ui.mode = other;
             Vec::new()
         }
     }
+}
+
+/// Enter on a filter: a good one is kept (it is on the page already); a selector that does not
+/// parse keeps the page on the last good filter, and the reason stays on the flash line.
+fn submit_filter(state: &mut State, input: &str) -> Vec<Effect> {
+    match Filter::parse(input) {
+        Ok(_) => clear_problem(state),
+        Err(e) => flash(state, Level::Warn, e.0),
+    }
+    Vec::new()
 }
 
 /// A write asks first; under `--readonly` it is refused (the keys are not even bound).
@@ -100,7 +135,7 @@ pub fn confirm(state: &mut State) -> Vec<Effect> {
 pub fn cancel(state: &mut State) -> Vec<Effect> {
     if let Mode::Filter { before, .. } = &state.ui.mode {
         let before = before.clone();
-        live_filter(state, before);
+        show_filter(state, before);
     }
     normal_mode(state);
     Vec::new()

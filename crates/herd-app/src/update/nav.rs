@@ -6,10 +6,13 @@ use std::sync::Arc;
 use crate::effect::Effect;
 use crate::rows;
 use crate::state::{Level, Mode, State};
-use crate::update::{flash, normal_mode};
+use crate::update::{clear_problem, flash, normal_mode, pick};
 use crate::view::{Fetched, Motion, Page, Sort, SortKey, View};
 
 pub fn move_cursor(state: &mut State, motion: Motion) -> Vec<Effect> {
+    if matches!(state.ui.mode, Mode::PickNamespace { .. }) {
+        return pick::move_cursor(state, motion);
+    }
     let visible = state.ui.visible_rows();
     let page = state.ui.page_mut();
     let last = page.rows.len().saturating_sub(1);
@@ -103,6 +106,7 @@ pub(crate) fn drill_target(state: &State) -> Option<View> {
 /// Pushes a view; fetched views ask the runtime for their content.
 pub fn push(state: &mut State, view: View) -> Vec<Effect> {
     normal_mode(state);
+    clear_problem(state);
     state.ui.stack.push(Page::new(view.clone()));
     rows::refresh(state);
     if view.is_fetched() {
@@ -136,6 +140,7 @@ pub fn show(state: &mut State, view: View) -> Vec<Effect> {
     state.ui.stack.truncate(1);
     if view == View::Fleet {
         normal_mode(state);
+        clear_problem(state);
         rows::refresh(state);
         return Vec::new();
     }
@@ -161,8 +166,16 @@ pub fn sort(state: &mut State, key: SortKey) -> Vec<Effect> {
 }
 
 /// Namespace scope. Within the watched namespaces it only filters; outside them (herd was
-/// started with `-n`) it reconnects the watches to the new scope.
+/// started with `-n`) it reconnects the watches to the new scope. A namespace the fleet has
+/// no DaemonSet or pod in is refused, naming the ones it has: it could only show an empty table.
 pub fn namespace(state: &mut State, ns: Option<Arc<str>>) -> Vec<Effect> {
+    if let Some(unknown) = ns
+        .as_deref()
+        .and_then(|name| unknown_namespace(state, name))
+    {
+        flash(state, Level::Warn, unknown);
+        return Vec::new();
+    }
     state.ui.namespace = ns.clone();
     let label = ns.as_deref().unwrap_or("all namespaces").to_string();
     flash(state, Level::Info, format!("namespace: {label}"));
@@ -174,6 +187,25 @@ pub fn namespace(state: &mut State, ns: Option<Arc<str>>) -> Vec<Effect> {
         }
         _ => Vec::new(),
     }
+}
+
+/// Why `name` cannot be shown, if the fleet can tell. Under `-n` the watches see one
+/// namespace only, so a name outside it may well exist: it is let through to reconnect. Before
+/// the DaemonSets are listed nothing is known yet, so nothing is refused.
+fn unknown_namespace(state: &State, name: &str) -> Option<String> {
+    use herd_core::model::feed::FeedKind;
+    if state.session.watch_namespace.is_some() || !state.session.listed(FeedKind::DaemonSets) {
+        return None;
+    }
+    let known = crate::namespaces::known(&state.fleet);
+    if known.iter().any(|k| &**k == name) {
+        return None;
+    }
+    let list: Vec<&str> = known.iter().map(|k| &**k).collect();
+    Some(format!(
+        "no namespace {name:?}; known: {} (or :ns all)",
+        list.join(", ")
+    ))
 }
 
 pub fn switch_context(state: &mut State, name: String) -> Vec<Effect> {
@@ -216,6 +248,18 @@ pub fn toggle_help(state: &mut State) -> Vec<Effect> {
     } else {
         Mode::Help
     };
+    Vec::new()
+}
+
+/// `!`: the last warning or error in full, or a word that there is none.
+pub fn toggle_last_error(state: &mut State) -> Vec<Effect> {
+    if state.ui.mode == Mode::LastError {
+        normal_mode(state);
+    } else if state.ui.last_error.is_some() {
+        state.ui.mode = Mode::LastError;
+    } else {
+        flash(state, Level::Info, "no warning or error so far");
+    }
     Vec::new()
 }
 

@@ -3,6 +3,8 @@
 
 mod commands;
 mod feeds;
+mod flash;
+mod namespaces;
 
 use std::sync::Arc;
 
@@ -170,7 +172,8 @@ fn a_filter_applies_while_typing_and_esc_restores_the_one_before() {
         state.ui.mode,
         Mode::Filter {
             input: "lo".into(),
-            before: "lo".into()
+            before: "lo".into(),
+            fallback: "lo".into(),
         }
     );
     update(&mut state, Action::InputBackspace);
@@ -218,7 +221,7 @@ fn label_selectors_filter_by_labels_and_a_bad_one_says_why() {
     type_in(&mut state, "-l tier in (a");
     update(&mut state, Action::InputSubmit);
     let (level, text) = flash_text(&state);
-    assert_eq!(level, Level::Error);
+    assert_eq!(level, Level::Warn);
     assert!(text.contains("tier in (a"), "{text}");
 }
 

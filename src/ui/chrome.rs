@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use crate::ui::Scene;
 use crate::ui::keymap;
 use crate::ui::layout;
+use crate::ui::safe;
 use crate::ui::theme::Slot;
 use herd_app::action::Write;
 use herd_app::state::{FeedState, Level, Mode};
@@ -43,7 +44,8 @@ pub fn header(state: &Scene, frame: &mut Frame, area: Rect) {
         val(info.server_version.clone().unwrap_or_else(|| "-".into())),
     ]);
     let lines = vec![Line::from(first), health_line(state)];
-    frame.render_widget(Paragraph::new(lines), area);
+    // Context, cluster and user names and feed errors are text from outside too.
+    frame.render_widget(Paragraph::new(safe::lines(lines)), area);
 }
 
 fn or_dash(s: &str) -> String {
@@ -181,7 +183,9 @@ pub fn footer(state: &Scene, frame: &mut Frame, area: Rect) {
             ]
         })
         .collect();
-    frame.render_widget(Paragraph::new(vec![first, Line::from(crumbs)]), area);
+    // Flash messages quote names, crumbs are names: escaped like every cluster text.
+    let lines = safe::lines(vec![first, Line::from(crumbs)]);
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
 fn crumb(state: &Scene, view: &herd_app::view::View) -> String {
@@ -243,7 +247,9 @@ pub fn confirm(state: &Scene, write: &Write, frame: &mut Frame, area: Rect) {
         ));
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(text).block(block).wrap(Wrap { trim: true }),
+        Paragraph::new(safe::lines(text))
+            .block(block)
+            .wrap(Wrap { trim: true }),
         rect,
     );
 }

@@ -7,6 +7,7 @@ pub mod glyph;
 mod help;
 pub mod keymap;
 pub mod layout;
+pub mod safe;
 pub mod screens;
 pub mod table;
 pub mod theme;
@@ -46,3 +47,6 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Row, Table, TableState};
 
 use crate::ui::Scene;
+use crate::ui::safe;
 use crate::ui::theme::Slot;
 use herd_app::view::Page;
 
@@ -75,7 +76,7 @@ pub fn block<'a>(state: &Scene, title: String, count: usize) -> Block<'a> {
     ));
     if !page.filter.is_empty() {
         spans.push(Span::styled(
-            format!("</{}> ", page.filter),
+            format!("</{}> ", safe::text(&page.filter)),
             theme.style(Slot::Filter),
         ));
     }
@@ -85,14 +86,16 @@ pub fn block<'a>(state: &Scene, title: String, count: usize) -> Block<'a> {
         .title(Line::from(spans))
 }
 
-/// Draws `cells` (one Vec per visible row, one Cell per column of `cols`) under `block`.
+/// Draws `cells` (one Vec per visible row, one Line per column of `cols`) under `block`.
+/// Cells are lines, not ratatui `Cell`s, so that their text can still be escaped here
+/// (`safe::line`): every table escapes cluster text in this one place.
 pub fn draw(
     frame: &mut Frame,
     area: Rect,
     state: &Scene,
     block: Block<'_>,
     cols: &[Col],
-    cells: Vec<Vec<Cell<'static>>>,
+    cells: Vec<Vec<Line<'static>>>,
     cursor: Option<usize>,
 ) {
     let inner_width = area.width.saturating_sub(2);
@@ -100,13 +103,6 @@ pub fn draw(
     let theme = &state.theme;
     let header = Row::new(picked.iter().map(|&i| Cell::from(cols[i].title)))
         .style(theme.style(Slot::TableHeader));
-    let rows = cells.into_iter().map(|row| {
-        let mut row: Vec<Option<Cell>> = row.into_iter().map(Some).collect();
-        let picked_cells = picked
-            .iter()
-            .map(|&i| row.get_mut(i).and_then(Option::take).unwrap_or_default());
-        Row::new(picked_cells.collect::<Vec<_>>())
-    });
     let widths: Vec<Constraint> = picked
         .iter()
         .enumerate()
@@ -118,6 +114,14 @@ pub fn draw(
             }
         })
         .collect();
+    let rows = cells.into_iter().map(|row| {
+        let mut row: Vec<Option<Line>> = row.into_iter().map(Some).collect();
+        let picked_cells = picked.iter().map(|&i| {
+            let line = row.get_mut(i).and_then(Option::take).unwrap_or_default();
+            Cell::from(safe::line(line))
+        });
+        Row::new(picked_cells.collect::<Vec<_>>())
+    });
     // The highlight is laid over the cells after they are drawn, so coloured cell text takes
     // the selection's colours and stays readable on the cursor row.
     let table = Table::new(rows, widths)
@@ -129,9 +133,15 @@ pub fn draw(
     frame.render_stateful_widget(table, area, &mut selection);
 }
 
+/// A cell of plain text. Cluster text goes in as one span: `Line::from(String)` would split
+/// it at newlines and silently drop them, before `draw` could escape them as `\n`.
+pub fn plain(text: impl Into<String>) -> Line<'static> {
+    Line::from(Span::raw(text.into()))
+}
+
 /// A cell with text in one theme slot.
-pub fn styled(state: &Scene, text: impl Into<String>, slot: Slot) -> Cell<'static> {
-    Cell::from(Span::styled(text.into(), state.theme.style(slot)))
+pub fn styled(state: &Scene, text: impl Into<String>, slot: Slot) -> Line<'static> {
+    Line::from(Span::styled(text.into(), state.theme.style(slot)))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! visible window of rows built, the cursor row highlighted.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Row, Table, TableState};
 
@@ -114,11 +114,12 @@ pub fn draw(
             }
         })
         .collect();
+    let room = column_widths(&widths, inner_width);
     let rows = cells.into_iter().map(|row| {
         let mut row: Vec<Option<Line>> = row.into_iter().map(Some).collect();
-        let picked_cells = picked.iter().map(|&i| {
+        let picked_cells = picked.iter().zip(&room).map(|(&i, &room)| {
             let line = row.get_mut(i).and_then(Option::take).unwrap_or_default();
-            Cell::from(safe::line(line))
+            Cell::from(cut(safe::line(line), room))
         });
         Row::new(picked_cells.collect::<Vec<_>>())
     });
@@ -131,6 +132,61 @@ pub fn draw(
         .row_highlight_style(theme.style(Slot::Selection));
     let mut selection = TableState::default().with_selected(cursor);
     frame.render_stateful_widget(table, area, &mut selection);
+}
+
+/// The width each column gets, as the table lays them out (`Table` splits its area with
+/// this layout: the columns from the left, one space apart).
+fn column_widths(widths: &[Constraint], inner_width: u16) -> Vec<u16> {
+    let area = Rect::new(0, 0, inner_width, 1);
+    Layout::horizontal(widths.iter().copied())
+        .flex(Flex::Start)
+        .spacing(1)
+        .split(area)
+        .iter()
+        .map(|r| r.width)
+        .collect()
+}
+
+/// `line` cut to `width` columns, ending in `…` when anything was cut, so a clipped number
+/// never passes for a smaller one ("12345" in four columns reads "123…", not "1234").
+/// Every table cell comes through here, text and numbers alike.
+pub fn cut(line: Line<'_>, width: u16) -> Line<'_> {
+    let width = usize::from(width);
+    if line.width() <= width {
+        return line;
+    }
+    let Line {
+        spans,
+        style,
+        alignment,
+    } = line;
+    let mut room = width.saturating_sub(1);
+    let mut kept: Vec<Span> = Vec::new();
+    let mut last_style = spans.first().map(|s| s.style).unwrap_or_default();
+    for span in spans {
+        if room == 0 {
+            break;
+        }
+        last_style = span.style;
+        let mut text = String::new();
+        for c in span.content.chars() {
+            let mut buf = [0; 4];
+            let w = Span::raw(&*c.encode_utf8(&mut buf)).width();
+            if w > room {
+                room = 0;
+                break;
+            }
+            room -= w;
+            text.push(c);
+        }
+        kept.push(Span::styled(text, span.style));
+    }
+    if width > 0 {
+        kept.push(Span::styled("…", last_style));
+    }
+    let mut out = Line::from(kept).style(style);
+    out.alignment = alignment;
+    out
 }
 
 /// A cell of plain text. Cluster text goes in as one span: `Line::from(String)` would split
@@ -146,6 +202,8 @@ pub fn styled(state: &Scene, text: impl Into<String>, slot: Slot) -> Line<'stati
 
 #[cfg(test)]
 mod tests {
+    use ratatui::style::Style;
+
     use super::*;
 
     #[test]
@@ -159,5 +217,47 @@ mod tests {
         assert_eq!(fit(&cols, 200), vec![0, 1, 2, 3]);
         assert_eq!(fit(&cols, 40), vec![0, 2, 3]);
         assert_eq!(fit(&cols, 10), vec![0]);
+    }
+
+    #[test]
+    fn every_cut_ends_in_an_ellipsis_numbers_included() {
+        let text = |l: Line| {
+            l.spans
+                .iter()
+                .map(|s| s.content.to_string())
+                .collect::<String>()
+        };
+        assert_eq!(
+            text(cut(Line::from("12345"), 5)),
+            "12345",
+            "fits: untouched"
+        );
+        assert_eq!(text(cut(Line::from("123456"), 5)), "1234…");
+        assert_eq!(text(cut(plain(">9223372036854775.81"), 8)), ">922337…");
+        assert_eq!(text(cut(Line::from("anything"), 1)), "…");
+        assert_eq!(text(cut(Line::from("anything"), 0)), "");
+        // Wide characters are never split: the mark takes the column left over.
+        assert_eq!(text(cut(Line::from("日本語"), 4)), "日…");
+        // Styled spans keep their styles, and the mark takes the style of the span it cuts.
+        let bar = Line::from(vec![
+            Span::styled("████", Style::new().green()),
+            Span::styled(" 38/40", Style::new().red()),
+        ]);
+        let cut_bar = cut(bar, 7);
+        assert_eq!(text(cut_bar.clone()), "████ 3…");
+        assert_eq!(
+            cut_bar.spans.last().map(|s| s.style),
+            Some(Style::new().red())
+        );
+    }
+
+    #[test]
+    fn cells_are_cut_to_the_width_the_table_gives_them() {
+        let widths = [
+            Constraint::Length(4),
+            Constraint::Length(3),
+            Constraint::Min(5),
+        ];
+        assert_eq!(column_widths(&widths, 20), vec![4, 3, 11]);
     }
 }

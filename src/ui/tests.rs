@@ -1,5 +1,5 @@
 //! Cluster text drawn through `render` as a user sees it: escaped the same way in the table,
-//! the breadcrumbs and the text views.
+//! the breadcrumbs and the text views, cut with `…`.
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -126,4 +126,14 @@ fn flash_messages_and_failed_fetches_quoting_names_are_escaped() {
     );
     let lines = screen(&state, 200, 30);
     assert!(line_with(&lines, "forbidden").contains(SHOWN));
+}
+
+#[test]
+fn a_name_too_long_for_its_column_ends_in_an_ellipsis() {
+    let long = "a-daemon-set-with-a-name-far-too-long";
+    let state = fleet_with(long);
+    let lines = screen(&state, 200, 30);
+    let row = line_with(&lines, "a-daemon-set-with");
+    // NAME is 24 columns: 23 of the name, then the mark.
+    assert!(row.contains(&format!("{}… ", &long[..23])), "{row}");
 }

@@ -175,10 +175,7 @@ pub fn footer(state: &Scene, frame: &mut Frame, area: Rect) {
         .iter()
         .flat_map(|p| {
             [
-                Span::styled(
-                    format!("<{}>", crumb(state, &p.view)),
-                    theme.style(Slot::Title),
-                ),
+                Span::styled(format!("<{}>", crumb(state, p)), theme.style(Slot::Title)),
                 Span::raw(" "),
             ]
         })
@@ -188,20 +185,23 @@ pub fn footer(state: &Scene, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn crumb(state: &Scene, view: &herd_app::view::View) -> String {
+/// A page's crumb: the object's name, never its uid. A DaemonSet's name is the one the page
+/// kept when it opened, so the crumb outlives the DaemonSet's deletion.
+fn crumb(state: &Scene, page: &herd_app::view::Page) -> String {
     use herd_app::view::View;
     let ds_name = |uid: &str| {
-        state
-            .fleet
-            .daemon_set(uid)
-            .map_or_else(|| uid.to_string(), |d| d.name.to_string())
+        page.name
+            .as_deref()
+            .or_else(|| state.fleet.daemon_set(uid).map(|d| &*d.name))
+            .unwrap_or("daemonset")
+            .to_string()
     };
-    match view {
+    match &page.view {
         View::DaemonSet { uid } => ds_name(uid),
         View::Node { name } => name.to_string(),
         View::Events { uid } => format!("events {}", ds_name(uid)),
         View::History { uid } => format!("history {}", ds_name(uid)),
-        _ => view.title().to_string(),
+        _ => page.view.title().to_string(),
     }
 }
 

@@ -1,5 +1,5 @@
 //! Cluster text drawn through `render` as a user sees it: escaped the same way in the table,
-//! the breadcrumbs and the text views, cut with `…`.
+//! the breadcrumbs and the text views, cut with `…`, and a deleted DaemonSet still named.
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -126,6 +126,29 @@ fn flash_messages_and_failed_fetches_quoting_names_are_escaped() {
     );
     let lines = screen(&state, 200, 30);
     assert!(line_with(&lines, "forbidden").contains(SHOWN));
+}
+
+#[test]
+fn a_deleted_daemon_sets_crumb_keeps_its_name() {
+    let mut state = fleet_with("agent");
+    update(
+        &mut state,
+        Action::Show(View::DaemonSet { uid: uid("agent") }),
+    );
+    update(&mut state, Action::Show(View::Events { uid: uid("agent") }));
+    send(
+        &mut state,
+        FleetEvent::Delete(RecordKey::DaemonSet { uid: uid("agent") }),
+    );
+    derive(&mut state);
+    assert!(state.fleet.daemon_set("uid-agent").is_none(), "deleted");
+    let lines = screen(&state, 200, 30);
+    let crumbs = lines.last().map(String::as_str).unwrap_or_default();
+    assert!(
+        crumbs.contains("<agent>") && crumbs.contains("<events agent>"),
+        "crumbs name the deleted DaemonSet: {crumbs}"
+    );
+    assert!(!crumbs.contains("uid-agent"), "never its uid: {crumbs}");
 }
 
 #[test]

@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use crate::ui::Scene;
 use crate::ui::keymap;
 use crate::ui::layout;
+use crate::ui::safe;
 use crate::ui::theme::Slot;
 use herd_app::action::Write;
 use herd_app::state::{FeedState, Flash, Level, Mode};
@@ -43,7 +44,8 @@ pub fn header(state: &Scene, frame: &mut Frame, area: Rect) {
         val(info.server_version.clone().unwrap_or_else(|| "-".into())),
     ]);
     let lines = vec![Line::from(first), health_line(state)];
-    frame.render_widget(Paragraph::new(lines), area);
+    // Context, cluster and user names and feed errors are text from outside too.
+    frame.render_widget(Paragraph::new(safe::lines(lines)), area);
 }
 
 fn or_dash(s: &str) -> String {
@@ -172,15 +174,14 @@ pub fn footer(state: &Scene, frame: &mut Frame, area: Rect) {
         .iter()
         .flat_map(|p| {
             [
-                Span::styled(
-                    format!("<{}>", crumb(state, &p.view)),
-                    theme.style(Slot::Title),
-                ),
+                Span::styled(format!("<{}>", crumb(state, p)), theme.style(Slot::Title)),
                 Span::raw(" "),
             ]
         })
         .collect();
-    frame.render_widget(Paragraph::new(vec![first, Line::from(crumbs)]), area);
+    // Flash messages quote names, crumbs are names: escaped like every cluster text.
+    let lines = safe::lines(vec![first, Line::from(crumbs)]);
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
 fn flash_span(state: &Scene, flash: &Flash) -> Span<'static> {
@@ -189,7 +190,9 @@ fn flash_span(state: &Scene, flash: &Flash) -> Span<'static> {
         Level::Warn => ("▲", Slot::Warn),
         Level::Error => ("✗", Slot::Critical),
     };
-    Span::styled(format!("{mark} {}", flash.text), state.theme.style(slot))
+    // Escaped before `fit` measures it, so an escape never pushes the line past the edge.
+    let text = safe::text(&flash.text);
+    Span::styled(format!("{mark} {text}"), state.theme.style(slot))
 }
 
 /// What ends a flash line too long for the screen: the key that shows it whole.
@@ -231,20 +234,23 @@ fn fit(line: Line<'static>, width: usize, tail: Vec<Span<'static>>) -> Line<'sta
     Line::from(spans)
 }
 
-fn crumb(state: &Scene, view: &herd_app::view::View) -> String {
+/// A page's crumb: the object's name, never its uid. A DaemonSet's name is the one the page
+/// kept when it opened, so the crumb outlives the DaemonSet's deletion.
+fn crumb(state: &Scene, page: &herd_app::view::Page) -> String {
     use herd_app::view::View;
     let ds_name = |uid: &str| {
-        state
-            .fleet
-            .daemon_set(uid)
-            .map_or_else(|| uid.to_string(), |d| d.name.to_string())
+        page.name
+            .as_deref()
+            .or_else(|| state.fleet.daemon_set(uid).map(|d| &*d.name))
+            .unwrap_or("daemonset")
+            .to_string()
     };
-    match view {
+    match &page.view {
         View::DaemonSet { uid } => ds_name(uid),
         View::Node { name } => name.to_string(),
         View::Events { uid } => format!("events {}", ds_name(uid)),
         View::History { uid } => format!("history {}", ds_name(uid)),
-        _ => view.title().to_string(),
+        _ => page.view.title().to_string(),
     }
 }
 
@@ -290,7 +296,9 @@ pub fn confirm(state: &Scene, write: &Write, frame: &mut Frame, area: Rect) {
         ));
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(text).block(block).wrap(Wrap { trim: true }),
+        Paragraph::new(safe::lines(text))
+            .block(block)
+            .wrap(Wrap { trim: true }),
         rect,
     );
 }

@@ -9,6 +9,7 @@ pub mod keymap;
 mod last_error;
 pub mod layout;
 mod pick;
+pub mod safe;
 pub mod screens;
 pub mod table;
 pub mod theme;
@@ -52,3 +53,6 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests;

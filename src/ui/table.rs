@@ -2,11 +2,12 @@
 //! visible window of rows built, the cursor row highlighted.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Row, Table, TableState};
 
 use crate::ui::Scene;
+use crate::ui::safe;
 use crate::ui::theme::Slot;
 use herd_app::view::Page;
 
@@ -75,7 +76,7 @@ pub fn block<'a>(state: &Scene, title: String, count: usize) -> Block<'a> {
     ));
     if !page.filter.is_empty() {
         spans.push(Span::styled(
-            format!("</{}> ", page.filter),
+            format!("</{}> ", safe::text(&page.filter)),
             theme.style(Slot::Filter),
         ));
     }
@@ -85,14 +86,16 @@ pub fn block<'a>(state: &Scene, title: String, count: usize) -> Block<'a> {
         .title(Line::from(spans))
 }
 
-/// Draws `cells` (one Vec per visible row, one Cell per column of `cols`) under `block`.
+/// Draws `cells` (one Vec per visible row, one Line per column of `cols`) under `block`.
+/// Cells are lines, not ratatui `Cell`s, so that their text can still be escaped here
+/// (`safe::line`): every table escapes cluster text in this one place.
 pub fn draw(
     frame: &mut Frame,
     area: Rect,
     state: &Scene,
     block: Block<'_>,
     cols: &[Col],
-    cells: Vec<Vec<Cell<'static>>>,
+    cells: Vec<Vec<Line<'static>>>,
     cursor: Option<usize>,
 ) {
     let inner_width = area.width.saturating_sub(2);
@@ -100,13 +103,6 @@ pub fn draw(
     let theme = &state.theme;
     let header = Row::new(picked.iter().map(|&i| Cell::from(cols[i].title)))
         .style(theme.style(Slot::TableHeader));
-    let rows = cells.into_iter().map(|row| {
-        let mut row: Vec<Option<Cell>> = row.into_iter().map(Some).collect();
-        let picked_cells = picked
-            .iter()
-            .map(|&i| row.get_mut(i).and_then(Option::take).unwrap_or_default());
-        Row::new(picked_cells.collect::<Vec<_>>())
-    });
     let widths: Vec<Constraint> = picked
         .iter()
         .enumerate()
@@ -118,6 +114,15 @@ pub fn draw(
             }
         })
         .collect();
+    let room = column_widths(&widths, inner_width);
+    let rows = cells.into_iter().map(|row| {
+        let mut row: Vec<Option<Line>> = row.into_iter().map(Some).collect();
+        let picked_cells = picked.iter().zip(&room).map(|(&i, &room)| {
+            let line = row.get_mut(i).and_then(Option::take).unwrap_or_default();
+            Cell::from(cut(safe::line(line), room))
+        });
+        Row::new(picked_cells.collect::<Vec<_>>())
+    });
     // The highlight is laid over the cells after they are drawn, so coloured cell text takes
     // the selection's colours and stays readable on the cursor row.
     let table = Table::new(rows, widths)
@@ -129,13 +134,76 @@ pub fn draw(
     frame.render_stateful_widget(table, area, &mut selection);
 }
 
+/// The width each column gets, as the table lays them out (`Table` splits its area with
+/// this layout: the columns from the left, one space apart).
+fn column_widths(widths: &[Constraint], inner_width: u16) -> Vec<u16> {
+    let area = Rect::new(0, 0, inner_width, 1);
+    Layout::horizontal(widths.iter().copied())
+        .flex(Flex::Start)
+        .spacing(1)
+        .split(area)
+        .iter()
+        .map(|r| r.width)
+        .collect()
+}
+
+/// `line` cut to `width` columns, ending in `…` when anything was cut, so a clipped number
+/// never passes for a smaller one ("12345" in four columns reads "123…", not "1234").
+/// Every table cell comes through here, text and numbers alike.
+pub fn cut(line: Line<'_>, width: u16) -> Line<'_> {
+    let width = usize::from(width);
+    if line.width() <= width {
+        return line;
+    }
+    let Line {
+        spans,
+        style,
+        alignment,
+    } = line;
+    let mut room = width.saturating_sub(1);
+    let mut kept: Vec<Span> = Vec::new();
+    let mut last_style = spans.first().map(|s| s.style).unwrap_or_default();
+    for span in spans {
+        if room == 0 {
+            break;
+        }
+        last_style = span.style;
+        let mut text = String::new();
+        for c in span.content.chars() {
+            let mut buf = [0; 4];
+            let w = Span::raw(&*c.encode_utf8(&mut buf)).width();
+            if w > room {
+                room = 0;
+                break;
+            }
+            room -= w;
+            text.push(c);
+        }
+        kept.push(Span::styled(text, span.style));
+    }
+    if width > 0 {
+        kept.push(Span::styled("…", last_style));
+    }
+    let mut out = Line::from(kept).style(style);
+    out.alignment = alignment;
+    out
+}
+
+/// A cell of plain text. Cluster text goes in as one span: `Line::from(String)` would split
+/// it at newlines and silently drop them, before `draw` could escape them as `\n`.
+pub fn plain(text: impl Into<String>) -> Line<'static> {
+    Line::from(Span::raw(text.into()))
+}
+
 /// A cell with text in one theme slot.
-pub fn styled(state: &Scene, text: impl Into<String>, slot: Slot) -> Cell<'static> {
-    Cell::from(Span::styled(text.into(), state.theme.style(slot)))
+pub fn styled(state: &Scene, text: impl Into<String>, slot: Slot) -> Line<'static> {
+    Line::from(Span::styled(text.into(), state.theme.style(slot)))
 }
 
 #[cfg(test)]
 mod tests {
+    use ratatui::style::Style;
+
     use super::*;
 
     #[test]
@@ -149,5 +217,47 @@ mod tests {
         assert_eq!(fit(&cols, 200), vec![0, 1, 2, 3]);
         assert_eq!(fit(&cols, 40), vec![0, 2, 3]);
         assert_eq!(fit(&cols, 10), vec![0]);
+    }
+
+    #[test]
+    fn every_cut_ends_in_an_ellipsis_numbers_included() {
+        let text = |l: Line| {
+            l.spans
+                .iter()
+                .map(|s| s.content.to_string())
+                .collect::<String>()
+        };
+        assert_eq!(
+            text(cut(Line::from("12345"), 5)),
+            "12345",
+            "fits: untouched"
+        );
+        assert_eq!(text(cut(Line::from("123456"), 5)), "1234…");
+        assert_eq!(text(cut(plain(">9223372036854775.81"), 8)), ">922337…");
+        assert_eq!(text(cut(Line::from("anything"), 1)), "…");
+        assert_eq!(text(cut(Line::from("anything"), 0)), "");
+        // Wide characters are never split: the mark takes the column left over.
+        assert_eq!(text(cut(Line::from("日本語"), 4)), "日…");
+        // Styled spans keep their styles, and the mark takes the style of the span it cuts.
+        let bar = Line::from(vec![
+            Span::styled("████", Style::new().green()),
+            Span::styled(" 38/40", Style::new().red()),
+        ]);
+        let cut_bar = cut(bar, 7);
+        assert_eq!(text(cut_bar.clone()), "████ 3…");
+        assert_eq!(
+            cut_bar.spans.last().map(|s| s.style),
+            Some(Style::new().red())
+        );
+    }
+
+    #[test]
+    fn cells_are_cut_to_the_width_the_table_gives_them() {
+        let widths = [
+            Constraint::Length(4),
+            Constraint::Length(3),
+            Constraint::Min(5),
+        ];
+        assert_eq!(column_widths(&widths, 20), vec![4, 3, 11]);
     }
 }

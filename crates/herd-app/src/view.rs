@@ -55,6 +55,14 @@ impl View {
         }
     }
 
+    /// The uid of the DaemonSet the view is about, if it is about one.
+    pub fn daemon_set_uid(&self) -> Option<&Arc<str>> {
+        match self {
+            View::DaemonSet { uid } | View::Events { uid } | View::History { uid } => Some(uid),
+            _ => None,
+        }
+    }
+
     /// Views whose content comes from a one-off fetch rather than the watches.
     pub fn is_fetched(&self) -> bool {
         matches!(
@@ -126,6 +134,10 @@ pub struct Page {
     pub rows: Vec<u32>,
     /// Fetched views only.
     pub fetched: Fetched,
+    /// The name of the DaemonSet a DaemonSet, events or history view is about, taken when the
+    /// view opens: the view is named by uid, and once the DaemonSet is deleted the fleet can
+    /// no longer say what that uid was called, yet the crumb must still say it.
+    pub name: Option<Arc<str>>,
 }
 
 impl Page {
@@ -155,6 +167,7 @@ impl Page {
             sort,
             map: false,
             rows: Vec::new(),
+            name: None,
         }
     }
 

@@ -121,8 +121,9 @@ impl<'de> Deserialize<'de> for ContainerSum {
                 let mut sum = Usage::default();
                 while let Some(container) = seq.next_element::<Container>()? {
                     let usage = container.usage.unwrap_or_default().usage();
-                    sum.cpu_millis += usage.cpu_millis;
-                    sum.memory_bytes += usage.memory_bytes;
+                    // Saturating: a metrics server's numbers are not herd's to trust.
+                    sum.cpu_millis = sum.cpu_millis.saturating_add(usage.cpu_millis);
+                    sum.memory_bytes = sum.memory_bytes.saturating_add(usage.memory_bytes);
                 }
                 Ok(ContainerSum(sum))
             }

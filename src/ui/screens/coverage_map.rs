@@ -12,6 +12,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::ui::Scene;
 use crate::ui::glyph::{self, Mark};
+use crate::ui::safe;
 use crate::ui::theme::Slot;
 use herd_core::analysis::coverage::{DsCoverage, Status};
 
@@ -95,7 +96,7 @@ pub fn render(state: &Scene, cov: &DsCoverage, frame: &mut Frame, area: Rect) {
             let label = if n == 0 {
                 format!(
                     "{:<LABEL$}",
-                    format!("{} {}", pool.name, pool.statuses.len())
+                    format!("{} {}", safe::text(&pool.name), pool.statuses.len())
                 )
             } else {
                 " ".repeat(LABEL)
@@ -129,7 +130,10 @@ pub fn render(state: &Scene, cov: &DsCoverage, frame: &mut Frame, area: Rect) {
         ..inner
     };
     let legend_row = legend_row.intersection(inner);
-    frame.render_widget(Paragraph::new(legend(state, cov, &pools)), legend_row);
+    frame.render_widget(
+        Paragraph::new(safe::line(legend(state, cov, &pools))),
+        legend_row,
+    );
 }
 
 /// Writes the grid straight into the buffer, one line per entry: the label, then each cell as

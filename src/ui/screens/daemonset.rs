@@ -5,10 +5,11 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Gauge, Paragraph};
+use ratatui::widgets::{Block, Borders, Gauge, Paragraph};
 
 use crate::ui::Scene;
 use crate::ui::glyph;
+use crate::ui::safe;
 use crate::ui::screens::coverage_map;
 use crate::ui::table::{self, Col, col, styled};
 use crate::ui::theme::Slot;
@@ -134,7 +135,7 @@ fn render_summary(state: &Scene, ds: &DaemonSet, frame: &mut Frame, area: Rect) 
         theme.style(Slot::Title),
     );
     frame.render_widget(
-        Paragraph::new(lines).block(Block::default().title(title)),
+        Paragraph::new(safe::lines(lines)).block(Block::default().title(safe::span(title))),
         area,
     );
 }
@@ -190,7 +191,7 @@ fn render_nodes(state: &Scene, ds: &DaemonSet, cov: &DsCoverage, frame: &mut Fra
     );
 }
 
-fn node_row(state: &Scene, row: &Coverage, current: Option<&str>) -> Vec<Cell<'static>> {
+fn node_row(state: &Scene, row: &Coverage, current: Option<&str>) -> Vec<Line<'static>> {
     let m = glyph::Mark::of(row);
     let (mark, slot) = glyph::mark(m);
     let pod = row.pod.and_then(|id| state.fleet.pod(id));
@@ -198,7 +199,7 @@ fn node_row(state: &Scene, row: &Coverage, current: Option<&str>) -> Vec<Cell<'s
     let rev = match (pod.and_then(|p| p.revision_hash.as_deref()), current) {
         (Some(h), Some(c)) if h == c => styled(state, "new", Slot::NewRevision),
         (Some(_), _) => styled(state, "old", Slot::OldRevision),
-        _ => Cell::from("-"),
+        _ => table::plain("-"),
     };
     let usage = |u: Option<&herd_core::analysis::hogs::Utilization>, fmt: fn(i64) -> String| {
         u.map_or("-".to_string(), |u| {
@@ -223,14 +224,14 @@ fn node_row(state: &Scene, row: &Coverage, current: Option<&str>) -> Vec<Cell<'s
         (false, false) => styled(state, "ready", Slot::Dim),
     };
     vec![
-        Cell::from(row.node.to_string()),
+        table::plain(row.node.to_string()),
         styled(state, format!("{mark} {}", m.label()), slot),
-        Cell::from(pod.map_or("-".to_string(), |p| p.name.to_string())),
-        Cell::from(pod.map_or("-".to_string(), |p| format!("{:?}", p.phase))),
+        table::plain(pod.map_or("-".to_string(), |p| p.name.to_string())),
+        table::plain(pod.map_or("-".to_string(), |p| format!("{:?}", p.phase))),
         rev,
-        Cell::from(pod.map_or("-".to_string(), |p| p.restarts.to_string())),
-        Cell::from(usage(hog.map(|h| &h.cpu), units::cpu)),
-        Cell::from(usage(hog.map(|h| &h.memory), units::memory)),
+        table::plain(pod.map_or("-".to_string(), |p| p.restarts.to_string())),
+        table::plain(usage(hog.map(|h| &h.cpu), units::cpu)),
+        table::plain(usage(hog.map(|h| &h.memory), units::memory)),
         node_state,
         styled(state, row.reason.describe(state.now), slot),
     ]

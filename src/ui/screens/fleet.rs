@@ -4,7 +4,6 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Cell;
 
 use crate::ui::Scene;
 use crate::ui::glyph;
@@ -44,9 +43,9 @@ pub fn render(state: &Scene, frame: &mut Frame, area: Rect) {
     table::draw(frame, area, state, block, &COLS, cells, cursor);
 }
 
-fn row(state: &Scene, r: &FleetRow) -> Vec<Cell<'static>> {
+fn row(state: &Scene, r: &FleetRow) -> Vec<Line<'static>> {
     let s = &r.status;
-    let num = |n: u32| Cell::from(n.to_string());
+    let num = |n: u32| table::plain(n.to_string());
     let problems = |n: u32, slot: Slot| {
         if n == 0 {
             styled(state, "0", Slot::Dim)
@@ -56,8 +55,8 @@ fn row(state: &Scene, r: &FleetRow) -> Vec<Cell<'static>> {
     };
     let (hog_mark, hog_slot) = glyph::level(r.hog);
     vec![
-        Cell::from(r.namespace.to_string()),
-        Cell::from(r.name.to_string()),
+        table::plain(r.namespace.to_string()),
+        table::plain(r.name.to_string()),
         num(s.desired),
         num(s.current),
         ready_cell(state, s.ready, s.desired),
@@ -77,11 +76,11 @@ fn row(state: &Scene, r: &FleetRow) -> Vec<Cell<'static>> {
         ),
         rollout_cell(state, r.rollout),
         styled(state, r.images.clone(), Slot::Dim),
-        Cell::from(age(state, r.created)),
+        table::plain(age(state, r.created)),
     ]
 }
 
-fn ready_cell(state: &Scene, ready: u32, desired: u32) -> Cell<'static> {
+fn ready_cell(state: &Scene, ready: u32, desired: u32) -> Line<'static> {
     let slot = if ready >= desired {
         Slot::Ok
     } else {
@@ -91,7 +90,7 @@ fn ready_cell(state: &Scene, ready: u32, desired: u32) -> Cell<'static> {
 }
 
 /// `███████░ 38/40`: eligible nodes served, bar and numbers.
-fn coverage_cell(state: &Scene, r: &FleetRow) -> Cell<'static> {
+fn coverage_cell(state: &Scene, r: &FleetRow) -> Line<'static> {
     // Nodes kept off only by a forgotten toleration count as wanted: that is the gap to see.
     let wanted = r.eligible + r.taint_blocked;
     let slot = if r.served >= wanted {
@@ -102,27 +101,27 @@ fn coverage_cell(state: &Scene, r: &FleetRow) -> Cell<'static> {
         Slot::Warn
     };
     let (filled, empty) = glyph::bar(r.served, wanted, 8);
-    Cell::from(Line::from(vec![
+    Line::from(vec![
         Span::styled(filled, state.theme.style(slot)),
         Span::styled(empty, state.theme.style(Slot::Dim)),
         Span::styled(format!(" {}/{}", r.served, wanted), state.theme.style(slot)),
-    ]))
+    ])
 }
 
-fn rollout_cell(state: &Scene, rollout: Rollout) -> Cell<'static> {
+fn rollout_cell(state: &Scene, rollout: Rollout) -> Line<'static> {
     match rollout {
         Rollout::Complete => styled(state, "✓ complete", Slot::Ok),
         Rollout::Pending => styled(state, "◌ observing", Slot::Pending),
         Rollout::Progressing { updated, desired } => {
             let (filled, empty) = glyph::bar(updated, desired, 6);
-            Cell::from(Line::from(vec![
+            Line::from(vec![
                 Span::styled(filled, state.theme.style(Slot::NewRevision)),
                 Span::styled(empty, state.theme.style(Slot::Dim)),
                 Span::styled(
                     format!(" ↻ {updated}/{desired}"),
                     state.theme.style(Slot::Pending),
                 ),
-            ]))
+            ])
         }
         Rollout::Waiting { updated, desired } => styled(
             state,

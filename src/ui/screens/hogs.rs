@@ -3,7 +3,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::widgets::Cell;
+use ratatui::text::Line;
 
 use crate::ui::Scene;
 use crate::ui::glyph;
@@ -69,7 +69,7 @@ pub fn render(state: &Scene, frame: &mut Frame, area: Rect) {
     );
 }
 
-fn footprint_row(state: &Scene, f: &Footprint) -> Vec<Cell<'static>> {
+fn footprint_row(state: &Scene, f: &Footprint) -> Vec<Line<'static>> {
     let ds = state.fleet.daemon_set(&f.ds_uid);
     let worst = f.worst.as_ref().map_or("-".to_string(), |w| {
         format!(
@@ -81,14 +81,14 @@ fn footprint_row(state: &Scene, f: &Footprint) -> Vec<Cell<'static>> {
     });
     let (mark, slot) = glyph::level(f.worst.as_ref().map(|w| w.level).unwrap_or_default());
     vec![
-        Cell::from(ds.map_or("-".to_string(), |d| d.key())),
-        Cell::from(f.pods.to_string()),
-        Cell::from(format!(
+        table::plain(ds.map_or("-".to_string(), |d| d.key())),
+        table::plain(f.pods.to_string()),
+        table::plain(format!(
             "{}/{}",
             units::cpu(f.requests.cpu_millis),
             units::cpu(f.usage.cpu_millis)
         )),
-        Cell::from(format!(
+        table::plain(format!(
             "{}/{}",
             units::memory(f.requests.memory_bytes),
             units::memory(f.usage.memory_bytes)
@@ -102,7 +102,7 @@ fn footprint_row(state: &Scene, f: &Footprint) -> Vec<Cell<'static>> {
             },
             slot,
         ),
-        Cell::from(f.without_limits.to_string()),
+        table::plain(f.without_limits.to_string()),
         styled(state, worst, slot),
     ]
 }
@@ -112,7 +112,7 @@ fn use_req_lim(u: &Utilization, fmt: fn(i64) -> String) -> String {
     format!("{}/{}/{}", part(u.usage), part(u.request), part(u.limit))
 }
 
-fn pod_row(state: &Scene, h: &PodHog) -> Vec<Cell<'static>> {
+fn pod_row(state: &Scene, h: &PodHog) -> Vec<Line<'static>> {
     let pod = state.fleet.pod(h.pod);
     let (mark, slot) = glyph::level(h.level());
     let pressure = h.pressure().map_or("-".to_string(), |(r, v)| {
@@ -141,10 +141,10 @@ fn pod_row(state: &Scene, h: &PodHog) -> Vec<Cell<'static>> {
         (false, false) => {}
     }
     vec![
-        Cell::from(pod.map_or("-".to_string(), |p| p.name.to_string())),
-        Cell::from(h.node.as_deref().unwrap_or("-").to_string()),
-        Cell::from(use_req_lim(&h.cpu, units::cpu)),
-        Cell::from(use_req_lim(&h.memory, units::memory)),
+        table::plain(pod.map_or("-".to_string(), |p| p.name.to_string())),
+        table::plain(h.node.as_deref().unwrap_or("-").to_string()),
+        table::plain(use_req_lim(&h.cpu, units::cpu)),
+        table::plain(use_req_lim(&h.memory, units::memory)),
         styled(state, pressure, slot),
         styled(state, spark(|u| u.cpu_millis), Slot::Gauge),
         styled(state, spark(|u| u.memory_bytes), Slot::Gauge),

@@ -4,10 +4,11 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use crate::ui::Scene;
 use crate::ui::glyph;
+use crate::ui::safe;
 use crate::ui::table::{self, Col, col, styled};
 use crate::ui::theme::Slot;
 use herd_core::analysis::units;
@@ -28,7 +29,10 @@ pub fn render(state: &Scene, name: &str, frame: &mut Frame, area: Rect) {
     ])
     .areas(area);
     let Some(node) = state.fleet.node(name) else {
-        frame.render_widget(Paragraph::new(format!("node {name} is gone")), area);
+        frame.render_widget(
+            Paragraph::new(safe::text(&format!("node {name} is gone"))),
+            area,
+        );
         return;
     };
     let theme = &state.theme;
@@ -79,7 +83,7 @@ pub fn render(state: &Scene, name: &str, frame: &mut Frame, area: Rect) {
             theme.style(Slot::Text),
         )),
     ];
-    frame.render_widget(Paragraph::new(lines), top);
+    frame.render_widget(Paragraph::new(safe::lines(lines)), top);
     render_rows(state, frame, rest);
 }
 
@@ -98,15 +102,15 @@ fn render_rows(state: &Scene, frame: &mut Frame, area: Rect) {
             let (mark, slot) = glyph::mark(m);
             let pod = c.pod.and_then(|id| state.fleet.pod(id));
             vec![
-                Cell::from(ds.map_or("-".to_string(), |d| d.namespace.to_string())),
-                Cell::from(ds.map_or("-".to_string(), |d| d.name.to_string())),
+                table::plain(ds.map_or("-".to_string(), |d| d.namespace.to_string())),
+                table::plain(ds.map_or("-".to_string(), |d| d.name.to_string())),
                 if c.status.should_run() {
                     styled(state, "yes", Slot::Text)
                 } else {
                     styled(state, "no", Slot::Excluded)
                 },
                 styled(state, format!("{mark} {}", m.label()), slot),
-                Cell::from(pod.map_or("-".to_string(), |p| p.name.to_string())),
+                table::plain(pod.map_or("-".to_string(), |p| p.name.to_string())),
                 styled(state, c.reason.describe(state.now), slot),
             ]
         })

@@ -3,7 +3,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::widgets::Cell;
+use ratatui::text::Line;
 
 use crate::ui::Scene;
 use crate::ui::screens::age;
@@ -61,7 +61,7 @@ pub fn render(state: &Scene, frame: &mut Frame, area: Rect) {
 }
 
 /// `Ready`, `✗ NotReady`, `? Unknown`, with `,SchedulingDisabled` as kubectl writes it.
-pub fn status_cell(state: &Scene, n: &Node) -> Cell<'static> {
+pub fn status_cell(state: &Scene, n: &Node) -> Line<'static> {
     let cordon = if n.unschedulable {
         ",SchedulingDisabled"
     } else {
@@ -76,7 +76,7 @@ pub fn status_cell(state: &Scene, n: &Node) -> Cell<'static> {
     styled(state, text, slot)
 }
 
-fn row(state: &Scene, n: &Node, counts: NodeCounts) -> Vec<Cell<'static>> {
+fn row(state: &Scene, n: &Node, counts: NodeCounts) -> Vec<Line<'static>> {
     let tax = state.derived.tax_of(&n.name);
     let share = |req: Option<f64>, used: Option<f64>| {
         let slot = match req {
@@ -97,10 +97,10 @@ fn row(state: &Scene, n: &Node, counts: NodeCounts) -> Vec<Cell<'static>> {
         .collect::<Vec<_>>()
         .join(",");
     vec![
-        Cell::from(n.name.to_string()),
+        table::plain(n.name.to_string()),
         status_cell(state, n),
-        Cell::from(n.pool.as_deref().unwrap_or("-").to_string()),
-        Cell::from(counts.running.to_string()),
+        table::plain(n.pool.as_deref().unwrap_or("-").to_string()),
+        table::plain(counts.running.to_string()),
         if counts.missing > 0 {
             styled(state, format!("{}!", counts.missing), Slot::Critical)
         } else {
@@ -115,6 +115,6 @@ fn row(state: &Scene, n: &Node, counts: NodeCounts) -> Vec<Cell<'static>> {
             tax.and_then(|t| t.memory_usage_share),
         ),
         styled(state, taints, Slot::Dim),
-        Cell::from(age(state, n.created)),
+        table::plain(age(state, n.created)),
     ]
 }

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::ui::Scene;
+use crate::ui::safe;
 use crate::ui::table;
 use crate::ui::theme::Slot;
 use herd_app::view::Fetched;
@@ -22,7 +23,7 @@ pub fn render(state: &Scene, frame: &mut Frame, area: Rect) {
             theme.style(Slot::Pending),
         ))],
         Fetched::Failed(e) => vec![Line::from(Span::styled(
-            format!("✗ {e}"),
+            format!("✗ {}", safe::text(e)),
             theme.style(Slot::Critical),
         ))],
         Fetched::Lines(all) => {
@@ -38,7 +39,8 @@ pub fn render(state: &Scene, frame: &mut Frame, area: Rect) {
                     } else {
                         theme.style(slot)
                     };
-                    Line::from(Span::styled(text.clone(), style))
+                    // Each line escaped on its own: YAML, events and history alike.
+                    Line::from(safe::span(Span::styled(text.as_str(), style)))
                 })
                 .collect()
         }

@@ -107,7 +107,12 @@ pub(crate) fn drill_target(state: &State) -> Option<View> {
 pub fn push(state: &mut State, view: View) -> Vec<Effect> {
     normal_mode(state);
     clear_problem(state);
-    state.ui.stack.push(Page::new(view.clone()));
+    let mut page = Page::new(view.clone());
+    page.name = view
+        .daemon_set_uid()
+        .and_then(|uid| state.fleet.daemon_set(uid))
+        .map(|ds| Arc::clone(&ds.name));
+    state.ui.stack.push(page);
     rows::refresh(state);
     if view.is_fetched() {
         vec![Effect::Load(view)]

@@ -15,7 +15,7 @@ use super::thresholds::{Level, Thresholds};
 use crate::model::daemonset::DaemonSet;
 use crate::model::fleet::{Fleet, PodId};
 use crate::model::pod::Pod;
-use crate::model::resources::{Resources, Usage};
+use crate::model::resources::{self, Resources, Usage};
 use crate::model::usage::MetricsState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -182,13 +182,14 @@ fn utilization(pod: &Pod, usage: Option<i64>, pick: fn(&Resources) -> Option<i64
         .iter()
         .filter_map(|c| pick(&c.requests))
         .fold(None, |sum: Option<i64>, r| {
-            Some(sum.unwrap_or(0).saturating_add(r))
+            Some(resources::sum(sum.unwrap_or(0), r))
         });
+    // Saturating, as every sum of amounts is (`model::resources`): `sum` would panic in a
+    // debug build and wrap in a release one.
     let limit = pod
         .containers
         .iter()
-        .map(|c| pick(&c.limits))
-        .sum::<Option<i64>>()
+        .try_fold(0_i64, |sum, c| Some(resources::sum(sum, pick(&c.limits)?)))
         .filter(|_| !pod.containers.is_empty());
     Utilization {
         usage,

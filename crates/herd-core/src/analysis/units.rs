@@ -2,19 +2,40 @@
 
 use jiff::SignedDuration;
 
-/// Millicores as kubectl top prints them: "250m" below a core, "1.5" cores above.
+/// Millicores as kubectl top prints them: "250m" below a core, "1.5" cores above, and with a
+/// decimal suffix from a million cores ("1.5M", as a quantity would write it). A saturated
+/// sum (`model::resources`) is a bound and says so: ">9.2P".
 pub fn cpu(millis: i64) -> String {
-    if millis.abs() < 1000 {
+    bound(millis, cpu_amount(millis))
+}
+
+fn cpu_amount(millis: i64) -> String {
+    const SUFFIXES: [&str; 5] = ["k", "M", "G", "T", "P"];
+    if millis.unsigned_abs() < 1000 {
         return format!("{millis}m");
     }
     let cores = millis as f64 / 1000.0;
-    trim(format!("{cores:.2}"))
+    if cores.abs() < 1e6 {
+        return trim(format!("{cores:.2}"));
+    }
+    let mut value = cores / 1000.0;
+    let mut unit = 0;
+    while value.abs() >= 1000.0 && unit + 1 < SUFFIXES.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    format!("{}{}", trim(format!("{value:.1}")), SUFFIXES[unit])
 }
 
 /// Bytes in the largest binary unit that leaves at least 1, one decimal at most ("1.5Gi").
+/// A saturated sum is a bound: ">8Ei".
 pub fn memory(bytes: i64) -> String {
-    const UNITS: [&str; 5] = ["Ki", "Mi", "Gi", "Ti", "Pi"];
-    if bytes.abs() < 1024 {
+    bound(bytes, memory_amount(bytes))
+}
+
+fn memory_amount(bytes: i64) -> String {
+    const UNITS: [&str; 6] = ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
+    if bytes.unsigned_abs() < 1024 {
         return format!("{bytes}");
     }
     let mut value = bytes as f64 / 1024.0;
@@ -26,9 +47,32 @@ pub fn memory(bytes: i64) -> String {
     format!("{}{}", trim(format!("{value:.1}")), UNITS[unit])
 }
 
-/// A share as a whole percentage ("83%").
+/// Marks an amount pinned at an end of `i64` as the bound it is.
+fn bound(amount: i64, text: String) -> String {
+    match amount {
+        i64::MAX => format!(">{text}"),
+        i64::MIN => format!("<{text}"),
+        _ => text,
+    }
+}
+
+/// Shares beyond this print as a bound: a pod over its request by a factor of 10^16 is not
+/// helped by seeing the digits, and a column cannot hold them.
+const MAX_PERCENT: f64 = 9999.0;
+
+/// A share as a whole percentage ("83%"); past 9999% it prints as ">9999%", and a share
+/// that is not a number as "-".
 pub fn percent(ratio: f64) -> String {
-    format!("{:.0}%", ratio * 100.0)
+    let p = ratio * 100.0;
+    if p.is_nan() {
+        "-".to_string()
+    } else if p > MAX_PERCENT {
+        format!(">{MAX_PERCENT:.0}%")
+    } else if p < -MAX_PERCENT {
+        format!("<-{MAX_PERCENT:.0}%")
+    } else {
+        format!("{p:.0}%")
+    }
 }
 
 /// A duration as kubectl's AGE column prints it: "45s", "12m", "3h", "2d".
@@ -67,5 +111,26 @@ mod tests {
         assert_eq!(age(SignedDuration::from_secs(725)), "12m");
         assert_eq!(age(SignedDuration::from_secs(3 * 3600 + 5)), "3h");
         assert_eq!(age(SignedDuration::from_secs(3 * 86_400)), "3d");
+    }
+
+    #[test]
+    fn amounts_at_the_edges_are_bounds_never_negative_wraps() {
+        assert_eq!(memory(i64::MAX), ">8Ei");
+        assert_eq!(memory(i64::MIN), "<-8Ei");
+        assert_eq!(memory(1 << 62), "4Ei");
+        assert_eq!(
+            memory(i64::MAX - 1),
+            "8Ei",
+            "large but exact: no bound mark"
+        );
+        assert_eq!(cpu(i64::MAX), ">9.2P");
+        assert_eq!(cpu(i64::MIN), "<-9.2P");
+        assert_eq!(cpu(1_500_000_000), "1.5M");
+        assert_eq!(cpu(999_999_000), "999999");
+        assert_eq!(percent(f64::INFINITY), ">9999%");
+        assert_eq!(percent(i64::MAX as f64), ">9999%");
+        assert_eq!(percent(f64::NAN), "-");
+        assert_eq!(percent(99.99), "9999%");
+        assert_eq!(percent(0.0), "0%");
     }
 }

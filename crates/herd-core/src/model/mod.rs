@@ -1,6 +1,7 @@
 //! herd's own slim records and the rules that read them, free of any IO.
 
 pub mod daemonset;
+pub mod display_text;
 pub mod fasthash;
 pub mod feed;
 pub mod fleet;

@@ -1,4 +1,8 @@
 //! CPU and memory amounts as herd keeps them: millicores and bytes, already parsed.
+//!
+//! Sums saturate at the ends of `i64` rather than wrap: a pod may ask for 2^62 bytes and a
+//! fleet holds thousands of pods. A total pinned at `i64::MAX` (or `MIN`) is therefore a bound
+//! ("at least this much"), which `analysis::units` prints with a `>` (or `<`) in front.
 
 use serde::Serialize;
 
@@ -27,14 +31,28 @@ pub struct Totals {
 
 impl Totals {
     pub fn add_resources(&mut self, r: &Resources) {
-        self.cpu_millis += r.cpu_millis.unwrap_or(0);
-        self.memory_bytes += r.memory_bytes.unwrap_or(0);
+        self.add_amounts(r.cpu_millis, r.memory_bytes);
     }
 
     pub fn add(&mut self, other: Totals) {
-        self.cpu_millis += other.cpu_millis;
-        self.memory_bytes += other.memory_bytes;
+        self.add_amounts(Some(other.cpu_millis), Some(other.memory_bytes));
     }
+
+    /// Adds what is set, saturating (see the module comment).
+    pub fn add_amounts(&mut self, cpu_millis: Option<i64>, memory_bytes: Option<i64>) {
+        self.cpu_millis = self.cpu_millis.saturating_add(cpu_millis.unwrap_or(0));
+        self.memory_bytes = self.memory_bytes.saturating_add(memory_bytes.unwrap_or(0));
+    }
+}
+
+/// `a + b` for amounts, saturating: the one way herd adds two quantities.
+pub fn sum(a: i64, b: i64) -> i64 {
+    a.saturating_add(b)
+}
+
+/// Whether an amount sits at an end of the range, so it stands for "at least" (or "at most").
+pub fn is_saturated(amount: i64) -> bool {
+    amount == i64::MAX || amount == i64::MIN
 }
 
 /// What a node offers to pods (`status.allocatable`).

@@ -67,7 +67,7 @@ pub struct Shortfall {
 
 impl Shortfall {
     pub fn short_by(&self) -> Option<i64> {
-        Some(self.requested? - self.free?).filter(|d| *d > 0)
+        Some(self.requested?.saturating_sub(self.free?)).filter(|d| *d > 0)
     }
 }
 
@@ -125,13 +125,15 @@ pub fn shortfalls(fleet: &Fleet, pod_id: PodId) -> Vec<Shortfall> {
             let (requested, free) = match (&resource, node) {
                 (ShortResource::Cpu, Some(n)) => (
                     Some(wanted.cpu_millis),
-                    Some(n.allocatable.cpu_millis - used.cpu_millis),
+                    Some(n.allocatable.cpu_millis.saturating_sub(used.cpu_millis)),
                 ),
                 (ShortResource::Memory, Some(n)) => (
                     Some(wanted.memory_bytes),
-                    Some(n.allocatable.memory_bytes - used.memory_bytes),
+                    Some(n.allocatable.memory_bytes.saturating_sub(used.memory_bytes)),
                 ),
-                (ShortResource::Pods, Some(n)) => (Some(1), Some(n.allocatable.pods - used_pods)),
+                (ShortResource::Pods, Some(n)) => {
+                    (Some(1), Some(n.allocatable.pods.saturating_sub(used_pods)))
+                }
                 _ => (None, None),
             };
             Shortfall {

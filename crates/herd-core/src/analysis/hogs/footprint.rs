@@ -55,8 +55,8 @@ impl Footprint {
 
     fn add(&mut self, hog: &PodHog) {
         self.pods += 1;
-        self.requests.cpu_millis += hog.cpu.request.unwrap_or(0);
-        self.requests.memory_bytes += hog.memory.request.unwrap_or(0);
+        self.requests
+            .add_amounts(hog.cpu.request, hog.memory.request);
         if let (Some(cpu), Some(memory)) = (hog.cpu.usage, hog.memory.usage) {
             self.usage.add(Totals {
                 cpu_millis: cpu,
@@ -107,8 +107,10 @@ pub fn footprints(fleet: &Fleet, pods: &[PodHog]) -> Vec<Footprint> {
     }
     let mut total = Totals::default();
     for node in fleet.nodes() {
-        total.cpu_millis += node.allocatable.cpu_millis;
-        total.memory_bytes += node.allocatable.memory_bytes;
+        total.add_amounts(
+            Some(node.allocatable.cpu_millis),
+            Some(node.allocatable.memory_bytes),
+        );
     }
     for f in &mut list {
         f.weight = weight(f, total);

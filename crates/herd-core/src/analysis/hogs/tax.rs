@@ -62,8 +62,8 @@ pub fn node_tax(fleet: &Fleet, pods: &[PodHog]) -> Vec<NodeTax> {
             continue;
         };
         tax.daemon_pods += 1;
-        tax.requests.cpu_millis += hog.cpu.request.unwrap_or(0);
-        tax.requests.memory_bytes += hog.memory.request.unwrap_or(0);
+        tax.requests
+            .add_amounts(hog.cpu.request, hog.memory.request);
         if let (Some(cpu), Some(memory)) = (hog.cpu.usage, hog.memory.usage) {
             tax.usage.get_or_insert_default().add(Totals {
                 cpu_millis: cpu,

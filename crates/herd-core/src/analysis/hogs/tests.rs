@@ -277,3 +277,119 @@ fn pods_are_rated_in_node_order_then_vanished_nodes_then_unplaced_and_finished_o
         .collect();
     assert_eq!(names, ["agent-a", "agent-b", "agent-g", "agent-u"]);
 }
+
+/// A fleet of `pods` pods of one DaemonSet, one per node, each asking for `cpu`/`memory` in
+/// every one of two containers, with usage `usage` (cpu, memory) per pod and nodes offering
+/// `alloc` bytes of memory.
+fn huge_fleet(pods: usize, cpu: i64, memory: i64, usage: (i64, i64), alloc: i64) -> HogReport {
+    let d = ds("agent");
+    let mut records = vec![Record::DaemonSet(d.clone())];
+    let mut samples = Vec::new();
+    for i in 0..pods {
+        let name = format!("n{i}");
+        let mut n = node(&name);
+        n.allocatable.memory_bytes = alloc;
+        records.push(Record::Node(n));
+        let mut p = pod(&d, &name, &format!("agent-{i}"));
+        let both = Resources::new(cpu, memory);
+        p.containers = Arc::from(
+            [containers(both, both), containers(both, both)]
+                .iter()
+                .flat_map(|c| c.iter().cloned())
+                .collect::<Vec<_>>(),
+        );
+        records.push(Record::Pod(p));
+        samples.push((format!("agent-{i}"), usage.0, usage.1));
+    }
+    let mut fleet = fleet_of(records);
+    let named: Vec<(&str, i64, i64)> = samples
+        .iter()
+        .map(|(n, c, m)| (n.as_str(), *c, *m))
+        .collect();
+    with_metrics(&mut fleet, &named);
+    analyze(&fleet, &Thresholds::default())
+}
+
+#[test]
+fn sums_of_huge_requests_saturate_instead_of_wrapping() {
+    use crate::analysis::units;
+    // 2^62 bytes per container, two containers per pod, 100 pods: 2^69 bytes in all.
+    let report = huge_fleet(100, i64::MAX, 1 << 62, (i64::MAX, 1 << 62), i64::MAX);
+    let f = &report.footprints[0];
+    assert_eq!(f.pods, 100);
+    assert_eq!(f.requests.memory_bytes, i64::MAX);
+    assert_eq!(f.requests.cpu_millis, i64::MAX);
+    // Usage is kept per pod in u32 KiB and millicores (`model::usage`), so it only grows.
+    assert!(f.usage.memory_bytes > 0 && f.usage.cpu_millis > 0);
+    // The per-pod sums over containers saturate too, limits included.
+    assert!(report.pods.iter().all(|h| h.memory.limit == Some(i64::MAX)));
+    assert!(
+        report
+            .pods
+            .iter()
+            .all(|h| h.memory.request == Some(i64::MAX))
+    );
+    for tax in &report.node_tax {
+        assert_eq!(tax.requests.memory_bytes, i64::MAX);
+        assert!(tax.memory_request_share.is_some_and(|s| s > 0.0));
+    }
+    assert!(f.weight.is_finite() && f.weight > 0.0);
+    // What the hogs view prints: a lower bound, never a negative number.
+    assert_eq!(units::memory(f.requests.memory_bytes), ">8Ei");
+    assert_eq!(units::cpu(f.requests.cpu_millis), ">9.2P");
+    assert!(!units::memory(f.requests.memory_bytes).contains('-'));
+}
+
+#[test]
+fn sums_below_the_edge_stay_exact() {
+    use crate::analysis::units;
+    // Two containers of 2^60 bytes, three pods: 6 * 2^60, exact just below 2^63.
+    let report = huge_fleet(3, 1, 1 << 60, (1, 1 << 60), 1 << 62);
+    let f = &report.footprints[0];
+    assert_eq!(f.requests.memory_bytes, 6 << 60);
+    assert_eq!(units::memory(f.requests.memory_bytes), "6Ei");
+    // One node's tax: 2^61 of 2^62 allocatable.
+    let share = report.node_tax[0].memory_request_share;
+    assert_eq!(share, Some(0.5));
+    assert_eq!(units::percent(0.5), "50%");
+}
+
+#[test]
+fn zero_and_negative_amounts_add_without_surprise() {
+    use crate::analysis::units;
+    let report = huge_fleet(4, 0, i64::MIN, (0, 0), 0);
+    let f = &report.footprints[0];
+    assert_eq!(f.requests.memory_bytes, i64::MIN, "saturates downwards too");
+    assert_eq!(f.requests.cpu_millis, 0);
+    assert_eq!(f.weight, 0.0, "no allocatable: no share");
+    assert!(
+        report
+            .node_tax
+            .iter()
+            .all(|t| t.memory_request_share.is_none())
+    );
+    assert_eq!(units::memory(f.requests.memory_bytes), "<-8Ei");
+    assert_eq!(units::cpu(0), "0m");
+    assert_eq!(units::memory(0), "0");
+}
+
+#[test]
+fn totals_saturate_at_both_ends() {
+    use crate::model::resources::Totals;
+    let mut t = Totals::default();
+    for _ in 0..3 {
+        t.add(Totals {
+            cpu_millis: i64::MAX,
+            memory_bytes: 1 << 62,
+        });
+    }
+    assert_eq!(t.cpu_millis, i64::MAX);
+    assert_eq!(t.memory_bytes, i64::MAX);
+    let mut low = Totals::default();
+    low.add_resources(&Resources::new(i64::MIN, -1));
+    low.add_resources(&Resources::new(-1, i64::MIN));
+    assert_eq!((low.cpu_millis, low.memory_bytes), (i64::MIN, i64::MIN));
+    let mut unset = Totals::default();
+    unset.add_resources(&Resources::default());
+    assert_eq!(unset, Totals::default());
+}

@@ -357,24 +357,35 @@ mod tests {
         state
     }
 
-    fn header_text(state: &State) -> String {
+    /// Rows of one pane drawn alone into a `width`×`height` test terminal.
+    fn drawn(
+        state: &State,
+        width: u16,
+        height: u16,
+        pane: fn(&Scene, &mut Frame, Rect),
+    ) -> Vec<String> {
         let theme = Theme::default();
-        let mut terminal = Terminal::new(TestBackend::new(200, 2)).unwrap();
+        let scene = Scene {
+            state,
+            theme: &theme,
+        };
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
         terminal
             .draw(|frame| {
                 let area = frame.area();
-                header(
-                    &Scene {
-                        state,
-                        theme: &theme,
-                    },
-                    frame,
-                    area,
-                )
+                pane(&scene, frame, area)
             })
             .unwrap();
         let buffer = terminal.backend().buffer();
-        buffer.content.iter().map(|c| c.symbol()).collect()
+        buffer
+            .content
+            .chunks(usize::from(width))
+            .map(|row| row.iter().map(|c| c.symbol()).collect::<String>())
+            .collect()
+    }
+
+    fn header_text(state: &State) -> String {
+        drawn(state, 200, 2, header).concat()
     }
 
     #[test]
@@ -420,27 +431,7 @@ mod tests {
     }
 
     fn footer_lines(state: &State, width: u16) -> Vec<String> {
-        let theme = Theme::default();
-        let mut terminal = Terminal::new(TestBackend::new(width, 2)).unwrap();
-        terminal
-            .draw(|frame| {
-                let area = frame.area();
-                footer(
-                    &Scene {
-                        state,
-                        theme: &theme,
-                    },
-                    frame,
-                    area,
-                )
-            })
-            .unwrap();
-        let buffer = terminal.backend().buffer();
-        buffer
-            .content
-            .chunks(usize::from(width))
-            .map(|row| row.iter().map(|c| c.symbol()).collect::<String>())
-            .collect()
+        drawn(state, width, 2, footer)
     }
 
     fn refused(state: &mut State) -> String {

@@ -18,13 +18,14 @@ pub fn mib(v: Option<f64>) -> String {
     )
 }
 
-/// Time this thread has run on a CPU (the first field of /proc/thread-self/schedstat, in
-/// nanoseconds); `None` where the kernel does not give it. Other processes' builds share the
+/// Time this thread has run on a CPU (CLOCK_THREAD_CPUTIME_ID, read through rustix's safe
+/// wrapper); `None` should the clock give a negative time. Other processes' builds share the
 /// 2-core machine, so wall time alone overstates a pass.
 pub fn on_cpu() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let nanos: u64 = stat.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(nanos))
+    let ts = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    let secs = u64::try_from(ts.tv_sec).ok()?;
+    let nanos = u32::try_from(ts.tv_nsec).ok()?;
+    Some(Duration::new(secs, nanos))
 }
 
 /// Minor page faults of this thread so far (/proc/thread-self/stat field 10).

@@ -297,11 +297,6 @@ impl Progress {
     }
 }
 
-/// The status code at the start of a watch's trouble message ("401 Unauthorized: …").
-fn leading_code(message: &str) -> Option<u16> {
-    message.split_whitespace().next()?.parse().ok()
-}
-
 /// Applies feeds until every kind has been listed once and metrics answered (or are absent).
 /// Metrics are applied after the lists: usage for pods the fleet does not know yet is dropped.
 async fn fill(rx: &mut mpsc::Receiver<Feed>, progress: &mut Progress) -> Result<Fleet, Stop> {
@@ -340,13 +335,14 @@ async fn fill(rx: &mut mpsc::Receiver<Feed>, progress: &mut Progress) -> Result<
                 kind,
                 message,
                 refused,
+                code,
             } => {
                 // One line: the message ends up in a one-line error.
                 let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
                 if refused && kind.is_watch() {
                     return Err(Stop::Refused(Refusal {
                         kind,
-                        code: leading_code(&message),
+                        code,
                         message,
                     }));
                 }

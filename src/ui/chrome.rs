@@ -403,6 +403,7 @@ mod tests {
                     kind,
                     message: message.clone(),
                     refused: false,
+                    code: None,
                 },
             );
             let text = header_text(&state);

@@ -214,6 +214,7 @@ pub async fn poll(apis: &mut MetricsApis) -> Vec<Feed> {
             return vec![Feed::Trouble {
                 kind: FeedKind::Metrics,
                 refused: failure.refused(),
+                code: failure.code(),
                 message: failure.to_string(),
             }];
         }
@@ -224,6 +225,7 @@ pub async fn poll(apis: &mut MetricsApis) -> Vec<Feed> {
         Feed::Trouble {
             kind: FeedKind::NodeMetrics,
             refused: failure.refused(),
+            code: failure.code(),
             message: failure.to_string(),
         }
     });
@@ -247,7 +249,14 @@ enum ListFailure {
 
 impl ListFailure {
     fn refused(&self) -> bool {
-        matches!(self, ListFailure::Api(status) if matches!(status.code, 401 | 403))
+        matches!(self.code(), Some(401 | 403))
+    }
+
+    fn code(&self) -> Option<u16> {
+        match self {
+            ListFailure::Api(status) => Some(status.code).filter(|c| *c != 0),
+            ListFailure::Other(_) => None,
+        }
     }
 }
 

@@ -231,6 +231,7 @@ async fn run_with<K: Watched>(
                     kind: K::FEED,
                     message: problem.text,
                     refused: problem.refused,
+                    code: problem.code,
                 };
                 if tx.send(feed).await.is_err() {
                     return;
@@ -329,5 +330,6 @@ fn trouble<K: Watched>(message: String) -> Feed {
         kind: K::FEED,
         message,
         refused: false,
+        code: None,
     }
 }

@@ -97,6 +97,8 @@ pub enum Feed {
         /// help, so a one-shot reader such as `herd check` stops waiting (the task still retries,
         /// for a TUI whose user may fix the kubeconfig or RBAC meanwhile).
         refused: bool,
+        /// The HTTP status the server answered with, when it answered at all.
+        code: Option<u16>,
     },
     /// The feed answers again after trouble (its watch resumed, or a probe list succeeded).
     Recovered {

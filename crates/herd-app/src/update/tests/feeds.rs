@@ -28,6 +28,7 @@ fn trouble(state: &mut State, kind: FeedKind, message: &str) {
             kind,
             message: message.into(),
             refused: false,
+            code: None,
         },
     );
 }

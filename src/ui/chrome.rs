@@ -10,6 +10,7 @@ use crate::ui::Scene;
 use crate::ui::keymap;
 use crate::ui::layout;
 use crate::ui::safe;
+use crate::ui::table;
 use crate::ui::theme::Slot;
 use herd_app::action::Write;
 use herd_app::state::{FeedState, Flash, Level, Mode};
@@ -212,24 +213,7 @@ fn fit(line: Line<'static>, width: usize, tail: Vec<Span<'static>>) -> Line<'sta
         return line;
     }
     let tail_width: usize = tail.iter().map(Span::width).sum();
-    let mut room = width.saturating_sub(tail_width);
-    let mut spans = Vec::new();
-    for span in line.spans {
-        let mut kept = String::new();
-        for c in span.content.chars() {
-            let w = Span::raw(c.to_string()).width();
-            if w > room {
-                break;
-            }
-            room -= w;
-            kept.push(c);
-        }
-        let full = kept.len() == span.content.len();
-        spans.push(Span::styled(kept, span.style));
-        if !full {
-            break;
-        }
-    }
+    let mut spans = table::take_width(line.spans, width.saturating_sub(tail_width));
     spans.extend(tail);
     Line::from(spans)
 }

@@ -160,33 +160,44 @@ pub fn cut(line: Line<'_>, width: u16) -> Line<'_> {
         style,
         alignment,
     } = line;
-    let mut room = width.saturating_sub(1);
-    let mut kept: Vec<Span> = Vec::new();
-    let mut last_style = spans.first().map(|s| s.style).unwrap_or_default();
-    for span in spans {
-        if room == 0 {
-            break;
-        }
-        last_style = span.style;
-        let mut text = String::new();
-        for c in span.content.chars() {
-            let mut buf = [0; 4];
-            let w = Span::raw(&*c.encode_utf8(&mut buf)).width();
-            if w > room {
-                room = 0;
-                break;
-            }
-            room -= w;
-            text.push(c);
-        }
-        kept.push(Span::styled(text, span.style));
-    }
+    let first_style = spans.first().map(|s| s.style).unwrap_or_default();
+    let mut kept = take_width(spans, width.saturating_sub(1));
+    let last_style = kept.last().map_or(first_style, |s| s.style);
     if width > 0 {
         kept.push(Span::styled("…", last_style));
     }
     let mut out = Line::from(kept).style(style);
     out.alignment = alignment;
     out
+}
+
+/// The leading spans that fit in `room` columns, the one at the edge cut short (never through
+/// a wide character). Shared by table cells and the footer's flash line.
+pub fn take_width(spans: Vec<Span<'_>>, mut room: usize) -> Vec<Span<'static>> {
+    let mut kept = Vec::new();
+    for span in spans {
+        if room == 0 {
+            break;
+        }
+        let mut text = String::new();
+        let mut whole = true;
+        for c in span.content.chars() {
+            let mut buf = [0; 4];
+            let w = Span::raw(&*c.encode_utf8(&mut buf)).width();
+            if w > room {
+                room = 0;
+                whole = false;
+                break;
+            }
+            room -= w;
+            text.push(c);
+        }
+        kept.push(Span::styled(text, span.style));
+        if !whole {
+            break;
+        }
+    }
+    kept
 }
 
 /// A cell of plain text. Cluster text goes in as one span: `Line::from(String)` would split

@@ -1,6 +1,7 @@
 //! `herd check`: connect, wait for the first full picture of the fleet, and report coverage
 //! gaps and hogs once, for scripts and CI (exit 1 when a selected condition holds).
 
+mod findings;
 pub mod report;
 
 use std::time::Duration;
@@ -12,7 +13,6 @@ use herd_cluster::connect::{ConnectError, ConnectOptions, Connection, Retry, con
 use herd_cluster::fetch::{self, NamespaceLookup};
 use herd_cluster::metrics::spawn_metrics;
 use herd_cluster::watch::{Feed, FeedKind, Scope, spawn_watches};
-use herd_core::analysis::coverage::{self, Status};
 use herd_core::analysis::hogs::{self, Resource};
 use herd_core::analysis::thresholds::{Level, Thresholds};
 use herd_core::model::fleet::{Fleet, FleetEvent};
@@ -101,7 +101,7 @@ pub enum CheckError {
 }
 
 /// The `--fail-on` conditions, as an error message lists them.
-const CONDITIONS: &str = "missing, failing, hog";
+const CONDITIONS: &str = "missing, failing, node-down, stalled, untargeted, hog";
 
 /// At most this many namespaces are named when `-n` names none that exists.
 const NAMESPACES_SHOWN: usize = 12;
@@ -357,47 +357,10 @@ async fn fill(rx: &mut mpsc::Receiver<Feed>, progress: &mut Progress) -> Result<
     Ok(fleet)
 }
 
-/// The gaps, hogs and NotReady nodes of `fleet`.
+/// The gaps, groups, nodes down, stalled rollouts, DaemonSets that target nothing, hogs and
+/// NotReady nodes of `fleet`.
 pub fn build(fleet: &Fleet, now: Timestamp) -> Report {
-    let coverage = coverage::analyze(fleet, now);
-    let mut gaps = Vec::new();
-    for ds_cov in &coverage.daemon_sets {
-        let Some(ds) = fleet.daemon_set(&ds_cov.uid) else {
-            continue;
-        };
-        for row in &ds_cov.rows {
-            let kind = match row.status {
-                Status::Missing => Condition::Missing,
-                Status::Failing => Condition::Failing,
-                _ if coverage::blocked_only_by_taints(row) => Condition::Missing,
-                _ => continue,
-            };
-            gaps.push(report::Gap {
-                kind,
-                namespace: ds.namespace.to_string(),
-                daemonset: ds.name.to_string(),
-                node: row.node.to_string(),
-                status: row.status.as_str().to_string(),
-                pod: row
-                    .pod
-                    .and_then(|id| fleet.pod(id))
-                    .map(|p| p.name.to_string()),
-                reason: row.reason.describe(now),
-            });
-        }
-    }
-    let not_ready_nodes = fleet
-        .nodes()
-        .filter(|n| coverage::NodeContext::of(n).not_ready())
-        .map(|n| n.name.to_string())
-        .collect();
-    let mut report = Report {
-        gaps,
-        hogs: hog_rows(fleet),
-        not_ready_nodes,
-        metrics: fleet.metrics().clone(),
-        failed_on: Vec::new(),
-    };
+    let mut report = findings::build(fleet, now, hog_rows(fleet));
     report.judge(&[]);
     report
 }

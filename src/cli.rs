@@ -113,9 +113,16 @@ pub struct CheckArgs {
     /// Output format: table or json.
     #[arg(short = 'o', long, value_name = "FORMAT", default_value = "table")]
     pub output: String,
-    /// Conditions that make the exit code 1: any of missing, failing, hog.
+    /// Conditions that make the exit code 1, separated by commas: missing (a node lacks a
+    /// DaemonSet: no pod, taint-blocked, stuck pending), failing (the release fails: crash
+    /// loop, OOM kill, image pull, never Ready), node-down (a node that should run
+    /// DaemonSets is NotReady, Unknown or condition-tainted), stalled (a rollout that does not
+    /// move), untargeted (a DaemonSet whose selectors match no node), hog.
     #[arg(long, value_name = "LIST", default_value = "missing,failing")]
     pub fail_on: String,
+    /// List every node of every gap instead of one line per (DaemonSet, verdict, reason).
+    #[arg(long)]
+    pub wide: bool,
     /// A -n or -l that selects no DaemonSet (or -n naming no namespace) is a clean report
     /// instead of exit 2.
     #[arg(long)]

@@ -104,7 +104,7 @@ async fn run_check(args: &CheckArgs) -> i32 {
             let text = match format {
                 Format::Json => serde_json::to_string_pretty(&report)
                     .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")),
-                Format::Table => report.table(),
+                Format::Table => report.table(args.wide),
             };
             println!("{text}");
             i32::from(!report.failed_on.is_empty())

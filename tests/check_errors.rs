@@ -243,7 +243,10 @@ async fn an_empty_or_unknown_fail_on_item_is_exit_2_listing_the_valid_ones() {
         let out = herd_check(&sim.kubeconfig, &[&flag]).await;
         let line = one_line_exit_2(&out, &flag);
         assert!(line.contains("--fail-on"), "{line}");
-        assert!(line.contains("missing, failing, hog"), "{line}");
+        assert!(
+            line.contains("missing, failing, node-down, stalled, untargeted, hog"),
+            "{line}"
+        );
     }
 }
 

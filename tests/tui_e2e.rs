@@ -60,9 +60,9 @@ fn map_cells(screen: &str) -> (usize, usize) {
         .unwrap_or(0);
     let cells = lines
         // Cell lines start with their pool's name; the legend line follows them.
-        .take_while(|l| !l.contains(" ready "))
+        .take_while(|l| !l.contains(" healthy "))
         .flat_map(|l| l.chars())
-        .filter(|c| "●◐◌✗⊘○▲·⊗".contains(*c))
+        .filter(|c| "✗○⊗◌↯↻●·".contains(*c))
         .count();
     (claimed, cells)
 }
@@ -128,7 +128,7 @@ fn a_user_navigates_maps_filters_switches_theme_and_quits_to_a_restored_terminal
     pane.type_text("k");
     pane.press("Enter");
     pane.wait_for("falco's DaemonSet view", |s| {
-        s.contains("falco/falco") && s.contains("rollout:")
+        s.contains("falco/falco") && s.contains("rollout 33/33")
     });
 
     pane.type_text("m");
@@ -137,7 +137,7 @@ fn a_user_navigates_maps_filters_switches_theme_and_quits_to_a_restored_terminal
         |s| {
             let (claimed, cells) = map_cells(s);
             s.contains("1 cell = 1 node")
-                && ["● ready", "▲ misscheduled", "⊗ taint-blocked"]
+                && ["● healthy", "↯ node-down", "⊗ taint-blocked"]
                     .iter()
                     .all(|legend| s.contains(legend))
                 && claimed > 0

@@ -17,7 +17,7 @@ use drive::{Screen, char_key};
 
 #[tokio::test]
 async fn fleet() {
-    let s = Screen::demo().await;
+    let mut s = Screen::demo().await;
     let falco = s.line_with("falco ");
     assert!(
         falco.contains("33/39") && falco.contains("6!"),
@@ -25,21 +25,45 @@ async fn fleet() {
     );
     let npd = s.line_with("node-problem-detector");
     assert!(
-        npd.contains("↻ 1/39"),
-        "the crash-looping rollout is stuck at 1/39: {npd}"
+        npd.contains("⚠ 1/39 crash-loops on general-01"),
+        "the crash-looping rollout is stalled, and says why: {npd}"
+    );
+    // The NotReady node is DOWN on every DaemonSet that runs there, a failure on none.
+    let cilium = s.line_with("cilium");
+    assert!(
+        cilium.contains("1!") && cilium.contains("✓ complete"),
+        "{cilium}"
     );
     assert!(
         s.line_with("<?>").contains("<r> restart"),
         "hints come from the key table"
     );
     assert_snapshot!("fleet_120x36", s.text());
+    // Problems first: the release failure, then the gap, then the rest.
+    s.key('S');
+    let names: Vec<String> = s
+        .text()
+        .lines()
+        .filter_map(|l| l.split('│').nth(1))
+        .filter_map(|c| c.split_whitespace().nth(1).map(str::to_string))
+        .collect();
+    let at = |n: &str| {
+        names
+            .iter()
+            .position(|x| x == n)
+            .unwrap_or_else(|| panic!("{n} in {names:?}"))
+    };
+    assert!(
+        at("node-problem-detector") < at("falco") && at("falco") < at("cilium"),
+        "status sort by severity: {names:?}"
+    );
 }
 
 #[tokio::test]
 async fn fleet_at_80x24_keeps_the_columns_that_matter() {
     let s = Screen::open(80, 24, |_| {}).await;
     let header = s.line_with("NAME");
-    for column in ["NAME", "COVERAGE", "GAPS"] {
+    for column in ["NAME", "COVERAGE", "GAPS", "FAIL", "DOWN", "ROLLOUT"] {
         assert!(
             header.contains(column),
             "{column} kept at 80 columns: {header}"
@@ -67,8 +91,8 @@ async fn daemonset_falco_per_node_table() {
         "the GPU nodes are kept off by the taint alone"
     );
     assert!(
-        s.line_with("general-07").contains("misscheduled"),
-        "the NotReady node"
+        s.line_with("general-07").contains("node-down"),
+        "the NotReady node is the node's fault"
     );
     assert!(s.line_with("general-03").contains("cordoned"));
     assert_snapshot!("daemonset_falco", s.text());
@@ -78,14 +102,19 @@ async fn daemonset_falco_per_node_table() {
 async fn daemonset_node_problem_detector_crash_looping_rollout() {
     let mut s = Screen::demo().await;
     s.open_daemon_set("node-problem-detector");
-    assert!(s.line_with("rollout:").contains("1/39 updated"));
-    let first = s.line_with("general-01");
     assert!(
-        first.contains("failing") && first.contains("crash loop"),
+        s.line_with("rollout 1/39")
+            .contains("stalled: new revision crash-loops on general-01"),
+        "{}",
+        s.text()
+    );
+    let first = s.line_with("│general-01");
+    assert!(
+        first.contains("release-failing") && first.contains("crash loop"),
         "{first}"
     );
     assert!(
-        s.line_with("general-02").contains("outdated"),
+        s.line_with("general-02").contains("old revision"),
         "old pods keep running"
     );
     assert_snapshot!("daemonset_node_problem_detector", s.text());
@@ -101,8 +130,8 @@ async fn coverage_map_of_falco() {
         s.line_with("gpu 6").contains("⊗ ⊗ ⊗ ⊗ ⊗ ⊗"),
         "the GPU pool is taint-blocked"
     );
-    let legend = s.line_with("● ready 33");
-    let counts = legend.contains("▲ misscheduled 1") && legend.contains("⊗ taint-blocked 6");
+    let legend = s.line_with("● healthy 33");
+    let counts = legend.contains("↯ node-down 1") && legend.contains("⊗ taint-blocked 6");
     assert!(counts, "{legend}");
     assert_snapshot!("coverage_map_falco", s.text());
 }
@@ -116,10 +145,12 @@ async fn nodes() {
         s.line_with("general-03").contains("SchedulingDi"),
         "cordoned"
     );
-    assert!(
-        s.line_with("general-07").contains("5!"),
-        "five DaemonSets miss the NotReady node"
-    );
+    // RUN / MISS / FAIL / DOWN: the NotReady node still runs its daemons, misses none, and
+    // every DaemonSet there is down with it.
+    let row = s.line_with("general-07");
+    let counts: Vec<&str> = row.split_whitespace().skip(4).take(4).collect();
+    assert_eq!(counts[1..], ["0", "0", "7!"], "{row}");
+    assert_ne!(counts[0], "0", "{row}");
     assert_snapshot!("nodes", s.text());
 }
 
@@ -131,7 +162,11 @@ async fn node_not_ready() {
         s.line_with("ready False")
             .contains("node.kubernetes.io/not-ready")
     );
-    assert!(s.line_with("cilium").contains("not Ready"), "{}", s.text());
+    assert!(
+        s.line_with("cilium").contains("node NotReady"),
+        "{}",
+        s.text()
+    );
     assert_snapshot!("node_general_07_not_ready", s.text());
 }
 
@@ -144,7 +179,7 @@ async fn node_gpu_where_falco_is_kept_off_by_the_taint() {
         falco.contains("untolerated taint nvidia.com/gpu"),
         "{falco}"
     );
-    assert!(s.line_with("nvidia-device-plugin").contains("ready"));
+    assert!(s.line_with("nvidia-device-plugin").contains("healthy"));
     assert_snapshot!("node_gpu_01", s.text());
 }
 
@@ -289,12 +324,12 @@ async fn monochrome_keeps_meaning_in_glyphs_and_modifiers() {
         let width = usize::from(frame.area.width);
         frame.content[y * width..(y + 1) * width].to_vec()
     };
-    let selected = row("general-01");
+    let selected = row("│general-01");
     assert!(
         selected[5].modifier.contains(Modifier::REVERSED),
         "the cursor row is reversed"
     );
-    let failing = row("general-01");
+    let failing = row("│general-01");
     assert!(
         failing.iter().any(|c| c.symbol() == "✗"),
         "failing is a glyph, not a colour"
@@ -319,7 +354,7 @@ async fn events_of_node_problem_detector() {
     assert_snapshot!("events_node_problem_detector", s.text());
     s.special(KeyCode::Esc);
     assert!(
-        s.line_with("rollout:").contains("1/39"),
+        s.line_with("rollout 1/39").contains("stalled"),
         "esc goes back to the DaemonSet"
     );
 }

@@ -1,10 +1,22 @@
-//! The result of `herd check` as stable serde types (the JSON shape) and as a text table.
+//! The result of `herd check` as stable serde types (the JSON shape, documented in
+//! docs/CHECK.md) and as a text table: gaps grouped by (DaemonSet, verdict, reason) unless
+//! `--wide` asks for every node, then stalled rollouts, DaemonSets that target no node, nodes
+//! down, hogs.
 //!
 //! JSON shape (stable; fields are only ever added):
 //! ```json
 //! {
-//!   "gaps": [{"kind": "missing|failing", "namespace": "falco", "daemonset": "falco",
-//!             "node": "gpu-01", "status": "excluded", "pod": null, "reason": "…"}],
+//!   "gaps": [{"kind": "missing|failing", "namespace": "security", "daemonset": "falco",
+//!             "node": "gpu-01", "pool": "gpu", "status": "taint-blocked", "pod": null,
+//!             "reason": "…"}],
+//!   "groups": [{"kind": "missing", "namespace": "security", "daemonset": "falco",
+//!               "status": "taint-blocked", "reason": "…", "nodes": 6, "pools": ["gpu"],
+//!               "node_names": ["gpu-01", "…"]}],
+//!   "node_down": [{"node": "general-07", "pool": "general", "reason": "node NotReady",
+//!                  "since": "2026-…Z", "daemonsets": 6}],
+//!   "stalled": [{"namespace": "kube-system", "daemonset": "kube-proxy", "updated": 1,
+//!                "desired": 40, "diagnosis": "…", "nodes": ["general-07"]}],
+//!   "untargeted": [{"namespace": "gpu", "daemonset": "dcgm", "reason": "…"}],
 //!   "hogs": [{"namespace": "observability", "daemonset": "otel-agent", "pod": "otel-agent-x",
 //!             "node": "general-01", "level": "warn|critical", "reason": "…"}],
 //!   "not_ready_nodes": ["general-07"],
@@ -12,45 +24,117 @@
 //!   "failed_on": ["missing", "failing"]
 //! }
 //! ```
-//! A `missing` gap is a node that should run the DaemonSet and has no pod, or a node the
-//! DaemonSet's selectors target but an untolerated taint keeps it off.
+//! `status` is the verdict, in the words the TUI shows.
 
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
 use herd_core::analysis::thresholds::Level;
+use herd_core::model::display_text::escape;
 use herd_core::model::usage::MetricsState;
 
 /// The conditions `--fail-on` can select.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "kebab-case")]
 pub enum Condition {
+    /// A node that should run a DaemonSet lacks it: missing, taint-blocked, stuck pending.
     Missing,
+    /// The release fails on a healthy node: crash loop, OOM kill, pull error, never Ready.
     Failing,
+    /// A node that should run a DaemonSet is NotReady, Unknown or condition-tainted.
+    NodeDown,
+    /// A rollout that does not move, with what holds it.
+    Stalled,
+    /// A DaemonSet whose selectors match no node.
+    Untargeted,
     Hog,
 }
 
 impl Condition {
-    pub fn parse(text: &str) -> Option<Condition> {
-        match text.trim() {
-            "missing" => Some(Condition::Missing),
-            "failing" => Some(Condition::Failing),
-            "hog" => Some(Condition::Hog),
-            _ => None,
+    pub const ALL: [Condition; 6] = [
+        Condition::Missing,
+        Condition::Failing,
+        Condition::NodeDown,
+        Condition::Stalled,
+        Condition::Untargeted,
+        Condition::Hog,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Condition::Missing => "missing",
+            Condition::Failing => "failing",
+            Condition::NodeDown => "node-down",
+            Condition::Stalled => "stalled",
+            Condition::Untargeted => "untargeted",
+            Condition::Hog => "hog",
         }
+    }
+
+    pub fn parse(text: &str) -> Option<Condition> {
+        let text = text.trim();
+        Condition::ALL.into_iter().find(|c| c.as_str() == text)
     }
 }
 
+/// One (DaemonSet, node) pair that lacks the daemon or fails there.
 #[derive(Debug, Clone, Serialize)]
 pub struct Gap {
     pub kind: Condition,
     pub namespace: String,
     pub daemonset: String,
     pub node: String,
-    /// herd's coverage status of the pair (`missing`, `excluded`, `failing`, …).
+    pub pool: Option<String>,
+    /// The verdict, in the TUI's words: `missing`, `taint-blocked`, `stuck-pending`,
+    /// `release-failing`.
     pub status: String,
     pub pod: Option<String>,
+    /// The full reason, ages included.
+    pub reason: String,
+    /// The reason without ages or counts: what the groups are keyed by.
+    #[serde(skip)]
+    pub headline: String,
+}
+
+/// The gaps one cause makes for one DaemonSet.
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    pub kind: Condition,
+    pub namespace: String,
+    pub daemonset: String,
+    pub status: String,
+    pub reason: String,
+    pub nodes: usize,
+    pub pools: Vec<String>,
+    pub node_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeDown {
+    pub node: String,
+    pub pool: Option<String>,
+    pub reason: String,
+    pub since: Option<String>,
+    /// DaemonSets that should run there.
+    pub daemonsets: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Stalled {
+    pub namespace: String,
+    pub daemonset: String,
+    pub updated: u32,
+    pub desired: u32,
+    pub diagnosis: String,
+    /// The nodes the diagnosis blames.
+    pub nodes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Untargeted {
+    pub namespace: String,
+    pub daemonset: String,
     pub reason: String,
 }
 
@@ -67,6 +151,10 @@ pub struct Hog {
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub gaps: Vec<Gap>,
+    pub groups: Vec<Group>,
+    pub node_down: Vec<NodeDown>,
+    pub stalled: Vec<Stalled>,
+    pub untargeted: Vec<Untargeted>,
     pub hogs: Vec<Hog>,
     pub not_ready_nodes: Vec<String>,
     pub metrics: MetricsState,
@@ -74,37 +162,150 @@ pub struct Report {
     pub failed_on: Vec<Condition>,
 }
 
+/// Node names a group lists in the table before "and N more".
+const NAMED_NODES: usize = 3;
+
 impl Report {
     /// Fills `failed_on` from the selected conditions.
     pub fn judge(&mut self, selected: &[Condition]) {
         self.failed_on = selected
             .iter()
             .copied()
-            .filter(|c| match c {
-                Condition::Hog => !self.hogs.is_empty(),
-                kind => self.gaps.iter().any(|g| g.kind == *kind),
-            })
+            .filter(|c| self.holds(*c))
             .collect();
     }
 
-    pub fn table(&self) -> String {
+    fn holds(&self, condition: Condition) -> bool {
+        match condition {
+            Condition::Missing | Condition::Failing => {
+                self.gaps.iter().any(|g| g.kind == condition)
+            }
+            Condition::NodeDown => !self.node_down.is_empty(),
+            Condition::Stalled => !self.stalled.is_empty(),
+            Condition::Untargeted => !self.untargeted.is_empty(),
+            Condition::Hog => !self.hogs.is_empty(),
+        }
+    }
+
+    /// Groups the gaps by (DaemonSet, verdict, reason), in the gaps' order.
+    pub fn group(&mut self) {
+        let mut groups: Vec<Group> = Vec::new();
+        for g in &self.gaps {
+            let same = |x: &&mut Group| {
+                x.namespace == g.namespace
+                    && x.daemonset == g.daemonset
+                    && x.status == g.status
+                    && x.reason == g.headline
+            };
+            let group = match groups.iter_mut().find(same) {
+                Some(group) => group,
+                None => {
+                    groups.push(Group {
+                        kind: g.kind,
+                        namespace: g.namespace.clone(),
+                        daemonset: g.daemonset.clone(),
+                        status: g.status.clone(),
+                        reason: g.headline.clone(),
+                        nodes: 0,
+                        pools: Vec::new(),
+                        node_names: Vec::new(),
+                    });
+                    let Some(last) = groups.last_mut() else {
+                        continue;
+                    };
+                    last
+                }
+            };
+            group.nodes += 1;
+            group.node_names.push(g.node.clone());
+            let pool = g.pool.clone().unwrap_or_else(|| "-".to_string());
+            if !group.pools.contains(&pool) {
+                group.pools.push(pool);
+            }
+        }
+        for group in &mut groups {
+            group.pools.sort();
+        }
+        self.groups = groups;
+    }
+
+    /// The report for a person; `wide` lists every node instead of one line per group.
+    /// Text from the cluster is escaped, as the TUI escapes it.
+    pub fn table(&self, wide: bool) -> String {
         let mut out = String::new();
         if self.gaps.is_empty() {
             out.push_str("No coverage gaps.\n");
+        } else if wide {
+            let _ = writeln!(
+                out,
+                "{:<8} {:<36} {:<20} {:<16} REASON",
+                "GAP", "DAEMONSET", "NODE", "VERDICT"
+            );
+            for g in &self.gaps {
+                let ds = esc(&format!("{}/{}", g.namespace, g.daemonset));
+                let _ = writeln!(
+                    out,
+                    "{:<8} {ds:<36} {:<20} {:<16} {}",
+                    g.kind.as_str(),
+                    escape(&g.node),
+                    g.status,
+                    escape(&g.reason)
+                );
+            }
         } else {
             let _ = writeln!(
                 out,
-                "{:<8} {:<40} {:<20} REASON",
-                "GAP", "DAEMONSET", "NODE"
+                "{:<8} {:<36} {:<16} {:>5}  {:<16} REASON",
+                "GAP", "DAEMONSET", "VERDICT", "NODES", "POOLS"
             );
-            for g in &self.gaps {
-                let kind = if g.kind == Condition::Missing {
-                    "missing"
-                } else {
-                    "failing"
-                };
-                let ds = format!("{}/{}", g.namespace, g.daemonset);
-                let _ = writeln!(out, "{kind:<8} {ds:<40} {:<20} {}", g.node, g.reason);
+            for g in &self.groups {
+                let ds = esc(&format!("{}/{}", g.namespace, g.daemonset));
+                let pools = esc(&g.pools.join(","));
+                let _ = writeln!(
+                    out,
+                    "{:<8} {ds:<36} {:<16} {:>5}  {pools:<16} {} ({})",
+                    g.kind.as_str(),
+                    g.status,
+                    g.nodes,
+                    escape(&g.reason),
+                    named(&g.node_names)
+                );
+            }
+        }
+        if !self.stalled.is_empty() {
+            out.push_str("\nStalled rollouts:\n");
+            for s in &self.stalled {
+                let ds = esc(&format!("{}/{}", s.namespace, s.daemonset));
+                let _ = writeln!(
+                    out,
+                    "  {ds} {}/{} stalled: {}",
+                    s.updated,
+                    s.desired,
+                    escape(&s.diagnosis)
+                );
+            }
+        }
+        if !self.untargeted.is_empty() {
+            out.push_str("\nDaemonSets that target no node:\n");
+            for u in &self.untargeted {
+                let ds = esc(&format!("{}/{}", u.namespace, u.daemonset));
+                let _ = writeln!(out, "  {ds} {}", escape(&u.reason));
+            }
+        }
+        if !self.node_down.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nNodes down ({}), the node's fault rather than the DaemonSets':",
+                self.node_down.len()
+            );
+            for n in &self.node_down {
+                let _ = writeln!(
+                    out,
+                    "  {} {}; {} DaemonSets should run there",
+                    escape(&n.node),
+                    escape(&n.reason),
+                    n.daemonsets
+                );
             }
         }
         if !self.hogs.is_empty() {
@@ -115,21 +316,37 @@ impl Report {
                 } else {
                     "warn"
                 };
-                let pod = format!("{}/{}", h.namespace, h.pod);
-                let node = h.node.as_deref().unwrap_or("-");
-                let _ = writeln!(out, "{level:<8} {pod:<40} {node:<20} {}", h.reason);
+                let pod = esc(&format!("{}/{}", h.namespace, h.pod));
+                let node = escape(h.node.as_deref().unwrap_or("-"));
+                let _ = writeln!(out, "{level:<8} {pod:<40} {node:<20} {}", escape(&h.reason));
             }
         }
-        if !self.not_ready_nodes.is_empty() {
+        if let MetricsState::Unavailable { reason, .. } = &self.metrics {
             let _ = writeln!(
                 out,
-                "\nNot Ready nodes: {}",
-                self.not_ready_nodes.join(", ")
+                "\nMetrics unavailable ({}): hogs not checked.",
+                escape(reason)
             );
-        }
-        if let MetricsState::Unavailable { reason, .. } = &self.metrics {
-            let _ = writeln!(out, "\nMetrics unavailable ({reason}): hogs not checked.");
         }
         out
     }
+}
+
+/// Cluster text escaped into an owned string, as the TUI shows it.
+fn esc(text: &str) -> String {
+    escape(text).into_owned()
+}
+
+/// `gpu-01, gpu-02, gpu-03 and 3 more`.
+fn named(nodes: &[String]) -> String {
+    let mut text = nodes
+        .iter()
+        .take(NAMED_NODES)
+        .map(|n| escape(n).into_owned())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if nodes.len() > NAMED_NODES {
+        let _ = write!(text, " and {} more", nodes.len() - NAMED_NODES);
+    }
+    text
 }

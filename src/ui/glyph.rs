@@ -4,6 +4,7 @@ use crate::ui::theme::Slot;
 pub use herd_app::rows::Mark;
 use herd_core::analysis::coverage::Status;
 use herd_core::analysis::thresholds::Level;
+use herd_core::analysis::verdict::Verdict;
 
 /// The mark and theme slot of a coverage status.
 pub fn status(s: Status) -> (&'static str, Slot) {
@@ -19,11 +20,23 @@ pub fn status(s: Status) -> (&'static str, Slot) {
     }
 }
 
-/// The glyph and slot of a row's mark (its status, or taint-blocked).
+/// The glyph and slot of a row's mark: its verdict.
 pub fn mark(m: Mark) -> (&'static str, Slot) {
-    match m {
-        Mark::Status(s) => status(s),
-        Mark::TaintBlocked => ("⊗", Slot::Warn),
+    verdict(m.0)
+}
+
+/// The glyph and slot of a verdict. A node that is down is not the daemon's fault: it is
+/// marked apart from the release's failures, in the warning colour.
+pub fn verdict(v: Verdict) -> (&'static str, Slot) {
+    match v {
+        Verdict::ReleaseFailing => ("✗", Slot::Critical),
+        Verdict::Missing => ("○", Slot::Critical),
+        Verdict::TaintBlocked => ("⊗", Slot::Warn),
+        Verdict::StuckPending => ("◌", Slot::Warn),
+        Verdict::NodeDown => ("↯", Slot::Warn),
+        Verdict::Rolling => ("↻", Slot::Pending),
+        Verdict::Healthy => ("●", Slot::Ok),
+        Verdict::NotTargeted => ("·", Slot::Excluded),
     }
 }
 
@@ -91,6 +104,14 @@ mod tests {
         // A steady 900 reads flat low, a leak climbs.
         assert_eq!(sparkline(&[900, 900, 900]), "▁▁▁");
         assert_eq!(sparkline(&[800, 850, 900, 950, 1000]), "▁▃▅▆█");
+    }
+
+    #[test]
+    fn every_verdict_has_a_distinct_glyph() {
+        let mut seen: Vec<&str> = Verdict::ALL.iter().map(|v| verdict(*v).0).collect();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), Verdict::ALL.len());
     }
 
     #[test]

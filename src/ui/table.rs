@@ -2,7 +2,7 @@
 //! visible window of rows built, the cursor row highlighted.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Row, Table, TableState};
 
@@ -16,6 +16,9 @@ pub struct Col {
     pub width: u16,
     /// 0 is always kept; higher numbers go first when the screen is narrow.
     pub priority: u8,
+    /// Takes a share of the width left over once every kept column has its own: the free
+    /// text (a reason, a pod name, taints) that is cut with `…` when the screen is narrow.
+    pub grow: bool,
 }
 
 pub const fn col(title: &'static str, width: u16, priority: u8) -> Col {
@@ -23,6 +26,14 @@ pub const fn col(title: &'static str, width: u16, priority: u8) -> Col {
         title,
         width,
         priority,
+        grow: false,
+    }
+}
+
+impl Col {
+    /// The same column, taking a share of the spare width.
+    pub const fn grows(self) -> Col {
+        Col { grow: true, ..self }
     }
 }
 
@@ -41,6 +52,43 @@ pub fn fit(cols: &[Col], width: u16) -> Vec<usize> {
     }
     keep.sort_unstable();
     keep
+}
+
+/// Columns of this priority or lower are never dropped to give a growing column room; above
+/// it are the ones that repeat what another column shows or matter least.
+const ESSENTIAL: u8 = 5;
+
+/// Drops kept columns, least important first, while a more important growing column cannot
+/// show its widest visible cell (up to twice its own width and a bit): a stall's diagnosis
+/// matters more than a count that repeats the coverage bar. Essential columns stay.
+pub fn make_room(cols: &[Col], mut picked: Vec<usize>, natural: &[u16], width: u16) -> Vec<usize> {
+    loop {
+        let widths = column_widths(cols, &picked, natural, width);
+        let cramped = picked
+            .iter()
+            .zip(&widths)
+            .filter(|&(&i, &w)| {
+                let cap = cols[i].width.saturating_mul(2).saturating_add(8);
+                cols[i].grow && natural.get(i).copied().unwrap_or(0).min(cap) > w
+            })
+            .map(|(&i, _)| cols[i].priority)
+            .min();
+        let Some(cramped) = cramped else {
+            return picked;
+        };
+        let victim = picked
+            .iter()
+            .enumerate()
+            .filter(|&(_, &i)| cols[i].priority > cramped.max(ESSENTIAL))
+            .max_by_key(|&(n, &i)| (cols[i].priority, n))
+            .map(|(n, _)| n);
+        match victim {
+            Some(n) => {
+                picked.remove(n);
+            }
+            None => return picked,
+        }
+    }
 }
 
 /// The window of `page.rows` that fits `height` data rows, keeping the cursor visible.
@@ -99,22 +147,23 @@ pub fn draw(
     cursor: Option<usize>,
 ) {
     let inner_width = area.width.saturating_sub(2);
-    let picked = fit(cols, inner_width);
+    let natural: Vec<u16> = (0..cols.len())
+        .map(|i| {
+            let widest = cells
+                .iter()
+                .filter_map(|row| row.get(i))
+                .map(Line::width)
+                .max()
+                .unwrap_or(0);
+            u16::try_from(widest).unwrap_or(u16::MAX)
+        })
+        .collect();
+    let picked = make_room(cols, fit(cols, inner_width), &natural, inner_width);
     let theme = &state.theme;
     let header = Row::new(picked.iter().map(|&i| Cell::from(cols[i].title)))
         .style(theme.style(Slot::TableHeader));
-    let widths: Vec<Constraint> = picked
-        .iter()
-        .enumerate()
-        .map(|(n, &i)| {
-            if n + 1 == picked.len() {
-                Constraint::Min(cols[i].width)
-            } else {
-                Constraint::Length(cols[i].width)
-            }
-        })
-        .collect();
-    let room = column_widths(&widths, inner_width);
+    let room = column_widths(cols, &picked, &natural, inner_width);
+    let widths: Vec<Constraint> = room.iter().map(|&w| Constraint::Length(w)).collect();
     let rows = cells.into_iter().map(|row| {
         let mut row: Vec<Option<Line>> = row.into_iter().map(Some).collect();
         let picked_cells = picked.iter().zip(&room).map(|(&i, &room)| {
@@ -134,17 +183,34 @@ pub fn draw(
     frame.render_stateful_widget(table, area, &mut selection);
 }
 
-/// The width each column gets, as the table lays them out (`Table` splits its area with
-/// this layout: the columns from the left, one space apart).
-fn column_widths(widths: &[Constraint], inner_width: u16) -> Vec<u16> {
-    let area = Rect::new(0, 0, inner_width, 1);
-    Layout::horizontal(widths.iter().copied())
-        .flex(Flex::Start)
-        .spacing(1)
-        .split(area)
-        .iter()
-        .map(|r| r.width)
-        .collect()
+/// The width each kept column gets: its own, then the spare width goes to the growing
+/// columns (the last column when none grows) — first what each needs to show its widest
+/// visible cell (`natural`), most important first, then what is left to the last of them.
+/// One space between columns.
+fn column_widths(cols: &[Col], picked: &[usize], natural: &[u16], inner_width: u16) -> Vec<u16> {
+    let own: u16 = picked.iter().map(|&i| cols[i].width).sum();
+    let gaps = u16::try_from(picked.len().saturating_sub(1)).unwrap_or(u16::MAX);
+    let mut spare = inner_width.saturating_sub(own.saturating_add(gaps));
+    let mut growing: Vec<usize> = (0..picked.len())
+        .filter(|&n| cols[picked[n]].grow)
+        .collect();
+    if growing.is_empty() {
+        growing.extend(picked.len().checked_sub(1));
+    }
+    let mut widths: Vec<u16> = picked.iter().map(|&i| cols[i].width).collect();
+    // The most important growing column is served first (a reason before a pod name).
+    let mut by_priority = growing.clone();
+    by_priority.sort_by_key(|&n| cols[picked[n]].priority);
+    for &n in &by_priority {
+        let want = natural.get(picked[n]).copied().unwrap_or(0);
+        let more = want.saturating_sub(widths[n]).min(spare);
+        widths[n] += more;
+        spare -= more;
+    }
+    if let Some(&last) = growing.last() {
+        widths[last] = widths[last].saturating_add(spare);
+    }
+    widths
 }
 
 /// `line` cut to `width` columns, ending in `…` when anything was cut, so a clipped number
@@ -263,12 +329,56 @@ mod tests {
     }
 
     #[test]
-    fn cells_are_cut_to_the_width_the_table_gives_them() {
-        let widths = [
-            Constraint::Length(4),
-            Constraint::Length(3),
-            Constraint::Min(5),
+    fn the_last_column_takes_the_spare_width_when_none_grows() {
+        let cols = [col("A", 4, 0), col("B", 3, 0), col("C", 5, 0)];
+        assert_eq!(
+            column_widths(&cols, &[0, 1, 2], &[0; 3], 20),
+            vec![4, 3, 11]
+        );
+    }
+
+    #[test]
+    fn growing_columns_size_to_their_content_and_the_last_takes_the_rest() {
+        // NAME needs 21 for "node-problem-detector", REASON gets what is left.
+        let cols = [
+            col("NAME", 20, 0).grows(),
+            col("N", 4, 0),
+            col("REASON", 10, 0).grows(),
         ];
-        assert_eq!(column_widths(&widths, 20), vec![4, 3, 11]);
+        assert_eq!(
+            column_widths(&cols, &[0, 1, 2], &[21, 2, 60], 60),
+            vec![21, 4, 33]
+        );
+        // Too narrow for both: each keeps its own width, the spare goes by need, in order.
+        assert_eq!(
+            column_widths(&cols, &[0, 1, 2], &[30, 2, 60], 40),
+            vec![24, 4, 10]
+        );
+    }
+
+    #[test]
+    fn a_cramped_growing_column_pushes_out_less_important_ones_but_never_essential_ones() {
+        let cols = [
+            col("NAME", 10, 0).grows(),
+            col("GAPS", 4, 1),
+            col("ROLLOUT", 10, 1).grows(),
+            col("DESIRED", 7, 7),
+            col("AGE", 5, 6),
+        ];
+        let all = vec![0, 1, 2, 3, 4];
+        // 40 columns: ROLLOUT wants 20; DESIRED goes first, then AGE.
+        let natural = [8, 2, 20, 2, 3];
+        assert_eq!(make_room(&cols, all.clone(), &natural, 40), vec![0, 1, 2]);
+        // A long name never pushes out GAPS (essential) nor anything for more than its cap.
+        let natural = [60, 2, 5, 2, 3];
+        assert_eq!(make_room(&cols, all.clone(), &natural, 40), vec![0, 1, 2]);
+        // Room enough: nothing goes.
+        assert_eq!(make_room(&cols, all.clone(), &[8, 2, 12, 2, 3], 60), all);
+    }
+
+    #[test]
+    fn dropped_columns_are_not_counted() {
+        let cols = [col("A", 4, 0), col("B", 30, 9), col("C", 5, 0).grows()];
+        assert_eq!(column_widths(&cols, &[0, 2], &[0; 3], 20), vec![4, 15]);
     }
 }

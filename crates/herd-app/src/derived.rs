@@ -8,12 +8,15 @@ mod refresh_tests;
 use std::ops::Range;
 use std::sync::Arc;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 
 use herd_core::analysis::coverage::{self, CoverageReport, Status};
 use herd_core::analysis::hogs::{self, HogReport};
+use herd_core::analysis::rollout::{self, Rollout};
 use herd_core::analysis::thresholds::{Level, Thresholds};
-use herd_core::model::daemonset::{DaemonSet, StatusCounts, StrategyKind};
+use herd_core::analysis::untargeted::{self, Untargeted};
+use herd_core::analysis::verdict::Verdict;
+use herd_core::model::daemonset::{DaemonSet, StatusCounts};
 use herd_core::model::fasthash::FastMap;
 use herd_core::model::fleet::{Fleet, PodId};
 use herd_core::model::node::Node;
@@ -23,6 +26,10 @@ pub struct Derived {
     /// The fleet generation these figures were computed from.
     pub generation: u64,
     pub at: Option<Timestamp>,
+    /// When every DaemonSet's verdicts were last judged: they move with the clock alone (a
+    /// grace runs out, a crash loop goes quiet), so they are judged again every
+    /// [`VERDICT_REFRESH`] even when no event arrives.
+    pub judged_at: Option<Timestamp>,
     pub coverage: CoverageReport,
     pub hogs: Option<HogReport>,
     /// One row per DaemonSet, in namespace/name order (the coverage report's order).
@@ -45,6 +52,9 @@ pub struct Derived {
     hog_ranges: Vec<Range<usize>>,
 }
 
+/// How often verdicts are judged again with no event to prompt it.
+pub const VERDICT_REFRESH: SignedDuration = SignedDuration::from_secs(10);
+
 /// The Fleet screen's row for one DaemonSet.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FleetRow {
@@ -56,30 +66,26 @@ pub struct FleetRow {
     /// Nodes that should run the daemon, and those running it Ready (any revision).
     pub eligible: u32,
     pub served: u32,
-    /// Should run but has no running pod: missing or still pending.
+    /// Nodes that should have the daemon and lack it for a reason the fleet can fix: missing
+    /// past its grace, taint-blocked, stuck pending.
     pub gaps: u32,
     /// Targeted but kept off by an untolerated taint alone (counted in `gaps` too).
     pub taint_blocked: u32,
+    /// The release fails there: crash loop, OOM kill, image pull error, never Ready.
     pub failing: u32,
+    /// Nodes that should run the daemon and are down (NotReady, Unknown, a condition taint):
+    /// the node's fault, whatever its pods show.
+    pub node_down: u32,
     pub misscheduled: u32,
     /// Worst hog level among its pods, and how many pods are hogs.
     pub hog: Level,
     pub hogs: u32,
     pub rollout: Rollout,
+    pub untargeted: Option<Untargeted>,
+    /// Problems first (0) to nothing to see (8): what the status sort orders by.
+    pub severity: u8,
     pub images: String,
     pub created: Option<Timestamp>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rollout {
-    /// Every eligible node runs the current revision.
-    Complete,
-    /// Pods are being replaced: `updated` of `desired` are on the current revision.
-    Progressing { updated: u32, desired: u32 },
-    /// OnDelete with old pods: nothing replaces them until someone deletes them.
-    Waiting { updated: u32, desired: u32 },
-    /// The controller has not seen the latest spec yet.
-    Pending,
 }
 
 impl Derived {
@@ -93,7 +99,7 @@ impl Derived {
             .filter_map(|c| {
                 let ds = fleet.daemon_set(&c.uid)?;
                 let footprint = hogs.footprints.iter().find(|f| f.ds_uid == c.uid);
-                Some(fleet_row(ds, c, footprint))
+                Some(fleet_row(fleet, ds, c, footprint, now))
             })
             .collect();
         let by_uid = fleet_rows
@@ -106,6 +112,7 @@ impl Derived {
         let mut derived = Derived {
             generation: fleet.generation(),
             at: Some(now),
+            judged_at: Some(now),
             coverage,
             hogs: Some(hogs),
             fleet_rows,
@@ -150,6 +157,12 @@ impl Derived {
             .collect();
     }
 
+    /// Whether the verdicts are older than [`VERDICT_REFRESH`] at `now`.
+    pub fn verdicts_due(&self, now: Timestamp) -> bool {
+        self.judged_at
+            .is_some_and(|at| at.checked_add(VERDICT_REFRESH).is_ok_and(|due| due <= now))
+    }
+
     pub fn row(&self, uid: &str) -> Option<&FleetRow> {
         self.by_uid.get(uid).and_then(|&i| self.fleet_rows.get(i))
     }
@@ -176,22 +189,22 @@ impl Derived {
 }
 
 fn fleet_row(
+    fleet: &Fleet,
     ds: &DaemonSet,
     c: &coverage::DsCoverage,
     footprint: Option<&hogs::Footprint>,
+    now: Timestamp,
 ) -> FleetRow {
-    let t = &c.tally;
-    let taint_blocked = c
-        .rows
-        .iter()
-        .filter(|r| coverage::blocked_only_by_taints(r))
-        .count() as u32;
+    let (t, v) = (&c.tally, &c.verdicts);
     let images = ds
         .containers
         .iter()
         .map(|c| &*c.image)
         .collect::<Vec<_>>()
         .join(",");
+    let rollout = rollout::analyze(fleet, ds, c, now);
+    let untargeted = untargeted::find(fleet, ds, c);
+    let severity = severity(v.worst(), rollout.is_stalled(), untargeted.is_some());
     FleetRow {
         uid: Arc::clone(&ds.uid),
         namespace: Arc::clone(&ds.namespace),
@@ -199,39 +212,50 @@ fn fleet_row(
         status: ds.status,
         eligible: c.counts.desired,
         served: t.get(Status::Ready) + t.get(Status::Outdated),
-        gaps: t.get(Status::Missing) + t.get(Status::Pending) + taint_blocked,
-        taint_blocked,
-        failing: t.get(Status::Failing),
+        gaps: v.gaps(),
+        taint_blocked: v.get(Verdict::TaintBlocked),
+        failing: v.get(Verdict::ReleaseFailing),
+        node_down: v.get(Verdict::NodeDown),
         misscheduled: t.get(Status::Misscheduled),
         hog: footprint
             .and_then(|f| f.worst.as_ref())
             .map_or(Level::Ok, |w| w.level),
         hogs: footprint.map_or(0, |f| f.hogs),
-        rollout: rollout(ds, &c.counts),
+        rollout,
+        untargeted,
+        severity,
         images,
         created: ds.created,
     }
 }
 
-fn rollout(ds: &DaemonSet, counts: &StatusCounts) -> Rollout {
-    if !ds.is_observed() {
-        return Rollout::Pending;
-    }
-    let (updated, desired) = (counts.updated, counts.desired);
-    // Unavailable pods on NotReady nodes are not a rollout problem; the gaps column shows them.
-    if updated >= desired {
-        Rollout::Complete
-    } else if ds.update_strategy.kind == StrategyKind::OnDelete && updated < desired {
-        Rollout::Waiting { updated, desired }
-    } else {
-        Rollout::Progressing { updated, desired }
+/// The verdicts' order of severity, with a stalled rollout after the gaps (its holders are
+/// counted there already) and a DaemonSet that targets nothing before nodes that are down.
+pub fn severity(worst: Option<Verdict>, stalled: bool, untargeted: bool) -> u8 {
+    match worst {
+        Some(Verdict::ReleaseFailing) => 0,
+        Some(Verdict::Missing) => 1,
+        Some(Verdict::TaintBlocked) => 2,
+        Some(Verdict::StuckPending) => 3,
+        _ if stalled => 4,
+        _ if untargeted => 5,
+        Some(Verdict::NodeDown) => 6,
+        Some(Verdict::Rolling) => 7,
+        _ => 8,
     }
 }
 
+/// One node's DaemonSets by verdict: what the Nodes screen's RUN / MISS / FAIL / DOWN show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct NodeCounts {
+    /// DaemonSets with a pod running there (Ready or not, any revision).
     pub running: u32,
+    /// Gaps: missing, taint-blocked, stuck pending.
     pub missing: u32,
+    /// Release faults.
+    pub failing: u32,
+    /// DaemonSets that should run there while the node is down.
+    pub down: u32,
 }
 
 /// Coverage rows are in node-name order for every DaemonSet, the same order as `fleet.nodes()`.
@@ -247,11 +271,18 @@ fn node_counts(fleet: &Fleet, coverage: &CoverageReport) -> Vec<NodeCounts> {
 fn count_rows(counts: &mut [NodeCounts], rows: &[coverage::Coverage], sign: i32) {
     let apply = |n: &mut u32| *n = n.saturating_add_signed(sign);
     for (slot, row) in counts.iter_mut().zip(rows) {
-        match row.status {
-            Status::Ready | Status::Outdated => apply(&mut slot.running),
-            s if s.should_run() => apply(&mut slot.missing),
-            // A forgotten toleration is a gap on this node too.
-            _ if coverage::blocked_only_by_taints(row) => apply(&mut slot.missing),
+        // A pod past scheduling and container creation runs, Ready or not: a node that is
+        // down still runs its daemons as far as the API knows.
+        let runs = row.pod.is_some()
+            && row.status.should_run()
+            && !matches!(row.status, Status::Pending | Status::Missing);
+        if runs {
+            apply(&mut slot.running);
+        }
+        match row.verdict {
+            v if v.is_gap() => apply(&mut slot.missing),
+            Verdict::ReleaseFailing => apply(&mut slot.failing),
+            Verdict::NodeDown => apply(&mut slot.down),
             _ => {}
         }
     }

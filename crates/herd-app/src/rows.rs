@@ -7,7 +7,8 @@ use std::sync::Arc;
 use crate::filter::Filter;
 use crate::state::State;
 use crate::view::{Fetched, Sort, SortKey, View};
-use herd_core::analysis::coverage::{self, Coverage, Status};
+use herd_core::analysis::coverage::{self, Coverage};
+use herd_core::analysis::verdict::Verdict;
 use herd_core::model::node::{ConditionStatus, Node};
 
 /// Recomputes the top page's rows (and the node view it may need), keeping the cursor on the
@@ -87,7 +88,9 @@ fn fleet_rows(state: &State, filter: &Filter, sort: Sort) -> Vec<u32> {
         let (a, b) = (row(a), row(b));
         (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name))
     };
-    let weight = |r: &crate::derived::FleetRow| r.gaps + r.failing;
+    let weight = |r: &crate::derived::FleetRow| r.gaps + r.failing + r.node_down;
+    // Most severe first, and among equals the one with more nodes in trouble.
+    let severity = |r: &crate::derived::FleetRow| (r.severity, std::cmp::Reverse(weight(r)));
     ordered(
         picked,
         sort,
@@ -97,7 +100,9 @@ fn fleet_rows(state: &State, filter: &Filter, sort: Sort) -> Vec<u32> {
                 SortKey::Name => a.name.cmp(&b.name),
                 SortKey::Namespace => Ordering::Equal,
                 SortKey::Age => b.created.cmp(&a.created),
-                SortKey::Status => coverage_share(a).total_cmp(&coverage_share(b)),
+                SortKey::Status => severity(a)
+                    .cmp(&severity(b))
+                    .then(coverage_share(a).total_cmp(&coverage_share(b))),
                 SortKey::Weight => weight(a).cmp(&weight(b)),
             }
         },
@@ -113,50 +118,23 @@ fn coverage_share(r: &crate::derived::FleetRow) -> f64 {
     }
 }
 
-/// What a (DaemonSet, node) pair shows: its status, except that a node kept off only by an
-/// untolerated taint is marked apart from deliberate exclusions — it is the gap people miss.
+/// What a (DaemonSet, node) pair shows: its verdict, so every screen, the coverage map and
+/// `herd check` say the same word for the same pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mark {
-    Status(Status),
-    TaintBlocked,
-}
+pub struct Mark(pub Verdict);
 
 impl Mark {
     pub fn of(row: &Coverage) -> Mark {
-        if coverage::blocked_only_by_taints(row) {
-            Mark::TaintBlocked
-        } else {
-            Mark::Status(row.status)
-        }
+        Mark(row.verdict)
     }
 
     pub fn label(self) -> &'static str {
-        match self {
-            Mark::Status(s) => s.as_str(),
-            Mark::TaintBlocked => "taint-blocked",
-        }
+        self.0.as_str()
     }
 
-    /// Problems first; a taint-blocked node ranks with missing pods.
+    /// Most severe first: the order a person scanning a DaemonSet's nodes wants.
     pub fn rank(self) -> u8 {
-        match self {
-            Mark::Status(s) => 2 * status_rank(s),
-            Mark::TaintBlocked => 2 * status_rank(Status::Missing) + 1,
-        }
-    }
-}
-
-/// Problems first: the order a person scanning a DaemonSet's nodes wants.
-pub fn status_rank(status: Status) -> u8 {
-    match status {
-        Status::Failing => 0,
-        Status::Missing => 1,
-        Status::Pending => 2,
-        Status::Misscheduled => 3,
-        Status::Terminating => 4,
-        Status::Outdated => 5,
-        Status::Ready => 6,
-        Status::Excluded => 7,
+        self.0 as u8
     }
 }
 
@@ -170,7 +148,8 @@ fn ds_rows(state: &State, uid: &str, filter: &Filter, sort: Sort) -> Vec<u32> {
             let r = &rows[i as usize];
             let node = state.fleet.node(&r.node);
             let pool = node.and_then(|n| n.pool.as_deref()).unwrap_or("");
-            filter.matches([&*r.node, r.status.as_str(), pool], node.map(|n| &n.labels))
+            let words = [&*r.node, r.verdict.as_str(), r.status.as_str(), pool];
+            filter.matches(words, node.map(|n| &n.labels))
         })
         .collect();
     let rank = |i: u32| Mark::of(&rows[i as usize]).rank();
@@ -240,7 +219,10 @@ fn node_ds_rows(state: &State, filter: &Filter, sort: Sort) -> Vec<u32> {
             let ds = state.fleet.daemon_set(uid);
             let name = ds.map_or("", |d| &d.name);
             in_scope(state, ds.map_or("", |d| &d.namespace))
-                && filter.matches([name, c.status.as_str()], ds.map(|d| &d.labels))
+                && filter.matches(
+                    [name, c.verdict.as_str(), c.status.as_str()],
+                    ds.map(|d| &d.labels),
+                )
         })
         .collect();
     let ds = |i: u32| state.fleet.daemon_set(&view.rows[i as usize].0);

@@ -99,6 +99,10 @@ pub(crate) fn clear_problem(state: &mut State) {
 
 fn tick(state: &mut State, now: Timestamp) -> Vec<Effect> {
     state.now = now;
+    if state.derived.verdicts_due(now) {
+        // A grace ran out or a crash loop went quiet with no event to say so.
+        state.stale_derived = true;
+    }
     if state.ui.flash.as_ref().is_some_and(|f| f.until <= now) {
         state.ui.flash = None;
     }

@@ -1,5 +1,5 @@
 //! The coverage map: one cell per node (or per group of nodes when they do not all fit),
-//! coloured and marked by status, worst status winning in a group, one block per node pool.
+//! coloured and marked by verdict, the most severe winning in a group, one block per node pool.
 //! Legible at 5,000 nodes.
 
 use std::sync::Arc;
@@ -14,7 +14,8 @@ use crate::ui::Scene;
 use crate::ui::glyph::{self, Mark};
 use crate::ui::safe;
 use crate::ui::theme::Slot;
-use herd_core::analysis::coverage::{DsCoverage, Status};
+use herd_core::analysis::coverage::DsCoverage;
+use herd_core::analysis::verdict::Verdict;
 
 /// Width of the pool label in front of each block.
 const LABEL: usize = 12;
@@ -85,7 +86,7 @@ pub fn render(state: &Scene, cov: &DsCoverage, frame: &mut Frame, area: Rect) {
                         .iter()
                         .copied()
                         .min_by_key(|m| m.rank())
-                        .unwrap_or(Mark::Status(Status::Excluded))
+                        .unwrap_or(Mark(Verdict::NotTargeted))
                 })
                 .collect()
         })
@@ -130,10 +131,7 @@ pub fn render(state: &Scene, cov: &DsCoverage, frame: &mut Frame, area: Rect) {
         ..inner
     };
     let legend_row = legend_row.intersection(inner);
-    frame.render_widget(
-        Paragraph::new(safe::line(legend(state, cov, &pools))),
-        legend_row,
-    );
+    frame.render_widget(Paragraph::new(safe::line(legend(state, cov))), legend_row);
 }
 
 /// Writes the grid straight into the buffer, one line per entry: the label, then each cell as
@@ -163,21 +161,11 @@ fn draw_grid(state: &Scene, grid: &[(String, &[Mark])], buf: &mut Buffer, inner:
 }
 
 /// Every mark with its count; marks with no node are left out to keep the line short.
-fn legend(state: &Scene, cov: &DsCoverage, pools: &[Pool]) -> Line<'static> {
-    let blocked = pools
-        .iter()
-        .flat_map(|p| &p.statuses)
-        .filter(|m| **m == Mark::TaintBlocked)
-        .count() as u32;
-    let marks = Status::ALL
-        .iter()
-        .map(|s| {
-            let excluded = u32::from(*s == Status::Excluded) * blocked;
-            (Mark::Status(*s), cov.tally.get(*s) - excluded)
-        })
-        .chain([(Mark::TaintBlocked, blocked)]);
-    let spans = marks
-        .filter(|(m, n)| *n > 0 || matches!(m, Mark::Status(Status::Ready)))
+fn legend(state: &Scene, cov: &DsCoverage) -> Line<'static> {
+    let spans = Verdict::ALL
+        .into_iter()
+        .map(|v| (Mark(v), cov.verdicts.get(v)))
+        .filter(|(m, n)| *n > 0 || m.0 == Verdict::Healthy)
         .flat_map(|(m, n)| {
             let (mark, slot) = glyph::mark(m);
             [

@@ -15,19 +15,20 @@ use crate::ui::table::{self, Col, col, styled};
 use crate::ui::theme::Slot;
 use herd_core::analysis::coverage::{Coverage, DsCoverage};
 use herd_core::analysis::units;
+use herd_core::analysis::verdict::{self, Verdict};
 use herd_core::model::daemonset::{DaemonSet, StrategyKind};
 
 const COLS: [Col; 10] = [
     col("NODE", 18, 0),
-    col("STATUS", 16, 0),
-    col("POD", 20, 4),
+    col("VERDICT", 17, 0),
+    col("POD", 20, 4).grows(),
     col("PHASE", 9, 6),
     col("REV", 4, 2),
     col("RESTARTS", 8, 3),
     col("CPU/R/L", 16, 5),
     col("MEM/R/L", 20, 5),
     col("NODE STATE", 11, 2),
-    col("REASON", 30, 1),
+    col("REASON", 30, 1).grows(),
 ];
 
 pub fn render(state: &Scene, uid: &str, frame: &mut Frame, area: Rect) {
@@ -147,10 +148,17 @@ fn render_gauge(state: &Scene, ds: &DaemonSet, cov: &DsCoverage, frame: &mut Fra
     } else {
         f64::from(c.updated.min(c.desired)) / f64::from(c.desired)
     };
+    // The Fleet row holds the rollout diagnosis (rate, ETA, what holds a stall).
+    let rollout = match state.derived.row(&ds.uid) {
+        Some(row) if row.untargeted.is_some() => row
+            .untargeted
+            .as_ref()
+            .map_or(String::new(), |u| u.describe()),
+        Some(row) => row.rollout.describe(state.now),
+        None => format!("{}/{}", c.updated, c.desired),
+    };
     let label = format!(
-        "rollout: {}/{} updated · {} ready · {} available · {} misscheduled{}",
-        c.updated,
-        c.desired,
+        "rollout {rollout} · {} ready · {} available · {} misscheduled{}",
         c.ready,
         c.available,
         c.misscheduled,
@@ -176,7 +184,7 @@ fn render_nodes(state: &Scene, ds: &DaemonSet, cov: &DsCoverage, frame: &mut Fra
     let cells = page.rows[from..to]
         .iter()
         .filter_map(|&i| cov.rows.get(i as usize))
-        .map(|row| node_row(state, row, current.as_deref()))
+        .map(|row| node_row(state, ds, row, current.as_deref()))
         .collect();
     let tally = tally(cov);
     let block = table::block(state, format!("nodes  {tally} "), page.rows.len());
@@ -191,10 +199,19 @@ fn render_nodes(state: &Scene, ds: &DaemonSet, cov: &DsCoverage, frame: &mut Fra
     );
 }
 
-fn node_row(state: &Scene, row: &Coverage, current: Option<&str>) -> Vec<Line<'static>> {
+fn node_row(
+    state: &Scene,
+    ds: &DaemonSet,
+    row: &Coverage,
+    current: Option<&str>,
+) -> Vec<Line<'static>> {
     let m = glyph::Mark::of(row);
     let (mark, slot) = glyph::mark(m);
     let pod = row.pod.and_then(|id| state.fleet.pod(id));
+    let reason = match state.fleet.node(&row.node) {
+        Some(node) => verdict::judge(row, pod, node, ds, state.now).describe(state.now),
+        None => row.reason.describe(state.now),
+    };
     let hog = row.pod.and_then(|id| state.derived.hog_of(id));
     let rev = match (pod.and_then(|p| p.revision_hash.as_deref()), current) {
         (Some(h), Some(c)) if h == c => styled(state, "new", Slot::NewRevision),
@@ -233,24 +250,24 @@ fn node_row(state: &Scene, row: &Coverage, current: Option<&str>) -> Vec<Line<'s
         table::plain(usage(hog.map(|h| &h.cpu), units::cpu)),
         table::plain(usage(hog.map(|h| &h.memory), units::memory)),
         node_state,
-        styled(state, row.reason.describe(state.now), slot),
+        styled(state, reason, slot),
     ]
 }
 
-/// `● 33 ready  ▲ 1 misscheduled  ⊗ 6 taint-blocked`: every mark with nodes, in rank order.
+/// `✗ 1 release-failing  ⊗ 6 taint-blocked  ● 33 healthy`: every verdict with nodes, most
+/// severe first.
 fn tally(cov: &DsCoverage) -> String {
-    let mut counts: Vec<(glyph::Mark, u32)> = Vec::new();
-    for row in &cov.rows {
-        let mark = glyph::Mark::of(row);
-        match counts.iter_mut().find(|(m, _)| *m == mark) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((mark, 1)),
-        }
-    }
-    counts.sort_by_key(|(m, _)| std::cmp::Reverse(m.rank()));
-    counts
-        .iter()
-        .map(|(m, n)| format!("{} {n} {}", glyph::mark(*m).0, m.label()))
+    Verdict::ALL
+        .into_iter()
+        .filter(|v| cov.verdicts.get(*v) > 0)
+        .map(|v| {
+            format!(
+                "{} {} {}",
+                glyph::verdict(v).0,
+                cov.verdicts.get(v),
+                v.as_str()
+            )
+        })
         .collect::<Vec<_>>()
         .join("  ")
 }

@@ -1,5 +1,7 @@
-//! Home: every DaemonSet with its counts, coverage bar, gaps, failing pods, hog mark, rollout
-//! gauge, images and age.
+//! Home: every DaemonSet with its counts, coverage bar, gaps, release failures, nodes down,
+//! hog mark, rollout progress or diagnosis, images and age. At 80 columns the name, coverage,
+//! the three problem counts, the hog mark and the rollout stay; the kubectl counts, images and
+//! age go first.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -10,23 +12,27 @@ use crate::ui::glyph;
 use crate::ui::screens::{age, scope};
 use crate::ui::table::{self, Col, col, styled};
 use crate::ui::theme::Slot;
-use herd_app::derived::{FleetRow, Rollout};
+use herd_app::derived::FleetRow;
+use herd_core::analysis::rollout::Phase;
+use herd_core::analysis::units;
 
-const COLS: [Col; 14] = [
-    col("NAMESPACE", 14, 3),
-    col("NAME", 24, 0),
-    col("DESIRED", 7, 4),
-    col("CURRENT", 7, 6),
-    col("READY", 5, 1),
-    col("UP-TO-DATE", 10, 5),
-    col("AVAILABLE", 9, 6),
-    col("COVERAGE", 20, 0),
-    col("GAPS", 5, 1),
-    col("FAIL", 5, 1),
-    col("HOG", 4, 2),
-    col("ROLLOUT", 18, 2),
-    col("IMAGES", 34, 7),
-    col("AGE", 5, 3),
+const COLS: [Col; 15] = [
+    col("NAMESPACE", 14, 4),
+    col("NAME", 20, 0).grows(),
+    // DESIRED and UP-TO-DATE repeat what COVERAGE and ROLLOUT show: they go before those.
+    col("DESIRED", 7, 7),
+    col("CURRENT", 7, 8),
+    col("READY", 5, 3),
+    col("UP-TO-DATE", 10, 8),
+    col("AVAILABLE", 9, 8),
+    col("COVERAGE", 16, 0),
+    col("GAPS", 4, 1),
+    col("FAIL", 4, 1),
+    col("DOWN", 4, 1),
+    col("HOG", 3, 2),
+    col("ROLLOUT", 16, 1).grows(),
+    col("IMAGES", 30, 9).grows(),
+    col("AGE", 5, 5),
 ];
 
 pub fn render(state: &Scene, frame: &mut Frame, area: Rect) {
@@ -65,6 +71,7 @@ fn row(state: &Scene, r: &FleetRow) -> Vec<Line<'static>> {
         coverage_cell(state, r),
         problems(r.gaps, Slot::Critical),
         problems(r.failing, Slot::Critical),
+        problems(r.node_down, Slot::Warn),
         styled(
             state,
             if r.hogs > 0 {
@@ -74,7 +81,7 @@ fn row(state: &Scene, r: &FleetRow) -> Vec<Line<'static>> {
             },
             hog_slot,
         ),
-        rollout_cell(state, r.rollout),
+        rollout_cell(state, r),
         styled(state, r.images.clone(), Slot::Dim),
         table::plain(age(state, r.created)),
     ]
@@ -89,8 +96,12 @@ fn ready_cell(state: &Scene, ready: u32, desired: u32) -> Line<'static> {
     styled(state, format!("{ready}"), slot)
 }
 
-/// `███████░ 38/40`: eligible nodes served, bar and numbers.
+/// `██████ 38/40`: eligible nodes served, bar and numbers; `∅ targets none` when the
+/// selectors match no node (a typo must not read as a complete DaemonSet).
 fn coverage_cell(state: &Scene, r: &FleetRow) -> Line<'static> {
+    if r.untargeted.is_some() {
+        return styled(state, "∅ targets none", Slot::Warn);
+    }
     // Nodes kept off only by a forgotten toleration count as wanted: that is the gap to see.
     let wanted = r.eligible + r.taint_blocked;
     let slot = if r.served >= wanted {
@@ -100,7 +111,7 @@ fn coverage_cell(state: &Scene, r: &FleetRow) -> Line<'static> {
     } else {
         Slot::Warn
     };
-    let (filled, empty) = glyph::bar(r.served, wanted, 8);
+    let (filled, empty) = glyph::bar(r.served, wanted, 6);
     Line::from(vec![
         Span::styled(filled, state.theme.style(slot)),
         Span::styled(empty, state.theme.style(Slot::Dim)),
@@ -108,22 +119,28 @@ fn coverage_cell(state: &Scene, r: &FleetRow) -> Line<'static> {
     ])
 }
 
-fn rollout_cell(state: &Scene, rollout: Rollout) -> Line<'static> {
-    match rollout {
-        Rollout::Complete => styled(state, "✓ complete", Slot::Ok),
-        Rollout::Pending => styled(state, "◌ observing", Slot::Pending),
-        Rollout::Progressing { updated, desired } => {
-            let (filled, empty) = glyph::bar(updated, desired, 6);
-            Line::from(vec![
-                Span::styled(filled, state.theme.style(Slot::NewRevision)),
-                Span::styled(empty, state.theme.style(Slot::Dim)),
-                Span::styled(
-                    format!(" ↻ {updated}/{desired}"),
-                    state.theme.style(Slot::Pending),
-                ),
-            ])
+/// Progress with its ETA, or why it does not move: the stall's diagnosis names the nodes.
+fn rollout_cell(state: &Scene, r: &FleetRow) -> Line<'static> {
+    let rollout = &r.rollout;
+    let (updated, desired) = (rollout.updated, rollout.desired);
+    if let Some(found) = &r.untargeted {
+        return styled(state, format!("∅ {}", found.describe()), Slot::Warn);
+    }
+    if let Some(stall) = &rollout.stall {
+        let text = format!("⚠ {updated}/{desired} {}", stall.brief(state.now));
+        return styled(state, text, Slot::Critical);
+    }
+    match rollout.phase {
+        Phase::Complete => styled(state, "✓ complete", Slot::Ok),
+        Phase::Unobserved => styled(state, "◌ observing", Slot::Pending),
+        Phase::Progressing => {
+            let eta = rollout
+                .eta
+                .map(|eta| format!(" ~{} left", units::age(eta)))
+                .unwrap_or_default();
+            styled(state, format!("↻ {updated}/{desired}{eta}"), Slot::Pending)
         }
-        Rollout::Waiting { updated, desired } => styled(
+        Phase::Waiting => styled(
             state,
             format!("⏸ OnDelete {updated}/{desired}"),
             Slot::OldRevision,

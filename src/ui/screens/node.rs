@@ -12,14 +12,15 @@ use crate::ui::safe;
 use crate::ui::table::{self, Col, col, styled};
 use crate::ui::theme::Slot;
 use herd_core::analysis::units;
+use herd_core::analysis::verdict;
 
 const COLS: [Col; 6] = [
     col("NAMESPACE", 14, 2),
     col("DAEMONSET", 24, 0),
     col("SHOULD RUN", 10, 1),
     col("STATUS", 15, 0),
-    col("POD", 28, 3),
-    col("WHY", 40, 0),
+    col("POD", 24, 3).grows(),
+    col("WHY", 30, 0).grows(),
 ];
 
 pub fn render(state: &Scene, name: &str, frame: &mut Frame, area: Rect) {
@@ -101,6 +102,12 @@ fn render_rows(state: &Scene, frame: &mut Frame, area: Rect) {
             let m = glyph::Mark::of(c);
             let (mark, slot) = glyph::mark(m);
             let pod = c.pod.and_then(|id| state.fleet.pod(id));
+            let why = match (ds, state.fleet.node(&c.node)) {
+                (Some(ds), Some(node)) => {
+                    verdict::judge(c, pod, node, ds, state.now).describe(state.now)
+                }
+                _ => c.reason.describe(state.now),
+            };
             vec![
                 table::plain(ds.map_or("-".to_string(), |d| d.namespace.to_string())),
                 table::plain(ds.map_or("-".to_string(), |d| d.name.to_string())),
@@ -111,7 +118,7 @@ fn render_rows(state: &Scene, frame: &mut Frame, area: Rect) {
                 },
                 styled(state, format!("{mark} {}", m.label()), slot),
                 table::plain(pod.map_or("-".to_string(), |p| p.name.to_string())),
-                styled(state, c.reason.describe(state.now), slot),
+                styled(state, why, slot),
             ]
         })
         .collect();

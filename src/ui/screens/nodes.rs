@@ -1,5 +1,6 @@
-//! Every node: readiness and cordon, pool, taints, how many DaemonSets run and miss there, its
-//! DaemonSet tax as a share of allocatable, and age.
+//! Every node: readiness and cordon, pool, taints, its DaemonSets by verdict (running there,
+//! missing, failing by the release's fault, down with the node), its DaemonSet tax as a share
+//! of allocatable, and age.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -13,16 +14,18 @@ use herd_app::derived::NodeCounts;
 use herd_core::analysis::units;
 use herd_core::model::node::{ConditionStatus, Node};
 
-const COLS: [Col; 9] = [
+const COLS: [Col; 11] = [
     col("NAME", 18, 0),
     col("STATUS", 26, 0),
-    col("POOL", 9, 2),
-    col("DS RUN", 6, 1),
-    col("DS MISS", 7, 0),
-    col("DS TAX CPU", 10, 1),
-    col("DS TAX MEM", 10, 1),
-    col("TAINTS", 40, 4),
-    col("AGE", 5, 3),
+    col("POOL", 9, 3),
+    col("RUN", 4, 1),
+    col("MISS", 4, 0),
+    col("FAIL", 4, 0),
+    col("DOWN", 4, 1),
+    col("DS TAX CPU", 10, 2),
+    col("DS TAX MEM", 10, 2),
+    col("TAINTS", 24, 4).grows(),
+    col("AGE", 5, 5),
 ];
 
 pub fn render(state: &Scene, frame: &mut Frame, area: Rect) {
@@ -77,6 +80,13 @@ pub fn status_cell(state: &Scene, n: &Node) -> Line<'static> {
 }
 
 fn row(state: &Scene, n: &Node, counts: NodeCounts) -> Vec<Line<'static>> {
+    let problems = |n: u32, slot: Slot| {
+        if n > 0 {
+            styled(state, format!("{n}!"), slot)
+        } else {
+            styled(state, "0", Slot::Dim)
+        }
+    };
     let tax = state.derived.tax_of(&n.name);
     let share = |req: Option<f64>, used: Option<f64>| {
         let slot = match req {
@@ -101,11 +111,9 @@ fn row(state: &Scene, n: &Node, counts: NodeCounts) -> Vec<Line<'static>> {
         status_cell(state, n),
         table::plain(n.pool.as_deref().unwrap_or("-").to_string()),
         table::plain(counts.running.to_string()),
-        if counts.missing > 0 {
-            styled(state, format!("{}!", counts.missing), Slot::Critical)
-        } else {
-            styled(state, "0", Slot::Dim)
-        },
+        problems(counts.missing, Slot::Critical),
+        problems(counts.failing, Slot::Critical),
+        problems(counts.down, Slot::Warn),
         share(
             tax.and_then(|t| t.cpu_request_share),
             tax.and_then(|t| t.cpu_usage_share),

@@ -4,6 +4,8 @@
 
 use jiff::Timestamp;
 
+use std::sync::Arc;
+
 use super::{Derived, count_rows, fleet_row};
 use herd_core::analysis::coverage;
 use herd_core::analysis::hogs;
@@ -32,8 +34,18 @@ impl Derived {
             self.node_view = node_view;
             return;
         }
-        for uid in &changes.daemon_sets {
-            self.redo_coverage(fleet, uid, now);
+        // Verdicts move with the clock alone: past `VERDICT_REFRESH` every DaemonSet is judged
+        // again, not only those the events touched.
+        if self.verdicts_due(now) {
+            let uids: Vec<_> = self.fleet_rows.iter().map(|r| Arc::clone(&r.uid)).collect();
+            for uid in &uids {
+                self.redo_coverage(fleet, uid, now);
+            }
+            self.judged_at = Some(now);
+        } else {
+            for uid in &changes.daemon_sets {
+                self.redo_coverage(fleet, uid, now);
+            }
         }
         for uid in &changes.daemon_sets {
             self.redo_hogs(fleet, uid, thresholds);
@@ -69,7 +81,10 @@ impl Derived {
         count_rows(&mut self.node_counts, &fresh.rows, 1);
         *slot = fresh;
         if let Some(row) = self.fleet_rows.get_mut(i) {
-            *row = fleet_row(ds, slot, None);
+            let (hog, hogs) = (row.hog, row.hogs);
+            *row = fleet_row(fleet, ds, slot, None, now);
+            // The hog marks come back from the footprints in `mark_hogs`; keep them meanwhile.
+            (row.hog, row.hogs) = (hog, hogs);
         }
     }
 

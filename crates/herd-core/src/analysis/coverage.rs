@@ -12,8 +12,10 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 pub use self::classify::STARTUP_GRACE;
+pub(crate) use self::classify::classify;
 pub use self::display::{ShortResource, Shortfall, shortfalls};
 use crate::analysis::by_node::NodeOrder;
+use crate::analysis::verdict::{Verdict, VerdictTally};
 pub use crate::model::daemonset::StatusCounts;
 use crate::model::fleet::{Fleet, PodId};
 use crate::model::node::{ConditionStatus, Node};
@@ -156,6 +158,9 @@ pub struct Coverage {
     /// The oldest pod is on the current revision.
     pub updated: bool,
     pub context: NodeContext,
+    /// Whose fault it is, if anything is wrong ([`crate::analysis::verdict`]); the wording
+    /// comes from [`crate::analysis::verdict::judge`] when a row is shown.
+    pub verdict: Verdict,
 }
 
 /// Rows per status.
@@ -177,6 +182,8 @@ pub struct DsCoverage {
     pub uid: Arc<str>,
     pub counts: CoverageCounts,
     pub tally: Tally,
+    /// Rows per verdict (empty from [`summarize`], like `tally`).
+    pub verdicts: VerdictTally,
     /// One row per node, in node-name order (empty from [`summarize`]).
     pub rows: Vec<Coverage>,
     /// Owned pods whose target node is not in the node list (status ignores them).

@@ -5,6 +5,8 @@
 mod by_node;
 pub mod coverage;
 pub mod hogs;
+pub mod rollout;
 pub mod thresholds;
 pub mod units;
+pub mod untargeted;
 pub mod verdict;

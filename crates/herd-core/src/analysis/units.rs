@@ -86,6 +86,17 @@ pub fn age(d: SignedDuration) -> String {
     }
 }
 
+/// A rate of nodes per minute: one decimal below 10 ("0.4", "2.5"), whole above ("12").
+pub fn rate(per_minute: f64) -> String {
+    if !per_minute.is_finite() || per_minute < 0.0 {
+        "-".to_string()
+    } else if per_minute < 10.0 {
+        format!("{per_minute:.1}")
+    } else {
+        format!("{per_minute:.0}")
+    }
+}
+
 fn trim(s: String) -> String {
     if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.').to_string()

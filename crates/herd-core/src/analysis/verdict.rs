@@ -102,6 +102,34 @@ impl Verdict {
     }
 }
 
+/// Rows per verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct VerdictTally([u32; 8]);
+
+impl VerdictTally {
+    pub fn get(&self, verdict: Verdict) -> u32 {
+        self.0[verdict as usize]
+    }
+
+    pub(crate) fn add(&mut self, verdict: Verdict) {
+        self.0[verdict as usize] += 1;
+    }
+
+    /// Nodes that should have the daemon and do not, for a reason the fleet can fix.
+    pub fn gaps(&self) -> u32 {
+        Verdict::ALL
+            .iter()
+            .filter(|v| v.is_gap())
+            .map(|&v| self.get(v))
+            .sum()
+    }
+
+    /// The most severe verdict any row has.
+    pub fn worst(&self) -> Option<Verdict> {
+        Verdict::ALL.into_iter().find(|&v| self.get(v) > 0)
+    }
+}
+
 /// Why a pair has its verdict, beyond what the coverage reason says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Why {
@@ -195,6 +223,60 @@ impl Judgement {
             _ => text,
         }
     }
+}
+
+impl Judgement {
+    /// The reason without ages or counts, so that the nodes one cause keeps the daemon off
+    /// read the same and `herd check` can group them: `crash loop`, `no pod`,
+    /// `image pull failing (ImagePullBackOff)`, the untolerated taint.
+    pub fn headline(&self) -> String {
+        match &self.why {
+            Why::CrashLooping { oom: true, .. } => "OOM-killed".into(),
+            Why::CrashLooping { .. } => "crash loop".into(),
+            Why::NeverReady { .. } => "never Ready".into(),
+            Why::PendingTooLong { waiting } => {
+                let waiting = Judgement::new(self.verdict, Why::Coverage(waiting.clone()), None);
+                format!("pending: {}", waiting.headline())
+            }
+            Why::NodeNotReady { status } => match status {
+                ConditionStatus::Unknown => "node Unknown (kubelet not reporting)".into(),
+                _ => "node NotReady".into(),
+            },
+            Why::NodeConditionTaint { key } => format!("node tainted {key}"),
+            Why::OldRevision => "old revision".into(),
+            Why::Coverage(reason) => match reason {
+                Reason::Missing { .. } => "no pod".into(),
+                Reason::CrashLoop { .. } => "crash loop".into(),
+                Reason::OomKilled { .. } => "OOM-killed".into(),
+                Reason::NotReady { .. } => "running, not Ready".into(),
+                Reason::Terminating { .. } => "terminating".into(),
+                Reason::Unschedulable { message } => {
+                    format!("unschedulable: {}", without_node_counts(message))
+                }
+                // No clock in these: the wording is already the same on every node.
+                other => other.describe(Timestamp::UNIX_EPOCH),
+            },
+        }
+    }
+}
+
+/// The scheduler's message without its `0/40 nodes are available:` preamble and per-count
+/// numbers, which differ between nodes refused for the same reason.
+fn without_node_counts(message: &str) -> String {
+    let rest = message
+        .split_once("nodes are available:")
+        .map_or(message, |(_, rest)| rest);
+    rest.split(',')
+        .map(|part| {
+            part.trim()
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .trim()
+                .trim_end_matches('.')
+                .to_string()
+        })
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The verdict for one coverage row. `pod` is the row's pod, `node` the row's node.

@@ -20,7 +20,7 @@ const CREATING_REASONS: &[&str] = &["ContainerCreating", "PodInitializing"];
 
 /// Classifies the node's oldest pod. Problems win over revision: a crash-looping old pod is
 /// Failing, not Outdated (the row's `updated` flag still tells which revision it runs).
-pub(super) fn classify(pod: &Pod, updated: bool, now: Timestamp) -> (Status, Reason) {
+pub(crate) fn classify(pod: &Pod, updated: bool, now: Timestamp) -> (Status, Reason) {
     if let Some(since) = pod.deleting {
         return (Status::Terminating, Reason::Terminating { since });
     }

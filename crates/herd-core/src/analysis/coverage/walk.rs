@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use super::classify::classify;
 use super::{Coverage, DsCoverage, NodeContext, Reason, Status, StatusCounts, Tally};
 use crate::analysis::by_node::NodeOrder;
+use crate::analysis::verdict::{self, Verdict, VerdictTally};
 use crate::model::daemonset::DaemonSet;
 use crate::model::fleet::{Fleet, PodId};
 use crate::model::node::Node;
@@ -104,7 +105,7 @@ impl<'a> Ctx<'a> {
                 Reason::Excluded(visit.placement.exclusions),
             ),
         };
-        Coverage {
+        let mut row = Coverage {
             node: Arc::clone(&node.name),
             status,
             reason,
@@ -112,7 +113,11 @@ impl<'a> Ctx<'a> {
             pods: visit.mapped,
             updated,
             context: NodeContext::of(node),
-        }
+            verdict: Verdict::Healthy,
+        };
+        let pod = visit.oldest.map(|(_, pod)| pod);
+        row.verdict = verdict::judge(&row, pod, node, self.ds, self.now).verdict;
+        row
     }
 }
 
@@ -141,6 +146,7 @@ pub(super) fn daemon_set<'a>(
         uid: Arc::clone(&ds.uid),
         counts: StatusCounts::default(),
         tally: Tally::default(),
+        verdicts: VerdictTally::default(),
         rows: Vec::with_capacity(if keep_rows { nodes.len() } else { 0 }),
         pods_on_unknown_nodes: 0,
         unplaced_pods: 0,
@@ -157,6 +163,7 @@ pub(super) fn daemon_set<'a>(
         if keep_rows {
             let row = ctx.row(node, visit);
             out.tally.add(row.status);
+            out.verdicts.add(row.verdict);
             out.rows.push(row);
         }
     }

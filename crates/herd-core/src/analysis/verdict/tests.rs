@@ -75,6 +75,9 @@ impl Case {
         let cov = coverage::daemon_set(&fleet, "uid-agent", t(now)).unwrap();
         let judged = daemon_set(&fleet, &cov, t(now));
         assert_eq!(judged.len(), 1);
+        // The verdict the pass stores in the row is the one `judge` gives in full.
+        assert_eq!(cov.rows[0].verdict, judged[0].verdict);
+        assert_eq!(cov.verdicts.get(judged[0].verdict), 1);
         judged.into_iter().next().unwrap()
     }
 

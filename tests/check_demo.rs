@@ -93,6 +93,16 @@ async fn check_finds_the_demos_planted_trouble_and_exits_1() {
         "no crash-looping node-problem-detector pod in {gaps}"
     );
 
+    // Its rollout is stalled by the release itself, and says where.
+    let stalled = &report["stalled"];
+    assert_eq!(stalled.as_array().map(Vec::len), Some(1), "{stalled}");
+    assert_eq!(stalled[0]["daemonset"], "node-problem-detector");
+    assert_eq!(
+        stalled[0]["diagnosis"],
+        "new revision crash-loops on general-01"
+    );
+    assert_eq!(report["untargeted"], serde_json::json!([]));
+
     // Nothing else: the NotReady node is the node's fault, listed once on its own, not a
     // failing release on every DaemonSet that runs there.
     let elsewhere = strings(gaps, |g| !falco(g) && !npd(g), "node");

@@ -390,6 +390,20 @@ async fn yaml_of_falco() {
 }
 
 #[tokio::test]
+async fn a_text_line_too_long_for_the_screen_ends_in_an_ellipsis() {
+    let mut s = Screen::open(80, 24, |_| {}).await;
+    s.open_daemon_set("node-problem-detector");
+    s.key('e');
+    let lines = s.fetched().await;
+    let long = lines
+        .iter()
+        .find(|l| l.contains("Created pod: node-problem-detector-") && l.chars().count() > 78)
+        .unwrap_or_else(|| panic!("a long event line in {lines:#?}"));
+    let shown = s.line_with(&long[..40]);
+    assert!(shown.ends_with("…│"), "{shown}");
+}
+
+#[tokio::test]
 async fn a_selector_that_does_not_parse_keeps_the_rows_and_says_why() {
     let mut s = Screen::demo().await;
     let all = s.line_with("daemonsets(all)");

@@ -1,10 +1,10 @@
 //! Fetched text views (events, revision history with diff, YAML): scrollable lines, filterable
-//! with `/`, diff lines coloured by their sign.
+//! with `/`, diff lines coloured by their sign, long lines cut with `…`.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::ui::Scene;
 use crate::ui::safe;
@@ -17,6 +17,7 @@ pub fn render(state: &Scene, frame: &mut Frame, area: Rect) {
     let theme = &state.theme;
     let title = page.view.title().to_string();
     let block = table::block(state, title, page.rows.len());
+    let inner_width = area.width.saturating_sub(2);
     let lines: Vec<Line> = match &page.fetched {
         Fetched::Loading => vec![Line::from(Span::styled(
             "◌ loading…",
@@ -39,13 +40,24 @@ pub fn render(state: &Scene, frame: &mut Frame, area: Rect) {
                     } else {
                         theme.style(slot)
                     };
-                    // Each line escaped on its own: YAML, events and history alike.
-                    Line::from(safe::span(Span::styled(text.as_str(), style)))
+                    // Each line escaped on its own (YAML, events and history alike), then cut
+                    // at the frame's edge with `…`, as table cells are: a cut line must not
+                    // read as a whole one.
+                    let line = Line::from(safe::span(Span::styled(text.as_str(), style)));
+                    table::cut(line, inner_width)
                 })
                 .collect()
         }
     };
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+    // A failure's message wraps rather than being cut: it is the one line to read whole.
+    let failed = matches!(page.fetched, Fetched::Failed(_));
+    let paragraph = Paragraph::new(lines).block(block);
+    let paragraph = if failed {
+        paragraph.wrap(Wrap { trim: false })
+    } else {
+        paragraph
+    };
+    frame.render_widget(paragraph, area);
 }
 
 /// Diff and event lines say what they are by their first characters.

@@ -180,3 +180,31 @@ fn random_event(fleet: &Fleet, rng: &mut Rng, i: u64) -> FleetEvent {
         }
     }
 }
+
+#[test]
+fn verdicts_move_with_the_clock_alone() {
+    use herd_core::analysis::verdict::Verdict;
+    use herd_core::model::testkit::{ds, fleet_of, node};
+    // A node with no pod yet: within the grace it is a rollout in progress, after it a gap,
+    // although no event arrives in between.
+    let mut fleet = fleet_of([Record::Node(node("n1")), Record::DaemonSet(ds("agent"))]);
+    fleet.take_changes();
+    let thresholds = Thresholds::default();
+    let mut derived = Derived::compute(&fleet, &thresholds, t(10));
+    assert_eq!(derived.fleet_rows[0].gaps, 0);
+    assert_eq!(
+        derived.coverage.daemon_sets[0].rows[0].verdict,
+        Verdict::Rolling
+    );
+
+    assert!(!derived.verdicts_due(t(15)), "judged 5 s ago");
+    assert!(derived.verdicts_due(t(100)));
+    let nothing = fleet.take_changes();
+    derived.refresh(&fleet, &thresholds, t(100), &nothing);
+    assert_eq!(
+        derived.coverage.daemon_sets[0].rows[0].verdict,
+        Verdict::Missing
+    );
+    assert_eq!(derived.fleet_rows[0].gaps, 1);
+    assert_eq!(derived, Derived::compute(&fleet, &thresholds, t(100)));
+}

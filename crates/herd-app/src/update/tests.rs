@@ -317,3 +317,24 @@ fn a_flash_goes_away_after_a_while() {
     update(&mut state, Action::Tick(t(70)));
     assert!(state.ui.flash.is_none());
 }
+
+#[test]
+fn a_tick_past_the_verdict_refresh_asks_for_a_derive() {
+    let mut state = listed(false);
+    crate::update::derive(&mut state);
+    assert!(!state.stale_derived);
+    let judged = state.derived.judged_at.unwrap();
+    update(
+        &mut state,
+        Action::Tick(judged + jiff::SignedDuration::from_secs(2)),
+    );
+    assert!(!state.stale_derived, "too soon");
+    update(
+        &mut state,
+        Action::Tick(judged + crate::derived::VERDICT_REFRESH),
+    );
+    assert!(
+        state.stale_derived,
+        "graces run out with no event to say so"
+    );
+}

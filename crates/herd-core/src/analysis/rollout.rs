@@ -49,6 +49,8 @@ pub enum Budget {
 pub struct Holder {
     pub node: Arc<str>,
     pub judgement: Judgement,
+    /// The pod judged runs the new revision (an old pod failing is not the release's fault).
+    pub updated: bool,
 }
 
 /// Why the rollout does not move.
@@ -370,22 +372,23 @@ fn stall(
     let spend = Spend::of(fleet, ds, coverage, now);
     let judge = |(row, new): &(&Coverage, Option<&Pod>)| {
         let node = fleet.node(&row.node)?;
-        let judgement = match new {
+        let (judgement, updated) = match new {
             // Surging: the node's row reads its old pod; the budget is held by the new one.
             Some(new) => {
                 let (status, reason) = coverage::classify(new, true, now);
                 let mut surge = (*row).clone();
                 (surge.status, surge.reason, surge.updated) = (status, reason, true);
-                verdict::judge(&surge, Some(new), node, ds, now)
+                (verdict::judge(&surge, Some(new), node, ds, now), true)
             }
             None => {
                 let pod = row.pod.and_then(|id| fleet.pod(id));
-                verdict::judge(row, pod, node, ds, now)
+                (verdict::judge(row, pod, node, ds, now), row.updated)
             }
         };
         Some(Holder {
             node: Arc::clone(&row.node),
             judgement,
+            updated,
         })
     };
     let no_progress = moves
@@ -399,7 +402,7 @@ fn stall(
         if !holders.is_empty() && (faults || no_progress.is_some()) {
             let release = holders
                 .iter()
-                .all(|h| h.judgement.verdict == Verdict::ReleaseFailing);
+                .all(|h| h.updated && h.judgement.verdict == Verdict::ReleaseFailing);
             return Some(if release {
                 Stall::NewRevisionFails { holders }
             } else {
@@ -464,10 +467,12 @@ impl<'a> Spend<'a> {
             let held = if max_surge == 0 {
                 // `findUpdatedPodsOnNode` fails on duplicates; no pod, or old and new side by
                 // side, count as unavailable too.
+                // An old pod that is not Available is replaced at once, budget or not, and
+                // still counts against it (v1.31 and later).
                 match (new.as_slice(), old.as_slice()) {
                     ([new], []) => (!available(new)).then_some(None),
-                    ([], [old]) => {
-                        waiting_old += u32::from(available(old));
+                    ([], [old]) if available(old) => {
+                        waiting_old += 1;
                         None
                     }
                     _ => Some(None),

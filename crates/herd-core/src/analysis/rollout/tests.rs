@@ -300,3 +300,37 @@ fn on_delete_waits_for_a_person_and_is_not_a_stall() {
     assert!(!r.is_stalled());
     assert_eq!(describe(&r), "1/3, OnDelete: 2 old pods wait to be deleted");
 }
+
+#[test]
+fn an_old_pod_that_is_not_available_uses_the_budget_before_it_is_replaced() {
+    // The node went down before the rollout reached it: its old pod is not Ready, so it
+    // counts against maxUnavailable (and the controller replaces it regardless).
+    let mut case = Case::new(4).node("n2", not_ready_for(30));
+    for p in case
+        .pods
+        .iter_mut()
+        .filter(|p| p.node.as_deref() == Some("n2"))
+    {
+        not_ready(p);
+    }
+    let r = case.moved("n1", 30, |_| {}).rollout();
+    assert_eq!(
+        describe(&r),
+        "1/4 stalled: maxUnavailable 1 used by n2 (NotReady 30m)"
+    );
+}
+
+#[test]
+fn old_pods_failing_are_not_called_the_new_revisions_fault() {
+    let mut case = Case::new(4);
+    for p in case
+        .pods
+        .iter_mut()
+        .filter(|p| p.node.as_deref() == Some("n2"))
+    {
+        crash_looping(p);
+    }
+    let r = case.moved("n1", 400, |_| {}).rollout();
+    let text = describe(&r);
+    assert!(!text.contains("new revision"), "{text}");
+}

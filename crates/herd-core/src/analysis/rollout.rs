@@ -452,9 +452,9 @@ impl<'a> Spend<'a> {
         let hash = fleet.current_hash(ds);
         let mut holders = Vec::new();
         let mut waiting_old = 0;
+        let owned = fleet.pods_of(&ds.uid);
         for row in coverage.rows.iter().filter(|r| r.status.should_run()) {
-            let pods: Vec<&Pod> = fleet
-                .pods_of(&ds.uid)
+            let pods: Vec<&Pod> = owned
                 .map(|o| o.on(&row.node))
                 .unwrap_or(&[])
                 .iter()

@@ -489,3 +489,41 @@ fn verdicts_are_a_pure_function_of_the_fleet_and_the_clock() {
         assert_eq!(first.len(), 12);
     }
 }
+
+#[test]
+fn headlines_drop_ages_and_counts_so_one_cause_groups_as_one() {
+    let at = |restarts: u32, exit: i64| {
+        Case::new()
+            .pod(|p| {
+                crash_looping(p);
+                p.restarts = restarts;
+                p.last_terminated_at = Some(t(NOW - exit));
+            })
+            .judge_at(NOW)
+    };
+    let (a, b) = (at(3, 20), at(9, 200));
+    assert_ne!(a.describe(t(NOW)), b.describe(t(NOW)));
+    assert_eq!(a.headline(), "crash loop");
+    assert_eq!(a.headline(), b.headline());
+
+    let unschedulable = |message: &str| {
+        let message = Arc::from(message);
+        Case::new()
+            .pod(|p| {
+                p.phase = PodPhase::Pending;
+                p.ready = false;
+                p.bound = false;
+                p.unschedulable = Some(message);
+            })
+            .judge_at(NOW)
+            .headline()
+    };
+    assert_eq!(
+        unschedulable("0/40 nodes are available: 1 Insufficient cpu."),
+        unschedulable("0/300 nodes are available: 1 Insufficient cpu."),
+    );
+    assert_eq!(
+        unschedulable("0/40 nodes are available: 1 Insufficient cpu."),
+        "unschedulable: Insufficient cpu"
+    );
+}

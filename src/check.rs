@@ -13,8 +13,8 @@ use herd_cluster::connect::{ConnectError, ConnectOptions, Connection, Retry, con
 use herd_cluster::fetch::{self, NamespaceLookup};
 use herd_cluster::metrics::spawn_metrics;
 use herd_cluster::watch::{Feed, FeedKind, Scope, spawn_watches};
-use herd_core::analysis::hogs::{self, Resource};
-use herd_core::analysis::thresholds::{Level, Thresholds};
+use herd_core::analysis::hogs;
+use herd_core::analysis::thresholds::Thresholds;
 use herd_core::model::fleet::{Fleet, FleetEvent};
 use herd_core::model::selector::LabelSelector;
 pub use report::{Condition, Report};
@@ -365,21 +365,14 @@ pub fn build(fleet: &Fleet, now: Timestamp) -> Report {
     report
 }
 
-fn over(what: &str, ratio: Option<f64>) -> String {
-    match ratio {
-        Some(r) => format!("{what} at {:.0}% of its request", r * 100.0),
-        None => format!("{what} above its request"),
-    }
-}
-
 fn hog_rows(fleet: &Fleet) -> Vec<report::Hog> {
     let analysis = hogs::analyze(fleet, &Thresholds::default());
     analysis
         .pods
         .iter()
-        // Near a limit, OOM-killed, or using more than it requests (the scheduler then
-        // under-counts it on every node).
-        .filter(|h| h.is_hog() || h.over_request.any())
+        // OOM-killed, near a ceiling (its limit, or its node where it has none) while above
+        // its request, or far above its request: the hogs the TUI marks.
+        .filter(|h| h.is_hog())
         .filter_map(|h| {
             let pod = fleet.pod(h.pod)?;
             let ds = fleet.daemon_set(&h.ds_uid)?;
@@ -388,25 +381,9 @@ fn hog_rows(fleet: &Fleet) -> Vec<report::Hog> {
                 daemonset: ds.name.to_string(),
                 pod: pod.name.to_string(),
                 node: h.node.as_ref().map(|n| n.to_string()),
-                level: h.level().max(Level::Warn),
-                reason: hog_reason(h),
+                level: h.level(),
+                reason: h.reason(),
             })
         })
         .collect()
-}
-
-fn hog_reason(h: &hogs::PodHog) -> String {
-    if h.oom_killed {
-        "OOM-killed".to_string()
-    } else if h.is_hog() {
-        match h.pressure() {
-            Some((Resource::Cpu, r)) => format!("cpu at {:.0}% of its limit", r * 100.0),
-            Some((_, r)) => format!("memory at {:.0}% of its limit", r * 100.0),
-            None => "near its limit".to_string(),
-        }
-    } else if h.over_request.memory {
-        over("memory", h.memory.of_request())
-    } else {
-        over("cpu", h.cpu.of_request())
-    }
 }

@@ -189,10 +189,28 @@ async fn hogs() {
     s.command("hogs");
     let otel = s.line_with("observability/otel-agent");
     assert!(
-        otel.contains("▲40") && otel.contains("memory"),
-        "every otel-agent pod is a hog: {otel}"
+        otel.contains("▲40") && otel.contains("▲mem 14× req"),
+        "every otel-agent pod is a hog, its memory far above its request: {otel}"
     );
-    assert!(s.line_with("daemon pods by pressure").contains("[285]"));
+    assert!(
+        otel.contains("no cpu limit") && otel.contains("34.2Gi/2.5Gi"),
+        "{otel}"
+    );
+    assert!(
+        s.line_with("kube-system/cilium").contains("cores"),
+        "Σ CPU says its unit"
+    );
+    assert!(s.line_with("daemon pods").contains("[285]"));
+    let text = s.text();
+    let pods: Vec<&str> = text.lines().filter(|l| l.contains("otel-agent-")).collect();
+    assert!(!pods.is_empty());
+    for pod in pods {
+        assert!(
+            pod.contains("% of limit") && pod.contains("× req") && !pod.contains("no cpu"),
+            "the memory limit presses, the request is far below, and the missing cpu limit \
+             is said once on the DaemonSet's row: {pod}"
+        );
+    }
     assert_snapshot!("hogs", s.text());
 }
 

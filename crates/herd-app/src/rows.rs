@@ -264,14 +264,9 @@ fn hog_rows(state: &State, filter: &Filter, sort: Sort) -> Vec<u32> {
                 )
         })
         .collect();
-    // Hogs (near a limit, OOM-killed) before pods merely above their request.
-    let level = |i: u32| pods[i as usize].level();
-    let pressure = |i: u32| pods[i as usize].pressure().map_or(-1.0, |(_, r)| r);
-    let weight = |a: u32, b: u32| {
-        level(a)
-            .cmp(&level(b))
-            .then(pressure(a).total_cmp(&pressure(b)))
-    };
+    // The analysis's order (`Rank::worse`): OOM-killed or at a ceiling, near one, far above
+    // a request; a pod within its requests never ranks above one that is a hog.
+    let weight = |a: u32, b: u32| pods[a as usize].rank.worse(&pods[b as usize].rank);
     let name = |i: u32| {
         state
             .fleet
@@ -302,3 +297,6 @@ fn text_rows(state: &State, filter: &Filter) -> Vec<u32> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod hog_tests;

@@ -1,5 +1,8 @@
-//! Hogs: the heaviest DaemonSets (footprint across the fleet) on top, then daemon pods by
-//! pressure with usage against request and limit and a sparkline of recent samples.
+//! Hogs: DaemonSets worst first (their worst pod's level, then how far Σ usage is from Σ
+//! request), then daemon pods with usage against request and limit, what presses them
+//! (the limit, or the node where no limit is set), how far above or below their request they
+//! run, and sparklines of recent samples. Every amount carries its unit and every ratio says
+//! what it is a ratio of.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -9,28 +12,30 @@ use crate::ui::Scene;
 use crate::ui::glyph;
 use crate::ui::table::{self, Col, col, styled};
 use crate::ui::theme::Slot;
-use herd_core::analysis::hogs::{Footprint, PodHog, Resource, Utilization};
+use herd_core::analysis::hogs::{Footprint, Measure, PerResource, PodHog, Utilization};
+use herd_core::analysis::thresholds::{Fit, Level};
 use herd_core::analysis::units;
 
-const DS_COLS: [Col; 7] = [
+const DS_COLS: [Col; 8] = [
     col("DAEMONSET", 26, 0),
-    col("PODS", 5, 2),
-    col("Σ CPU REQ/USE", 16, 1),
-    col("Σ MEM REQ/USE", 18, 0),
-    col("HOGS", 5, 0),
-    col("NO LIMITS", 9, 3),
-    col("WORST", 30, 1),
+    col("PODS", 4, 3),
+    col("Σ CPU USE/REQ", 20, 1),
+    col("Σ MEM USE/REQ", 13, 1),
+    col("Σ USE VS REQ", 14, 0),
+    col("NOT SET", 12, 1),
+    col("HOGS", 4, 0),
+    col("WORST POD", 18, 1),
 ];
 
 const POD_COLS: [Col; 8] = [
     col("POD", 28, 0),
-    col("NODE", 16, 1),
-    col("CPU USE/REQ/LIM", 17, 2),
+    col("NODE", 12, 1),
+    col("CPU USE/REQ/LIM", 17, 1),
     col("MEM USE/REQ/LIM", 21, 0),
-    col("PRESSURE", 12, 0),
+    col("PRESSURE", 17, 0),
+    col("VS REQUEST", 14, 0),
     col("CPU", 16, 4),
     col("MEM", 16, 3),
-    col("FLAGS", 20, 2),
 ];
 
 pub fn render(state: &Scene, frame: &mut Frame, area: Rect) {
@@ -47,7 +52,11 @@ pub fn render(state: &Scene, frame: &mut Frame, area: Rect) {
         .take(usize::from(shown))
         .map(|f| footprint_row(state, f))
         .collect();
-    let block = table::block(state, "heaviest daemonsets".into(), report.footprints.len());
+    let block = table::block(
+        state,
+        "daemonsets, worst first".into(),
+        report.footprints.len(),
+    );
     table::draw(frame, top, state, block, &DS_COLS, cells, None);
 
     let page = state.ui.page();
@@ -57,7 +66,7 @@ pub fn render(state: &Scene, frame: &mut Frame, area: Rect) {
         .filter_map(|&i| report.pods.get(i as usize))
         .map(|h| pod_row(state, h))
         .collect();
-    let block = table::block(state, "daemon pods by pressure".into(), page.rows.len());
+    let block = table::block(state, "daemon pods".into(), page.rows.len());
     table::draw(
         frame,
         bottom,
@@ -71,28 +80,40 @@ pub fn render(state: &Scene, frame: &mut Frame, area: Rect) {
 
 fn footprint_row(state: &Scene, f: &Footprint) -> Vec<Line<'static>> {
     let ds = state.fleet.daemon_set(&f.ds_uid);
+    let level = f.worst.as_ref().map(|w| w.level).unwrap_or_default();
+    let (mark, slot) = glyph::level(level);
+    // The worst pod's figure; the pods below, worst first, say which pod and node it is.
+    // No mark: HOGS beside it carries the level's glyph.
     let worst = f.worst.as_ref().map_or("-".to_string(), |w| {
-        format!(
-            "{} {} on {}",
-            resource_name(w.resource),
-            units::percent(w.ratio),
-            w.node.as_deref().unwrap_or("-")
-        )
+        let oom = state.fleet.pod(w.pod).is_some_and(|p| p.was_oom_killed());
+        let by = w.by.map_or("no usage".to_string(), |m| m.short());
+        if oom { format!("OOM-killed; {by}") } else { by }
     });
-    let (mark, slot) = glyph::level(f.worst.as_ref().map(|w| w.level).unwrap_or_default());
+    // Σ usage covers the pods metrics reported; with none, there is no sum to show.
+    let usage = |amount: i64, fmt: fn(i64) -> String| {
+        if f.measured_pods == 0 {
+            "-".to_string()
+        } else {
+            fmt(amount)
+        }
+    };
     vec![
         table::plain(ds.map_or("-".to_string(), |d| d.key())),
         table::plain(f.pods.to_string()),
         table::plain(format!(
             "{}/{}",
-            units::cpu(f.requests.cpu_millis),
-            units::cpu(f.usage.cpu_millis)
+            usage(f.usage.cpu_millis, units::cores),
+            units::cores(f.requests.cpu_millis)
         )),
         table::plain(format!(
             "{}/{}",
-            units::memory(f.requests.memory_bytes),
-            units::memory(f.usage.memory_bytes)
+            usage(f.usage.memory_bytes, units::bytes),
+            units::bytes(f.requests.memory_bytes)
         )),
+        fit_cell(state, f.furthest_from_request(), |m| {
+            f.fit.get(m.resource) == Fit::UnderRequested
+        }),
+        styled(state, not_set(f), Slot::Warn),
         styled(
             state,
             if f.hogs > 0 {
@@ -102,9 +123,55 @@ fn footprint_row(state: &Scene, f: &Footprint) -> Vec<Line<'static>> {
             },
             slot,
         ),
-        table::plain(f.without_limits.to_string()),
         styled(state, worst, slot),
     ]
+}
+
+/// What the DaemonSet's pods leave unset, said once for all of them: "no cpu limit", or
+/// "no cpu limit (6 pods)" when only some do.
+fn not_set(f: &Footprint) -> String {
+    let part = |what: &str, counts: PerResource<u32>| {
+        let names: Vec<String> = [("cpu", counts.cpu), ("mem", counts.memory)]
+            .into_iter()
+            .filter(|&(_, n)| n > 0)
+            .map(|(name, n)| {
+                if n == f.pods {
+                    name.to_string()
+                } else {
+                    format!("{name} ({n} pods)")
+                }
+            })
+            .collect();
+        (!names.is_empty()).then(|| format!("no {} {what}", names.join("+")))
+    };
+    let parts: Vec<String> = [
+        part("limit", f.without_limits),
+        part("request", f.without_requests),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        "-".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// Usage against request: marked when it is far above (the pod is a hog for it).
+fn fit_cell(
+    state: &Scene,
+    measure: Option<Measure>,
+    under: impl Fn(&Measure) -> bool,
+) -> Line<'static> {
+    match measure {
+        Some(m) if under(&m) => {
+            let (mark, slot) = glyph::level(Level::Warn);
+            styled(state, format!("{mark}{}", m.short()), slot)
+        }
+        Some(m) => table::plain(m.short()),
+        None => table::plain("-"),
+    }
 }
 
 fn use_req_lim(u: &Utilization, fmt: fn(i64) -> String) -> String {
@@ -114,12 +181,24 @@ fn use_req_lim(u: &Utilization, fmt: fn(i64) -> String) -> String {
 
 fn pod_row(state: &Scene, h: &PodHog) -> Vec<Line<'static>> {
     let pod = state.fleet.pod(h.pod);
-    let (mark, slot) = glyph::level(h.level());
-    let pressure = h.pressure().map_or("-".to_string(), |(r, v)| {
-        format!("{mark}{} {}", units::percent(v), resource_name(r))
-            .trim()
-            .to_string()
-    });
+    // The ceiling that ranks the pod if one does, else the nearest one. Its mark is the
+    // ceiling's level, which counts only above the request: a pod near its limit while
+    // within its request is shown the figure, not a warning.
+    let nearest = match h.rank.by {
+        Some(m) if m.against.is_ceiling() && h.is_hog() => Some(m),
+        _ => h.nearest_ceiling(),
+    };
+    let level = nearest.map_or(Level::Ok, |m| h.ceiling.get(m.resource));
+    let level = if h.oom_killed { Level::Critical } else { level };
+    let (mark, slot) = glyph::level(level);
+    let pressure = nearest.map_or("-".to_string(), |m| m.short());
+    let pressure = if h.oom_killed {
+        format!("{mark}OOM-killed; {pressure}")
+    } else if nearest.is_some() {
+        format!("{mark}{pressure}")
+    } else {
+        pressure
+    };
     let history = state.fleet.usage_history(h.pod);
     let spark = |pick: fn(herd_core::model::resources::Usage) -> i64| {
         history.map_or(String::new(), |hist| {
@@ -127,34 +206,16 @@ fn pod_row(state: &Scene, h: &PodHog) -> Vec<Line<'static>> {
             glyph::sparkline(&values)
         })
     };
-    let mut flags = Vec::new();
-    if h.oom_killed {
-        flags.push("OOMKilled");
-    }
-    if h.no_requests.any() {
-        flags.push("no requests");
-    }
-    match (h.no_limits.cpu, h.no_limits.memory) {
-        (true, true) => flags.push("no limits"),
-        (true, false) => flags.push("no cpu limit"),
-        (false, true) => flags.push("no memory limit"),
-        (false, false) => {}
-    }
     vec![
         table::plain(pod.map_or("-".to_string(), |p| p.name.to_string())),
         table::plain(h.node.as_deref().unwrap_or("-").to_string()),
-        table::plain(use_req_lim(&h.cpu, units::cpu)),
-        table::plain(use_req_lim(&h.memory, units::memory)),
+        table::plain(use_req_lim(&h.cpu, units::cores)),
+        table::plain(use_req_lim(&h.memory, units::bytes)),
         styled(state, pressure, slot),
+        fit_cell(state, h.most_over_request(), |m| {
+            h.fit.get(m.resource) == Fit::UnderRequested
+        }),
         styled(state, spark(|u| u.cpu_millis), Slot::Gauge),
         styled(state, spark(|u| u.memory_bytes), Slot::Gauge),
-        styled(state, flags.join(","), Slot::Warn),
     ]
-}
-
-fn resource_name(r: Resource) -> &'static str {
-    match r {
-        Resource::Cpu => "cpu",
-        Resource::Memory => "memory",
-    }
 }

@@ -57,7 +57,7 @@ impl Derived {
             hogs::rerate_usage(fleet, &mut report.pods, thresholds);
         }
         if changes.metrics || !changes.daemon_sets.is_empty() {
-            self.sum_hogs(fleet);
+            self.sum_hogs(fleet, thresholds);
         }
         self.mark_hogs();
         self.generation = fleet.generation();
@@ -124,11 +124,11 @@ impl Derived {
     }
 
     /// The per-DaemonSet footprints and per-node tax, summed again from the pod ratings.
-    fn sum_hogs(&mut self, fleet: &Fleet) {
+    fn sum_hogs(&mut self, fleet: &Fleet, thresholds: &Thresholds) {
         let Some(report) = self.hogs.as_mut() else {
             return;
         };
-        report.footprints = hogs::footprints(fleet, &report.pods);
+        report.footprints = hogs::footprints(fleet, &report.pods, thresholds);
         report.node_tax = hogs::node_tax(fleet, &report.pods);
         report.metrics = fleet.metrics().clone();
     }

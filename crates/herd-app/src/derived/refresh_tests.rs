@@ -5,7 +5,8 @@ use std::sync::Arc;
 use super::Derived;
 use herd_core::analysis::thresholds::Thresholds;
 use herd_core::model::fleet::{Fleet, FleetEvent, Record, RecordKey};
-use herd_core::model::pod::{Pod, PodPhase};
+use herd_core::model::pod::{ContainerResources, Pod, PodPhase};
+use herd_core::model::resources::Resources;
 use herd_core::model::synthetic::{self, Shape};
 use herd_core::model::testkit::{Rng, revision, t};
 
@@ -116,6 +117,34 @@ fn refreshing_after_each_kind_of_event_equals_a_full_pass() {
         "a metrics poll",
     );
 
+    let daemon_pod = pods(&fleet)
+        .into_iter()
+        .find(|p| p.owner_uid.as_deref() == Some("uid-ds-04"))
+        .expect("a pod of daemon-04");
+    let node_name = daemon_pod.node.clone().expect("a placed pod");
+    step(
+        &mut fleet,
+        &mut derived,
+        FleetEvent::Upsert(Record::Pod(unbounded(daemon_pod))),
+        "a pod without limits",
+    );
+    let metrics = synthetic::metrics(&fleet, t(40));
+    step(
+        &mut fleet,
+        &mut derived,
+        FleetEvent::Metrics(metrics),
+        "a metrics poll rating it against its node",
+    );
+    let mut node = fleet.node(&node_name).expect("its node").clone();
+    node.allocatable.cpu_millis /= 8;
+    node.allocatable.memory_bytes /= 8;
+    step(
+        &mut fleet,
+        &mut derived,
+        FleetEvent::Upsert(Record::Node(node)),
+        "its node's allocatable shrinking",
+    );
+
     let mut node = fleet.nodes().next().expect("a node").clone();
     node.unschedulable = true;
     step(
@@ -150,10 +179,23 @@ fn a_random_run_of_pod_changes_stays_equal_to_full_passes() {
     }
 }
 
+/// `pod` with every limit dropped: its ceilings become its node's allocatable.
+fn unbounded(mut pod: Pod) -> Pod {
+    pod.containers = pod
+        .containers
+        .iter()
+        .map(|c| ContainerResources {
+            limits: Resources::default(),
+            ..c.clone()
+        })
+        .collect();
+    pod
+}
+
 fn random_event(fleet: &Fleet, rng: &mut Rng, i: u64) -> FleetEvent {
     let all = pods(fleet);
     let mut pod = rng.pick(&all).clone();
-    match rng.below(6) {
+    match rng.below(7) {
         0 => FleetEvent::Delete(RecordKey::Pod {
             namespace: Arc::clone(&pod.namespace),
             name: Arc::clone(&pod.name),
@@ -174,6 +216,7 @@ fn random_event(fleet: &Fleet, rng: &mut Rng, i: u64) -> FleetEvent {
             FleetEvent::Upsert(Record::Pod(pod))
         }
         4 => FleetEvent::Metrics(synthetic::metrics(fleet, t(100 + i as i64))),
+        5 => FleetEvent::Upsert(Record::Pod(unbounded(pod))),
         _ => {
             pod.ready = !pod.ready;
             FleetEvent::Upsert(Record::Pod(pod))

@@ -27,10 +27,47 @@ fn cpu_amount(millis: i64) -> String {
     format!("{}{}", trim(format!("{value:.1}")), SUFFIXES[unit])
 }
 
+/// Millicores with their unit always written: "250m" below a core, "1 core", "1.5 cores" from
+/// one, where [`cpu`]'s bare "1.5" could be read as anything.
+pub fn cores(millis: i64) -> String {
+    let text = cpu(millis);
+    if millis.unsigned_abs() < 1000 {
+        text
+    } else if millis == 1000 {
+        format!("{text} core")
+    } else {
+        format!("{text} cores")
+    }
+}
+
 /// Bytes in the largest binary unit that leaves at least 1, one decimal at most ("1.5Gi").
 /// A saturated sum is a bound: ">8Ei".
 pub fn memory(bytes: i64) -> String {
     bound(bytes, memory_amount(bytes))
+}
+
+/// Like [`memory`], with the unit written below a kibibyte too ("512B" rather than "512").
+pub fn bytes(bytes: i64) -> String {
+    let text = memory(bytes);
+    if bytes.unsigned_abs() < 1024 {
+        format!("{text}B")
+    } else {
+        text
+    }
+}
+
+/// A multiple of something, as "13×" from ten up, "2.5×" below; past 9999× a bound, and a
+/// ratio that is not a number as "-".
+pub fn times(ratio: f64) -> String {
+    if ratio.is_nan() {
+        "-".to_string()
+    } else if ratio > MAX_PERCENT {
+        format!(">{MAX_PERCENT:.0}×")
+    } else if ratio >= 10.0 {
+        format!("{ratio:.0}×")
+    } else {
+        format!("{}×", trim(format!("{ratio:.1}")))
+    }
 }
 
 fn memory_amount(bytes: i64) -> String {
@@ -122,6 +159,23 @@ mod tests {
         assert_eq!(age(SignedDuration::from_secs(725)), "12m");
         assert_eq!(age(SignedDuration::from_secs(3 * 3600 + 5)), "3h");
         assert_eq!(age(SignedDuration::from_secs(3 * 86_400)), "3d");
+    }
+
+    #[test]
+    fn hog_figures_always_carry_their_unit() {
+        assert_eq!(cores(250), "250m");
+        assert_eq!(cores(1000), "1 core");
+        assert_eq!(cores(1670), "1.67 cores");
+        assert_eq!(cores(i64::MAX), ">9.2P cores");
+        assert_eq!(bytes(0), "0B");
+        assert_eq!(bytes(512), "512B");
+        assert_eq!(bytes(64 * 1024 * 1024), "64Mi");
+        assert_eq!(bytes(i64::MAX), ">8Ei");
+        assert_eq!(times(13.75), "14×");
+        assert_eq!(times(2.5), "2.5×");
+        assert_eq!(times(2.0), "2×");
+        assert_eq!(times(f64::INFINITY), ">9999×");
+        assert_eq!(times(f64::NAN), "-");
     }
 
     #[test]

@@ -367,12 +367,11 @@ pub fn build(fleet: &Fleet, now: Timestamp) -> Report {
 
 fn hog_rows(fleet: &Fleet) -> Vec<report::Hog> {
     let analysis = hogs::analyze(fleet, &Thresholds::default());
-    analysis
-        .pods
-        .iter()
-        // OOM-killed, near a ceiling (its limit, or its node where it has none) while above
-        // its request, or far above its request: the hogs the TUI marks.
-        .filter(|h| h.is_hog())
+    // OOM-killed, near a ceiling (its limit, or its node where it has none) while above its
+    // request, or far above its request: the hogs the TUI marks, worst first as it lists them.
+    let mut pods: Vec<&hogs::PodHog> = analysis.pods.iter().filter(|h| h.is_hog()).collect();
+    pods.sort_by(|a, b| b.rank.worse(&a.rank));
+    pods.into_iter()
         .filter_map(|h| {
             let pod = fleet.pod(h.pod)?;
             let ds = fleet.daemon_set(&h.ds_uid)?;

@@ -120,7 +120,8 @@ pub struct CheckArgs {
     /// move), untargeted (a DaemonSet whose selectors match no node), hog.
     #[arg(long, value_name = "LIST", default_value = "missing,failing")]
     pub fail_on: String,
-    /// List every node of every gap instead of one line per (DaemonSet, verdict, reason).
+    /// List every node of every gap and every hog pod, instead of one line per (DaemonSet,
+    /// verdict, reason) and per (DaemonSet, hog level).
     #[arg(long)]
     pub wide: bool,
     /// A -n or -l that selects no DaemonSet (or -n naming no namespace) is a clean report

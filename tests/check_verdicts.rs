@@ -247,3 +247,32 @@ async fn daemon_sets_whose_pods_all_stay_pending_are_reported() {
     let groups = named(&json["groups"], "puller");
     assert!(groups.iter().any(|g| g["nodes"] == 33), "{groups:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_table_says_each_cause_once_and_wide_lists_every_node() {
+    let sim = frozen_demo().await;
+    let out = herd_check(&sim, &["-n", "falco"]).await;
+    let table = String::from_utf8_lossy(&out.stdout);
+    let falco: Vec<&str> = table
+        .lines()
+        .filter(|l| l.contains("falco/falco"))
+        .collect();
+    assert_eq!(falco.len(), 1, "{table}");
+    assert!(
+        falco[0].contains("taint-blocked") && falco[0].contains(" 6  gpu "),
+        "{table}"
+    );
+    let out = herd_check(&sim, &["-n", "falco", "--wide"]).await;
+    let wide = String::from_utf8_lossy(&out.stdout);
+    let rows = wide.lines().filter(|l| l.contains("falco/falco")).count();
+    assert_eq!(rows, 6, "{wide}");
+
+    let out = herd_check(&sim, &["-n", "observability", "--fail-on", "hog"]).await;
+    let table = String::from_utf8_lossy(&out.stdout);
+    let hogs: Vec<&str> = table
+        .lines()
+        .filter(|l| l.contains("observability/otel-agent"))
+        .collect();
+    assert_eq!(hogs.len(), 1, "one line for the DaemonSet's hogs: {table}");
+    assert!(hogs[0].contains(" 40  "), "{table}");
+}

@@ -229,7 +229,8 @@ impl Report {
         self.groups = groups;
     }
 
-    /// The report for a person; `wide` lists every node instead of one line per group.
+    /// The report for a person; `wide` lists every node and every hog pod instead of one
+    /// line per group.
     /// Text from the cluster is escaped, as the TUI escapes it.
     pub fn table(&self, wide: bool) -> String {
         let mut out = String::new();
@@ -308,17 +309,46 @@ impl Report {
                 );
             }
         }
-        if !self.hogs.is_empty() {
+        if !self.hogs.is_empty() && wide {
             let _ = writeln!(out, "\n{:<8} {:<40} {:<20} REASON", "LEVEL", "POD", "NODE");
             for h in &self.hogs {
-                let level = if h.level == Level::Critical {
-                    "critical"
-                } else {
-                    "warn"
-                };
                 let pod = esc(&format!("{}/{}", h.namespace, h.pod));
                 let node = escape(h.node.as_deref().unwrap_or("-"));
-                let _ = writeln!(out, "{level:<8} {pod:<40} {node:<20} {}", escape(&h.reason));
+                let _ = writeln!(
+                    out,
+                    "{:<8} {pod:<40} {node:<20} {}",
+                    level_word(h.level),
+                    escape(&h.reason)
+                );
+            }
+        } else if !self.hogs.is_empty() {
+            // One line per (DaemonSet, level): the hogs come worst first, so the first of
+            // each is the one to name.
+            let _ = writeln!(
+                out,
+                "\n{:<8} {:<36} {:>5}  WORST",
+                "LEVEL", "DAEMONSET", "PODS"
+            );
+            let mut groups: Vec<(&Hog, usize)> = Vec::new();
+            for h in &self.hogs {
+                let same = |(g, _): &&mut (&Hog, usize)| {
+                    g.namespace == h.namespace && g.daemonset == h.daemonset && g.level == h.level
+                };
+                match groups.iter_mut().find(same) {
+                    Some((_, n)) => *n += 1,
+                    None => groups.push((h, 1)),
+                }
+            }
+            for (h, n) in groups {
+                let ds = esc(&format!("{}/{}", h.namespace, h.daemonset));
+                let node = escape(h.node.as_deref().unwrap_or("-"));
+                let _ = writeln!(
+                    out,
+                    "{:<8} {ds:<36} {n:>5}  {} ({} on {node})",
+                    level_word(h.level),
+                    escape(&h.reason),
+                    escape(&h.pod)
+                );
             }
         }
         if let MetricsState::Unavailable { reason, .. } = &self.metrics {
@@ -329,6 +359,14 @@ impl Report {
             );
         }
         out
+    }
+}
+
+fn level_word(level: Level) -> &'static str {
+    if level == Level::Critical {
+        "critical"
+    } else {
+        "warn"
     }
 }
 

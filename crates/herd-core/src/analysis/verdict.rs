@@ -228,7 +228,7 @@ impl Judgement {
 impl Judgement {
     /// The reason without ages or counts, so that the nodes one cause keeps the daemon off
     /// read the same and `herd check` can group them: `crash loop`, `no pod`,
-    /// `image pull failing (ImagePullBackOff)`, the untolerated taint.
+    /// `image pull failing`, the untolerated taint.
     pub fn headline(&self) -> String {
         match &self.why {
             Why::CrashLooping { oom: true, .. } => "OOM-killed".into(),
@@ -250,6 +250,8 @@ impl Judgement {
                 Reason::OomKilled { .. } => "OOM-killed".into(),
                 Reason::NotReady { .. } => "running, not Ready".into(),
                 Reason::Terminating { .. } => "terminating".into(),
+                // ErrImagePull and ImagePullBackOff are two moments of one failure.
+                Reason::ImagePull { .. } => "image pull failing".into(),
                 Reason::Unschedulable { message } => {
                     format!("unschedulable: {}", without_node_counts(message))
                 }

@@ -506,6 +506,19 @@ fn headlines_drop_ages_and_counts_so_one_cause_groups_as_one() {
     assert_eq!(a.headline(), "crash loop");
     assert_eq!(a.headline(), b.headline());
 
+    let pulling = |reason: &str| {
+        let reason = Arc::from(reason);
+        Case::new()
+            .pod(|p| {
+                p.phase = PodPhase::Pending;
+                p.ready = false;
+                p.waiting_reason = Some(reason);
+            })
+            .judge_at(NOW)
+            .headline()
+    };
+    assert_eq!(pulling("ErrImagePull"), pulling("ImagePullBackOff"));
+
     let unschedulable = |message: &str| {
         let message = Arc::from(message);
         Case::new()

@@ -1,24 +1,35 @@
 //! The TUI through the API server's faults, as the user sees it: dropped watches, a 410 (the
-//! watch history compacted away) and a burst of 500s. While data is stale the header says so
-//! and names the feed; afterwards every screen equals what a freshly connected TUI shows.
+//! watch history compacted away), a burst of 500s and the API server killed. While data is
+//! stale the header says so and names every feed it concerns, metrics included; afterwards
+//! every screen equals what a freshly connected TUI shows.
 // Test code: a failed expectation is the report, so it may panic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
+use std::path::PathBuf;
+use std::process::Stdio;
 use std::time::Duration;
 
 use common::server::{DEADLINE, TestSim, eventually};
-use common::tui::{frame, sim_now, state_frame, synced};
+use common::tui::{frame, sim_now, state_frame, synced, synced_with};
+use herd::runtime::Options;
 use herd::runtime::headless::Headless;
+use herd::ui::theme::Theme;
 use herd_app::action::Action;
 use herd_app::state::{FeedState, State};
 use herd_app::view::View;
+use herd_cluster::connect::ConnectOptions;
+use herd_core::model::feed::FeedKind;
 use herd_sim::api::counters::EntryReport;
+use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::Api;
 use kube::api::{DeleteParams, Patch, PatchParams};
 use serde_json::json;
+use tempfile::TempDir;
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
 
 /// Big enough that every node of the demo fits in the node tables.
 const WIDTH: u16 = 160;
@@ -86,6 +97,16 @@ fn stale_watch(state: &State) -> Option<(&'static str, String)> {
         }
         _ => None,
     })
+}
+
+/// Whether every feed, metrics included, is live (`live`) or stale (`!live`).
+fn all_feeds(state: &State, live: bool) -> bool {
+    state.session.feeds.len() == FeedKind::ALL.len()
+        && state.session.feeds.iter().all(|f| match f.state {
+            FeedState::Live => live,
+            FeedState::Stale { .. } => !live,
+            FeedState::Syncing => false,
+        })
 }
 
 fn all_watches_live(state: &State) -> bool {
@@ -309,7 +330,13 @@ async fn after_a_410_the_feeds_say_stale_while_they_relist_then_equal_a_fresh_li
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn through_a_burst_of_500s_the_header_says_stale_then_live_with_what_changed_meanwhile() {
     let sim = frozen_demo(true).await;
-    let mut tui = synced(&sim, WIDTH, HEIGHT).await;
+    // Metrics polled once an hour: only the watches' news of the server gone, and back, can
+    // have them polled (and named stale, then live) within the test.
+    let options = Options {
+        metrics_every: Duration::from_secs(3600),
+        ..common::tui::options(&sim)
+    };
+    let mut tui = synced_with(&sim, options, WIDTH, HEIGHT).await;
     tui.send(Action::Show(View::Nodes));
     // Connections drop and every request fails, as while an API server restarts.
     sim.faults(json!({"failRate": 1.0, "failCode": 500, "dropWatches": true}))
@@ -324,12 +351,9 @@ async fn through_a_burst_of_500s_the_header_says_stale_then_live_with_what_chang
         health(&first).contains(&format!("✗ STALE {feed} for ")),
         "{first}"
     );
-    until(&mut tui, &sim, "every watch feed stale", |s| {
-        s.session
-            .feeds
-            .iter()
-            .filter(|f| f.kind.is_watch())
-            .all(|f| matches!(f.state, FeedState::Stale { .. }))
+    // Metrics come through the same server: polled at once, they fail too, and say so.
+    until(&mut tui, &sim, "every feed stale, metrics included", |s| {
+        all_feeds(s, false)
     })
     .await;
 
@@ -364,5 +388,125 @@ async fn through_a_burst_of_500s_the_header_says_stale_then_live_with_what_chang
     // Live means watching again, with what it missed: the nodes feed is called live once the
     // resumed watch has replayed the cordon (the probe alone would wait a further 2 s).
     assert!(row(&live, "general-05").contains("SchedulingDi"), "{live}");
+    let all = until(&mut tui, &sim, "every feed live again", |s| {
+        all_feeds(s, true)
+    })
+    .await;
+    assert!(health(&all).ends_with("metrics: ok"), "{all}");
     converges_to_a_fresh_list(&sim, &mut tui).await;
+}
+
+/// `herd sim` in a process of its own, so the test can kill it as `kill -9` does: no goodbye
+/// to its clients, its port closed. Killed when dropped, if the test has not.
+struct SimProcess {
+    child: Child,
+    kubeconfig: PathBuf,
+    /// Its output, kept open so a late line can never fail to write.
+    _stdout: Lines<BufReader<ChildStdout>>,
+    _dir: TempDir,
+}
+
+impl SimProcess {
+    /// The demo with its clock stopped, once it says where it wrote the kubeconfig.
+    async fn start() -> Self {
+        let dir = herd_sim::private_file::fresh_private_dir("herd-test-").expect("temp dir");
+        let kubeconfig = dir.path().join("kubeconfig");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_herd"))
+            .args(["sim", "--scenario", "demo", "--speed", "0", "--kubeconfig"])
+            .arg(&kubeconfig)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("herd sim runs");
+        let stdout = child.stdout.take().expect("stdout piped");
+        let mut lines = BufReader::new(stdout).lines();
+        let serving = tokio::time::timeout(DEADLINE, async {
+            while let Some(line) = lines.next_line().await.expect("herd sim's output") {
+                if line.starts_with("kubeconfig: ") {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        assert_eq!(serving, Ok(true), "herd sim did not start serving");
+        SimProcess {
+            child,
+            kubeconfig,
+            _stdout: lines,
+            _dir: dir,
+        }
+    }
+
+    /// SIGKILL, and the process reaped.
+    async fn kill(&mut self) {
+        self.child.kill().await.expect("kill herd sim");
+    }
+}
+
+/// The API server dies under a running TUI. Every feed is named stale from the moment it
+/// fails, the metrics too, though their next poll is an hour away: a watch that loses the
+/// server has the metrics looked at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_api_server_dies_every_feed_is_named_stale_metrics_included() {
+    let mut sim = SimProcess::start().await;
+    let options = Options {
+        connect: ConnectOptions {
+            kubeconfig: Some(sim.kubeconfig.clone()),
+            context: None,
+        },
+        namespace: None,
+        readonly: false,
+        theme: Theme::default(),
+        monochrome: false,
+        metrics_every: Duration::from_secs(3600),
+        mouse: false,
+    };
+    // Wide enough for every feed's name, age and reason.
+    let mut tui = Headless::connect(options, 400, 40);
+    let reached = tui
+        .run_until("every feed live", DEADLINE, Timestamp::now, |s| {
+            all_feeds(s, true)
+        })
+        .await;
+    let screen = frame(&tui);
+    if let Err(e) = reached {
+        panic!("{e}\n{screen}");
+    }
+    assert!(
+        health(&screen).ends_with("● live (last event 0s ago)  metrics: ok"),
+        "{screen}"
+    );
+
+    sim.kill().await;
+    let reached = tui
+        .run_until("every feed stale", DEADLINE, Timestamp::now, |s| {
+            all_feeds(s, false)
+        })
+        .await;
+    let screen = frame(&tui);
+    if let Err(e) = reached {
+        panic!("{e}\n{screen}");
+    }
+    let line = health(&screen);
+    let (watches, metrics) = line
+        .split_once("▲ ")
+        .unwrap_or_else(|| panic!("the metrics are named apart: {line}"));
+    let watches = watches
+        .split_once("✗ STALE ")
+        .unwrap_or_else(|| panic!("the watches are named stale: {line}"))
+        .1;
+    for kind in FeedKind::WATCHES {
+        assert!(watches.contains(kind.name()), "{kind} not named: {line}");
+    }
+    assert!(
+        metrics.starts_with("metrics, node metrics stale for ")
+            || (metrics.starts_with("metrics stale for ")
+                && metrics.contains("node metrics stale for ")),
+        "{line}"
+    );
+    assert!(!line.contains("metrics: ok"), "{line}");
+    assert!(!line.contains("● live"), "{line}");
 }

@@ -13,8 +13,9 @@ use crate::ui::safe;
 use crate::ui::table;
 use crate::ui::theme::Slot;
 use herd_app::action::Write;
-use herd_app::state::{FeedState, Flash, Level, Mode};
+use herd_app::state::{FeedHealth, FeedState, Flash, Level, Mode};
 use herd_core::analysis::units;
+use herd_core::model::feed::FeedKind;
 use herd_core::model::usage::MetricsState;
 
 pub fn header(state: &Scene, frame: &mut Frame, area: Rect) {
@@ -45,8 +46,18 @@ pub fn header(state: &Scene, frame: &mut Frame, area: Rect) {
         val(info.server_version.clone().unwrap_or_else(|| "-".into())),
     ]);
     let lines = vec![Line::from(first), health_line(state)];
-    // Context, cluster and user names and feed errors are text from outside too.
-    frame.render_widget(Paragraph::new(safe::lines(lines)), area);
+    // Context, cluster and user names and feed errors are text from outside too. Escaped
+    // before the cut measures them; a line too wide ends in `…` as a cut table cell does, so
+    // a clipped name or age never passes for a whole one.
+    frame.render_widget(Paragraph::new(cut_lines(lines, area.width)), area);
+}
+
+/// `lines` escaped, each cut to `width` columns with a trailing `…` when it is wider.
+fn cut_lines(lines: Vec<Line<'static>>, width: u16) -> Vec<Line<'static>> {
+    safe::lines(lines)
+        .into_iter()
+        .map(|line| table::cut(line, width))
+        .collect()
 }
 
 fn or_dash(s: &str) -> String {
@@ -57,79 +68,186 @@ fn or_dash(s: &str) -> String {
     }
 }
 
-/// Fleet totals and watch health: `● live` or `✗ STALE pods: reason (12s)`.
+/// Fleet totals with the nodes in trouble, and the health of every feed:
+/// `nodes 40 · 1 NotReady · 2 cordoned  daemonsets 9  pods 285  ● live (last event 2s ago)  metrics: ok`.
+/// While a feed is stale or the connection failed, the health leads instead: a narrow screen
+/// cuts the line from the right, and the totals are then the last good list's, worth less than
+/// knowing which feeds failed, since when and why.
 fn health_line(state: &Scene) -> Line<'static> {
+    let theme = &state.theme;
+    let mut health = match &state.session.connected {
+        Some(Err(e)) => vec![Span::styled(
+            format!("✗ not connected: {e}"),
+            theme.style(Slot::Critical),
+        )],
+        None => vec![Span::styled("◌ connecting…", theme.style(Slot::Pending))],
+        Some(Ok(())) => watch_health(state),
+    };
+    health.extend(metrics_health(state));
+    let trouble = matches!(state.session.connected, Some(Err(_)))
+        || stale_watches(state).next().is_some()
+        || failed_polls(state).next().is_some();
+    let (first, second) = if trouble {
+        (health, totals(state))
+    } else {
+        (totals(state), health)
+    };
+    let mut spans = vec![Span::raw(" ")];
+    spans.extend(first);
+    spans.push(Span::raw("  "));
+    spans.extend(second);
+    Line::from(spans)
+}
+
+/// `nodes 40 · 1 NotReady · 2 cordoned  daemonsets 9  pods 285`.
+fn totals(state: &Scene) -> Vec<Span<'static>> {
     let theme = &state.theme;
     let fleet = &state.fleet;
     let mut spans = vec![Span::styled(
+        format!("nodes {}", fleet.nodes().len()),
+        theme.style(Slot::Header),
+    )];
+    spans.extend(node_trouble(state));
+    spans.push(Span::styled(
         format!(
-            " nodes {}  daemonsets {}  pods {}  ",
-            fleet.nodes().len(),
+            "  daemonsets {}  pods {}",
             fleet.daemon_set_count(),
             fleet.pod_count()
         ),
         theme.style(Slot::Header),
-    )];
-    let watch_troubles: Vec<_> = state
-        .session
-        .unhealthy()
-        .filter(|f| f.kind.is_watch())
-        .collect();
-    match (&state.session.connected, watch_troubles.first()) {
-        (Some(Err(e)), _) => spans.push(Span::styled(
-            format!("✗ not connected: {e}"),
-            theme.style(Slot::Critical),
-        )),
-        (None, _) => spans.push(Span::styled("◌ connecting…", theme.style(Slot::Pending))),
-        (Some(Ok(())), None) => {
-            let lag = state
-                .session
-                .last_event
-                .map(|t| units::age(state.now.duration_since(t)))
-                .map_or_else(String::new, |a| format!(" (last event {a} ago)"));
-            spans.push(Span::styled(format!("● live{lag}"), theme.style(Slot::Ok)));
-        }
-        (Some(Ok(())), Some(first)) => spans.push(match &first.state {
-            FeedState::Syncing => Span::styled(
-                format!("◌ listing {}…", first.kind),
-                theme.style(Slot::Pending),
-            ),
-            FeedState::Stale { since, reason } => Span::styled(
-                format!(
-                    "✗ STALE {} for {}: {}",
-                    first.kind,
-                    units::age(state.now.duration_since(*since)),
-                    reason
-                ),
-                theme.style(Slot::Critical),
-            ),
-            FeedState::Live => Span::raw(""),
-        }),
-    }
-    spans.push(Span::styled(
-        format!("  {}", metrics_text(fleet.metrics())),
-        theme.style(Slot::Dim),
     ));
-    spans.extend(metrics_trouble(state).map(|text| Span::styled(text, theme.style(Slot::Warn))));
-    Line::from(spans)
+    spans
 }
 
-/// Metrics feeds that failed since their last good poll, with how long and why. A poll that
-/// fails keeps the last usage on screen, so without this the header would go on saying "ok".
-/// (No metrics-server at all is `metrics: unavailable`, said by `metrics_text`.)
-fn metrics_trouble<'a>(state: &'a Scene) -> impl Iterator<Item = String> + 'a {
-    let unavailable = matches!(state.fleet.metrics(), MetricsState::Unavailable { .. });
+/// ` · 1 NotReady · 1 Unknown · 2 cordoned`, each count only when it is not zero. Unknown is
+/// its own count: a kubelet that stopped reporting is another failure than a node that says
+/// it is not ready. Kept by the fleet as nodes change, so a frame at 5,000 nodes walks none.
+fn node_trouble(state: &Scene) -> Vec<Span<'static>> {
+    let theme = &state.theme;
+    let tally = state.fleet.node_tally();
+    [
+        (tally.not_ready, "NotReady", Slot::Critical),
+        (tally.unknown, "Unknown", Slot::Critical),
+        (tally.cordoned, "cordoned", Slot::Warn),
+    ]
+    .into_iter()
+    .filter(|(count, ..)| *count > 0)
+    .flat_map(|(count, word, slot)| {
+        [
+            Span::styled(" · ", theme.style(Slot::Header)),
+            Span::styled(format!("{count} {word}"), theme.style(slot)),
+        ]
+    })
+    .collect()
+}
+
+/// The watches: `● live (last event 2s ago)`, or every stale one named with its age and
+/// reason, `✗ STALE nodes, pods for 12s: <reason>`, and those still listing.
+fn watch_health(state: &Scene) -> Vec<Span<'static>> {
+    let theme = &state.theme;
+    let stale = stale_groups(state, stale_watches(state), "");
+    let listing: Vec<&str> = state
+        .session
+        .feeds
+        .iter()
+        .filter(|f| f.kind.is_watch() && f.state == FeedState::Syncing)
+        .map(|f| f.kind.name())
+        .collect();
+    if stale.is_empty() && listing.is_empty() {
+        let lag = state
+            .session
+            .last_event
+            .map(|t| units::age(state.now.duration_since(t)))
+            .map_or_else(String::new, |a| format!(" (last event {a} ago)"));
+        return vec![Span::styled(format!("● live{lag}"), theme.style(Slot::Ok))];
+    }
+    let mut spans = Vec::new();
+    if !stale.is_empty() {
+        spans.push(Span::styled(
+            format!("✗ STALE {}", stale.join(" · ")),
+            theme.style(Slot::Critical),
+        ));
+    }
+    if !listing.is_empty() {
+        let gap = if spans.is_empty() { "" } else { "  " };
+        spans.push(Span::styled(
+            format!("{gap}◌ listing {}…", listing.join(", ")),
+            theme.style(Slot::Pending),
+        ));
+    }
+    spans
+}
+
+/// The metrics: `metrics: ok` (or waiting, unavailable, spaced out), and every metrics feed
+/// whose poll failed, named with how long ago it last worked: `▲ node metrics stale for 45s:
+/// <reason>`. A failed poll leaves the last usage on screen; without this the header would go
+/// on saying "ok" over it. (No metrics-server at all is `metrics: unavailable`, said once.)
+fn metrics_health(state: &Scene) -> Vec<Span<'static>> {
+    let theme = &state.theme;
+    let mut spans = Vec::new();
+    if !failed_polls(state).any(|f| f.kind == FeedKind::Metrics) {
+        spans.push(Span::styled(
+            format!("  {}", metrics_text(state.fleet.metrics())),
+            theme.style(Slot::Dim),
+        ));
+    }
+    let stale = stale_groups(state, failed_polls(state), " stale");
+    if !stale.is_empty() {
+        spans.push(Span::styled(
+            format!("  ▲ {}", stale.join(" · ")),
+            theme.style(Slot::Warn),
+        ));
+    }
+    spans
+}
+
+/// The watches that are stale: failing, or re-listing after they failed.
+fn stale_watches<'a>(state: &'a Scene) -> impl Iterator<Item = &'a FeedHealth> + 'a {
     state
         .session
         .feeds
         .iter()
-        .filter_map(move |feed| match &feed.state {
-            FeedState::Stale { since, reason } if !feed.kind.is_watch() && !unavailable => {
-                let age = units::age(state.now.duration_since(*since));
-                Some(format!("  ▲ {} stale for {age}: {reason}", feed.kind))
-            }
-            _ => None,
+        .filter(|f| f.kind.is_watch() && matches!(f.state, FeedState::Stale { .. }))
+}
+
+/// The metrics feeds whose last poll failed. An absent metrics API is not among them: it is a
+/// state of the cluster, said as `metrics: unavailable`, and no reason to sound the alarm.
+fn failed_polls<'a>(state: &'a Scene) -> impl Iterator<Item = &'a FeedHealth> + 'a {
+    let unavailable = matches!(state.fleet.metrics(), MetricsState::Unavailable { .. });
+    state.session.feeds.iter().filter(move |f| {
+        !f.kind.is_watch() && !unavailable && matches!(f.state, FeedState::Stale { .. })
+    })
+}
+
+/// The stale feeds among `feeds`, those of one age and reason said together in the order of
+/// [`FeedKind::ALL`]: `nodes, pods{after_names} for 12s: <reason>`. When the API server goes,
+/// every watch fails alike, and one group names them all without repeating the reason.
+fn stale_groups<'a>(
+    state: &Scene,
+    feeds: impl Iterator<Item = &'a FeedHealth>,
+    after_names: &str,
+) -> Vec<String> {
+    let mut groups: Vec<(String, &str, Vec<&str>)> = Vec::new();
+    for feed in feeds {
+        let FeedState::Stale { since, reason } = &feed.state else {
+            continue;
+        };
+        let age = units::age(state.now.duration_since(*since));
+        match groups
+            .iter_mut()
+            .find(|(a, r, _)| *a == age && *r == reason)
+        {
+            Some((.., names)) => names.push(feed.kind.name()),
+            None => groups.push((age, reason, vec![feed.kind.name()])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(age, reason, names)| {
+            let names = names.join(", ");
+            format!("{names}{after_names} for {age}: {reason}")
         })
+        .collect()
 }
 
 fn metrics_text(m: &MetricsState) -> String {
@@ -180,8 +298,9 @@ pub fn footer(state: &Scene, frame: &mut Frame, area: Rect) {
             ]
         })
         .collect();
-    // Flash messages quote names, crumbs are names: escaped like every cluster text.
-    let lines = safe::lines(vec![first, Line::from(crumbs)]);
+    // Flash messages quote names, crumbs are names: escaped like every cluster text, and cut
+    // with `…` like the header (the flash line has already made room for its own ending).
+    let lines = cut_lines(vec![first, Line::from(crumbs)], area.width);
     frame.render_widget(Paragraph::new(lines), area);
 }
 
@@ -301,6 +420,7 @@ mod tests {
     use herd_app::update::{derive, update};
     use herd_core::model::feed::{Feed, FeedKind};
     use herd_core::model::fleet::{FleetEvent, Relist};
+    use herd_core::model::node::ConditionStatus;
     use herd_core::model::resources::Usage;
     use herd_core::model::testkit::{self, t};
     use herd_core::model::usage::{MetricsSnapshot, NodeUsage};
@@ -372,6 +492,11 @@ mod tests {
         drawn(state, 200, 2, header).concat()
     }
 
+    /// The header's second row, fleet totals and feed health, on a screen wide enough for all.
+    fn health_row(state: &State) -> String {
+        drawn(state, 300, 2, header)[1].trim_end().to_string()
+    }
+
     #[test]
     fn every_feeds_trouble_reaches_the_header() {
         let state = live();
@@ -396,6 +521,139 @@ mod tests {
                 "{kind}'s trouble is not in the header: {text}"
             );
         }
+    }
+
+    fn fail(state: &mut State, kind: FeedKind, message: &str) {
+        let message = message.to_string();
+        let (refused, code) = (false, None);
+        send(
+            state,
+            Feed::Trouble {
+                kind,
+                message,
+                refused,
+                code,
+            },
+        );
+    }
+
+    /// The API server gone: every feed fails, the watches at once, the metrics poll 10 s after
+    /// the last one that worked. Each is named with its age; metrics are not called "ok".
+    #[test]
+    fn when_every_feed_fails_the_header_names_each_with_its_age() {
+        let mut state = live();
+        update(&mut state, Action::Tick(t(70)));
+        for kind in FeedKind::WATCHES {
+            fail(&mut state, kind, "could not reach the server");
+        }
+        fail(&mut state, FeedKind::Metrics, "could not reach the server");
+        update(&mut state, Action::Tick(t(71)));
+        fail(
+            &mut state,
+            FeedKind::NodeMetrics,
+            "could not reach the server",
+        );
+        update(&mut state, Action::Tick(t(82)));
+        let text = health_row(&state);
+        assert!(
+            text.contains(
+                "✗ STALE nodes, pods, daemonsets, controllerrevisions for 12s: could not reach \
+                 the server  ▲ metrics, node metrics stale for 22s: could not reach the server"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("metrics: ok"), "{text}");
+        assert!(!text.contains("● live"), "{text}");
+        // Trouble leads the line, the last good totals after it: a narrow screen keeps it.
+        assert!(text.starts_with(" ✗ STALE nodes, pods"), "{text}");
+        assert!(text.ends_with("  nodes 1  daemonsets 1  pods 1"), "{text}");
+
+        // Back one by one: each leaves the header as it delivers again.
+        send(
+            &mut state,
+            Feed::Recovered {
+                kind: FeedKind::Pods,
+            },
+        );
+        let text = health_row(&state);
+        assert!(
+            text.contains("✗ STALE nodes, daemonsets, controllerrevisions for 12s"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_header_counts_nodes_not_ready_unknown_and_cordoned_when_there_are_any() {
+        let mut state = live();
+        let calm = health_row(&state);
+        assert!(
+            calm.starts_with(" nodes 1  daemonsets 1  pods 1  ● live"),
+            "{calm}"
+        );
+        let node = |name: &str, status, cordoned| {
+            let mut n = testkit::node(name);
+            n.ready.status = status;
+            n.unschedulable = cordoned;
+            n
+        };
+        let nodes = vec![
+            node("n1", ConditionStatus::True, false),
+            node("n2", ConditionStatus::False, false),
+            node("n3", ConditionStatus::Unknown, true),
+            node("n4", ConditionStatus::True, true),
+        ];
+        send(
+            &mut state,
+            Feed::Event(FleetEvent::Relisted(Relist::Nodes(nodes))),
+        );
+        let text = health_row(&state);
+        assert!(
+            text.starts_with(" nodes 4 · 1 NotReady · 1 Unknown · 2 cordoned  daemonsets 1"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_header_line_too_wide_for_the_screen_ends_with_an_ellipsis() {
+        let mut state = live();
+        state.session.info.cluster = "a-cluster-with-a-name-far-too-long-for-eighty-columns".into();
+        fail(
+            &mut state,
+            FeedKind::Pods,
+            "could not reach the server: connection refused",
+        );
+        let rows = drawn(&state, 80, 2, header);
+        for row in &rows {
+            assert_eq!(row.chars().count(), 80, "{row}");
+            assert!(row.ends_with('…'), "cut, and says so: {row}");
+        }
+        assert!(
+            rows[1].starts_with(" ✗ STALE pods for 0s: could not reach the server"),
+            "{}",
+            rows[1]
+        );
+        let wide = drawn(&state, 250, 2, header);
+        assert!(wide.iter().all(|row| !row.contains('…')), "{wide:?}");
+    }
+
+    /// A cluster without metrics-server is not in trouble: the totals keep the lead.
+    #[test]
+    fn an_absent_metrics_api_is_said_in_its_place_and_sounds_no_alarm() {
+        let mut state = live();
+        let gone = FleetEvent::MetricsUnavailable {
+            at: t(60),
+            reason: "404 Not Found".into(),
+        };
+        send(&mut state, Feed::Event(gone));
+        let text = health_row(&state);
+        assert!(
+            text.starts_with(" nodes 1  daemonsets 1  pods 1  ● live"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("metrics: unavailable (404 Not Found)"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -54,6 +54,9 @@ pub struct FeedHealth {
     /// A complete list arrived on this connection. Until then the feed has no data, whatever
     /// trouble and recovery came before: recovering takes it back to `Syncing`, not `Live`.
     pub listed: bool,
+    /// When the feed last delivered (an event, a poll, a recovery). A failed poll's data is as
+    /// old as this, so a metrics feed is stale since then, not since the poll that failed.
+    pub last_ok: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +64,8 @@ pub enum FeedState {
     /// Waiting for the first complete list.
     Syncing,
     Live,
-    /// The data this feed gives is out of date since `since`, because of `reason`.
+    /// The data this feed gives is out of date since `since`, because of `reason`: for a watch
+    /// the moment it failed (it was live until then), for a poll its last good poll.
     Stale {
         since: Timestamp,
         reason: String,
@@ -76,6 +80,7 @@ impl Session {
                 kind,
                 state: FeedState::Syncing,
                 listed: false,
+                last_ok: None,
             })
             .collect()
     }

@@ -14,7 +14,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::list_stream::{decode_one, for_each_item};
-use super::watch::{Feed, FeedKind, PodsListed, Scope};
+use super::problem::Problem;
+use super::watch::{Feed, FeedKind, Scope, WatchNews};
 use herd_convert::lean_pod::Amount;
 use herd_core::model::fleet::FleetEvent;
 use herd_core::model::resources::Usage;
@@ -151,26 +152,38 @@ impl UsageWire {
 }
 
 /// Starts polling pod and node metrics every `every` (or further apart on fleets so large that
-/// reading them would cost more than [`READ_SHARE`] of a core), the first poll as soon as
-/// `after` opens (the pods are listed); runs until the receiver is dropped.
+/// reading them would cost more than [`READ_SHARE`] of a core), the first poll as soon as the
+/// pods are listed, and a poll at once whenever a watch loses the API server (or has it back
+/// after a poll failed); runs until the receiver is dropped.
 pub fn spawn_metrics(
     client: &Client,
     scope: &Scope,
     every: Duration,
     tx: &mpsc::Sender<Feed>,
-    mut after: PodsListed,
+    mut news: WatchNews,
 ) -> JoinHandle<()> {
     let mut apis = MetricsApis::new(client, scope, every);
     let tx = tx.clone();
     tokio::spawn(async move {
-        after.wait().await;
+        news.pods_listed().await;
         loop {
-            for feed in poll(&mut apis).await {
+            let feeds = poll(&mut apis).await;
+            let failed = feeds.iter().any(|f| matches!(f, Feed::Trouble { .. }));
+            for feed in feeds {
                 if tx.send(feed).await.is_err() {
                     return;
                 }
             }
-            tokio::time::sleep(apis.next_wait()).await;
+            // News told while polling was seen by the poll that just ran.
+            news.seen();
+            // Metrics come through the API server the watches use: when a watch loses it, a
+            // poll now names the metrics stale from the moment they fail, not at the next poll
+            // up to a minute later; when it is back, a poll now ends a failed poll's staleness.
+            // A watch tells each once per outage, so an outage adds a few polls at most.
+            tokio::select! {
+                () = tokio::time::sleep(apis.next_wait()) => {}
+                () = news.server_news(failed) => {}
+            }
         }
     })
 }
@@ -210,24 +223,19 @@ pub async fn poll(apis: &mut MetricsApis) -> Vec<Feed> {
         Err(ListFailure::Api(status)) if matches!(status.code, 404 | 503) => {
             return vec![unavailable(&status)];
         }
+        // Both feeds are named: node metrics that failed in the same poll (as they do when the
+        // API server is gone) are as stale as the pods' and must not pass for fine.
         Err(failure) => {
-            return vec![Feed::Trouble {
-                kind: FeedKind::Metrics,
-                refused: failure.refused(),
-                code: failure.code(),
-                message: failure.to_string(),
-            }];
+            let nodes = nodes_read.err().map(|f| trouble(FeedKind::NodeMetrics, &f));
+            return std::iter::once(trouble(FeedKind::Metrics, &failure))
+                .chain(nodes)
+                .collect();
         }
     }
     apis.last_pods = pods.len();
-    let trouble = nodes_read.err().map(|failure| {
+    let node_trouble = nodes_read.err().map(|failure| {
         nodes.clear();
-        Feed::Trouble {
-            kind: FeedKind::NodeMetrics,
-            refused: failure.refused(),
-            code: failure.code(),
-            message: failure.to_string(),
-        }
+        trouble(FeedKind::NodeMetrics, &failure)
     });
     let wait = apis.next_wait();
     let snapshot = MetricsSnapshot {
@@ -237,8 +245,18 @@ pub async fn poll(apis: &mut MetricsApis) -> Vec<Feed> {
         nodes,
     };
     std::iter::once(Feed::Event(FleetEvent::Metrics(snapshot)))
-        .chain(trouble)
+        .chain(node_trouble)
         .collect()
+}
+
+/// Feed `kind` failed as `failure` says.
+fn trouble(kind: FeedKind, failure: &ListFailure) -> Feed {
+    Feed::Trouble {
+        kind,
+        refused: failure.refused(),
+        code: failure.code(),
+        message: failure.to_string(),
+    }
 }
 
 /// Why a list could not be read: the API server's own answer, or anything else.
@@ -263,7 +281,9 @@ impl ListFailure {
 impl std::fmt::Display for ListFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ListFailure::Api(status) => write!(f, "{} ({})", status.message, status.code),
+            // As the watches say it ("500 Internal Server Error: …"), so feeds failing alike
+            // are named together in the header.
+            ListFailure::Api(status) => write!(f, "{}", Problem::of_status(status)),
             ListFailure::Other(message) => f.write_str(message),
         }
     }
@@ -283,7 +303,10 @@ async fn read_list(
     let body = match client.request_stream(request).await {
         Ok(body) => body,
         Err(kube::Error::Api(status)) => return Err(ListFailure::Api(status)),
-        Err(e) => return Err(ListFailure::Other(format!("{what}: {e}"))),
+        // In the words the watches use ("could not reach the server: …"), not kube's nested
+        // `Display` ("ServiceError: client error (Connect)"): the feed's name says which list,
+        // and the header names the feeds that failed alike once, with the one reason.
+        Err(e) => return Err(ListFailure::Other(Problem::of_kube(&e).text)),
     };
     let body = std::pin::pin!(body);
     for_each_item(body, what, decode)

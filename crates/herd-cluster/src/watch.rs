@@ -53,52 +53,131 @@ impl Scope {
     }
 }
 
-/// Opens once the pod watch has sent its first list. Metrics wait for it: usage of pods the
-/// fleet does not know yet cannot be applied (the TUI holds such a poll back until they are),
-/// and at 150,000 pods an early poll competes with the pod list for the API server and for
-/// herd, delaying the first complete screen.
+/// What the watches tell the metrics poller. The first poll waits until the pod watch has
+/// sent its first list: usage of pods the fleet does not know yet cannot be applied (the TUI
+/// holds such a poll back until they are), and at 150,000 pods an early poll competes with the
+/// pod list for the API server and for herd, delaying the first complete screen. And a watch
+/// that loses the API server says so, and again when it is back: metrics come through the same
+/// server, and without a look at once the header would call them fine until the next poll (up
+/// to a minute later), and stale for as long again after the server is back.
 #[derive(Debug, Clone)]
-pub struct PodsListed(watch::Receiver<bool>);
+pub struct WatchNews {
+    pods_listed: watch::Receiver<bool>,
+    /// Bumped when a watch that was working fails to reach the API server or gets a 5xx.
+    server_lost: watch::Receiver<u64>,
+    /// Bumped when such a watch works again.
+    server_back: watch::Receiver<u64>,
+}
 
-impl PodsListed {
+impl WatchNews {
     /// Waits until the pods have been listed (or their watch has stopped).
-    pub async fn wait(&mut self) {
-        let _ = self.0.wait_for(|listed| *listed).await;
+    pub async fn pods_listed(&mut self) {
+        let _ = self.pods_listed.wait_for(|listed| *listed).await;
+    }
+
+    /// Waits until a watch loses the API server or, with `or_back`, until one that lost it
+    /// works again (news already [`seen`] does not count); never returns once the watches are
+    /// gone.
+    ///
+    /// [`seen`]: WatchNews::seen
+    pub async fn server_news(&mut self, or_back: bool) {
+        tokio::select! {
+            () = changed(&mut self.server_lost) => {}
+            () = changed(&mut self.server_back), if or_back => {}
+        }
+    }
+
+    /// Forgets the news so far: a poll made since has already seen what it told.
+    pub fn seen(&mut self) {
+        self.server_lost.mark_unchanged();
+        self.server_back.mark_unchanged();
     }
 }
 
-/// Starts the four watchers; each runs until the receiver is dropped. The gate opens when
-/// the pods have been listed once.
+/// Waits for the next bump of `count`, or forever once nobody can bump it.
+async fn changed(count: &mut watch::Receiver<u64>) {
+    if count.changed().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Starts the four watchers; each runs until the receiver is dropped. The news tells when the
+/// pods have been listed once, and when a watch loses the API server and has it back.
 pub fn spawn_watches(
     client: &Client,
     scope: &Scope,
     tx: &mpsc::Sender<Feed>,
-) -> (Vec<JoinHandle<()>>, PodsListed) {
-    let (pods_listed, gate) = watch::channel(false);
+) -> (Vec<JoinHandle<()>>, WatchNews) {
+    let (pods_listed, listed_rx) = watch::channel(false);
+    let (server_lost, lost_rx) = watch::channel(0u64);
+    let (server_back, back_rx) = watch::channel(0u64);
     let mut ds_config = watcher::Config::default();
     if let Some(labels) = &scope.daemon_set_labels {
         ds_config = ds_config.labels(labels);
     }
+    let news = |listed| Told {
+        listed,
+        server_lost: server_lost.clone(),
+        server_back: server_back.clone(),
+        lost: false,
+    };
     let tasks = vec![
-        tokio::spawn(run(Api::<api::Node>::all(client.clone()), tx.clone())),
+        tokio::spawn(run(
+            Api::<api::Node>::all(client.clone()),
+            tx.clone(),
+            news(None),
+        )),
         tokio::spawn(run_with(
             scope.api::<lean_pod::Pod>(client),
             pod_config(),
             tx.clone(),
-            Some(pods_listed),
+            news(Some(pods_listed)),
         )),
         tokio::spawn(run_with(
             scope.api::<apps::DaemonSet>(client),
             ds_config,
             tx.clone(),
-            None,
+            news(None),
         )),
         tokio::spawn(run(
             scope.api::<apps::ControllerRevision>(client),
             tx.clone(),
+            news(None),
         )),
     ];
-    (tasks, PodsListed(gate))
+    let news = WatchNews {
+        pods_listed: listed_rx,
+        server_lost: lost_rx,
+        server_back: back_rx,
+    };
+    (tasks, news)
+}
+
+/// One watcher's share of [`WatchNews`]: the senders, and what it has told.
+struct Told {
+    /// Opened once its first whole list has been sent (the pod watch only).
+    listed: Option<watch::Sender<bool>>,
+    server_lost: watch::Sender<u64>,
+    server_back: watch::Sender<u64>,
+    /// It told of a loss and not yet of the return: each outage is told once, not per retry.
+    lost: bool,
+}
+
+impl Told {
+    /// The watch failed with `error`.
+    fn failed(&mut self, error: &watcher::Error) {
+        if !self.lost && server_trouble(error) {
+            self.lost = true;
+            self.server_lost.send_modify(|n| *n = n.wrapping_add(1));
+        }
+    }
+
+    /// The watch works: an event came, or the server answered its probe.
+    fn works(&mut self) {
+        if std::mem::take(&mut self.lost) {
+            self.server_back.send_modify(|n| *n = n.wrapping_add(1));
+        }
+    }
 }
 
 /// The pod watch: the lean pod type (see `lean_pod`) in list pages of [`POD_PAGE`].
@@ -190,16 +269,16 @@ impl Watched for apps::ControllerRevision {
 }
 
 /// Runs one watcher, buffering a (re-)list so the fleet only ever gets whole relists.
-async fn run<K: Watched>(api: Api<K>, tx: mpsc::Sender<Feed>) {
-    run_with(api, watcher::Config::default(), tx, None).await
+async fn run<K: Watched>(api: Api<K>, tx: mpsc::Sender<Feed>, told: Told) {
+    run_with(api, watcher::Config::default(), tx, told).await
 }
 
-/// Runs one watcher; `listed` is opened once its first whole list has been sent.
+/// Runs one watcher, telling `told` when it has first listed, loses the server and has it back.
 async fn run_with<K: Watched>(
     api: Api<K>,
     config: watcher::Config,
     tx: mpsc::Sender<Feed>,
-    listed: Option<watch::Sender<bool>>,
+    mut told: Told,
 ) {
     let mut stream = pin!(watch_stream(api.clone(), config));
     let mut backoff = DefaultBackoff::default();
@@ -214,6 +293,7 @@ async fn run_with<K: Watched>(
             _ = probe.tick(), if resuming => {
                 if answers(&api).await {
                     resuming = false;
+                    told.works();
                     if tx.send(Feed::Recovered { kind: K::FEED }).await.is_err() {
                         return;
                     }
@@ -225,6 +305,7 @@ async fn run_with<K: Watched>(
         let event = match item {
             Ok(event) => event,
             Err(e) => {
+                told.failed(&e);
                 let resumes = resumes_in_place(&e);
                 let problem = Problem::of_watch(&e);
                 let feed = Feed::Trouble {
@@ -243,6 +324,7 @@ async fn run_with<K: Watched>(
             }
         };
         backoff.reset();
+        told.works();
         // A re-list ends the trouble with its own `Relisted`; saying Recovered first would
         // show the feed live for a moment before it lists.
         let relist = matches!(event, Event::Init);
@@ -257,7 +339,7 @@ async fn run_with<K: Watched>(
                 return; // nobody listens any more
             }
         }
-        if whole_list && let Some(listed) = &listed {
+        if whole_list && let Some(listed) = &told.listed {
             listed.send_replace(true);
         }
     }
@@ -296,6 +378,22 @@ fn resumes_in_place(error: &watcher::Error) -> bool {
         watcher::Error::WatchStartFailed(_) | watcher::Error::WatchFailed(_) => true,
         watcher::Error::WatchError(status) => status.code != 410,
         watcher::Error::InitialListFailed(_) | watcher::Error::NoResourceVersion => false,
+    }
+}
+
+/// Whether `error` says the API server is down or failing (no answer, or a 5xx), rather than
+/// something about this watch alone (a refusal, an expired version, an object herd cannot read).
+fn server_trouble(error: &watcher::Error) -> bool {
+    match error {
+        watcher::Error::InitialListFailed(e)
+        | watcher::Error::WatchStartFailed(e)
+        | watcher::Error::WatchFailed(e) => match e {
+            kube::Error::Api(status) => status.code >= 500,
+            kube::Error::HyperError(_) | kube::Error::Service(_) => true,
+            _ => false,
+        },
+        watcher::Error::WatchError(status) => status.code >= 500,
+        watcher::Error::NoResourceVersion => false,
     }
 }
 

@@ -18,10 +18,15 @@ pub fn apply(state: &mut State, epoch: u64, feed: Feed) -> Vec<Effect> {
     let now = state.now;
     match feed {
         Feed::Event(event) => event_in(state, event),
+        // Stale from the first failure, whatever the feed: the header names it at once, and
+        // later failures only bring the latest reason.
         Feed::Trouble { kind, message, .. } => set(state, kind, |feed| {
             feed.state = FeedState::Stale {
                 since: match &feed.state {
                     FeedState::Stale { since, .. } => *since,
+                    // A watch was live until its stream broke; a poll's data is as old as the
+                    // last poll that worked.
+                    _ if !kind.is_watch() => feed.last_ok.unwrap_or(now),
                     _ => now,
                 },
                 reason: message.clone(),
@@ -29,6 +34,7 @@ pub fn apply(state: &mut State, epoch: u64, feed: Feed) -> Vec<Effect> {
         }),
         // Answering again is not having data: a feed that never listed waits for its list.
         Feed::Recovered { kind } => set(state, kind, |feed| {
+            feed.last_ok = Some(now);
             feed.state = if feed.listed {
                 FeedState::Live
             } else {
@@ -86,12 +92,14 @@ fn event_in(state: &mut State, event: FleetEvent) {
         state.fleet.apply(FleetEvent::Metrics(held));
         set(state, FeedKind::Metrics, |feed| {
             feed.listed = true;
+            feed.last_ok = Some(now);
             feed.state = FeedState::Live;
         });
     }
     if node_usage_read {
         set(state, FeedKind::NodeMetrics, |feed| {
             feed.listed = true;
+            feed.last_ok = Some(now);
             feed.state = FeedState::Live;
         });
     }
@@ -99,6 +107,9 @@ fn event_in(state: &mut State, event: FleetEvent) {
     state.session.last_event = Some(now);
     set(state, kind, |feed| {
         feed.listed |= complete;
+        if metrics_gone.is_none() {
+            feed.last_ok = Some(now);
+        }
         feed.state = match &metrics_gone {
             Some(reason) => FeedState::Stale {
                 since: now,

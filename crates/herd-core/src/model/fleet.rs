@@ -19,7 +19,7 @@ pub use self::podset::{PodId, PodSet};
 use crate::model::daemonset::DaemonSet;
 use crate::model::fasthash::FastMap;
 use crate::model::intern::Interner;
-use crate::model::node::Node;
+use crate::model::node::{Node, NodeTally};
 use crate::model::pod::{ContainerResources, Pod};
 use crate::model::resources::Usage;
 use crate::model::revision::ControllerRevision;
@@ -96,6 +96,9 @@ pub struct Fleet {
     strings: Interner<str>,
     container_sets: Interner<[ContainerResources]>,
     nodes: BTreeMap<Arc<str>, Node>,
+    /// Unready and cordoned nodes, kept as nodes come and go: the header shows them on every
+    /// frame, and at 5,000 nodes a walk per frame is work for nothing.
+    node_tally: NodeTally,
     daemon_sets: FastMap<Arc<str>, DaemonSet>,
     /// namespace -> name -> uid; gives by-namespace listing and name order.
     ds_names: BTreeMap<Arc<str>, BTreeMap<Arc<str>, Arc<str>>>,
@@ -128,6 +131,11 @@ impl Fleet {
     /// Nodes in name order.
     pub fn nodes(&self) -> impl ExactSizeIterator<Item = &Node> {
         self.nodes.values()
+    }
+
+    /// How many nodes are NotReady, Unknown and cordoned.
+    pub fn node_tally(&self) -> NodeTally {
+        self.node_tally
     }
 
     pub fn node(&self, name: &str) -> Option<&Node> {

@@ -108,3 +108,43 @@ impl Node {
             .map(|v| Arc::from(v.as_str()))
     }
 }
+
+/// How many nodes are in trouble the header names: Ready `False`, Ready `Unknown` (the kubelet
+/// stopped reporting; a different failure from a node that reports itself unready) and
+/// cordoned. A node can be both unready and cordoned, and then counts in both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NodeTally {
+    pub not_ready: usize,
+    pub unknown: usize,
+    pub cordoned: usize,
+}
+
+impl NodeTally {
+    /// The tally of `nodes`, walked once.
+    pub fn of<'a>(nodes: impl IntoIterator<Item = &'a Node>) -> Self {
+        let mut tally = NodeTally::default();
+        nodes.into_iter().for_each(|n| tally.add(n));
+        tally
+    }
+
+    /// Counts `node` in.
+    pub fn add(&mut self, node: &Node) {
+        self.change(node, |count| *count += 1);
+    }
+
+    /// Counts `node` out again; it must have been added.
+    pub fn remove(&mut self, node: &Node) {
+        self.change(node, |count| *count = count.saturating_sub(1));
+    }
+
+    fn change(&mut self, node: &Node, mut by: impl FnMut(&mut usize)) {
+        match node.ready.status {
+            ConditionStatus::True => {}
+            ConditionStatus::False => by(&mut self.not_ready),
+            ConditionStatus::Unknown => by(&mut self.unknown),
+        }
+        if node.unschedulable {
+            by(&mut self.cordoned);
+        }
+    }
+}

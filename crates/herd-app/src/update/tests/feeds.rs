@@ -9,7 +9,7 @@ use herd_core::model::feed::{Feed, FeedKind};
 use herd_core::model::fleet::{FleetEvent, Record, Relist};
 use herd_core::model::resources::Usage;
 use herd_core::model::testkit::{self, t};
-use herd_core::model::usage::{MetricsSnapshot, MetricsState, PodUsage};
+use herd_core::model::usage::{MetricsSnapshot, MetricsState, NodeUsage, PodUsage};
 
 fn health(state: &State, kind: FeedKind) -> FeedState {
     state
@@ -47,6 +47,69 @@ fn poll(at: i64) -> FleetEvent {
         }],
         nodes: Vec::new(),
     })
+}
+
+/// A poll that read node usage too (n1's), as a working metrics-server answers.
+fn poll_with_nodes(at: i64) -> FleetEvent {
+    let FleetEvent::Metrics(mut snapshot) = poll(at) else {
+        unreachable!("poll builds metrics")
+    };
+    snapshot.nodes.push(NodeUsage {
+        name: "n1".into(),
+        usage: Usage {
+            cpu_millis: 500,
+            memory_bytes: 512 * testkit::MIB,
+        },
+    });
+    FleetEvent::Metrics(snapshot)
+}
+
+/// What feed `kind` delivers when it works: its list again, or a poll.
+fn delivery(kind: FeedKind, at: i64) -> FleetEvent {
+    match kind {
+        FeedKind::Metrics | FeedKind::NodeMetrics => poll_with_nodes(at),
+        watched => fleet_events()
+            .into_iter()
+            .find(|e| FeedKind::of(e) == watched)
+            .expect("a list of every watched kind"),
+    }
+}
+
+/// Each feed, metrics included, is named stale by its first failure: not after a later
+/// failure or a timeout. Its age is how long ago it last worked: a watch until it broke, a
+/// poll since the last poll that worked. It is live again as soon as it delivers.
+#[test]
+fn every_feed_is_stale_from_its_first_failure_until_it_delivers_again() {
+    for kind in FeedKind::ALL {
+        let mut state = listed(false);
+        feed(&mut state, Feed::Event(poll_with_nodes(60)));
+        assert!(
+            state.session.unhealthy().next().is_none(),
+            "all live first: {:?}",
+            state.session.feeds
+        );
+
+        update(&mut state, Action::Tick(t(70)));
+        trouble(&mut state, kind, "could not reach the server");
+        let since = if kind.is_watch() { t(70) } else { t(60) };
+        let stale = FeedState::Stale {
+            since,
+            reason: "could not reach the server".into(),
+        };
+        assert_eq!(health(&state, kind), stale, "{kind} after one failure");
+        let others: Vec<_> = state.session.unhealthy().map(|f| f.kind).collect();
+        assert_eq!(others, [kind], "only {kind} is stale");
+
+        update(&mut state, Action::Tick(t(90)));
+        trouble(&mut state, kind, "still down");
+        let FeedState::Stale { since: still, .. } = health(&state, kind) else {
+            panic!("{kind} stays stale");
+        };
+        assert_eq!(still, since, "{kind} is stale since its first failure");
+
+        feed(&mut state, Feed::Event(delivery(kind, 95)));
+        assert_eq!(health(&state, kind), FeedState::Live, "{kind} delivered");
+    }
 }
 
 #[test]

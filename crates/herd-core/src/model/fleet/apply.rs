@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::{Fleet, FleetEvent, Record, RecordKey, Relist};
 use crate::model::daemonset::DaemonSet;
 use crate::model::fasthash::FastMap;
-use crate::model::node::Node;
+use crate::model::node::{Node, NodeTally};
 use crate::model::pod::Pod;
 use crate::model::revision::ControllerRevision;
 use crate::model::usage::{MetricsSnapshot, MetricsState, UsageHistory};
@@ -85,7 +85,8 @@ impl Fleet {
     fn delete(&mut self, key: &RecordKey) {
         match key {
             RecordKey::Node { name } => {
-                if self.nodes.remove(&**name).is_some() {
+                if let Some(gone) = self.nodes.remove(&**name) {
+                    self.node_tally.remove(&gone);
                     self.changes.everything();
                 }
                 self.node_usage.remove(&**name);
@@ -114,6 +115,7 @@ impl Fleet {
         match relist {
             Relist::Nodes(nodes) => {
                 self.nodes.clear();
+                self.node_tally = NodeTally::default();
                 nodes.into_iter().for_each(|n| self.upsert_node(n));
                 let nodes = &self.nodes;
                 self.node_usage.retain(|name, _| nodes.contains_key(name));
@@ -168,7 +170,10 @@ impl Fleet {
     fn upsert_node(&mut self, mut node: Node) {
         self.strings.intern(&mut node.name);
         self.strings.intern_opt(&mut node.pool);
-        self.nodes.insert(Arc::clone(&node.name), node);
+        self.node_tally.add(&node);
+        if let Some(old) = self.nodes.insert(Arc::clone(&node.name), node) {
+            self.node_tally.remove(&old);
+        }
     }
 
     fn upsert_daemon_set(&mut self, mut ds: DaemonSet) {

@@ -350,3 +350,60 @@ fn incremental_indexes_match_a_rebuild_after_random_events() {
         }
     }
 }
+
+/// The unready and cordoned counts the header shows are kept per event, not walked: after
+/// random upserts (nodes changing state), deletes and re-lists they equal a walk of the nodes.
+#[test]
+fn the_node_tally_kept_per_event_equals_a_walk_of_the_nodes() {
+    use crate::model::node::{ConditionStatus, NodeTally};
+    use testkit::Rng;
+    let statuses = [
+        ConditionStatus::True,
+        ConditionStatus::False,
+        ConditionStatus::Unknown,
+    ];
+    for seed in 0..40 {
+        let mut rng = Rng::new(seed);
+        let mut fleet = Fleet::new();
+        for _ in 0..200 {
+            let name = format!("n{}", rng.below(12));
+            match rng.below(10) {
+                0..=6 => {
+                    let mut n = node(&name);
+                    n.ready.status = *rng.pick(&statuses);
+                    n.unschedulable = rng.chance(30);
+                    fleet.apply(FleetEvent::Upsert(Record::Node(n)));
+                }
+                7..=8 => fleet.apply(FleetEvent::Delete(RecordKey::Node {
+                    name: Arc::from(name.as_str()),
+                })),
+                _ => {
+                    let kept: Vec<Node> =
+                        fleet.nodes().filter(|_| rng.chance(70)).cloned().collect();
+                    fleet.apply(FleetEvent::Relisted(Relist::Nodes(kept)));
+                }
+            }
+            assert_eq!(
+                fleet.node_tally(),
+                NodeTally::of(fleet.nodes()),
+                "seed {seed}"
+            );
+        }
+    }
+    let mut unknown = node("u");
+    unknown.ready.status = ConditionStatus::Unknown;
+    unknown.unschedulable = true;
+    let mut not_ready = node("f");
+    not_ready.ready.status = ConditionStatus::False;
+    let fleet = fleet_of([
+        Record::Node(unknown),
+        Record::Node(not_ready),
+        Record::Node(node("ok")),
+    ]);
+    let want = NodeTally {
+        not_ready: 1,
+        unknown: 1,
+        cordoned: 1,
+    };
+    assert_eq!(fleet.node_tally(), want, "Unknown is not NotReady");
+}

@@ -282,3 +282,56 @@ async fn the_table_says_each_cause_once_and_wide_lists_every_node() {
     assert_eq!(hogs.len(), 1, "one line for the DaemonSet's hogs: {table}");
     assert!(hogs[0].contains(" 40  "), "{table}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_loop_and_a_pull_error_keep_their_verdict_for_fifteen_minutes() {
+    // One simulated minute per second: the crash loop runs, exits and backs off many times.
+    let sim = TestSim::start_with(|o| {
+        o.scenario = "demo".into();
+        o.speed = 60.0;
+    })
+    .await;
+    let api: Api<DaemonSet> = Api::namespaced(sim.client().await, "kube-system");
+    for (name, image) in [
+        ("crasher", "registry.example/agent:1-crashloop"),
+        ("puller", "registry.example/agent:1-pullerror"),
+    ] {
+        api.create(&PostParams::default(), &labelled(name, image))
+            .await
+            .expect(name);
+    }
+    let args = ["-n", "kube-system", "-l", "app in (crasher,puller)"];
+    let on_general_01 = |j: &Value, ds: &str| {
+        named(&j["gaps"], ds)
+            .iter()
+            .find(|g| g["node"] == "general-01")
+            .map(|g| g["status"].as_str().unwrap_or_default().to_string())
+    };
+    // Wait for both to have failed once, then watch a quarter of an hour go by.
+    until(&sim, &args, |j| {
+        on_general_01(j, "crasher").is_some() && on_general_01(j, "puller").is_some()
+    })
+    .await;
+    let started = sim.handle.world.lock().now();
+    let mut samples = 0;
+    loop {
+        let (json, code) = report(&sim, &args).await;
+        assert_eq!(code, Some(1), "{json:#}");
+        for ds in ["crasher", "puller"] {
+            assert_eq!(
+                on_general_01(&json, ds).as_deref(),
+                Some("release-failing"),
+                "{ds} on general-01 after {samples} samples: {json:#}"
+            );
+        }
+        samples += 1;
+        let now = sim.handle.world.lock().now();
+        if now.duration_since(started) >= jiff::SignedDuration::from_mins(15) {
+            break;
+        }
+    }
+    assert!(
+        samples >= 10,
+        "only {samples} samples in 15 simulated minutes"
+    );
+}

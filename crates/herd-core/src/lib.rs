@@ -3,4 +3,5 @@
 //! passed in), no async runtime. Every crate above builds on these types.
 
 pub mod analysis;
+pub mod engine;
 pub mod model;

@@ -1,0 +1,379 @@
+//! `plan` from hand-built fleets, one policy knob at a time, and over random fleets and
+//! policies: never past the budget, never on a partitioned or down node, never beside a new
+//! pod, the same plan for the same snapshot.
+
+use std::sync::Arc;
+
+use super::*;
+use crate::engine::policy::{Policy, Selection};
+use crate::engine::record::{Restore, Target, VERSION};
+use crate::model::fleet::Record;
+use crate::model::node::{ConditionStatus, Node};
+use crate::model::testkit::{Rng, ds, fleet_of, node, pod, revision, t};
+
+const NOW: i64 = 100_000;
+
+/// `n` nodes n1…, the DaemonSet agent managed towards revision 2 (hash h2), an old Ready pod
+/// on every node.
+struct Case {
+    nodes: Vec<Node>,
+    ds: DaemonSet,
+    pods: Vec<Pod>,
+    record: RolloutRecord,
+}
+
+impl Case {
+    fn new(n: usize) -> Self {
+        let mut d = ds("agent");
+        d.template_generation = Some(2);
+        let nodes: Vec<Node> = (1..=n).map(|i| node(&format!("n{i:02}"))).collect();
+        let pods = nodes
+            .iter()
+            .map(|nd| {
+                let mut p = pod(&d, &nd.name, &format!("agent-old-{}", nd.name));
+                p.revision_hash = Some(Arc::from("h1"));
+                p
+            })
+            .collect();
+        let record = RolloutRecord {
+            version: VERSION,
+            target: Target {
+                revision: 2,
+                hash: "h2".into(),
+            },
+            restore: Restore {
+                kind: "RollingUpdate".into(),
+                max_unavailable: Some("1".into()),
+                max_surge: Some("0".into()),
+            },
+            policy: Policy::default(),
+            state: State::Progressing,
+            started: t(NOW - 3600),
+            batches: 0,
+            passed: Vec::new(),
+            resumed_batches: 0,
+        };
+        Case {
+            nodes,
+            ds: d,
+            pods,
+            record,
+        }
+    }
+
+    fn policy(mut self, tweak: impl FnOnce(&mut Policy)) -> Self {
+        tweak(&mut self.record.policy);
+        self
+    }
+
+    fn record(mut self, tweak: impl FnOnce(&mut RolloutRecord)) -> Self {
+        tweak(&mut self.record);
+        self
+    }
+
+    /// The pod on `node` is replaced by a new-revision pod created `ago` seconds before NOW.
+    fn moved(mut self, node: &str, ago: i64, tweak: impl FnOnce(&mut Pod)) -> Self {
+        let p = self
+            .pods
+            .iter_mut()
+            .find(|p| p.node.as_deref() == Some(node))
+            .unwrap();
+        p.name = Arc::from(format!("agent-new-{node}"));
+        p.uid = Arc::from(format!("uid-new-{node}"));
+        p.revision_hash = Some(Arc::from("h2"));
+        p.template_generation = Some(2);
+        p.created = Some(t(NOW - ago));
+        p.ready_since = Some(t(NOW - ago + 5));
+        tweak(p);
+        self
+    }
+
+    fn node(mut self, name: &str, tweak: impl FnOnce(&mut Node)) -> Self {
+        tweak(self.nodes.iter_mut().find(|n| &*n.name == name).unwrap());
+        self
+    }
+
+    fn fleet(&self) -> Fleet {
+        let mut records = vec![
+            Record::Revision(revision(&self.ds, 1, "h1")),
+            Record::Revision(revision(&self.ds, 2, "h2")),
+            Record::DaemonSet(self.ds.clone()),
+        ];
+        records.extend(self.nodes.iter().cloned().map(Record::Node));
+        records.extend(self.pods.iter().cloned().map(Record::Pod));
+        fleet_of(records)
+    }
+
+    fn plan(&self) -> Plan {
+        let fleet = self.fleet();
+        let first = plan(&fleet, &self.ds, &self.record, t(NOW));
+        assert_eq!(
+            first,
+            plan(&fleet, &self.ds, &self.record, t(NOW)),
+            "same snapshot, same plan"
+        );
+        first
+    }
+}
+
+fn deleted(p: &Plan) -> Vec<String> {
+    p.deletions.iter().map(|d| d.node.to_string()).collect()
+}
+
+fn not_ready(p: &mut Pod) {
+    p.ready = false;
+    p.ready_since = p.created;
+}
+
+fn node_not_ready(n: &mut Node) {
+    n.ready.status = ConditionStatus::False;
+    n.ready.since = Some(t(NOW - 3000));
+}
+
+#[test]
+fn a_fresh_rollout_deletes_up_to_the_budget_in_name_order() {
+    let p = Case::new(6)
+        .policy(|p| p.max_unavailable = "2".into())
+        .plan();
+    assert_eq!(p.next, Next::Proceed);
+    assert_eq!(deleted(&p), ["n01", "n02"]);
+    assert_eq!((p.budget, p.to_update, p.updated), (2, 6, 0));
+    assert_eq!(p.deletions[0].uid.as_ref(), "uid-agent-old-n01");
+}
+
+#[test]
+fn percentages_scale_against_the_nodes_and_round_up() {
+    let p = Case::new(12)
+        .policy(|p| p.max_unavailable = "10%".into())
+        .plan();
+    assert_eq!(p.budget, 2, "10% of 12 is 1.2, rounded up");
+    assert_eq!(p.deletions.len(), 2);
+}
+
+#[test]
+fn nodes_coming_up_use_the_budget() {
+    let p = Case::new(6)
+        .policy(|p| p.max_unavailable = "2".into())
+        .moved("n01", 20, not_ready)
+        .plan();
+    assert_eq!(p.unavailable, vec![Arc::from("n01")]);
+    assert_eq!(deleted(&p), ["n02"], "one unit left");
+}
+
+#[test]
+fn an_old_pod_that_is_not_available_is_replaced_whatever_the_budget() {
+    let mut case = Case::new(4);
+    not_ready(&mut case.pods[2]);
+    let p = case.plan();
+    assert_eq!(p.unavailable, vec![Arc::from("n03")]);
+    assert_eq!(deleted(&p), ["n03"], "the budget is used by n03 itself");
+}
+
+#[test]
+fn a_canary_goes_first_alone_then_pauses() {
+    let case = Case::new(6).policy(|p| {
+        p.max_unavailable = "3".into();
+        p.canary = Some(Selection::Count(1));
+        p.pause_after = vec![PausePoint::Canary];
+    });
+    assert_eq!(
+        deleted(&case.plan()),
+        ["n01"],
+        "only the canary, budget or not"
+    );
+    let settled = case.moved("n01", 200, |_| {});
+    assert_eq!(settled.plan().next, Next::Pause(PausePoint::Canary));
+    let resumed = settled.record(|r| r.passed.push(PausePoint::Canary));
+    assert_eq!(deleted(&resumed.plan()), ["n02", "n03", "n04"]);
+}
+
+#[test]
+fn a_canary_by_selector_picks_those_nodes_first() {
+    let p = Case::new(5)
+        .node("n04", |n| {
+            n.labels.insert("canary".into(), "yes".into());
+        })
+        .policy(|p| p.canary = Some(Selection::Selector("canary=yes".into())))
+        .plan();
+    assert_eq!(deleted(&p), ["n04"]);
+}
+
+#[test]
+fn a_partition_keeps_its_nodes_on_the_old_revision_and_still_completes() {
+    let mut case = Case::new(4).policy(|p| {
+        p.max_unavailable = "4".into();
+        p.partition = Some(Selection::Count(2));
+    });
+    assert_eq!(deleted(&case.plan()), ["n01", "n02"]);
+    case = case.moved("n01", 100, |_| {}).moved("n02", 100, |_| {});
+    let p = case.plan();
+    assert_eq!(p.next, Next::Complete);
+    assert_eq!((p.partitioned, p.to_update, p.updated), (2, 2, 2));
+}
+
+#[test]
+fn a_node_down_is_skipped_counted_and_said_to_use_the_budget() {
+    let p = Case::new(4).node("n02", node_not_ready).plan();
+    assert_eq!(p.skipped_down, vec![Arc::from("n02")]);
+    assert!(p.deletions.is_empty(), "{p:?}");
+    assert!(p.blocked_by_down, "the only unit is the down node's");
+    // With room beside it, the rollout goes on around it and completes without it.
+    let wider = Case::new(3)
+        .node("n02", node_not_ready)
+        .policy(|p| p.max_unavailable = "2".into());
+    assert_eq!(deleted(&wider.plan()), ["n01"]);
+    let done = wider.moved("n01", 100, |_| {}).moved("n03", 100, |_| {});
+    assert_eq!(done.plan().next, Next::Complete);
+}
+
+#[test]
+fn new_pods_that_crash_loop_halt_the_rollout_naming_the_nodes() {
+    let p = Case::new(4)
+        .moved("n01", 300, |p| {
+            p.ready = false;
+            p.restarts = 5;
+            p.waiting_reason = Some(Arc::from("CrashLoopBackOff"));
+            p.last_terminated_reason = Some(Arc::from("Error"));
+            p.last_terminated_at = Some(t(NOW - 30));
+        })
+        .plan();
+    assert_eq!(
+        p.next,
+        Next::Halt {
+            reason: "new revision fails: crash loop".into(),
+            nodes: vec![Arc::from("n01")],
+        }
+    );
+    assert!(p.deletions.is_empty());
+}
+
+#[test]
+fn a_new_pod_not_available_by_the_deadline_halts_it() {
+    let case = Case::new(3).policy(|p| p.progress_deadline_seconds = 600);
+    let slow = |ago| case_clone(&case).moved("n01", ago, not_ready).plan().next;
+    // Within the start-up grace it is coming up; past the deadline it has failed.
+    assert_eq!(slow(30), Next::Proceed);
+    assert!(matches!(slow(700), Next::Halt { .. }), "{:?}", slow(700));
+}
+
+fn case_clone(c: &Case) -> Case {
+    Case {
+        nodes: c.nodes.clone(),
+        ds: c.ds.clone(),
+        pods: c.pods.clone(),
+        record: c.record.clone(),
+    }
+}
+
+#[test]
+fn a_pause_after_every_batch_waits_for_the_batch_to_settle() {
+    let case = Case::new(4)
+        .policy(|p| p.pause_after = vec![PausePoint::Batch])
+        .record(|r| r.batches = 1);
+    let coming = case_clone(&case).moved("n01", 10, not_ready);
+    assert_eq!(coming.plan().next, Next::Proceed, "still coming up");
+    let settled = case.moved("n01", 200, |_| {});
+    assert_eq!(settled.plan().next, Next::Pause(PausePoint::Batch));
+    let resumed = settled.record(|r| r.resumed_batches = 1);
+    assert_eq!(deleted(&resumed.plan()), ["n02"]);
+}
+
+#[test]
+fn a_pause_at_a_percentage_stops_once() {
+    let case = Case::new(4)
+        .policy(|p| {
+            p.max_unavailable = "4".into();
+            p.pause_after = vec![PausePoint::Percent(50)];
+        })
+        .moved("n01", 200, |_| {})
+        .moved("n02", 200, |_| {});
+    assert_eq!(case.plan().next, Next::Pause(PausePoint::Percent(50)));
+    let passed = case.record(|r| r.passed.push(PausePoint::Percent(50)));
+    assert_eq!(deleted(&passed.plan()), ["n03", "n04"]);
+}
+
+#[test]
+fn a_rollout_that_is_not_progressing_deletes_nothing() {
+    for state in [
+        State::Paused { at: None },
+        State::Halted {
+            reason: "x".into(),
+            nodes: vec![],
+        },
+        State::Contested {
+            manager: "argocd-controller".into(),
+        },
+        State::Complete,
+        State::Aborted,
+        State::RolledBack,
+    ] {
+        let p = Case::new(3).record(|r| r.state = state.clone()).plan();
+        assert_eq!((p.next, p.deletions.len()), (Next::Hold, 0), "{state:?}");
+    }
+}
+
+#[test]
+fn over_random_fleets_and_policies_the_plan_keeps_its_promises() {
+    let mut rng = Rng::new(13);
+    for round in 0..300 {
+        let n = 1 + rng.below(12) as usize;
+        let mut case = Case::new(n).policy(|p| {
+            p.max_unavailable = if rng.chance(50) {
+                format!("{}", 1 + rng.below(4))
+            } else {
+                format!("{}%", 1 + rng.below(60))
+            };
+            if rng.chance(40) {
+                p.canary = Some(Selection::Count(rng.below(4) as u32));
+            }
+            if rng.chance(40) {
+                p.partition = Some(Selection::Count(rng.below(4) as u32));
+            }
+            p.halt_on_failure = rng.chance(50);
+        });
+        for i in 1..=n {
+            let name = format!("n{i:02}");
+            match rng.below(6) {
+                0 => case = case.moved(&name, 300, |_| {}),
+                1 => case = case.moved(&name, 10, not_ready),
+                2 => case = case.node(&name, node_not_ready),
+                3 => {
+                    case.pods
+                        .retain(|p| p.node.as_deref() != Some(name.as_str()));
+                }
+                _ => {}
+            }
+        }
+        let p = case.plan();
+        let used = p.unavailable.len() as u32;
+        let extra = p
+            .deletions
+            .iter()
+            .filter(|d| !p.unavailable.contains(&d.node))
+            .count() as u32;
+        assert!(
+            extra == 0 || used + extra <= p.budget,
+            "round {round}: {used} unavailable + {extra} deletions > budget {}: {p:?}",
+            p.budget
+        );
+        let fleet = case.fleet();
+        for d in &p.deletions {
+            assert!(
+                !p.skipped_down.contains(&d.node),
+                "round {round}: on a down node"
+            );
+            let on_node: Vec<&Pod> = fleet
+                .pods_of("uid-agent")
+                .map(|o| o.on(&d.node))
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|id| fleet.pod(*id))
+                .collect();
+            assert_eq!(on_node.len(), 1, "round {round}: beside another pod");
+            assert_eq!(on_node[0].revision_hash.as_deref(), Some("h1"));
+        }
+        let mut seen: Vec<&Arc<str>> = p.deletions.iter().map(|d| &d.node).collect();
+        seen.dedup();
+        assert_eq!(seen.len(), p.deletions.len(), "round {round}: a node twice");
+    }
+}

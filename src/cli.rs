@@ -76,6 +76,96 @@ pub enum Command {
     /// 2 on bad input or an unusable cluster.
     #[command(after_help = CHECK_EXIT_CODES)]
     Check(CheckArgs),
+    /// Managed rollouts of a plain DaemonSet: start (with a canary, a partition, pause points
+    /// and a budget), status, pause, resume, abort.
+    #[command(after_help = ROLLOUT_EXIT_CODES)]
+    Rollout(RolloutArgs),
+}
+
+/// The exit codes of `herd rollout` (docs/ENGINE.md says the same).
+const ROLLOUT_EXIT_CODES: &str = "\
+Exit codes:
+  0  done: the intent is recorded, or with --wait the rollout completed
+  1  with --wait: the rollout halted (new pods failed), or was aborted
+  2  bad input, a DaemonSet that cannot be managed, or an unusable cluster (one line on stderr)
+  3  with --wait: the rollout paused (a pause point, or a person)";
+
+#[derive(Debug, Clone, Args)]
+pub struct RolloutArgs {
+    #[command(subcommand)]
+    pub action: RolloutAction,
+}
+
+/// Where a DaemonSet is, and how to reach its cluster.
+#[derive(Debug, Clone, Args)]
+pub struct Target {
+    /// The DaemonSet.
+    pub daemonset: String,
+    #[arg(short = 'n', long, value_name = "NS", default_value = "default")]
+    pub namespace: String,
+    /// This kubeconfig file only [default: KUBECONFIG, else ~/.kube/config].
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use [default: its current-context].
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum RolloutAction {
+    /// Take the DaemonSet under management (OnDelete plus the herd.dev/rollout record, in one
+    /// write) and roll out its template, or the template with the given images.
+    Start(StartArgs),
+    /// The state, the nodes on each revision and what blocks progress.
+    Status(StatusArgs),
+    /// Stop deleting old pods until resumed.
+    Pause(Target),
+    /// Go on from a pause point, a pause or a halt.
+    Resume(Target),
+    /// Stop the managed rollout and put the original update strategy back.
+    Abort(Target),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StartArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Set a container's image in the same write: CONTAINER=IMAGE (repeatable).
+    #[arg(long, value_name = "CONTAINER=IMAGE")]
+    pub image: Vec<String>,
+    /// Nodes updated first: a count, or a node label selector.
+    #[arg(long, value_name = "N|SELECTOR")]
+    pub canary: Option<String>,
+    /// Nodes kept on the old revision: a count (the last by name), or a node label selector.
+    #[arg(long, value_name = "N|SELECTOR")]
+    pub partition: Option<String>,
+    /// Pause after the canary, after every batch, or at a share of the nodes (repeatable).
+    #[arg(long, value_name = "canary|batch|N%")]
+    pub pause_after: Vec<String>,
+    /// Nodes unavailable at once: a count or a percentage of the nodes that run the DaemonSet.
+    #[arg(long, value_name = "N|N%", default_value = "1")]
+    pub max_unavailable: String,
+    /// A new pod not Available this long after its old one went is a failure (seconds).
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub progress_deadline: i64,
+    /// Leave the DaemonSet on OnDelete, under management, when the rollout completes.
+    #[arg(long)]
+    pub keep_managed: bool,
+    /// Carry the rollout out from this process until it completes, pauses or halts.
+    #[arg(long)]
+    pub wait: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Output format: table or json.
+    #[arg(short = 'o', long, value_name = "FORMAT", default_value = "table")]
+    pub output: String,
+    /// Carry the rollout out from this process until it completes, pauses or halts.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 /// The exit codes of `herd check`, as `--help` shows them (docs/CHECK.md says the same).

@@ -9,6 +9,7 @@
 //! - `herd_app`: the TUI's state, actions, effects and `update`; pure.
 
 pub mod check;
+pub mod rollout;
 pub mod runtime;
 pub mod theme_files;
 pub mod tui;

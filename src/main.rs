@@ -17,7 +17,7 @@ use std::time::Duration;
 use herd::runtime::{self, Options};
 use herd::ui::theme;
 
-use cli::{CheckArgs, Cli, Command, SimArgs, TuiArgs};
+use cli::{CheckArgs, Cli, Command, RolloutAction, RolloutArgs, SimArgs, TuiArgs};
 
 /// mimalloc instead of glibc's malloc: at 150,000 pods the watch and metrics tasks allocate
 /// and free hundreds of megabytes of JSON on several threads, and glibc's per-thread arenas
@@ -31,6 +31,7 @@ async fn main() -> Result<()> {
     match cli.command {
         Some(Command::Sim(args)) => run_sim(args).await,
         Some(Command::Check(args)) => std::process::exit(run_check(&args).await),
+        Some(Command::Rollout(args)) => std::process::exit(run_rollout(args).await),
         None => {
             // One line naming the problem, whatever RUST_BACKTRACE says (the terminal is
             // already restored by the time the error gets here).
@@ -39,6 +40,100 @@ async fn main() -> Result<()> {
                 std::process::exit(1);
             }
             Ok(())
+        }
+    }
+}
+
+/// `herd rollout …`: the exit code, with one line on stderr for exit 2.
+async fn run_rollout(args: RolloutArgs) -> i32 {
+    match rollout_action(args.action).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("herd rollout: {e:#}");
+            2
+        }
+    }
+}
+
+async fn rollout_action(action: RolloutAction) -> Result<i32> {
+    use herd::rollout::{self as cmd, Status};
+    use herd_cluster::rollout::{self, Command as Word};
+    use herd_core::engine::policy::Policy;
+    let target = match &action {
+        RolloutAction::Start(a) => &a.target,
+        RolloutAction::Status(a) => &a.target,
+        RolloutAction::Pause(t) | RolloutAction::Resume(t) | RolloutAction::Abort(t) => t,
+    };
+    let connect = ConnectOptions {
+        kubeconfig: target.kubeconfig.clone(),
+        context: target.context.clone(),
+    };
+    let (ns, name) = (target.namespace.clone(), target.daemonset.clone());
+    match action {
+        RolloutAction::Start(a) => {
+            let images = a
+                .image
+                .iter()
+                .map(|i| cmd::parse_image(i))
+                .collect::<Result<Vec<_>, _>>()?;
+            let policy = Policy {
+                max_unavailable: a.max_unavailable.clone(),
+                canary: a
+                    .canary
+                    .as_deref()
+                    .map(|t| cmd::parse_selection("canary", t))
+                    .transpose()?,
+                partition: a
+                    .partition
+                    .as_deref()
+                    .map(|t| cmd::parse_selection("partition", t))
+                    .transpose()?,
+                pause_after: a
+                    .pause_after
+                    .iter()
+                    .map(|p| cmd::parse_pause(p))
+                    .collect::<Result<Vec<_>, _>>()?,
+                progress_deadline_seconds: a.progress_deadline,
+                keep_managed: a.keep_managed,
+                ..Policy::default()
+            };
+            policy.check()?;
+            let client = herd_cluster::connect::connect(&connect).await?;
+            rollout::start(&client, &ns, &name, policy, &images, jiff::Timestamp::now()).await?;
+            cmd::say(format_args!("{ns}/{name}: managed rollout started"));
+            if a.wait {
+                return Ok(cmd::wait(&client, &ns, &name).await?);
+            }
+            Ok(0)
+        }
+        RolloutAction::Status(a) => {
+            let client = herd_cluster::connect::connect(&connect).await?;
+            if a.wait {
+                return Ok(cmd::wait(&client, &ns, &name).await?);
+            }
+            let (record, plan) =
+                rollout::inspect(&client, &ns, &name, jiff::Timestamp::now()).await?;
+            let status = Status::of(&ns, &name, &record, &plan);
+            match a.output.as_str() {
+                "json" => cmd::say(serde_json::to_string_pretty(&status)?),
+                "table" => cmd::say(status.line()),
+                other => bail!("-o {other:?}: unknown output format (use table or json)"),
+            }
+            Ok(0)
+        }
+        RolloutAction::Pause(_) | RolloutAction::Resume(_) | RolloutAction::Abort(_) => {
+            let w = match action {
+                RolloutAction::Pause(_) => Word::Pause,
+                RolloutAction::Resume(_) => Word::Resume,
+                _ => Word::Abort,
+            };
+            let client = herd_cluster::connect::connect(&connect).await?;
+            let record = rollout::command(&client, &ns, &name, w).await?;
+            cmd::say(format_args!(
+                "{ns}/{name}: {}",
+                rollout::phase(&record.state)
+            ));
+            Ok(0)
         }
     }
 }
@@ -106,7 +201,7 @@ async fn run_check(args: &CheckArgs) -> i32 {
                     .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")),
                 Format::Table => report.table(args.wide),
             };
-            println!("{text}");
+            herd::rollout::say(text);
             i32::from(!report.failed_on.is_empty())
         }
         Err(e) => {

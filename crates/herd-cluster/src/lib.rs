@@ -7,5 +7,6 @@ pub mod fetch;
 pub mod list_stream;
 pub mod metrics;
 pub mod problem;
+pub mod rollout;
 pub mod session;
 pub mod watch;

@@ -119,7 +119,11 @@ pub fn plan(fleet: &Fleet, ds: &DaemonSet, record: &RolloutRecord, now: Timestam
     let Some(cov) = coverage::daemon_set(fleet, &ds.uid, now) else {
         return out;
     };
-    let nodes = stands(fleet, ds, record, &checked, &cov.rows, now);
+    let Some(target) = &record.target else {
+        // Not resolved yet: nothing is known to be old.
+        return out;
+    };
+    let nodes = stands(fleet, ds, &target.hash, &checked, &cov.rows, now);
     let desired = nodes.len() as i64;
     out.budget = checked
         .max_unavailable
@@ -205,12 +209,11 @@ fn ordered<'a, 'b>(targets: &[&'b NodeState<'a>]) -> Vec<&'b NodeState<'a>> {
 fn stands<'a>(
     fleet: &'a Fleet,
     ds: &DaemonSet,
-    record: &RolloutRecord,
+    hash: &str,
     checked: &Checked,
     rows: &'a [Coverage],
     now: Timestamp,
 ) -> Vec<NodeState<'a>> {
-    let hash = record.target.hash.as_str();
     let owned = fleet.pods_of(&ds.uid);
     let eligible: Vec<&Coverage> = rows.iter().filter(|r| r.status.should_run()).collect();
     let names = |pick: &Option<Picked>, from_end: bool| -> BTreeSet<Arc<str>> {

@@ -70,7 +70,9 @@ impl State {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RolloutRecord {
     pub version: u32,
-    pub target: Target,
+    /// The revision being rolled out; `null` from the start until the controller has made the
+    /// new template's ControllerRevision (its hash is the controller's to compute).
+    pub target: Option<Target>,
     pub restore: Restore,
     pub policy: Policy,
     pub state: State,
@@ -138,10 +140,10 @@ mod tests {
     fn record() -> RolloutRecord {
         RolloutRecord {
             version: VERSION,
-            target: Target {
+            target: Some(Target {
                 revision: 3,
                 hash: "5d4c7b9f8".into(),
-            },
+            }),
             restore: Restore {
                 kind: "RollingUpdate".into(),
                 max_unavailable: Some("1".into()),

@@ -37,10 +37,10 @@ impl Case {
             .collect();
         let record = RolloutRecord {
             version: VERSION,
-            target: Target {
+            target: Some(Target {
                 revision: 2,
                 hash: "h2".into(),
-            },
+            }),
             restore: Restore {
                 kind: "RollingUpdate".into(),
                 max_unavailable: Some("1".into()),
@@ -290,6 +290,12 @@ fn a_pause_at_a_percentage_stops_once() {
     assert_eq!(case.plan().next, Next::Pause(PausePoint::Percent(50)));
     let passed = case.record(|r| r.passed.push(PausePoint::Percent(50)));
     assert_eq!(deleted(&passed.plan()), ["n03", "n04"]);
+}
+
+#[test]
+fn a_target_not_resolved_yet_deletes_nothing() {
+    let p = Case::new(3).record(|r| r.target = None).plan();
+    assert_eq!((p.next, p.deletions.len()), (Next::Hold, 0));
 }
 
 #[test]

@@ -1,0 +1,192 @@
+//! `herd rollout`: the headless face of the engine. It parses what a pipeline says into a
+//! policy, takes a DaemonSet under management, and (with `--wait`) runs the engine's steps from
+//! this process until the rollout completes, pauses or halts. The decisions are
+//! `herd_core::engine::plan`'s, the writes `herd_cluster::rollout`'s.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use kube::Client;
+use serde::Serialize;
+
+use herd_cluster::rollout::{self, RolloutError, Step};
+use herd_core::engine::plan::Plan;
+use herd_core::engine::policy::{PausePoint, Selection};
+use herd_core::engine::record::{RolloutRecord, State};
+
+/// Prints a line to stdout; a reader that went away (`| head`) is not an error worth a panic.
+pub fn say(text: impl std::fmt::Display) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stdout(), "{text}");
+}
+
+/// How often `--wait` re-plans.
+pub const STEP_EVERY: Duration = Duration::from_millis(500);
+
+/// Bad input, named by its flag.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("--image {0:?}: expected CONTAINER=IMAGE")]
+    Image(String),
+    #[error("--pause-after {0:?}: expected canary, batch or a percentage such as 50%")]
+    PauseAfter(String),
+    #[error("--{flag} {text:?}: expected a count or a node label selector")]
+    Selection { flag: &'static str, text: String },
+}
+
+pub fn parse_image(text: &str) -> Result<(String, String), InputError> {
+    match text.split_once('=') {
+        Some((c, i)) if !c.is_empty() && !i.is_empty() => Ok((c.to_string(), i.to_string())),
+        _ => Err(InputError::Image(text.to_string())),
+    }
+}
+
+pub fn parse_pause(text: &str) -> Result<PausePoint, InputError> {
+    match text {
+        "canary" => Ok(PausePoint::Canary),
+        "batch" => Ok(PausePoint::Batch),
+        _ => text
+            .strip_suffix('%')
+            .and_then(|p| p.parse().ok())
+            .map(PausePoint::Percent)
+            .ok_or_else(|| InputError::PauseAfter(text.to_string())),
+    }
+}
+
+/// A count (`3`) or a node label selector (`zone=a`).
+pub fn parse_selection(flag: &'static str, text: &str) -> Result<Selection, InputError> {
+    if let Ok(n) = text.parse::<u32>() {
+        return Ok(Selection::Count(n));
+    }
+    if text.trim().is_empty() {
+        return Err(InputError::Selection {
+            flag,
+            text: text.to_string(),
+        });
+    }
+    Ok(Selection::Selector(text.to_string()))
+}
+
+/// Steps the engine until the rollout leaves Progressing; returns the last step.
+pub async fn run_until_settled(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    mut each: impl FnMut(&Step),
+) -> Result<Step, RolloutError> {
+    loop {
+        let step = rollout::step(client, namespace, name, Timestamp::now()).await?;
+        each(&step);
+        if step.record.state != State::Progressing {
+            return Ok(step);
+        }
+        tokio::time::sleep(STEP_EVERY).await;
+    }
+}
+
+/// `--wait`: runs the engine from this process, printing each deletion and the final status;
+/// returns the exit code.
+pub async fn wait(client: &Client, namespace: &str, name: &str) -> Result<i32, RolloutError> {
+    let mut blocked = false;
+    let step = run_until_settled(client, namespace, name, |step| {
+        for pod in &step.deleted {
+            say(format_args!("deleted pod {namespace}/{pod}"));
+        }
+        // Said once each time it starts: waiting silently would look like a hang.
+        let now_blocked = step.plan.blocked_by_down;
+        if now_blocked && !blocked {
+            say(format_args!(
+                "{namespace}/{name}: waiting: the nodes down ({}) use the whole budget of {}",
+                step.plan
+                    .skipped_down
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                step.plan.budget
+            ));
+        }
+        blocked = now_blocked;
+    })
+    .await?;
+    say(Status::of(namespace, name, &step.record, &step.plan).line());
+    Ok(exit_code(&step.record.state))
+}
+
+/// The exit code for a settled rollout (see the CLI's help).
+pub fn exit_code(state: &State) -> i32 {
+    match state {
+        State::Complete | State::Progressing => 0,
+        State::Paused { .. } | State::Contested { .. } => 3,
+        State::Halted { .. } | State::Aborted | State::RolledBack => 1,
+    }
+}
+
+/// `herd rollout status -o json`.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    pub namespace: String,
+    pub daemonset: String,
+    pub state: String,
+    pub target_revision: Option<i64>,
+    pub updated: u32,
+    pub to_update: u32,
+    pub partitioned: u32,
+    pub budget: u32,
+    pub unavailable: Vec<String>,
+    pub nodes_down: Vec<String>,
+    pub blocked_by_nodes_down: bool,
+    pub batches: u32,
+}
+
+impl Status {
+    pub fn of(namespace: &str, name: &str, record: &RolloutRecord, plan: &Plan) -> Self {
+        let names = |v: &[std::sync::Arc<str>]| v.iter().map(|n| n.to_string()).collect();
+        Status {
+            namespace: namespace.to_string(),
+            daemonset: name.to_string(),
+            state: rollout::phase(&record.state),
+            target_revision: record.target.as_ref().map(|t| t.revision),
+            updated: plan.updated,
+            to_update: plan.to_update,
+            partitioned: plan.partitioned,
+            budget: plan.budget,
+            unavailable: names(&plan.unavailable),
+            nodes_down: names(&plan.skipped_down),
+            blocked_by_nodes_down: plan.blocked_by_down,
+            batches: record.batches,
+        }
+    }
+
+    /// One line a person reads.
+    pub fn line(&self) -> String {
+        let mut text = format!(
+            "{}/{}: {}, {}/{} nodes on revision {}",
+            self.namespace,
+            self.daemonset,
+            self.state,
+            self.updated,
+            self.to_update,
+            self.target_revision
+                .map_or("(not made yet)".to_string(), |r| r.to_string()),
+        );
+        if self.partitioned > 0 {
+            text.push_str(&format!(", {} kept by the partition", self.partitioned));
+        }
+        text.push_str(&format!(
+            ", {} of {} unavailable",
+            self.unavailable.len(),
+            self.budget
+        ));
+        if !self.nodes_down.is_empty() {
+            text.push_str(&format!(
+                ", nodes down skipped: {}",
+                self.nodes_down.join(", ")
+            ));
+        }
+        if self.blocked_by_nodes_down {
+            text.push_str(" (the nodes down use the whole budget)");
+        }
+        text
+    }
+}

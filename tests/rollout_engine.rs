@@ -1,0 +1,370 @@
+//! `herd rollout` against the simulator over HTTP, as a pipeline runs it: a managed rollout
+//! completes within its budget and puts the strategy back; a canary pause holds until resumed;
+//! a crash-looping image halts after its first batch, naming the nodes.
+// Test code: a failed expectation is the report, so it may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::process::Output;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::time::Duration;
+
+use common::objects::world_ds;
+use common::server::TestSim;
+use herd_core::engine::record::{ANNOTATION, RolloutRecord, State};
+use k8s_openapi::api::core::v1::Pod;
+
+async fn demo() -> TestSim {
+    TestSim::start_with(|o| {
+        o.scenario = "demo".into();
+        o.speed = 20.0;
+    })
+    .await
+}
+
+async fn herd(sim: &TestSim, args: &[&str]) -> Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_herd"))
+        .arg("rollout")
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(&sim.kubeconfig)
+        .env_remove("KUBECONFIG")
+        .output()
+        .await
+        .expect("herd runs")
+}
+
+fn record(sim: &TestSim, ns: &str, name: &str) -> RolloutRecord {
+    let ds = world_ds(sim, ns, name);
+    let text = ds
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(ANNOTATION))
+        .expect("the record");
+    RolloutRecord::decode(text).expect("a record herd can read")
+}
+
+/// Images of the DaemonSet's live pods on Ready nodes, by node.
+fn images(sim: &TestSim, ns: &str, app: &str) -> Vec<(String, String)> {
+    let world = sim.handle.world.lock();
+    let mut out: Vec<(String, String)> = world
+        .store
+        .table::<Pod>()
+        .values()
+        .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .filter(|p| {
+            p.metadata
+                .labels
+                .as_ref()
+                .is_some_and(|l| l.values().any(|v| v == app))
+        })
+        .filter_map(|p| {
+            let spec = p.spec.as_ref()?;
+            Some((
+                spec.node_name.clone()?,
+                spec.containers.first()?.image.clone()?,
+            ))
+        })
+        .filter(|(node, _)| node != "general-07")
+        .collect();
+    out.sort();
+    out
+}
+
+fn code(out: &Output) -> Option<i32> {
+    out.status.code()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_managed_rollout_completes_within_its_budget_and_puts_the_strategy_back() {
+    let sim = Arc::new(demo().await);
+    // Watch the controller's own count of unavailable nodes the whole time.
+    let (done, worst) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicI32::new(0)),
+    );
+    let watcher = {
+        let (sim, done, worst) = (Arc::clone(&sim), Arc::clone(&done), Arc::clone(&worst));
+        tokio::spawn(async move {
+            while !done.load(Ordering::Relaxed) {
+                let ds = world_ds(&sim, "monitoring", "node-exporter");
+                let unavailable = ds
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.number_unavailable)
+                    .unwrap_or(0);
+                worst.fetch_max(unavailable, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    let new = "quay.io/prometheus/node-exporter:v1.9.0";
+    let image = format!("node-exporter={new}");
+    let out = herd(
+        &sim,
+        &[
+            "start",
+            "-n",
+            "monitoring",
+            "node-exporter",
+            "--image",
+            &image,
+            "--max-unavailable",
+            "10%",
+            "--wait",
+        ],
+    )
+    .await;
+    done.store(true, Ordering::Relaxed);
+    watcher.await.expect("watcher");
+    assert_eq!(code(&out), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("Complete, 39/39 nodes on revision")
+            && stdout.contains("nodes down skipped: general-07"),
+        "{stdout}"
+    );
+    // 10% of 40 is 4, general-07's pod among them.
+    let worst = worst.load(Ordering::Relaxed);
+    assert!(
+        worst <= 4,
+        "{worst} unavailable at once, over the budget of 4"
+    );
+    let placed = images(&sim, "monitoring", "node-exporter");
+    assert_eq!(placed.len(), 39, "{placed:?}");
+    assert!(placed.iter().all(|(_, i)| i == new), "{placed:?}");
+    let ds = world_ds(&sim, "monitoring", "node-exporter");
+    let strategy = ds.spec.update_strategy.expect("strategy");
+    assert_eq!(strategy.type_.as_deref(), Some("RollingUpdate"), "put back");
+    assert_eq!(
+        record(&sim, "monitoring", "node-exporter").state,
+        State::Complete
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_canary_pause_holds_until_resumed() {
+    let sim = demo().await;
+    let new = "cr.fluentbit.io/fluent/fluent-bit:3.3";
+    let image = format!("fluent-bit={new}");
+    let out = herd(
+        &sim,
+        &[
+            "start",
+            "-n",
+            "logging",
+            "fluent-bit",
+            "--image",
+            &image,
+            "--canary",
+            "2",
+            "--pause-after",
+            "canary",
+            "--max-unavailable",
+            "20%",
+            "--wait",
+        ],
+    )
+    .await;
+    assert_eq!(code(&out), Some(3), "paused: {}", text(&out));
+    let on_new = |sim: &TestSim| {
+        images(sim, "logging", "fluent-bit")
+            .into_iter()
+            .filter(|(_, i)| i == new)
+            .map(|(n, _)| n)
+            .collect::<Vec<_>>()
+    };
+    let canary = on_new(&sim);
+    assert_eq!(canary, ["general-01", "general-02"]);
+    // A simulated minute and more: the controller replaces nothing, herd deletes nothing.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(on_new(&sim), canary, "the pause holds");
+    assert_eq!(
+        record(&sim, "logging", "fluent-bit").state,
+        State::Paused {
+            at: Some(herd_core::engine::policy::PausePoint::Canary)
+        }
+    );
+
+    let out = herd(&sim, &["resume", "-n", "logging", "fluent-bit"]).await;
+    assert_eq!(code(&out), Some(0), "{}", text(&out));
+    let out = herd(&sim, &["status", "-n", "logging", "fluent-bit", "--wait"]).await;
+    assert_eq!(code(&out), Some(0), "{}", text(&out));
+    assert_eq!(on_new(&sim).len(), 39);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_looping_image_halts_after_its_first_batch_naming_the_nodes() {
+    let sim = demo().await;
+    let out = herd(
+        &sim,
+        &[
+            "start",
+            "-n",
+            "kube-system",
+            "kube-proxy",
+            "--image",
+            "kube-proxy=registry.k8s.io/kube-proxy:v1.34.0-crashloop",
+            "--max-unavailable",
+            "2",
+            "--wait",
+        ],
+    )
+    .await;
+    assert_eq!(code(&out), Some(1), "halted: {}", text(&out));
+    let State::Halted { reason, nodes } = record(&sim, "kube-system", "kube-proxy").state else {
+        panic!("not halted: {}", text(&out));
+    };
+    assert!(reason.contains("crash loop"), "{reason}");
+    assert!(!nodes.is_empty() && nodes.len() <= 2, "{nodes:?}");
+    let crashing = images(&sim, "kube-system", "kube-proxy")
+        .into_iter()
+        .filter(|(_, i)| i.ends_with("-crashloop"))
+        .count();
+    assert!(
+        crashing <= 2,
+        "only the first batch took the image: {crashing}"
+    );
+
+    let out = herd(&sim, &["abort", "-n", "kube-system", "kube-proxy"]).await;
+    assert_eq!(code(&out), Some(0), "{}", text(&out));
+    let strategy = world_ds(&sim, "kube-system", "kube-proxy")
+        .spec
+        .update_strategy
+        .expect("strategy");
+    assert_eq!(strategy.type_.as_deref(), Some("RollingUpdate"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_exit_2_with_one_line_and_changes_nothing() {
+    let sim = demo().await;
+    for (args, says) in [
+        (
+            &[
+                "start",
+                "-n",
+                "logging",
+                "fluent-bit",
+                "--max-unavailable",
+                "0",
+            ][..],
+            "at least 1",
+        ),
+        (
+            &["start", "-n", "logging", "fluent-bit", "--image", "oops"][..],
+            "CONTAINER=IMAGE",
+        ),
+        (&["pause", "-n", "logging", "nope"][..], "404"),
+        (&["pause", "-n", "logging", "fluent-bit"][..], "not managed"),
+    ] {
+        let out = herd(&sim, args).await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(code(&out), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    let ds = world_ds(&sim, "logging", "fluent-bit");
+    assert!(
+        ds.metadata
+            .annotations
+            .as_ref()
+            .is_none_or(|a| !a.contains_key(ANNOTATION)),
+        "nothing written"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_changed_mid_rollout_is_what_gets_rolled_out() {
+    let sim = demo().await;
+    let out = herd(
+        &sim,
+        &[
+            "start",
+            "-n",
+            "logging",
+            "fluent-bit",
+            "--image",
+            "fluent-bit=cr.fluentbit.io/fluent/fluent-bit:3.3",
+            "--canary",
+            "1",
+            "--pause-after",
+            "canary",
+            // general-07 is down and holds one unit whatever happens.
+            "--max-unavailable",
+            "25%",
+            "--wait",
+        ],
+    )
+    .await;
+    assert_eq!(code(&out), Some(3), "{}", text(&out));
+    // `kubectl set image` by someone else while it is paused.
+    let newest = "cr.fluentbit.io/fluent/fluent-bit:3.4";
+    let api: kube::Api<k8s_openapi::api::apps::v1::DaemonSet> =
+        kube::Api::namespaced(sim.client().await, "logging");
+    let patch = serde_json::json!({"spec": {"template": {"spec": {"containers": [
+        {"name": "fluent-bit", "image": newest}]}}}});
+    api.patch(
+        "fluent-bit",
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::Strategic(patch),
+    )
+    .await
+    .expect("set image");
+    let out = herd(&sim, &["resume", "-n", "logging", "fluent-bit"]).await;
+    assert_eq!(code(&out), Some(0), "{}", text(&out));
+    let out = herd(&sim, &["status", "-n", "logging", "fluent-bit", "--wait"]).await;
+    assert_eq!(code(&out), Some(0), "{}", text(&out));
+    let placed = images(&sim, "logging", "fluent-bit");
+    assert!(
+        placed.len() == 39 && placed.iter().all(|(_, i)| i == newest),
+        "every node on the newest template: {placed:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_budget_used_up_by_a_node_down_is_said_not_waited_on_silently() {
+    let sim = demo().await;
+    let out = herd(
+        &sim,
+        &[
+            "start",
+            "-n",
+            "logging",
+            "fluent-bit",
+            "--image",
+            "fluent-bit=cr.fluentbit.io/fluent/fluent-bit:3.3",
+        ],
+    )
+    .await;
+    assert_eq!(code(&out), Some(0), "recorded: {}", text(&out));
+    let settled = |j: &serde_json::Value| j["target_revision"].is_number();
+    let started = std::time::Instant::now();
+    let status = loop {
+        let out = herd(
+            &sim,
+            &["status", "-n", "logging", "fluent-bit", "-o", "json"],
+        )
+        .await;
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        if settled(&json) || started.elapsed() > common::server::DEADLINE {
+            break json;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(status["budget"], 1, "{status:#}");
+    assert_eq!(status["nodes_down"], serde_json::json!(["general-07"]));
+    assert_eq!(status["blocked_by_nodes_down"], true, "{status:#}");
+    assert_eq!(status["updated"], 0);
+}

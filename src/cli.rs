@@ -80,6 +80,30 @@ pub enum Command {
     /// and a budget), status, pause, resume, abort.
     #[command(after_help = ROLLOUT_EXIT_CODES)]
     Rollout(RolloutArgs),
+    /// Run the engine for every managed DaemonSet until stopped: the same steps as
+    /// `herd rollout … --wait`, one writer per DaemonSet through Leases. Inside a pod with no
+    /// kubeconfig, it uses the pod's service account.
+    Engine(EngineArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EngineArgs {
+    /// Only DaemonSets in this namespace [default: every namespace].
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// The name this engine holds Leases under [default: HOSTNAME-PID]. In the cluster, the
+    /// pod's name: a restarted container carries on at once, a new pod waits out the Lease.
+    #[arg(long, value_name = "NAME")]
+    pub identity: Option<String>,
+    /// Seconds a Lease lasts without renewal before another engine may take it over.
+    #[arg(long, value_name = "SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(2..=3600))]
+    pub lease_seconds: u64,
+    /// This kubeconfig file only [default: KUBECONFIG, else ~/.kube/config, else in-cluster].
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use [default: its current-context].
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
 }
 
 /// The exit codes of `herd rollout` (docs/ENGINE.md says the same).

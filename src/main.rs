@@ -17,7 +17,7 @@ use std::time::Duration;
 use herd::runtime::{self, Options};
 use herd::ui::theme;
 
-use cli::{CheckArgs, Cli, Command, RolloutAction, RolloutArgs, SimArgs, TuiArgs};
+use cli::{CheckArgs, Cli, Command, EngineArgs, RolloutAction, RolloutArgs, SimArgs, TuiArgs};
 
 /// mimalloc instead of glibc's malloc: at 150,000 pods the watch and metrics tasks allocate
 /// and free hundreds of megabytes of JSON on several threads, and glibc's per-thread arenas
@@ -32,6 +32,13 @@ async fn main() -> Result<()> {
         Some(Command::Sim(args)) => run_sim(args).await,
         Some(Command::Check(args)) => std::process::exit(run_check(&args).await),
         Some(Command::Rollout(args)) => std::process::exit(run_rollout(args).await),
+        Some(Command::Engine(args)) => {
+            if let Err(e) = herd::engine::run(engine_options(args)).await {
+                eprintln!("herd engine: {e:#}");
+                std::process::exit(2);
+            }
+            Ok(())
+        }
         None => {
             // One line naming the problem, whatever RUST_BACKTRACE says (the terminal is
             // already restored by the time the error gets here).
@@ -41,6 +48,18 @@ async fn main() -> Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+fn engine_options(args: EngineArgs) -> herd::engine::EngineOptions {
+    herd::engine::EngineOptions {
+        connect: ConnectOptions {
+            kubeconfig: args.kubeconfig,
+            context: args.context,
+        },
+        namespace: args.namespace,
+        identity: args.identity,
+        lease: Duration::from_secs(args.lease_seconds),
     }
 }
 

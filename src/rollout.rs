@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use kube::Client;
 use serde::Serialize;
 
+use herd_cluster::lease::{self, Hold, Leases};
 use herd_cluster::rollout::{self, RolloutError, Step};
 use herd_core::engine::plan::Plan;
 use herd_core::engine::policy::{PausePoint, Selection};
@@ -67,17 +68,50 @@ pub fn parse_selection(flag: &'static str, text: &str) -> Result<Selection, Inpu
     Ok(Selection::Selector(text.to_string()))
 }
 
-/// Steps the engine until the rollout leaves Progressing; returns the last step.
+/// How long the Lease of a `--wait` lasts unrenewed: as `herd engine`'s default.
+const LEASE: Duration = Duration::from_secs(15);
+
+/// Steps the engine until the rollout leaves Progressing; returns the last step. It writes
+/// only while it holds the DaemonSet's Lease: when another engine (`herd engine`, another
+/// `--wait`) holds it, this one says so once and follows the rollout read-only.
 pub async fn run_until_settled(
     client: &Client,
     namespace: &str,
     name: &str,
     mut each: impl FnMut(&Step),
 ) -> Result<Step, RolloutError> {
+    let mut leases = Leases::new(client.clone(), lease::default_identity(), LEASE);
+    let mut said: Option<String> = None;
     loop {
-        let step = rollout::step(client, namespace, name, Timestamp::now()).await?;
+        let hold = leases
+            .hold(namespace, name)
+            .await
+            .map_err(|e| RolloutError::Api {
+                namespace: namespace.to_string(),
+                name: name.to_string(),
+                message: e.to_string(),
+            })?;
+        let step = match hold {
+            Hold::Mine => rollout::step(client, namespace, name, Timestamp::now()).await?,
+            Hold::Other(holder) => {
+                if said.as_ref() != Some(&holder) {
+                    say(format_args!(
+                        "{namespace}/{name}: carried out by {holder}; following it"
+                    ));
+                    said = Some(holder);
+                }
+                let (record, plan) =
+                    rollout::inspect(client, namespace, name, Timestamp::now()).await?;
+                Step {
+                    record,
+                    plan,
+                    deleted: Vec::new(),
+                }
+            }
+        };
         each(&step);
         if step.record.state != State::Progressing {
+            leases.release(namespace, name).await;
             return Ok(step);
         }
         tokio::time::sleep(STEP_EVERY).await;

@@ -41,6 +41,8 @@ pub enum ConnectError {
         known: Vec<String>,
         source_desc: String,
     },
+    #[error("in-cluster service account: {reason}")]
+    InCluster { reason: String },
     #[error("context {context:?} in {source_desc}: {reason}")]
     Config {
         context: String,
@@ -175,6 +177,25 @@ pub async fn connect(options: &ConnectOptions) -> Result<Client, ConnectError> {
     connect_with(options, Retry::InClient)
         .await
         .map(|connection| connection.client)
+}
+
+/// The client for `options`, or, when there is no kubeconfig at all and the process runs in a
+/// pod (`KUBERNETES_SERVICE_HOST` is set), the pod's service account, as client-go's
+/// in-cluster config does: what `herd engine` uses when deployed in the cluster.
+pub async fn connect_or_in_cluster(options: &ConnectOptions) -> Result<Client, ConnectError> {
+    match connect(options).await {
+        Err(ConnectError::NoKubeconfig { .. })
+            if options.kubeconfig.is_none()
+                && std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() =>
+        {
+            let in_cluster = |e: &dyn std::fmt::Display| ConnectError::InCluster {
+                reason: e.to_string(),
+            };
+            let config = Config::incluster().map_err(|e| in_cluster(&e))?;
+            Client::try_from(config).map_err(|e| in_cluster(&e))
+        }
+        other => other,
+    }
 }
 
 /// The client for one loaded kubeconfig and context.

@@ -4,9 +4,11 @@
 
 pub mod connect;
 pub mod fetch;
+pub mod lease;
 pub mod list_stream;
 pub mod metrics;
 pub mod problem;
 pub mod rollout;
+pub mod runner;
 pub mod session;
 pub mod watch;

@@ -25,6 +25,7 @@ use herd_core::model::quantity::Quantity;
 use herd_core::model::resources::{Capacity, Resources};
 use herd_core::model::revision::{CHANGE_CAUSE_ANNOTATION, ControllerRevision};
 use herd_core::model::selector::SelectorError;
+use herd_core::model::version::ResourceVersion;
 
 /// Annotation carrying a DaemonSet's template generation in apps/v1.
 pub const TEMPLATE_GENERATION_ANNOTATION: &str = "deprecated.daemonset.template.generation";
@@ -97,11 +98,16 @@ pub fn daemon_set(ds: &apps::DaemonSet) -> Result<DaemonSet, ConvertError> {
         namespace: arc(meta.namespace.as_deref().unwrap_or_default()),
         name: arc(meta.name.as_deref().unwrap_or_default()),
         uid: arc(meta.uid.as_deref().unwrap_or_default()),
+        resource_version: meta
+            .resource_version
+            .as_deref()
+            .and_then(ResourceVersion::parse),
         selector,
         targeting: Targeting::new(template.map(placement_spec).unwrap_or_default()),
         containers: template
             .map_or_else(Vec::new, |t| t.containers.iter().map(container).collect()),
         update_strategy: update_strategy(spec.update_strategy.as_ref(), &object)?,
+        strategy_manager: strategy_manager(meta),
         min_ready_seconds: spec.min_ready_seconds.map_or(0, i64::from),
         generation: meta.generation.unwrap_or(0),
         observed_generation: ds.status.as_ref().and_then(|s| s.observed_generation),
@@ -109,6 +115,7 @@ pub fn daemon_set(ds: &apps::DaemonSet) -> Result<DaemonSet, ConvertError> {
             .and_then(|a| a.get(TEMPLATE_GENERATION_ANNOTATION))
             .and_then(|v| v.parse().ok()),
         current_hash: None,
+        template_fingerprint: template_fingerprint(&spec.template),
         labels: meta.labels.clone().unwrap_or_default(),
         annotations: annotations
             .into_iter()
@@ -143,7 +150,32 @@ pub fn controller_revision(rev: &apps::ControllerRevision) -> ControllerRevision
             .and_then(|a| a.get(CHANGE_CAUSE_ANNOTATION))
             .map(|v| arc(v)),
         created: time(&meta.creation_timestamp),
+        template_fingerprint: revision_template(rev)
+            .as_ref()
+            .and_then(template_fingerprint),
     }
+}
+
+/// The pod template a DaemonSet's ControllerRevision holds: its data is the strategic-merge
+/// patch `{"spec":{"template":{…,"$patch":"replace"}}}` (upstream `getPatch` in
+/// kubernetes/pkg/controller/daemon/update.go).
+fn revision_template(rev: &apps::ControllerRevision) -> Option<api::PodTemplateSpec> {
+    let mut template = rev.data.0.get("spec")?.get("template")?.clone();
+    if let Some(fields) = template.as_object_mut() {
+        fields.remove("$patch");
+    }
+    serde_json::from_value(template).ok()
+}
+
+/// A fingerprint of a pod template, equal for a DaemonSet and the revision holding its
+/// template: both are read into the same typed template and written out again, so field
+/// order and absent fields cannot make equal templates differ.
+fn template_fingerprint(template: &api::PodTemplateSpec) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let text = serde_json::to_string(template).ok()?;
+    let mut hasher = std::hash::DefaultHasher::new();
+    text.hash(&mut hasher);
+    Some(hasher.finish())
 }
 
 fn container(c: &api::Container) -> ContainerSpec {
@@ -235,6 +267,25 @@ pub(crate) fn controller_uid(meta: &meta::ObjectMeta) -> Option<Arc<str>> {
         .flatten()
         .find(|o| o.controller == Some(true))
         .map(|o| arc(&o.uid))
+}
+
+/// The manager whose `managedFields` entry most recently took `spec.updateStrategy` (the
+/// server moves a field to whoever last changed it). Entries without a time sort first.
+fn strategy_manager(meta: &meta::ObjectMeta) -> Option<Arc<str>> {
+    meta.managed_fields
+        .iter()
+        .flatten()
+        .filter(|entry| {
+            entry
+                .fields_v1
+                .as_ref()
+                .and_then(|f| f.0.get("f:spec"))
+                .and_then(|spec| spec.get("f:updateStrategy"))
+                .is_some()
+        })
+        .max_by_key(|entry| entry.time.as_ref().map(|t| t.0))
+        .and_then(|entry| entry.manager.as_deref())
+        .map(arc)
 }
 
 pub(crate) fn time(t: &Option<meta::Time>) -> Option<Timestamp> {

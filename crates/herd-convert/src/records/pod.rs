@@ -7,6 +7,7 @@ use jiff::Timestamp;
 
 use super::{arc, controller_uid, time};
 use crate::lean_pod::{self as lean, ConditionStatus, ConditionType};
+use herd_core::model::version::ResourceVersion;
 use herd_core::model::pod::{
     ContainerResources, OOM_KILLED, Pod, PodPhase, REVISION_HASH_LABEL, TEMPLATE_GENERATION_LABEL,
 };
@@ -28,6 +29,10 @@ pub fn pod(pod: &lean::Pod) -> Pod {
         namespace: arc(meta.namespace.as_deref().unwrap_or_default()),
         name: arc(meta.name.as_deref().unwrap_or_default()),
         uid: arc(meta.uid.as_deref().unwrap_or_default()),
+        resource_version: meta
+            .resource_version
+            .as_deref()
+            .and_then(ResourceVersion::parse),
         owner_uid: controller_uid(meta),
         node: bound_to
             .or_else(|| spec.and_then(lean::PodSpec::affinity_target_node))

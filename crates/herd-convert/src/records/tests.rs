@@ -293,3 +293,38 @@ fn a_revision_keeps_owner_number_hash_and_change_cause() {
     assert_eq!(r.owner_uid.as_deref(), Some("ds-uid"));
     assert_eq!(r.change_cause.as_deref(), Some("bump to 2.1"));
 }
+
+/// The ControllerRevision the controller makes for `ds`: its template as a replace patch, with
+/// the fields in another order than the DaemonSet's (as any server may write them).
+fn revision_holding(ds: &serde_json::Value, image: &str) -> apps::ControllerRevision {
+    let mut template = ds["spec"]["template"].clone();
+    template["$patch"] = json!("replace");
+    template["spec"]["containers"][0]["image"] = json!(image);
+    serde_json::from_value(json!({
+        "metadata": {"name": "r", "namespace": "ns", "uid": "u",
+                     "labels": {"controller-revision-hash": "abc"}},
+        "revision": 3,
+        "data": {"spec": {"template": template}},
+    }))
+    .unwrap()
+}
+
+#[test]
+fn a_revision_is_matched_to_the_template_it_holds_not_to_its_number() {
+    let value = daemon_set_json();
+    let ds = daemon_set(&serde_json::from_value::<apps::DaemonSet>(value.clone()).unwrap())
+        .unwrap();
+    let image = value["spec"]["template"]["spec"]["containers"][0]["image"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let same = controller_revision(&revision_holding(&value, &image));
+    let other = controller_revision(&revision_holding(&value, "agent:other"));
+    assert!(ds.template_fingerprint.is_some());
+    assert_eq!(same.template_fingerprint, ds.template_fingerprint);
+    assert_ne!(other.template_fingerprint, ds.template_fingerprint);
+    // Data that is not a template gives no fingerprint, never a false match.
+    let mut odd = revision_holding(&value, &image);
+    odd.data = k8s_openapi::apimachinery::pkg::runtime::RawExtension(json!({"spec": 1}));
+    assert_eq!(controller_revision(&odd).template_fingerprint, None);
+}

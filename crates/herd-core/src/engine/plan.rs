@@ -15,12 +15,13 @@ use std::sync::Arc;
 use jiff::{SignedDuration, Timestamp};
 
 use super::policy::{Checked, PausePoint, Picked};
-use super::record::{RolloutRecord, State};
+use super::record::{HERD_FIELD_MANAGER, RolloutRecord, State};
 use crate::analysis::coverage::{self, Coverage};
 use crate::analysis::verdict::{self, Verdict};
-use crate::model::daemonset::DaemonSet;
+use crate::model::daemonset::{DaemonSet, StrategyKind};
 use crate::model::fleet::{Fleet, PodId};
 use crate::model::pod::Pod;
+use crate::model::version::ResourceVersion;
 
 /// One pod to delete, with what the executor's preconditions need.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +30,8 @@ pub struct Deletion {
     pub pod: PodId,
     pub name: Arc<str>,
     pub uid: Arc<str>,
+    /// The pod's version when planned: the delete is refused if it changed since.
+    pub resource_version: Option<ResourceVersion>,
 }
 
 /// What the rollout does next.
@@ -47,6 +50,10 @@ pub enum Next {
     },
     /// Every node to update runs the new revision, Available.
     Complete,
+    /// Another field manager put an update strategy back while the rollout is managed: the
+    /// native controller now rolls pods itself. Record who, and wait for a person rather than
+    /// fight a GitOps tool over the field.
+    Contest { manager: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,6 +153,10 @@ pub fn plan(fleet: &Fleet, ds: &DaemonSet, record: &RolloutRecord, now: Timestam
             out.updated += u32::from(n.stand == Stand::Done);
         }
     }
+    if let Some(manager) = contested_by(ds, record) {
+        out.next = Next::Contest { manager };
+        return out;
+    }
     if record.state != State::Progressing {
         return out;
     }
@@ -168,6 +179,8 @@ pub fn plan(fleet: &Fleet, ds: &DaemonSet, record: &RolloutRecord, now: Timestam
     let canary_left = targets.iter().any(|n| n.canary && n.stand != Stand::Done);
     let in_phase = |n: &&NodeState| !canary_left || n.canary;
     let mut room = out.budget.saturating_sub(out.unavailable.len() as u32);
+    // Said of the budget before this plan's deletions spend it: nodes down leave none.
+    let none_left = room == 0;
     let order = ordered(&targets);
     for n in order.iter().copied().filter(in_phase) {
         let deletable = match n.stand {
@@ -184,6 +197,7 @@ pub fn plan(fleet: &Fleet, ds: &DaemonSet, record: &RolloutRecord, now: Timestam
                 pod: id,
                 name: Arc::clone(&pod.name),
                 uid: Arc::clone(&pod.uid),
+                resource_version: pod.resource_version.clone(),
             });
         }
     }
@@ -193,10 +207,24 @@ pub fn plan(fleet: &Fleet, ds: &DaemonSet, record: &RolloutRecord, now: Timestam
         .filter(in_phase)
         .any(|n| n.stand == Stand::Old);
     out.blocked_by_down = waiting
-        && room == 0
+        && none_left
         && !out.unavailable.is_empty()
         && out.unavailable.iter().all(|u| out.skipped_down.contains(u));
     out
+}
+
+/// Who took the update strategy back, when a rollout still in hand finds its DaemonSet off
+/// `OnDelete`. The strategy and the record arrive in one object, so a rollout that has just
+/// started is never mistaken for a contested one.
+fn contested_by(ds: &DaemonSet, record: &RolloutRecord) -> Option<String> {
+    let in_hand = !record.state.is_final() && !matches!(record.state, State::Contested { .. });
+    if !in_hand || ds.update_strategy.kind == StrategyKind::OnDelete {
+        return None;
+    }
+    Some(match ds.strategy_manager.as_deref() {
+        Some(manager) if manager != HERD_FIELD_MANAGER => manager.to_string(),
+        _ => "an unknown field manager".to_string(),
+    })
 }
 
 /// Canary nodes first, then the rest, each by name (rows come in name order).
@@ -245,7 +273,10 @@ fn stands<'a>(
                 .unwrap_or(&[])
                 .iter()
                 .filter_map(|id| Some((*id, fleet.pod(*id)?)))
-                .filter(|(_, p)| !p.is_gone())
+                // As upstream's `findUpdatedPodsOnNode` (kubernetes/pkg/controller/daemon/
+                // update.go): a pod being deleted is not the node's pod any more. A node whose
+                // old pod terminates is unavailable, and that pod is never deleted twice.
+                .filter(|(_, p)| p.deleting.is_none())
                 .collect();
             let is_new = |p: &Pod| p.revision_hash.as_deref() == Some(hash);
             let (new, old): (Vec<_>, Vec<_>) = pods.iter().partition(|(_, p)| is_new(p));

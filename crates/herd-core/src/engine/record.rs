@@ -13,6 +13,9 @@ use super::policy::{PausePoint, Policy};
 pub const ANNOTATION: &str = "herd.dev/rollout";
 /// The schema version this herd reads and writes.
 pub const VERSION: u32 = 1;
+/// The field manager herd writes as, so `managedFields` names it (and a strategy set by
+/// anyone else is told apart from herd's own).
+pub const HERD_FIELD_MANAGER: &str = "herd";
 
 /// The revision being rolled out: its number and `controller-revision-hash`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

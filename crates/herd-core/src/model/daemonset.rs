@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::model::placement::{PlacementSpec, PreparedPlacement};
 use crate::model::resources::Resources;
 use crate::model::selector::LabelSelector;
+use crate::model::version::ResourceVersion;
 
 /// Annotations herd reads and writes on DaemonSets; all others are dropped at conversion.
 pub const HERD_ANNOTATION_PREFIX: &str = "herd.dev/";
@@ -129,10 +130,15 @@ pub struct DaemonSet {
     pub namespace: Arc<str>,
     pub name: Arc<str>,
     pub uid: Arc<str>,
+    /// For writes that must not clobber a change made since herd read the object.
+    pub resource_version: Option<ResourceVersion>,
     pub selector: LabelSelector,
     pub targeting: Targeting,
     pub containers: Vec<ContainerSpec>,
     pub update_strategy: UpdateStrategy,
+    /// The field manager that last set `spec.updateStrategy` (from `managedFields`), so a
+    /// rollout another tool takes back can name who did.
+    pub strategy_manager: Option<Arc<str>>,
     pub min_ready_seconds: i64,
     pub generation: i64,
     pub observed_generation: Option<i64>,
@@ -141,6 +147,8 @@ pub struct DaemonSet {
     /// The current revision hash when the object says it (Kruise `status.updateRevision`);
     /// native DaemonSets leave it to the ControllerRevisions, see `Fleet::current_hash`.
     pub current_hash: Option<Arc<str>>,
+    /// A fingerprint of the pod template, to find the ControllerRevision that holds it.
+    pub template_fingerprint: Option<u64>,
     /// The DaemonSet's own labels (what `/-l` filters and `herd check -l` select on).
     pub labels: BTreeMap<String, String>,
     /// Only the `herd.dev/` ones.
@@ -157,15 +165,18 @@ impl DaemonSet {
             namespace: Arc::from(namespace),
             name: Arc::from(name),
             uid: Arc::from(uid),
+            resource_version: None,
             selector: LabelSelector::everything(),
             targeting: Targeting::default(),
             containers: Vec::new(),
             update_strategy: UpdateStrategy::default(),
+            strategy_manager: None,
             min_ready_seconds: 0,
             generation: 1,
             observed_generation: Some(1),
             template_generation: Some(1),
             current_hash: None,
+            template_fingerprint: None,
             labels: BTreeMap::new(),
             annotations: BTreeMap::new(),
             status: StatusCounts::default(),

@@ -238,6 +238,29 @@ impl Fleet {
             .as_deref()
     }
 
+    /// The hash of the revision that holds the DaemonSet's template as it is now: the
+    /// revision whose template matches (upstream `Match` in
+    /// kubernetes/pkg/controller/daemon/update.go), `None` while that revision has not been
+    /// seen. Unlike [`Fleet::current_hash`] it never answers with an older revision in the
+    /// moment between a template change and its revision arriving on another watch, which
+    /// would make a rollout target the template it is leaving. Without fingerprints (records
+    /// built by hand), the highest revision.
+    pub fn template_hash<'a>(&'a self, ds: &'a DaemonSet) -> Option<&'a str> {
+        if let Some(hash) = &ds.current_hash {
+            return Some(hash);
+        }
+        let Some(fingerprint) = ds.template_fingerprint else {
+            return self.current_hash(ds);
+        };
+        self.revisions_by_owner
+            .get(&ds.uid)?
+            .iter()
+            .filter_map(|uid| self.revisions.get(uid))
+            .find(|r| r.template_fingerprint == Some(fingerprint))?
+            .hash
+            .as_deref()
+    }
+
     pub fn metrics(&self) -> &MetricsState {
         &self.metrics
     }

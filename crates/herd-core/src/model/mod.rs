@@ -16,6 +16,7 @@ pub mod selector;
 pub mod synthetic;
 pub mod taint;
 pub mod usage;
+pub mod version;
 
 pub use self::daemonset::{DaemonSet, StatusCounts};
 pub use self::fleet::{Fleet, FleetEvent, PodId, Record, RecordKey, Relist};

@@ -7,6 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use crate::model::resources::{Resources, Totals};
+use crate::model::version::ResourceVersion;
 
 /// Pod label carrying the ControllerRevision hash the pod was created from.
 pub const REVISION_HASH_LABEL: &str = "controller-revision-hash";
@@ -52,6 +53,9 @@ pub struct Pod {
     pub namespace: Arc<str>,
     pub name: Arc<str>,
     pub uid: Arc<str>,
+    /// What a delete's precondition names, so the engine never deletes a pod that changed
+    /// since it planned (it re-plans instead).
+    pub resource_version: Option<ResourceVersion>,
     /// The controller ownerReference's uid (a DaemonSet's uid for daemon pods).
     pub owner_uid: Option<Arc<str>>,
     /// The target node (upstream `GetTargetNodeName`; docs/SEMANTICS.md#terms): `spec.nodeName`,
@@ -92,6 +96,7 @@ impl Pod {
             namespace: Arc::from(namespace),
             name: Arc::from(name),
             uid: Arc::from(uid),
+            resource_version: None,
             owner_uid: None,
             node: None,
             bound: false,

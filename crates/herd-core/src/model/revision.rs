@@ -19,6 +19,9 @@ pub struct ControllerRevision {
     pub hash: Option<Arc<str>>,
     pub change_cause: Option<Arc<str>>,
     pub created: Option<Timestamp>,
+    /// A fingerprint of the pod template the revision holds, comparable with
+    /// `DaemonSet::template_fingerprint` (upstream's `Match` compares the same data).
+    pub template_fingerprint: Option<u64>,
 }
 
 impl ControllerRevision {
@@ -32,6 +35,7 @@ impl ControllerRevision {
             hash: None,
             change_cause: None,
             created: None,
+            template_fingerprint: None,
         }
     }
 }

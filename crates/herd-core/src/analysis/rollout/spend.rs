@@ -64,7 +64,9 @@ impl<'a> Spend<'a> {
                 .copied()
                 .chain(single)
                 .filter_map(|id| fleet.pod(id))
-                .filter(|p| !p.is_gone())
+                // `findUpdatedPodsOnNode` skips pods being deleted: a node whose only pod is
+                // terminating has no pod, and is unavailable.
+                .filter(|p| p.deleting.is_none())
             {
                 if is_new(pod) {
                     new.push(pod);

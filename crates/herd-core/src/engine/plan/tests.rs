@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::*;
 use crate::engine::policy::{Policy, Selection};
-use crate::engine::record::{Restore, Target, VERSION};
+use crate::engine::record::{HERD_FIELD_MANAGER, Restore, Target, VERSION};
 use crate::model::fleet::Record;
 use crate::model::node::{ConditionStatus, Node};
 use crate::model::testkit::{Rng, ds, fleet_of, node, pod, revision, t};
@@ -26,6 +26,9 @@ impl Case {
     fn new(n: usize) -> Self {
         let mut d = ds("agent");
         d.template_generation = Some(2);
+        // Managed: herd switched it to OnDelete.
+        d.update_strategy.kind = StrategyKind::OnDelete;
+        d.strategy_manager = Some(Arc::from(HERD_FIELD_MANAGER));
         let nodes: Vec<Node> = (1..=n).map(|i| node(&format!("n{i:02}"))).collect();
         let pods = nodes
             .iter()
@@ -85,6 +88,11 @@ impl Case {
         p.created = Some(t(NOW - ago));
         p.ready_since = Some(t(NOW - ago + 5));
         tweak(p);
+        self
+    }
+
+    fn daemon_set(mut self, tweak: impl FnOnce(&mut DaemonSet)) -> Self {
+        tweak(&mut self.ds);
         self
     }
 
@@ -221,7 +229,9 @@ fn a_node_down_is_skipped_counted_and_said_to_use_the_budget() {
     let wider = Case::new(3)
         .node("n02", node_not_ready)
         .policy(|p| p.max_unavailable = "2".into());
-    assert_eq!(deleted(&wider.plan()), ["n01"]);
+    let around = wider.plan();
+    assert_eq!(deleted(&around), ["n01"]);
+    assert!(!around.blocked_by_down, "the budget had room: {around:?}");
     let done = wider.moved("n01", 100, |_| {}).moved("n03", 100, |_| {});
     assert_eq!(done.plan().next, Next::Complete);
 }
@@ -316,6 +326,63 @@ fn a_rollout_that_is_not_progressing_deletes_nothing() {
         let p = Case::new(3).record(|r| r.state = state.clone()).plan();
         assert_eq!((p.next, p.deletions.len()), (Next::Hold, 0), "{state:?}");
     }
+}
+
+#[test]
+fn a_strategy_put_back_by_another_manager_contests_the_rollout_and_deletes_nothing() {
+    let argo = |d: &mut DaemonSet| {
+        d.update_strategy.kind = StrategyKind::RollingUpdate;
+        d.strategy_manager = Some(Arc::from("argocd-controller"));
+    };
+    for state in [State::Progressing, State::Paused { at: None }] {
+        let p = Case::new(3)
+            .daemon_set(argo)
+            .record(|r| r.state = state.clone())
+            .plan();
+        let manager = "argocd-controller".to_string();
+        assert_eq!(p.next, Next::Contest { manager }, "{state:?}");
+        assert!(p.deletions.is_empty());
+    }
+    // Without managedFields to say who, it says so rather than blame herd.
+    let p = Case::new(3)
+        .daemon_set(|d| {
+            d.update_strategy.kind = StrategyKind::RollingUpdate;
+            d.strategy_manager = None;
+        })
+        .plan();
+    let manager = "an unknown field manager".to_string();
+    assert_eq!(p.next, Next::Contest { manager });
+    // Once ended (the strategy is restored on purpose) or already contested, nothing to say.
+    for state in [State::Complete, State::Aborted, State::Contested { manager: "x".into() }] {
+        let p = Case::new(3)
+            .daemon_set(argo)
+            .record(|r| r.state = state.clone())
+            .plan();
+        assert_eq!(p.next, Next::Hold, "{state:?}");
+    }
+}
+
+#[test]
+fn a_terminating_old_pod_uses_the_budget_and_is_not_deleted_again() {
+    let mut c = Case::new(4).policy(|p| p.max_unavailable = "2".into());
+    c.pods[0].deleting = Some(t(NOW - 1));
+    let p = c.plan();
+    assert_eq!(p.unavailable.len(), 1);
+    assert_eq!(deleted(&p), ["n02"]);
+}
+
+#[test]
+fn deletions_carry_the_pods_version_for_the_precondition() {
+    let mut c = Case::new(2);
+    for (i, p) in c.pods.iter_mut().enumerate() {
+        p.resource_version = Some(ResourceVersion::Number(100 + i as u64));
+    }
+    let p = c.plan();
+    assert_eq!(p.deletions.len(), 1);
+    assert_eq!(
+        p.deletions[0].resource_version,
+        Some(ResourceVersion::Number(100))
+    );
 }
 
 #[test]

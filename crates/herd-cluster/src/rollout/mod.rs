@@ -3,24 +3,28 @@
 //! write), carry out a plan's deletions with preconditions, and write the record back. Every
 //! decision is `herd_core::engine::plan`'s; this module only reads and writes.
 
+pub mod execute;
+
+pub use execute::{Carried, Strategy};
+
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::core::v1 as api;
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams, Preconditions};
+use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, Client};
 use serde_json::{Value, json};
 
 use crate::problem::Problem;
 use herd_convert::lean_pod;
 use herd_convert::records;
-use herd_core::engine::plan::{self, Next, Plan};
+use herd_core::engine::plan::{self, Plan};
+use herd_core::engine::retarget::retarget;
 use herd_core::engine::policy::{PausePoint, Policy};
-use herd_core::engine::record::{ANNOTATION, Restore, RolloutRecord, State, Target, VERSION};
+use herd_core::engine::record::{ANNOTATION, Restore, RolloutRecord, State, VERSION};
 use herd_core::model::daemonset::DaemonSet;
 use herd_core::model::fleet::{Fleet, FleetEvent, Record};
 
-/// The field manager herd writes as, so `managedFields` names it.
-pub const FIELD_MANAGER: &str = "herd";
+pub use herd_core::engine::record::HERD_FIELD_MANAGER as FIELD_MANAGER;
 
 /// What went wrong, in one sentence naming the DaemonSet.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +43,9 @@ pub enum RolloutError {
         name: String,
         state: String,
     },
+    /// The DaemonSet changed between herd's read and its write; nothing was written.
+    #[error("daemonset {namespace}/{name} changed since it was read; planning again")]
+    Changed { namespace: String, name: String },
     #[error("daemonset {namespace}/{name}: {message}")]
     Record {
         namespace: String,
@@ -57,14 +64,14 @@ pub struct Snapshot {
     pub strategy: Restore,
 }
 
-struct Names<'a> {
+pub(crate) struct Names<'a> {
     namespace: &'a str,
     name: &'a str,
 }
 
 impl Names<'_> {
     /// A refused or failed request, in the server's own words (never a debug dump).
-    fn kube(&self, e: kube::Error) -> RolloutError {
+    pub(crate) fn kube(&self, e: kube::Error) -> RolloutError {
         self.api(Problem::of_kube(&e))
     }
 
@@ -220,7 +227,7 @@ pub async fn start(
     Ok(record)
 }
 
-fn params() -> PatchParams {
+pub(crate) fn params() -> PatchParams {
     PatchParams {
         field_manager: Some(FIELD_MANAGER.to_string()),
         ..PatchParams::default()
@@ -239,40 +246,6 @@ pub fn phase(state: &State) -> String {
         State::Aborted => "Aborted".into(),
         State::RolledBack => "RolledBack".into(),
     }
-}
-
-/// Writes the record back; with `restore`, the strategy herd took away too.
-async fn write(
-    client: &Client,
-    namespace: &str,
-    name: &str,
-    record: &RolloutRecord,
-    restore: bool,
-) -> Result<(), RolloutError> {
-    let names = Names { namespace, name };
-    let mut patch = json!({"metadata": {"annotations": {ANNOTATION: record.encode()}}});
-    if restore {
-        let r = &record.restore;
-        let mut strategy = json!({"type": r.kind});
-        if r.kind == "RollingUpdate" {
-            strategy["rollingUpdate"] = json!({
-                "maxUnavailable": r.max_unavailable.as_deref().map(int_or_string),
-                "maxSurge": r.max_surge.as_deref().map(int_or_string),
-            });
-        }
-        patch["spec"] = json!({"updateStrategy": strategy});
-    }
-    let dss: Api<apps::DaemonSet> = Api::namespaced(client.clone(), namespace);
-    dss.patch(name, &params(), &Patch::Merge(patch))
-        .await
-        .map(drop)
-        .map_err(|e| names.kube(e))
-}
-
-/// `"3"` as the number 3, `"10%"` as the string: the API's IntOrString.
-fn int_or_string(text: &str) -> Value {
-    text.parse::<i64>()
-        .map_or_else(|_| json!(text), |n| json!(n))
 }
 
 /// A person's word on a managed rollout.
@@ -294,6 +267,7 @@ pub async fn command(
     let snap = snapshot(client, namespace, name).await?;
     let mut record = snap
         .record
+        .clone()
         .ok_or_else(|| RolloutError::NotManaged(namespace.to_string(), name.to_string()))?;
     let names = Names { namespace, name };
     match command {
@@ -324,8 +298,16 @@ pub async fn command(
             )));
         }
     }
-    let restore = record.state == State::Aborted;
-    write(client, namespace, name, &record, restore).await?;
+    let strategy = match (&record.state, &snap.record) {
+        (State::Aborted, _) => Strategy::Restore,
+        // A person took a contested rollout back: the strategy is herd's again.
+        (State::Progressing, Some(old)) if matches!(old.state, State::Contested { .. }) => {
+            Strategy::Manage
+        }
+        _ => Strategy::Keep,
+    };
+    // A person's word is not conditional: it must land even while an engine writes.
+    execute::write(client, &snap.daemon_set, &record, strategy, false).await?;
     Ok(record)
 }
 
@@ -338,97 +320,46 @@ pub struct Step {
     pub deleted: Vec<String>,
 }
 
-/// One pass of the engine over one managed DaemonSet: read, plan, carry out, record.
+/// One pass of the engine over one managed DaemonSet from a fresh read: read, plan, carry out.
+/// A DaemonSet changed between the read and the write is not an error: the step did nothing and
+/// the next one plans from the change.
 pub async fn step(
     client: &Client,
     namespace: &str,
     name: &str,
     now: Timestamp,
 ) -> Result<Step, RolloutError> {
-    let names = Names { namespace, name };
     let snap = snapshot(client, namespace, name).await?;
     let mut record = snap
         .record
         .clone()
         .ok_or_else(|| RolloutError::NotManaged(namespace.to_string(), name.to_string()))?;
-    let ds = &snap.daemon_set;
-    if retarget(&snap, &mut record) {
-        write(client, namespace, name, &record, false).await?;
-    }
-    let plan = plan::plan(&snap.fleet, ds, &record, now);
-    let mut deleted = Vec::new();
-    match &plan.next {
-        Next::Proceed if !plan.deletions.is_empty() => {
-            // The batch is recorded before its deletions: a process dying in between leaves a
-            // batch counted with pods still to delete, which the next plan deletes again.
-            record.batches += 1;
-            write(client, namespace, name, &record, false).await?;
-            let pods: Api<api::Pod> = Api::namespaced(client.clone(), namespace);
-            for d in &plan.deletions {
-                let params = DeleteParams {
-                    preconditions: Some(Preconditions {
-                        uid: Some(d.uid.to_string()),
-                        resource_version: None,
-                    }),
-                    ..DeleteParams::default()
-                };
-                match pods.delete(&d.name, &params).await {
-                    Ok(_) => deleted.push(d.name.to_string()),
-                    // Gone or replaced since the snapshot: the next plan sees it.
-                    Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => {}
-                    Err(e) => return Err(names.kube(e)),
-                }
+    let mut ds = snap.daemon_set;
+    if retarget(&snap.fleet, &ds, &mut record, now) {
+        match execute::write(client, &ds, &record, Strategy::Keep, true).await {
+            Ok(version) => ds.resource_version = version,
+            Err(RolloutError::Changed { .. }) => {
+                let plan = plan::plan(&snap.fleet, &ds, &record, now);
+                let record = snap.record.unwrap_or(record);
+                return Ok(Step { record, plan, deleted: Vec::new() });
             }
+            Err(e) => return Err(e),
         }
-        Next::Pause(point) => {
-            record.state = State::Paused { at: Some(*point) };
-            write(client, namespace, name, &record, false).await?;
-        }
-        Next::Halt { reason, nodes } => {
-            record.state = State::Halted {
-                reason: reason.clone(),
-                nodes: nodes.iter().map(|n| n.to_string()).collect(),
-            };
-            write(client, namespace, name, &record, false).await?;
-        }
-        Next::Complete => {
-            record.state = State::Complete;
-            let restore = !record.policy.keep_managed;
-            write(client, namespace, name, &record, restore).await?;
-        }
-        Next::Proceed | Next::Hold => {}
     }
-    Ok(Step {
-        record,
-        plan,
-        deleted,
-    })
-}
-
-/// Points the record at the DaemonSet's current revision when it is not already; `true` when
-/// it changed. The controller names the template's revision once it has seen the spec, so
-/// until then the target is unknown; and when the template changes under a managed rollout
-/// (anyone setting a new image), the newest template is what gets rolled out, under the same
-/// policy — never a churn of deleting pods for a revision that is no longer current.
-fn retarget(snap: &Snapshot, record: &mut RolloutRecord) -> bool {
-    let ds = &snap.daemon_set;
-    let Some(hash) = snap.fleet.current_hash(ds).filter(|_| ds.is_observed()) else {
-        return false;
-    };
-    if record.state.is_final() || record.target.as_ref().is_some_and(|t| t.hash == hash) {
-        return false;
+    let plan = plan::plan(&snap.fleet, &ds, &record, now);
+    match execute::carry_out(client, &ds, record.clone(), &plan).await {
+        Ok(carried) => Ok(Step {
+            record: carried.record,
+            plan,
+            deleted: carried.deleted,
+        }),
+        Err(RolloutError::Changed { .. }) => Ok(Step {
+            record,
+            plan,
+            deleted: Vec::new(),
+        }),
+        Err(e) => Err(e),
     }
-    let revision = snap
-        .fleet
-        .revisions_of(&ds.uid)
-        .into_iter()
-        .find(|r| r.hash.as_deref() == Some(hash))
-        .map_or(0, |r| r.revision);
-    record.target = Some(Target {
-        revision,
-        hash: hash.to_string(),
-    });
-    true
 }
 
 /// The record and what the engine would do now, without doing it (`herd rollout status`).
@@ -443,7 +374,7 @@ pub async fn inspect(
         .record
         .clone()
         .ok_or_else(|| RolloutError::NotManaged(namespace.to_string(), name.to_string()))?;
-    retarget(&snap, &mut record);
+    retarget(&snap.fleet, &snap.daemon_set, &mut record, now);
     let plan = plan::plan(&snap.fleet, &snap.daemon_set, &record, now);
     Ok((record, plan))
 }

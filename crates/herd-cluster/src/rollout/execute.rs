@@ -1,0 +1,169 @@
+//! The executor: carries out one plan for one managed DaemonSet, deciding nothing. Every write
+//! is conditional on what the plan was made from: the record is written only over the
+//! DaemonSet's version that was read (so a person's pause or a new template in between makes
+//! the write fail and the engine re-plan), and a pod is deleted only by its uid and version
+//! (so a pod that changed since is never deleted on stale grounds).
+
+use k8s_openapi::api::apps::v1 as apps;
+use k8s_openapi::api::core::v1 as api;
+use kube::api::{DeleteParams, Patch, Preconditions};
+use kube::{Api, Client};
+use serde_json::{Value, json};
+
+use super::{Names, RolloutError, params};
+use herd_core::engine::plan::{Next, Plan};
+use herd_core::engine::record::{ANNOTATION, RolloutRecord, State};
+use herd_core::model::daemonset::DaemonSet;
+use herd_core::model::version::ResourceVersion;
+
+/// What a write does to the update strategy besides writing the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    Keep,
+    /// Put back the strategy herd took away (the rollout ended or was aborted).
+    Restore,
+    /// Take it (again) under management: `OnDelete` (a person resumed a contested rollout).
+    Manage,
+}
+
+/// What carrying out one plan did.
+#[derive(Debug)]
+pub struct Carried {
+    /// The record as it now stands in the cluster.
+    pub record: RolloutRecord,
+    /// Pods deleted.
+    pub deleted: Vec<String>,
+    /// The DaemonSet's version after herd's own write, when it wrote one: the runner waits to
+    /// see it before planning this DaemonSet again.
+    pub wrote: Option<ResourceVersion>,
+}
+
+/// Carries out `plan` for `ds`, whose record was `record` when planned. A record written over
+/// a DaemonSet that changed since it was read fails with [`RolloutError::Changed`]: re-plan.
+pub async fn carry_out(
+    client: &Client,
+    ds: &DaemonSet,
+    mut record: RolloutRecord,
+    plan: &Plan,
+) -> Result<Carried, RolloutError> {
+    let names = Names {
+        namespace: &ds.namespace,
+        name: &ds.name,
+    };
+    let mut carried = Carried {
+        record: record.clone(),
+        deleted: Vec::new(),
+        wrote: None,
+    };
+    let strategy = match &plan.next {
+        Next::Proceed if !plan.deletions.is_empty() => {
+            // The batch is recorded before its deletions: a process dying in between leaves a
+            // batch counted with pods still to delete, which the next plan deletes again.
+            record.batches += 1;
+            Strategy::Keep
+        }
+        Next::Pause(point) => {
+            record.state = State::Paused { at: Some(*point) };
+            Strategy::Keep
+        }
+        Next::Halt { reason, nodes } => {
+            record.state = State::Halted {
+                reason: reason.clone(),
+                nodes: nodes.iter().map(|n| n.to_string()).collect(),
+            };
+            Strategy::Keep
+        }
+        Next::Contest { manager } => {
+            record.state = State::Contested {
+                manager: manager.clone(),
+            };
+            Strategy::Keep
+        }
+        Next::Complete => {
+            record.state = State::Complete;
+            if record.policy.keep_managed {
+                Strategy::Keep
+            } else {
+                Strategy::Restore
+            }
+        }
+        Next::Proceed | Next::Hold => return Ok(carried),
+    };
+    carried.wrote = write(client, ds, &record, strategy, true).await?;
+    carried.record = record;
+    if !matches!(plan.next, Next::Proceed) {
+        return Ok(carried);
+    }
+    let pods: Api<api::Pod> = Api::namespaced(client.clone(), &ds.namespace);
+    for d in &plan.deletions {
+        let params = DeleteParams {
+            preconditions: Some(Preconditions {
+                uid: Some(d.uid.to_string()),
+                resource_version: d.resource_version.as_ref().map(|v| v.to_string()),
+            }),
+            ..DeleteParams::default()
+        };
+        match pods.delete(&d.name, &params).await {
+            Ok(_) => carried.deleted.push(d.name.to_string()),
+            // Gone, replaced or changed since the plan: the next plan sees it as it is.
+            Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => {}
+            Err(e) => return Err(names.kube(e)),
+        }
+    }
+    Ok(carried)
+}
+
+/// Writes the record (and what `strategy` says) to the DaemonSet; with `conditional`, only
+/// over the version `ds` was read at. Returns the version written.
+pub async fn write(
+    client: &Client,
+    ds: &DaemonSet,
+    record: &RolloutRecord,
+    strategy: Strategy,
+    conditional: bool,
+) -> Result<Option<ResourceVersion>, RolloutError> {
+    let names = Names {
+        namespace: &ds.namespace,
+        name: &ds.name,
+    };
+    let mut patch = json!({"metadata": {"annotations": {ANNOTATION: record.encode()}}});
+    if conditional && let Some(v) = &ds.resource_version {
+        patch["metadata"]["resourceVersion"] = json!(v.to_string());
+    }
+    match strategy {
+        Strategy::Keep => {}
+        Strategy::Restore => {
+            let r = &record.restore;
+            let mut update = json!({"type": r.kind});
+            if r.kind == "RollingUpdate" {
+                update["rollingUpdate"] = json!({
+                    "maxUnavailable": r.max_unavailable.as_deref().map(int_or_string),
+                    "maxSurge": r.max_surge.as_deref().map(int_or_string),
+                });
+            }
+            patch["spec"] = json!({"updateStrategy": update});
+        }
+        Strategy::Manage => {
+            patch["spec"] = json!({"updateStrategy": {"type": "OnDelete", "rollingUpdate": null}});
+        }
+    }
+    let dss: Api<apps::DaemonSet> = Api::namespaced(client.clone(), &ds.namespace);
+    match dss.patch(&ds.name, &params(), &Patch::Merge(patch)).await {
+        Ok(object) => Ok(object
+            .metadata
+            .resource_version
+            .as_deref()
+            .and_then(ResourceVersion::parse)),
+        Err(kube::Error::Api(e)) if e.code == 409 => Err(RolloutError::Changed {
+            namespace: ds.namespace.to_string(),
+            name: ds.name.to_string(),
+        }),
+        Err(e) => Err(names.kube(e)),
+    }
+}
+
+/// `"3"` as the number 3, `"10%"` as the string: the API's IntOrString.
+fn int_or_string(text: &str) -> Value {
+    text.parse::<i64>()
+        .map_or_else(|_| json!(text), |n| json!(n))
+}

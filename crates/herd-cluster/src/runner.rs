@@ -1,0 +1,303 @@
+//! `herd engine`: the engine for every managed DaemonSet in reach, until stopped. It keeps the
+//! fleet from the same watches the TUI uses, re-plans each managed DaemonSet on every change
+//! (and every tick, as minReadySeconds and deadlines pass with the clock alone), and carries
+//! plans out only for the DaemonSets whose Lease it holds.
+//!
+//! What it knows lives in the cluster: the record in the annotation, the pods, the Leases. A
+//! process that dies anywhere is replaced by one that re-reads them all, and the one thing it
+//! keeps in memory only guards against its own watch lagging behind its own writes: after
+//! deleting pods it plans that DaemonSet again only once the watch shows them going, so a
+//! stale view can never spend the budget twice.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use kube::Client;
+use tokio::sync::mpsc;
+
+use crate::lease::{Hold, Leases};
+use crate::rollout::{self, RolloutError, execute};
+use crate::watch::{Feed, FeedKind, Scope, spawn_watches};
+use herd_core::engine::plan::{self, Next, Plan};
+use herd_core::engine::record::{ANNOTATION, RolloutRecord};
+use herd_core::engine::retarget::retarget;
+use herd_core::model::daemonset::DaemonSet;
+use herd_core::model::fleet::{Fleet, FleetEvent, Relist};
+use herd_core::model::version::ResourceVersion;
+
+/// How the engine runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The name this engine holds Leases under (a pod's name in the cluster).
+    pub identity: String,
+    /// How long a Lease lasts unrenewed before another engine may take it.
+    pub lease: Duration,
+    pub scope: Scope,
+    /// How often every managed DaemonSet is planned again without a change.
+    pub tick: Duration,
+}
+
+/// What the engine did or found, for its log. Each is said once when it starts being true.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Report {
+    /// Every watch has listed once: the engine acts from here on.
+    Ready { managed: usize },
+    Deleted {
+        daemon_set: String,
+        pod: String,
+        batch: u32,
+    },
+    /// The record's state changed by the engine's hand (paused, halted, complete, contested).
+    State { daemon_set: String, phase: String },
+    /// The rollout now targets this revision.
+    Target { daemon_set: String, revision: i64 },
+    /// This engine took the DaemonSet's Lease.
+    Holding { daemon_set: String },
+    /// Another engine holds it; this one stays read-only for it.
+    HeldBy { daemon_set: String, holder: String },
+    /// Nodes down use the whole budget: nothing can be deleted until one comes back.
+    BlockedByDown {
+        daemon_set: String,
+        nodes: Vec<String>,
+        budget: u32,
+    },
+    /// A read or write failed, or a record cannot be read; the engine carries on.
+    Trouble { daemon_set: String, message: String },
+}
+
+/// What the engine remembers per DaemonSet between plans (by uid).
+#[derive(Default)]
+struct Tracked {
+    /// Pods this engine deleted (name, uid) that the watch has not shown going yet.
+    deleting: Vec<(Arc<str>, Arc<str>)>,
+    /// The DaemonSet's version after this engine's last write, until the watch shows it.
+    wrote: Option<(ResourceVersion, Instant)>,
+    /// What was last said, so each thing is said once.
+    said_holder: Option<String>,
+    said_blocked: bool,
+    said_trouble: Option<String>,
+}
+
+/// How long to wait for the watch to show the engine's own write of a record before planning
+/// from what it shows anyway (a later write by someone else can hide it; a stale record is
+/// harmless, as every record write is conditional on the version read).
+const OWN_WRITE_WAIT: Duration = Duration::from_secs(5);
+
+/// Runs the engine until the watches stop (never, in practice: they retry).
+pub async fn run(client: Client, options: Options, mut report: impl FnMut(Report)) {
+    let (tx, mut rx) = mpsc::channel::<Feed>(1024);
+    let (_tasks, _news) = spawn_watches(&client, &options.scope, &tx);
+    drop(tx);
+    let mut fleet = Fleet::new();
+    let mut listed: HashSet<FeedKind> = HashSet::new();
+    let mut leases = Leases::new(client.clone(), options.identity.clone(), options.lease);
+    let mut tracked: HashMap<Arc<str>, Tracked> = HashMap::new();
+    let mut ticker = tokio::time::interval(options.tick);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ready = false;
+    loop {
+        tokio::select! {
+            feed = rx.recv() => {
+                let Some(feed) = feed else { return };
+                take(&mut fleet, &mut listed, feed);
+                // Everything already queued goes in before planning once.
+                while let Ok(feed) = rx.try_recv() {
+                    take(&mut fleet, &mut listed, feed);
+                }
+            }
+            _ = ticker.tick() => {}
+        }
+        if listed.len() < FeedKind::WATCHES.len() {
+            continue;
+        }
+        let managed = managed(&fleet);
+        if !ready {
+            ready = true;
+            report(Report::Ready {
+                managed: managed.len(),
+            });
+        }
+        tracked.retain(|uid, _| fleet.daemon_set(uid).is_some());
+        for uid in managed {
+            let Some(ds) = fleet.daemon_set(&uid).cloned() else {
+                continue;
+            };
+            let t = tracked.entry(Arc::clone(&uid)).or_default();
+            engine_one(&client, &fleet, &ds, &mut leases, t, &mut report).await;
+        }
+    }
+}
+
+/// Applies one feed item; notes when a watched kind has been listed whole.
+fn take(fleet: &mut Fleet, listed: &mut HashSet<FeedKind>, feed: Feed) {
+    if let Feed::Event(event) = feed {
+        if let FleetEvent::Relisted(relist) = &event {
+            listed.insert(match relist {
+                Relist::Nodes(_) => FeedKind::Nodes,
+                Relist::DaemonSets(_) => FeedKind::DaemonSets,
+                Relist::Pods(_) => FeedKind::Pods,
+                Relist::Revisions(_) => FeedKind::ControllerRevisions,
+            });
+        }
+        fleet.apply(event);
+    }
+}
+
+/// The uids of DaemonSets carrying a rollout record.
+fn managed(fleet: &Fleet) -> Vec<Arc<str>> {
+    fleet
+        .daemon_sets()
+        .filter(|ds| ds.annotations.contains_key(ANNOTATION) && !ds.deleting)
+        .map(|ds| Arc::clone(&ds.uid))
+        .collect()
+}
+
+/// One managed DaemonSet, once: read its record, hold its lease, plan, carry out.
+async fn engine_one(
+    client: &Client,
+    fleet: &Fleet,
+    ds: &DaemonSet,
+    leases: &mut Leases,
+    t: &mut Tracked,
+    report: &mut impl FnMut(Report),
+) {
+    let key = ds.key();
+    let text = ds.annotations.get(ANNOTATION).map_or("", String::as_str);
+    let mut record = match RolloutRecord::decode(text) {
+        Ok(r) => r,
+        Err(e) => {
+            // Never overwritten: a record herd cannot read may be a newer herd's.
+            trouble(t, report, &key, format!("{ANNOTATION}: {e}; left alone"));
+            return;
+        }
+    };
+    // The watch still shows pods this engine deleted as running: planning now would count
+    // them available and spend the budget again.
+    t.deleting.retain(|(name, uid)| {
+        fleet
+            .pod_id(&ds.namespace, name)
+            .and_then(|id| fleet.pod(id))
+            .is_some_and(|p| p.uid == *uid && p.deleting.is_none() && !p.phase.is_terminal())
+    });
+    if !t.deleting.is_empty() {
+        return;
+    }
+    if let Some((version, at)) = &t.wrote {
+        if ds.resource_version.as_ref() != Some(version) && at.elapsed() < OWN_WRITE_WAIT {
+            return;
+        }
+        t.wrote = None;
+    }
+    let now = Timestamp::now();
+    let retargeted = retarget(fleet, ds, &mut record, now);
+    if record.state.is_final() && !retargeted {
+        leases.release(&ds.namespace, &ds.name).await;
+        t.said_holder = None;
+        return;
+    }
+    match leases.hold(&ds.namespace, &ds.name).await {
+        Ok(Hold::Mine) => {
+            if t.said_holder.as_deref() != Some(leases.identity()) {
+                t.said_holder = Some(leases.identity().to_string());
+                report(Report::Holding {
+                    daemon_set: key.clone(),
+                });
+            }
+        }
+        Ok(Hold::Other(holder)) => {
+            if t.said_holder.as_ref() != Some(&holder) {
+                t.said_holder = Some(holder.clone());
+                report(Report::HeldBy {
+                    daemon_set: key,
+                    holder,
+                });
+            }
+            return;
+        }
+        Err(e) => {
+            trouble(t, report, &key, e.to_string());
+            return;
+        }
+    }
+    if !leases.may_write(&ds.namespace, &ds.name) {
+        return;
+    }
+    if retargeted {
+        match execute::write(client, ds, &record, execute::Strategy::Keep, true).await {
+            Ok(version) => {
+                t.wrote = version.map(|v| (v, Instant::now()));
+                if let Some(target) = &record.target {
+                    report(Report::Target {
+                        daemon_set: key,
+                        revision: target.revision,
+                    });
+                }
+            }
+            Err(e) => written_error(t, report, &key, e),
+        }
+        // Planned next time, from the record as written.
+        return;
+    }
+    let plan = plan::plan(fleet, ds, &record, now);
+    said_blocked(t, report, &key, &plan);
+    let before = rollout::phase(&record.state);
+    match execute::carry_out(client, ds, record, &plan).await {
+        Ok(carried) => {
+            t.said_trouble = None;
+            t.wrote = carried.wrote.map(|v| (v, Instant::now()));
+            for pod in &carried.deleted {
+                report(Report::Deleted {
+                    daemon_set: key.clone(),
+                    pod: pod.clone(),
+                    batch: carried.record.batches,
+                });
+            }
+            t.deleting = plan
+                .deletions
+                .iter()
+                .filter(|d| carried.deleted.iter().any(|p| **p == *d.name))
+                .map(|d| (Arc::clone(&d.name), Arc::clone(&d.uid)))
+                .collect();
+            let after = rollout::phase(&carried.record.state);
+            if after != before {
+                report(Report::State {
+                    daemon_set: key,
+                    phase: after,
+                });
+            }
+        }
+        Err(e) => written_error(t, report, &key, e),
+    }
+}
+
+/// A write that failed: a DaemonSet changed under the plan is planned again, anything else is
+/// said (once) and retried on the next pass.
+fn written_error(t: &mut Tracked, report: &mut impl FnMut(Report), key: &str, e: RolloutError) {
+    if !matches!(e, RolloutError::Changed { .. }) {
+        trouble(t, report, key, e.to_string());
+    }
+}
+
+fn trouble(t: &mut Tracked, report: &mut impl FnMut(Report), key: &str, message: String) {
+    if t.said_trouble.as_ref() != Some(&message) {
+        t.said_trouble = Some(message.clone());
+        report(Report::Trouble {
+            daemon_set: key.to_string(),
+            message,
+        });
+    }
+}
+
+fn said_blocked(t: &mut Tracked, report: &mut impl FnMut(Report), key: &str, plan: &Plan) {
+    let blocked = plan.blocked_by_down && plan.next == Next::Proceed;
+    if blocked && !t.said_blocked {
+        report(Report::BlockedByDown {
+            daemon_set: key.to_string(),
+            nodes: plan.skipped_down.iter().map(|n| n.to_string()).collect(),
+            budget: plan.budget,
+        });
+    }
+    t.said_blocked = blocked;
+}

@@ -98,6 +98,10 @@ pub struct EngineArgs {
     /// Seconds a Lease lasts without renewal before another engine may take it over.
     #[arg(long, value_name = "SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(2..=3600))]
     pub lease_seconds: u64,
+    /// The local audit log (one JSON line per action), or `none` for Events only
+    /// [default: $XDG_STATE_HOME/herd/audit.jsonl, else ~/.local/state/herd/audit.jsonl].
+    #[arg(long, value_name = "FILE|none")]
+    pub audit_log: Option<PathBuf>,
     /// This kubeconfig file only [default: KUBECONFIG, else ~/.kube/config, else in-cluster].
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,

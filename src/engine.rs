@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Result;
 use jiff::Timestamp;
 
+use crate::audit::AuditLog;
 use crate::rollout::say;
 use herd_cluster::connect::{self, ConnectOptions};
 use herd_cluster::lease;
@@ -24,12 +25,18 @@ pub struct EngineOptions {
     pub namespace: Option<String>,
     pub identity: Option<String>,
     pub lease: Duration,
+    /// `None`: no local audit log (Events only).
+    pub audit_log: Option<AuditLog>,
 }
 
 /// Runs until interrupted (SIGINT or SIGTERM); errors only when no client can be built.
 pub async fn run(options: EngineOptions) -> Result<()> {
     let client = connect::connect_or_in_cluster(&options.connect).await?;
-    let identity = options.identity.unwrap_or_else(lease::default_identity);
+    let identity = options
+        .identity
+        .clone()
+        .unwrap_or_else(lease::default_identity);
+    let mut audit_failed = false;
     say(format_args!(
         "{} herd engine {identity}: watching {}",
         Timestamp::now(),
@@ -38,15 +45,25 @@ pub async fn run(options: EngineOptions) -> Result<()> {
     let engine = runner::run(
         client,
         Options {
-            identity,
+            identity: identity.clone(),
             lease: options.lease,
             scope: Scope {
-                namespace: options.namespace,
+                namespace: options.namespace.clone(),
                 daemon_set_labels: None,
             },
             tick: TICK,
         },
-        |report| say(format_args!("{} {}", Timestamp::now(), line(&report))),
+        |report| {
+            say(format_args!("{} {}", Timestamp::now(), line(&report)));
+            if let (Report::Acted(action), Some(log)) = (&report, &options.audit_log)
+                && let Err(e) = log.append(&identity, std::slice::from_ref(action))
+                && !audit_failed
+            {
+                // Said once: Events still record every action.
+                audit_failed = true;
+                eprintln!("herd engine: {e}; carrying on with Events only");
+            }
+        },
     );
     tokio::select! {
         () = engine => {}
@@ -59,16 +76,7 @@ pub async fn run(options: EngineOptions) -> Result<()> {
 pub fn line(report: &Report) -> String {
     match report {
         Report::Ready { managed } => format!("ready: {managed} managed DaemonSet(s)"),
-        Report::Deleted {
-            daemon_set,
-            pod,
-            batch,
-        } => format!("{daemon_set}: deleted pod {pod} (batch {batch})"),
-        Report::State { daemon_set, phase } => format!("{daemon_set}: {phase}"),
-        Report::Target {
-            daemon_set,
-            revision,
-        } => format!("{daemon_set}: rolling out revision {revision}"),
+        Report::Acted(a) => format!("{}/{}: {}", a.namespace, a.daemon_set, a.message),
         Report::Holding { daemon_set } => format!("{daemon_set}: holding the lease"),
         Report::HeldBy { daemon_set, holder } => {
             format!("{daemon_set}: lease held by {holder}; read-only here")

@@ -8,6 +8,7 @@
 //! - `herd_sim`: the bundled simulated cluster, served as the real Kubernetes API.
 //! - `herd_app`: the TUI's state, actions, effects and `update`; pure.
 
+pub mod audit;
 pub mod check;
 pub mod engine;
 pub mod rollout;

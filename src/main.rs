@@ -60,6 +60,11 @@ fn engine_options(args: EngineArgs) -> herd::engine::EngineOptions {
         namespace: args.namespace,
         identity: args.identity,
         lease: Duration::from_secs(args.lease_seconds),
+        audit_log: match args.audit_log {
+            Some(path) if path.as_os_str() == "none" => None,
+            Some(path) => Some(herd::audit::AuditLog::at(&path)),
+            None => herd::audit::default_path().map(|p| herd::audit::AuditLog::at(&p)),
+        },
     }
 }
 
@@ -118,7 +123,9 @@ async fn rollout_action(action: RolloutAction) -> Result<i32> {
             };
             policy.check()?;
             let client = herd_cluster::connect::connect(&connect).await?;
-            rollout::start(&client, &ns, &name, policy, &images, jiff::Timestamp::now()).await?;
+            let done = rollout::start(&client, &ns, &name, policy, &images, jiff::Timestamp::now())
+                .await?;
+            cmd::audit(&done.actions, &done.trouble);
             cmd::say(format_args!("{ns}/{name}: managed rollout started"));
             if a.wait {
                 return Ok(cmd::wait(&client, &ns, &name).await?);
@@ -147,10 +154,11 @@ async fn rollout_action(action: RolloutAction) -> Result<i32> {
                 _ => Word::Abort,
             };
             let client = herd_cluster::connect::connect(&connect).await?;
-            let record = rollout::command(&client, &ns, &name, w).await?;
+            let done = rollout::command(&client, &ns, &name, w).await?;
+            cmd::audit(&done.actions, &done.trouble);
             cmd::say(format_args!(
                 "{ns}/{name}: {}",
-                rollout::phase(&record.state)
+                rollout::phase(&done.record.state)
             ));
             Ok(0)
         }

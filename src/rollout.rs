@@ -9,8 +9,10 @@ use jiff::Timestamp;
 use kube::Client;
 use serde::Serialize;
 
+use crate::audit::AuditLog;
 use herd_cluster::lease::{self, Hold, Leases};
 use herd_cluster::rollout::{self, RolloutError, Step};
+use herd_core::engine::action::Action;
 use herd_core::engine::plan::Plan;
 use herd_core::engine::policy::{PausePoint, Selection};
 use herd_core::engine::record::{RolloutRecord, State};
@@ -19,6 +21,19 @@ use herd_core::engine::record::{RolloutRecord, State};
 pub fn say(text: impl std::fmt::Display) {
     use std::io::Write as _;
     let _ = writeln!(std::io::stdout(), "{text}");
+}
+
+/// Appends a person's or `--wait`'s actions to the audit log, and says on stderr what could
+/// not be recorded (an Event or the log); the actions themselves are done either way.
+pub fn audit(actions: &[Action], trouble: &[String]) {
+    for t in trouble {
+        eprintln!("herd rollout: {t}");
+    }
+    if let Some(path) = crate::audit::default_path()
+        && let Err(e) = AuditLog::at(&path).append("herd rollout", actions)
+    {
+        eprintln!("herd rollout: {e}");
+    }
 }
 
 /// How often `--wait` re-plans.
@@ -102,13 +117,10 @@ pub async fn run_until_settled(
                 }
                 let (record, plan) =
                     rollout::inspect(client, namespace, name, Timestamp::now()).await?;
-                Step {
-                    record,
-                    plan,
-                    deleted: Vec::new(),
-                }
+                Step::nothing(record, plan)
             }
         };
+        audit(&step.actions, &step.trouble);
         each(&step);
         if step.record.state != State::Progressing {
             leases.release(namespace, name).await;

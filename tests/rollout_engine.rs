@@ -6,110 +6,19 @@
 
 mod common;
 
-use std::process::Output;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::Duration;
 
 use common::objects::world_ds;
+use common::rollout::{Worst, code, demo, herd, images, record, text};
 use common::server::TestSim;
-use herd_core::engine::record::{ANNOTATION, RolloutRecord, State};
-use k8s_openapi::api::core::v1::Pod;
-
-async fn demo() -> TestSim {
-    TestSim::start_with(|o| {
-        o.scenario = "demo".into();
-        o.speed = 20.0;
-    })
-    .await
-}
-
-async fn herd(sim: &TestSim, args: &[&str]) -> Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_herd"))
-        .arg("rollout")
-        .args(args)
-        .arg("--kubeconfig")
-        .arg(&sim.kubeconfig)
-        .env_remove("KUBECONFIG")
-        .output()
-        .await
-        .expect("herd runs")
-}
-
-fn record(sim: &TestSim, ns: &str, name: &str) -> RolloutRecord {
-    let ds = world_ds(sim, ns, name);
-    let text = ds
-        .metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(ANNOTATION))
-        .expect("the record");
-    RolloutRecord::decode(text).expect("a record herd can read")
-}
-
-/// Images of the DaemonSet's live pods on Ready nodes, by node.
-fn images(sim: &TestSim, ns: &str, app: &str) -> Vec<(String, String)> {
-    let world = sim.handle.world.lock();
-    let mut out: Vec<(String, String)> = world
-        .store
-        .table::<Pod>()
-        .values()
-        .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
-        .filter(|p| p.metadata.deletion_timestamp.is_none())
-        .filter(|p| {
-            p.metadata
-                .labels
-                .as_ref()
-                .is_some_and(|l| l.values().any(|v| v == app))
-        })
-        .filter_map(|p| {
-            let spec = p.spec.as_ref()?;
-            Some((
-                spec.node_name.clone()?,
-                spec.containers.first()?.image.clone()?,
-            ))
-        })
-        .filter(|(node, _)| node != "general-07")
-        .collect();
-    out.sort();
-    out
-}
-
-fn code(out: &Output) -> Option<i32> {
-    out.status.code()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use herd_core::engine::record::{ANNOTATION, State};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_managed_rollout_completes_within_its_budget_and_puts_the_strategy_back() {
     let sim = Arc::new(demo().await);
     // Watch the controller's own count of unavailable nodes the whole time.
-    let (done, worst) = (
-        Arc::new(AtomicBool::new(false)),
-        Arc::new(AtomicI32::new(0)),
-    );
-    let watcher = {
-        let (sim, done, worst) = (Arc::clone(&sim), Arc::clone(&done), Arc::clone(&worst));
-        tokio::spawn(async move {
-            while !done.load(Ordering::Relaxed) {
-                let ds = world_ds(&sim, "monitoring", "node-exporter");
-                let unavailable = ds
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.number_unavailable)
-                    .unwrap_or(0);
-                worst.fetch_max(unavailable, Ordering::Relaxed);
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        })
-    };
+    let worst = Worst::watch(&sim, "monitoring", "node-exporter");
     let new = "quay.io/prometheus/node-exporter:v1.9.0";
     let image = format!("node-exporter={new}");
     let out = herd(
@@ -127,8 +36,7 @@ async fn a_managed_rollout_completes_within_its_budget_and_puts_the_strategy_bac
         ],
     )
     .await;
-    done.store(true, Ordering::Relaxed);
-    watcher.await.expect("watcher");
+    let worst = worst.stop().await;
     assert_eq!(code(&out), Some(0), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -137,7 +45,6 @@ async fn a_managed_rollout_completes_within_its_budget_and_puts_the_strategy_bac
         "{stdout}"
     );
     // 10% of 40 is 4, general-07's pod among them.
-    let worst = worst.load(Ordering::Relaxed);
     assert!(
         worst <= 4,
         "{worst} unavailable at once, over the budget of 4"

@@ -99,12 +99,13 @@ impl Leases {
         let current = api.get_opt(&name).await.map_err(fail)?;
         let seen = current.as_ref().map(|l| self.observe(&key, l));
         let claim = lease::claim(
-            seen.as_ref().map(|(holder, unchanged_for, duration)| Seen {
-                holder: holder.as_deref(),
-                unchanged_for: *unchanged_for,
-                duration: *duration,
-            })
-            .as_ref(),
+            seen.as_ref()
+                .map(|(holder, unchanged_for, duration)| Seen {
+                    holder: holder.as_deref(),
+                    unchanged_for: *unchanged_for,
+                    duration: *duration,
+                })
+                .as_ref(),
             &self.identity,
         );
         let now = MicroTime(Timestamp::now());
@@ -181,7 +182,11 @@ impl Leases {
             "spec": {"holderIdentity": null},
         });
         let _ = api
-            .patch(&name, &kube::api::PatchParams::default(), &Patch::Merge(patch))
+            .patch(
+                &name,
+                &kube::api::PatchParams::default(),
+                &Patch::Merge(patch),
+            )
             .await;
         self.observed.remove(&key);
     }

@@ -3,6 +3,7 @@
 //! through `herd_convert` before anything else sees it.
 
 pub mod connect;
+pub mod events;
 pub mod fetch;
 pub mod lease;
 pub mod list_stream;

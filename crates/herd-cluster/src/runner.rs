@@ -17,9 +17,11 @@ use jiff::Timestamp;
 use kube::Client;
 use tokio::sync::mpsc;
 
+use crate::events;
 use crate::lease::{Hold, Leases};
-use crate::rollout::{self, RolloutError, execute};
+use crate::rollout::{RolloutError, execute};
 use crate::watch::{Feed, FeedKind, Scope, spawn_watches};
+use herd_core::engine::action::{self, Action, Reason};
 use herd_core::engine::plan::{self, Next, Plan};
 use herd_core::engine::record::{ANNOTATION, RolloutRecord};
 use herd_core::engine::retarget::retarget;
@@ -44,15 +46,9 @@ pub struct Options {
 pub enum Report {
     /// Every watch has listed once: the engine acts from here on.
     Ready { managed: usize },
-    Deleted {
-        daemon_set: String,
-        pod: String,
-        batch: u32,
-    },
-    /// The record's state changed by the engine's hand (paused, halted, complete, contested).
-    State { daemon_set: String, phase: String },
-    /// The rollout now targets this revision.
-    Target { daemon_set: String, revision: i64 },
+    /// Something the engine did (a batch of deletions, a new state or target), also posted as
+    /// an Event on the DaemonSet.
+    Acted(Action),
     /// This engine took the DaemonSet's Lease.
     Holding { daemon_set: String },
     /// Another engine holds it; this one stays read-only for it.
@@ -228,12 +224,17 @@ async fn engine_one(
         match execute::write(client, ds, &record, execute::Strategy::Keep, true).await {
             Ok(version) => {
                 t.wrote = version.map(|v| (v, Instant::now()));
-                if let Some(target) = &record.target {
-                    report(Report::Target {
-                        daemon_set: key,
-                        revision: target.revision,
-                    });
+                let a = action::recorded(
+                    &ds.namespace,
+                    &ds.name,
+                    Reason::RolloutTargeted,
+                    &record,
+                    None,
+                );
+                if let Err(e) = events::post(client, &ds.uid, &a).await {
+                    trouble(t, report, &key, e);
                 }
+                report(Report::Acted(a));
             }
             Err(e) => written_error(t, report, &key, e),
         }
@@ -242,17 +243,15 @@ async fn engine_one(
     }
     let plan = plan::plan(fleet, ds, &record, now);
     said_blocked(t, report, &key, &plan);
-    let before = rollout::phase(&record.state);
     match execute::carry_out(client, ds, record, &plan).await {
         Ok(carried) => {
             t.said_trouble = None;
             t.wrote = carried.wrote.map(|v| (v, Instant::now()));
-            for pod in &carried.deleted {
-                report(Report::Deleted {
-                    daemon_set: key.clone(),
-                    pod: pod.clone(),
-                    batch: carried.record.batches,
-                });
+            for e in carried.trouble {
+                trouble(t, report, &key, e);
+            }
+            for a in carried.actions {
+                report(Report::Acted(a));
             }
             t.deleting = plan
                 .deletions
@@ -260,13 +259,6 @@ async fn engine_one(
                 .filter(|d| carried.deleted.iter().any(|p| **p == *d.name))
                 .map(|d| (Arc::clone(&d.name), Arc::clone(&d.uid)))
                 .collect();
-            let after = rollout::phase(&carried.record.state);
-            if after != before {
-                report(Report::State {
-                    daemon_set: key,
-                    phase: after,
-                });
-            }
         }
         Err(e) => written_error(t, report, &key, e),
     }

@@ -11,6 +11,8 @@ use kube::{Api, Client};
 use serde_json::{Value, json};
 
 use super::{Names, RolloutError, params};
+use crate::events;
+use herd_core::engine::action::{self, Action};
 use herd_core::engine::plan::{Next, Plan};
 use herd_core::engine::record::{ANNOTATION, RolloutRecord, State};
 use herd_core::model::daemonset::DaemonSet;
@@ -36,6 +38,10 @@ pub struct Carried {
     /// The DaemonSet's version after herd's own write, when it wrote one: the runner waits to
     /// see it before planning this DaemonSet again.
     pub wrote: Option<ResourceVersion>,
+    /// What was done, each also posted as an Event on the DaemonSet (for the audit log).
+    pub actions: Vec<Action>,
+    /// Events that could not be posted, in the server's words.
+    pub trouble: Vec<String>,
 }
 
 /// Carries out `plan` for `ds`, whose record was `record` when planned. A record written over
@@ -54,7 +60,10 @@ pub async fn carry_out(
         record: record.clone(),
         deleted: Vec::new(),
         wrote: None,
+        actions: Vec::new(),
+        trouble: Vec::new(),
     };
+    let before = record.state.clone();
     let strategy = match &plan.next {
         Next::Proceed if !plan.deletions.is_empty() => {
             // The batch is recorded before its deletions: a process dying in between leaves a
@@ -90,8 +99,21 @@ pub async fn carry_out(
         Next::Proceed | Next::Hold => return Ok(carried),
     };
     carried.wrote = write(client, ds, &record, strategy, true).await?;
+    if record.state != before
+        && let Some(reason) = action::reason_for(&record.state)
+    {
+        let patch = strategy_patch(&record, strategy).map(|p| p.to_string());
+        carried.actions.push(action::recorded(
+            &ds.namespace,
+            &ds.name,
+            reason,
+            &record,
+            patch.as_deref(),
+        ));
+    }
     carried.record = record;
     if !matches!(plan.next, Next::Proceed) {
+        tell(client, ds, &mut carried).await;
         return Ok(carried);
     }
     let pods: Api<api::Pod> = Api::namespaced(client.clone(), &ds.namespace);
@@ -110,7 +132,45 @@ pub async fn carry_out(
             Err(e) => return Err(names.kube(e)),
         }
     }
+    if !carried.deleted.is_empty() {
+        carried.actions.push(action::batch(
+            &ds.namespace,
+            &ds.name,
+            carried.record.batches,
+            &carried.deleted,
+        ));
+    }
+    tell(client, ds, &mut carried).await;
     Ok(carried)
+}
+
+/// Posts the actions as Events; what could not be posted is kept as trouble, not an error:
+/// the rollout's own state is in the record either way.
+async fn tell(client: &Client, ds: &DaemonSet, carried: &mut Carried) {
+    for a in &carried.actions {
+        if let Err(e) = events::post(client, &ds.uid, a).await {
+            carried.trouble.push(e);
+        }
+    }
+}
+
+/// The `spec.updateStrategy` a write sets besides the record, when it sets one.
+pub fn strategy_patch(record: &RolloutRecord, strategy: Strategy) -> Option<Value> {
+    match strategy {
+        Strategy::Keep => None,
+        Strategy::Restore => {
+            let r = &record.restore;
+            let mut update = json!({"type": r.kind});
+            if r.kind == "RollingUpdate" {
+                update["rollingUpdate"] = json!({
+                    "maxUnavailable": r.max_unavailable.as_deref().map(int_or_string),
+                    "maxSurge": r.max_surge.as_deref().map(int_or_string),
+                });
+            }
+            Some(update)
+        }
+        Strategy::Manage => Some(json!({"type": "OnDelete", "rollingUpdate": null})),
+    }
 }
 
 /// Writes the record (and what `strategy` says) to the DaemonSet; with `conditional`, only
@@ -130,22 +190,8 @@ pub async fn write(
     if conditional && let Some(v) = &ds.resource_version {
         patch["metadata"]["resourceVersion"] = json!(v.to_string());
     }
-    match strategy {
-        Strategy::Keep => {}
-        Strategy::Restore => {
-            let r = &record.restore;
-            let mut update = json!({"type": r.kind});
-            if r.kind == "RollingUpdate" {
-                update["rollingUpdate"] = json!({
-                    "maxUnavailable": r.max_unavailable.as_deref().map(int_or_string),
-                    "maxSurge": r.max_surge.as_deref().map(int_or_string),
-                });
-            }
-            patch["spec"] = json!({"updateStrategy": update});
-        }
-        Strategy::Manage => {
-            patch["spec"] = json!({"updateStrategy": {"type": "OnDelete", "rollingUpdate": null}});
-        }
+    if let Some(update) = strategy_patch(record, strategy) {
+        patch["spec"] = json!({"updateStrategy": update});
     }
     let dss: Api<apps::DaemonSet> = Api::namespaced(client.clone(), &ds.namespace);
     match dss.patch(&ds.name, &params(), &Patch::Merge(patch)).await {

@@ -14,13 +14,15 @@ use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, Client};
 use serde_json::{Value, json};
 
+use crate::events;
 use crate::problem::Problem;
 use herd_convert::lean_pod;
 use herd_convert::records;
+use herd_core::engine::action::{self, Action, Reason};
 use herd_core::engine::plan::{self, Plan};
-use herd_core::engine::retarget::retarget;
 use herd_core::engine::policy::{PausePoint, Policy};
 use herd_core::engine::record::{ANNOTATION, Restore, RolloutRecord, State, VERSION};
+use herd_core::engine::retarget::retarget;
 use herd_core::model::daemonset::DaemonSet;
 use herd_core::model::fleet::{Fleet, FleetEvent, Record};
 
@@ -180,7 +182,7 @@ pub async fn start(
     policy: Policy,
     images: &[(String, String)],
     now: Timestamp,
-) -> Result<RolloutRecord, RolloutError> {
+) -> Result<Done, RolloutError> {
     let names = Names { namespace, name };
     policy.check().map_err(|e| names.record(e))?;
     let snap = snapshot(client, namespace, name).await?;
@@ -221,10 +223,52 @@ pub async fn start(
         patch["spec"]["template"] = json!({"spec": {"containers": containers}});
     }
     let dss: Api<apps::DaemonSet> = Api::namespaced(client.clone(), namespace);
-    dss.patch(name, &params(), &Patch::Strategic(patch))
+    dss.patch(name, &params(), &Patch::Strategic(patch.clone()))
         .await
         .map_err(|e| names.kube(e))?;
-    Ok(record)
+    let images: Vec<String> = images.iter().map(|(c, i)| format!("{c}={i}")).collect();
+    let started = Action {
+        namespace: namespace.to_string(),
+        daemon_set: name.to_string(),
+        reason: Reason::RolloutStarted,
+        message: if images.is_empty() {
+            "managed rollout started (OnDelete)".to_string()
+        } else {
+            format!(
+                "managed rollout of {} started (OnDelete)",
+                images.join(", ")
+            )
+        },
+        kubectl: format!(
+            "kubectl patch daemonset -n {namespace} {name} --type strategic -p '{}'",
+            patch.to_string().replace('\'', r"'\''")
+        ),
+    };
+    Ok(told(client, &snap.daemon_set.uid, record, vec![started]).await)
+}
+
+/// A person's write, done: the record as written and what was done.
+#[derive(Debug)]
+pub struct Done {
+    pub record: RolloutRecord,
+    /// Also posted as Events on the DaemonSet.
+    pub actions: Vec<Action>,
+    /// Events that could not be posted.
+    pub trouble: Vec<String>,
+}
+
+async fn told(client: &Client, uid: &str, record: RolloutRecord, actions: Vec<Action>) -> Done {
+    let mut trouble = Vec::new();
+    for a in &actions {
+        if let Err(e) = events::post(client, uid, a).await {
+            trouble.push(e);
+        }
+    }
+    Done {
+        record,
+        actions,
+        trouble,
+    }
 }
 
 pub(crate) fn params() -> PatchParams {
@@ -263,7 +307,7 @@ pub async fn command(
     namespace: &str,
     name: &str,
     command: Command,
-) -> Result<RolloutRecord, RolloutError> {
+) -> Result<Done, RolloutError> {
     let snap = snapshot(client, namespace, name).await?;
     let mut record = snap
         .record
@@ -308,7 +352,14 @@ pub async fn command(
     };
     // A person's word is not conditional: it must land even while an engine writes.
     execute::write(client, &snap.daemon_set, &record, strategy, false).await?;
-    Ok(record)
+    let reason = match command {
+        Command::Pause => Reason::RolloutPaused,
+        Command::Resume => Reason::RolloutResumed,
+        Command::Abort => Reason::RolloutAborted,
+    };
+    let patch = execute::strategy_patch(&record, strategy).map(|p| p.to_string());
+    let done = action::recorded(namespace, name, reason, &record, patch.as_deref());
+    Ok(told(client, &snap.daemon_set.uid, record, vec![done]).await)
 }
 
 /// What one engine step did.
@@ -318,6 +369,22 @@ pub struct Step {
     pub plan: Plan,
     /// Pods deleted in this step.
     pub deleted: Vec<String>,
+    /// What was done (also posted as Events), and Events that could not be posted.
+    pub actions: Vec<Action>,
+    pub trouble: Vec<String>,
+}
+
+impl Step {
+    /// A step that did nothing (read-only, or the DaemonSet changed under it).
+    pub fn nothing(record: RolloutRecord, plan: Plan) -> Self {
+        Step {
+            record,
+            plan,
+            deleted: Vec::new(),
+            actions: Vec::new(),
+            trouble: Vec::new(),
+        }
+    }
 }
 
 /// One pass of the engine over one managed DaemonSet from a fresh read: read, plan, carry out.
@@ -335,31 +402,39 @@ pub async fn step(
         .clone()
         .ok_or_else(|| RolloutError::NotManaged(namespace.to_string(), name.to_string()))?;
     let mut ds = snap.daemon_set;
+    let mut targeted = None;
     if retarget(&snap.fleet, &ds, &mut record, now) {
         match execute::write(client, &ds, &record, Strategy::Keep, true).await {
-            Ok(version) => ds.resource_version = version,
+            Ok(version) => {
+                ds.resource_version = version;
+                let a = action::recorded(namespace, name, Reason::RolloutTargeted, &record, None);
+                targeted = Some(told(client, &ds.uid, record.clone(), vec![a]).await);
+            }
             Err(RolloutError::Changed { .. }) => {
                 let plan = plan::plan(&snap.fleet, &ds, &record, now);
                 let record = snap.record.unwrap_or(record);
-                return Ok(Step { record, plan, deleted: Vec::new() });
+                return Ok(Step::nothing(record, plan));
             }
             Err(e) => return Err(e),
         }
     }
     let plan = plan::plan(&snap.fleet, &ds, &record, now);
-    match execute::carry_out(client, &ds, record.clone(), &plan).await {
-        Ok(carried) => Ok(Step {
+    let mut step = match execute::carry_out(client, &ds, record.clone(), &plan).await {
+        Ok(carried) => Step {
             record: carried.record,
             plan,
             deleted: carried.deleted,
-        }),
-        Err(RolloutError::Changed { .. }) => Ok(Step {
-            record,
-            plan,
-            deleted: Vec::new(),
-        }),
-        Err(e) => Err(e),
+            actions: carried.actions,
+            trouble: carried.trouble,
+        },
+        Err(RolloutError::Changed { .. }) => Step::nothing(record, plan),
+        Err(e) => return Err(e),
+    };
+    if let Some(done) = targeted {
+        step.actions.splice(0..0, done.actions);
+        step.trouble.extend(done.trouble);
     }
+    Ok(step)
 }
 
 /// The record and what the engine would do now, without doing it (`herd rollout status`).

@@ -7,10 +7,10 @@ use jiff::Timestamp;
 
 use super::{arc, controller_uid, time};
 use crate::lean_pod::{self as lean, ConditionStatus, ConditionType};
-use herd_core::model::version::ResourceVersion;
 use herd_core::model::pod::{
     ContainerResources, OOM_KILLED, Pod, PodPhase, REVISION_HASH_LABEL, TEMPLATE_GENERATION_LABEL,
 };
+use herd_core::model::version::ResourceVersion;
 
 pub fn pod(pod: &lean::Pod) -> Pod {
     let meta = &pod.metadata;

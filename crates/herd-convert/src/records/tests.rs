@@ -312,8 +312,8 @@ fn revision_holding(ds: &serde_json::Value, image: &str) -> apps::ControllerRevi
 #[test]
 fn a_revision_is_matched_to_the_template_it_holds_not_to_its_number() {
     let value = daemon_set_json();
-    let ds = daemon_set(&serde_json::from_value::<apps::DaemonSet>(value.clone()).unwrap())
-        .unwrap();
+    let ds =
+        daemon_set(&serde_json::from_value::<apps::DaemonSet>(value.clone()).unwrap()).unwrap();
     let image = value["spec"]["template"]["spec"]["containers"][0]["image"]
         .as_str()
         .unwrap()

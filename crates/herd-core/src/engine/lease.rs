@@ -59,11 +59,9 @@ pub fn lease_name(daemon_set: &str) -> String {
     if name.len() <= MAX {
         return name;
     }
-    let hash = daemon_set
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
+    let hash = daemon_set.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
     let keep = MAX - PREFIX.len() - 17;
     // Names are DNS subdomains (ASCII), so any byte index is a char boundary.
     format!("{PREFIX}{}-{hash:016x}", &daemon_set[..keep])

@@ -3,6 +3,7 @@
 //! a plan out, the runner that re-plans on every fleet change and the Lease live at the IO
 //! edge; nothing here reads a clock or talks to a cluster.
 
+pub mod action;
 pub mod lease;
 pub mod plan;
 pub mod policy;

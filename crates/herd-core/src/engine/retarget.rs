@@ -142,9 +142,11 @@ mod tests {
         fleet.apply(FleetEvent::Upsert(Record::Revision(old)));
         let mut newer = revision(&d, 2, "h2");
         newer.template_fingerprint = Some(0xB);
-        fleet.apply(FleetEvent::Delete(crate::model::fleet::RecordKey::Revision {
-            uid: newer.uid.clone(),
-        }));
+        fleet.apply(FleetEvent::Delete(
+            crate::model::fleet::RecordKey::Revision {
+                uid: newer.uid.clone(),
+            },
+        ));
         d.template_fingerprint = Some(0xB);
         assert!(!retarget(&fleet, &d, &mut r, t(50)));
         assert!(r.target.is_none(), "never the revision it is leaving");

@@ -353,7 +353,13 @@ fn a_strategy_put_back_by_another_manager_contests_the_rollout_and_deletes_nothi
     let manager = "an unknown field manager".to_string();
     assert_eq!(p.next, Next::Contest { manager });
     // Once ended (the strategy is restored on purpose) or already contested, nothing to say.
-    for state in [State::Complete, State::Aborted, State::Contested { manager: "x".into() }] {
+    for state in [
+        State::Complete,
+        State::Aborted,
+        State::Contested {
+            manager: "x".into(),
+        },
+    ] {
         let p = Case::new(3)
             .daemon_set(argo)
             .record(|r| r.state = state.clone())

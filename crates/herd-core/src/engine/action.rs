@@ -1,0 +1,144 @@
+//! What the engine or a person did to a managed rollout, told the same way everywhere: as a
+//! Kubernetes Event on the DaemonSet (reason and message) and as a line of the local audit log,
+//! each with the kubectl command that would have done the same by hand.
+
+use serde::Serialize;
+
+use super::record::{ANNOTATION, RolloutRecord, State};
+
+/// An Event's reason (CamelCase, as Kubernetes reasons are).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Reason {
+    RolloutStarted,
+    RolloutTargeted,
+    RolloutBatch,
+    RolloutPaused,
+    RolloutResumed,
+    RolloutHalted,
+    RolloutContested,
+    RolloutComplete,
+    RolloutAborted,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::RolloutStarted => "RolloutStarted",
+            Reason::RolloutTargeted => "RolloutTargeted",
+            Reason::RolloutBatch => "RolloutBatch",
+            Reason::RolloutPaused => "RolloutPaused",
+            Reason::RolloutResumed => "RolloutResumed",
+            Reason::RolloutHalted => "RolloutHalted",
+            Reason::RolloutContested => "RolloutContested",
+            Reason::RolloutComplete => "RolloutComplete",
+            Reason::RolloutAborted => "RolloutAborted",
+        }
+    }
+
+    /// `Warning` Events: the rollout stopped for something a person must look at.
+    pub fn is_warning(self) -> bool {
+        matches!(self, Reason::RolloutHalted | Reason::RolloutContested)
+    }
+}
+
+/// One action on one DaemonSet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Action {
+    pub namespace: String,
+    pub daemon_set: String,
+    pub reason: Reason,
+    pub message: String,
+    /// The same by hand.
+    pub kubectl: String,
+}
+
+/// A batch of deletions.
+pub fn batch(namespace: &str, daemon_set: &str, batch: u32, pods: &[String]) -> Action {
+    Action {
+        namespace: namespace.to_string(),
+        daemon_set: daemon_set.to_string(),
+        reason: Reason::RolloutBatch,
+        message: format!("batch {batch}: deleted {}", pods.join(", ")),
+        kubectl: format!("kubectl delete pod -n {namespace} {}", pods.join(" ")),
+    }
+}
+
+/// A record written with a new state (or target); `strategy` is the update strategy patched
+/// in the same write, as JSON, when there was one.
+pub fn recorded(
+    namespace: &str,
+    daemon_set: &str,
+    reason: Reason,
+    record: &RolloutRecord,
+    strategy: Option<&str>,
+) -> Action {
+    let message = match (&record.state, reason) {
+        (_, Reason::RolloutTargeted) => format!(
+            "rolling out revision {}",
+            record.target.as_ref().map_or(0, |t| t.revision)
+        ),
+        (State::Halted { reason, nodes }, _) => {
+            format!("halted: {reason} on {}", nodes.join(", "))
+        }
+        (State::Contested { manager }, _) => {
+            format!("contested: {manager} set the update strategy; waiting for a person")
+        }
+        (State::Paused { at: Some(point) }, _) => format!("paused after {point}"),
+        (state, _) => format!("{state:?}").to_lowercase(),
+    };
+    let mut kubectl = format!(
+        "kubectl annotate daemonset -n {namespace} {daemon_set} --overwrite {ANNOTATION}={}",
+        shell_quote(&record.encode())
+    );
+    if let Some(strategy) = strategy {
+        kubectl.push_str(&format!(
+            " && kubectl patch daemonset -n {namespace} {daemon_set} --type merge -p {}",
+            shell_quote(&format!(r#"{{"spec":{{"updateStrategy":{strategy}}}}}"#))
+        ));
+    }
+    Action {
+        namespace: namespace.to_string(),
+        daemon_set: daemon_set.to_string(),
+        reason,
+        message,
+        kubectl,
+    }
+}
+
+/// The reason for a record's new state, when it is one the engine reaches by itself.
+pub fn reason_for(state: &State) -> Option<Reason> {
+    match state {
+        State::Paused { .. } => Some(Reason::RolloutPaused),
+        State::Halted { .. } => Some(Reason::RolloutHalted),
+        State::Contested { .. } => Some(Reason::RolloutContested),
+        State::Complete => Some(Reason::RolloutComplete),
+        State::Aborted => Some(Reason::RolloutAborted),
+        State::Progressing | State::RolledBack => None,
+    }
+}
+
+/// `'text'` for a POSIX shell, with any `'` inside closed, escaped and reopened.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_says_which_pods_and_the_command_that_deletes_them() {
+        let a = batch("logging", "fluent-bit", 3, &["fb-1".into(), "fb-2".into()]);
+        assert_eq!(a.message, "batch 3: deleted fb-1, fb-2");
+        assert_eq!(a.kubectl, "kubectl delete pod -n logging fb-1 fb-2");
+        assert!(!a.reason.is_warning());
+    }
+
+    #[test]
+    fn quotes_in_a_reason_cannot_break_out_of_the_command() {
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert!(Reason::RolloutHalted.is_warning());
+        assert_eq!(reason_for(&State::Complete), Some(Reason::RolloutComplete));
+        assert_eq!(reason_for(&State::Progressing), None);
+    }
+}

@@ -116,7 +116,9 @@ Exit codes:
   0  done: the intent is recorded, or with --wait the rollout completed
   1  with --wait: the rollout halted (new pods failed), or was aborted
   2  bad input, a DaemonSet that cannot be managed, or an unusable cluster (one line on stderr)
-  3  with --wait: the rollout paused (a pause point, or a person)";
+  3  with --wait: the rollout paused (a pause point, or a person), or another field manager
+     took the update strategy back (Contested)
+An undo that ends RolledBack exits 0; a rollout rolled back after a failure exits 1.";
 
 #[derive(Debug, Clone, Args)]
 pub struct RolloutArgs {
@@ -152,6 +154,25 @@ pub enum RolloutAction {
     Resume(Target),
     /// Stop the managed rollout and put the original update strategy back.
     Abort(Target),
+    /// Roll a ControllerRevision's template out as a managed rollout (as `kubectl rollout
+    /// undo`, in batches): the one before the current, or --to-revision N. It replaces a
+    /// rollout in progress (a halted one, say), keeping its policy.
+    Undo(UndoArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UndoArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// The revision to go back to [default: the one before the current].
+    #[arg(long, value_name = "N")]
+    pub to_revision: Option<i64>,
+    /// Nodes unavailable at once, when no rollout is in progress to take the policy from.
+    #[arg(long, value_name = "N|N%", default_value = "1")]
+    pub max_unavailable: String,
+    /// Carry the undo out from this process until it ends.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -179,6 +200,13 @@ pub struct StartArgs {
     /// Leave the DaemonSet on OnDelete, under management, when the rollout completes.
     #[arg(long)]
     pub keep_managed: bool,
+    /// Halt when new pods fail (crash loop, pull error, not Available by the deadline). The
+    /// default; the flag spells it out for scripts.
+    #[arg(long)]
+    pub halt_on_failure: bool,
+    /// When new pods fail, put the template the rollout started from back and roll it out.
+    #[arg(long)]
+    pub rollback_on_failure: bool,
     /// Carry the rollout out from this process until it completes, pauses or halts.
     #[arg(long)]
     pub wait: bool,

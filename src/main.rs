@@ -86,6 +86,7 @@ async fn rollout_action(action: RolloutAction) -> Result<i32> {
     let target = match &action {
         RolloutAction::Start(a) => &a.target,
         RolloutAction::Status(a) => &a.target,
+        RolloutAction::Undo(a) => &a.target,
         RolloutAction::Pause(t) | RolloutAction::Resume(t) | RolloutAction::Abort(t) => t,
     };
     let connect = ConnectOptions {
@@ -119,7 +120,8 @@ async fn rollout_action(action: RolloutAction) -> Result<i32> {
                     .collect::<Result<Vec<_>, _>>()?,
                 progress_deadline_seconds: a.progress_deadline,
                 keep_managed: a.keep_managed,
-                ..Policy::default()
+                halt_on_failure: true,
+                rollback_on_failure: a.rollback_on_failure,
             };
             policy.check()?;
             let client = herd_cluster::connect::connect(&connect).await?;
@@ -127,6 +129,29 @@ async fn rollout_action(action: RolloutAction) -> Result<i32> {
                 .await?;
             cmd::audit(&done.actions, &done.trouble);
             cmd::say(format_args!("{ns}/{name}: managed rollout started"));
+            if a.wait {
+                return Ok(cmd::wait(&client, &ns, &name).await?);
+            }
+            Ok(0)
+        }
+        RolloutAction::Undo(a) => {
+            let policy = Policy {
+                max_unavailable: a.max_unavailable.clone(),
+                ..Policy::default()
+            };
+            policy.check()?;
+            let client = herd_cluster::connect::connect(&connect).await?;
+            let done = rollout::undo(
+                &client,
+                &ns,
+                &name,
+                policy,
+                a.to_revision,
+                jiff::Timestamp::now(),
+            )
+            .await?;
+            cmd::audit(&done.actions, &done.trouble);
+            cmd::say(format_args!("{ns}/{name}: managed undo started"));
             if a.wait {
                 return Ok(cmd::wait(&client, &ns, &name).await?);
             }

@@ -156,14 +156,16 @@ pub async fn wait(client: &Client, namespace: &str, name: &str) -> Result<i32, R
     })
     .await?;
     say(Status::of(namespace, name, &step.record, &step.plan).line());
-    Ok(exit_code(&step.record.state))
+    Ok(exit_code(&step.record))
 }
 
-/// The exit code for a settled rollout (see the CLI's help).
-pub fn exit_code(state: &State) -> i32 {
-    match state {
+/// The exit code for a settled rollout (see the CLI's help): an undo that ends RolledBack did
+/// what was asked; a rollout rolled back after its new revision failed did not.
+pub fn exit_code(record: &RolloutRecord) -> i32 {
+    match &record.state {
         State::Complete | State::Progressing => 0,
         State::Paused { .. } | State::Contested { .. } => 3,
+        State::RolledBack if !record.policy.rollback_on_failure => 0,
         State::Halted { .. } | State::Aborted | State::RolledBack => 1,
     }
 }

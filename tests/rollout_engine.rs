@@ -275,3 +275,100 @@ async fn a_budget_used_up_by_a_node_down_is_said_not_waited_on_silently() {
     assert_eq!(status["blocked_by_nodes_down"], true, "{status:#}");
     assert_eq!(status["updated"], 0);
 }
+
+/// The DaemonSet's first container image, as the API has it now.
+fn template_image(sim: &TestSim, ns: &str, name: &str) -> String {
+    let ds = world_ds(sim, ns, name);
+    let template = ds.spec.template.spec.expect("a pod spec");
+    template.containers[0].image.clone().expect("an image")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_looping_image_halts_and_undo_restores_every_node() {
+    let sim = demo().await;
+    let original = template_image(&sim, "kube-system", "kube-proxy");
+    let out = herd(
+        &sim,
+        &[
+            "start",
+            "-n",
+            "kube-system",
+            "kube-proxy",
+            "--image",
+            "kube-proxy=registry.k8s.io/kube-proxy:v1.34.0-crashloop",
+            "--max-unavailable",
+            "3",
+            "--wait",
+        ],
+    )
+    .await;
+    assert_eq!(code(&out), Some(1), "halted: {}", text(&out));
+    let out = herd(&sim, &["undo", "-n", "kube-system", "kube-proxy", "--wait"]).await;
+    assert_eq!(code(&out), Some(0), "undone: {}", text(&out));
+    let r = record(&sim, "kube-system", "kube-proxy");
+    assert_eq!(r.state, State::RolledBack, "{}", text(&out));
+    assert_eq!(template_image(&sim, "kube-system", "kube-proxy"), original);
+    let placed = images(&sim, "kube-system", "kube-proxy");
+    assert!(
+        placed.len() == 39 && placed.iter().all(|(_, i)| *i == original),
+        "every node back on {original}: {placed:?}"
+    );
+    let strategy = world_ds(&sim, "kube-system", "kube-proxy")
+        .spec
+        .update_strategy
+        .expect("strategy");
+    assert_eq!(strategy.type_.as_deref(), Some("RollingUpdate"), "put back");
+    // An undo to a revision that does not exist is refused, naming the ones that do.
+    let out = herd(
+        &sim,
+        &[
+            "undo",
+            "-n",
+            "kube-system",
+            "kube-proxy",
+            "--to-revision",
+            "99",
+        ],
+    )
+    .await;
+    assert_eq!(code(&out), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("revision 99 not found"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_rollout_rolls_itself_back_when_the_policy_says_so() {
+    let sim = demo().await;
+    let original = template_image(&sim, "kube-system", "kube-proxy");
+    let out = herd(
+        &sim,
+        &[
+            "start",
+            "-n",
+            "kube-system",
+            "kube-proxy",
+            "--image",
+            "kube-proxy=registry.k8s.io/kube-proxy:v1.34.0-pullerror",
+            "--max-unavailable",
+            "3",
+            "--rollback-on-failure",
+            "--wait",
+        ],
+    )
+    .await;
+    // Rolled back: the rollout itself failed.
+    assert_eq!(code(&out), Some(1), "{}", text(&out));
+    assert_eq!(
+        record(&sim, "kube-system", "kube-proxy").state,
+        State::RolledBack
+    );
+    assert_eq!(template_image(&sim, "kube-system", "kube-proxy"), original);
+    let placed = images(&sim, "kube-system", "kube-proxy");
+    assert!(
+        placed.len() == 39 && placed.iter().all(|(_, i)| *i == original),
+        "{placed:?}"
+    );
+}

@@ -243,7 +243,7 @@ async fn engine_one(
     }
     let plan = plan::plan(fleet, ds, &record, now);
     said_blocked(t, report, &key, &plan);
-    match execute::carry_out(client, ds, record, &plan).await {
+    match execute::carry_out(client, fleet, ds, record, &plan).await {
         Ok(carried) => {
             t.said_trouble = None;
             t.wrote = carried.wrote.map(|v| (v, Instant::now()));

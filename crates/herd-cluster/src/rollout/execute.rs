@@ -10,12 +10,13 @@ use kube::api::{DeleteParams, Patch, Preconditions};
 use kube::{Api, Client};
 use serde_json::{Value, json};
 
-use super::{Names, RolloutError, params};
+use super::{Names, Pick, RolloutError, params, revision_template};
 use crate::events;
-use herd_core::engine::action::{self, Action};
+use herd_core::engine::action::{self, Action, Reason};
 use herd_core::engine::plan::{Next, Plan};
 use herd_core::engine::record::{ANNOTATION, RolloutRecord, State};
 use herd_core::model::daemonset::DaemonSet;
+use herd_core::model::fleet::Fleet;
 use herd_core::model::version::ResourceVersion;
 
 /// What a write does to the update strategy besides writing the record.
@@ -48,6 +49,7 @@ pub struct Carried {
 /// a DaemonSet that changed since it was read fails with [`RolloutError::Changed`]: re-plan.
 pub async fn carry_out(
     client: &Client,
+    fleet: &Fleet,
     ds: &DaemonSet,
     mut record: RolloutRecord,
     plan: &Plan,
@@ -75,6 +77,15 @@ pub async fn carry_out(
             record.state = State::Paused { at: Some(*point) };
             Strategy::Keep
         }
+        Next::Halt { reason, nodes }
+            if record.policy.rollback_on_failure && !record.rollback && record.from.is_some() =>
+        {
+            let halted = State::Halted {
+                reason: reason.clone(),
+                nodes: nodes.iter().map(|n| n.to_string()).collect(),
+            };
+            return roll_back(client, fleet, ds, record, halted).await;
+        }
         Next::Halt { reason, nodes } => {
             record.state = State::Halted {
                 reason: reason.clone(),
@@ -89,7 +100,11 @@ pub async fn carry_out(
             Strategy::Keep
         }
         Next::Complete => {
-            record.state = State::Complete;
+            record.state = if record.rollback {
+                State::RolledBack
+            } else {
+                State::Complete
+            };
             if record.policy.keep_managed {
                 Strategy::Keep
             } else {
@@ -140,6 +155,86 @@ pub async fn carry_out(
             &carried.deleted,
         ));
     }
+    tell(client, ds, &mut carried).await;
+    Ok(carried)
+}
+
+/// The new revision failed and the policy says to roll back: the template the rollout started
+/// from goes back in the same write as a record that rolls it out (ending RolledBack). The
+/// native controller creates nothing by itself (OnDelete); the failed pods are replaced in
+/// batches like any others.
+async fn roll_back(
+    client: &Client,
+    fleet: &Fleet,
+    ds: &DaemonSet,
+    mut record: RolloutRecord,
+    halted: State,
+) -> Result<Carried, RolloutError> {
+    let names = Names {
+        namespace: &ds.namespace,
+        name: &ds.name,
+    };
+    let Some(from) = record.from.clone() else {
+        return Err(names.record("no revision to roll back to"));
+    };
+    let (_, template) = revision_template(client, fleet, ds, Pick::Hash(&from.hash)).await?;
+    let halt = action::recorded(
+        &ds.namespace,
+        &ds.name,
+        Reason::RolloutHalted,
+        &{
+            let mut r = record.clone();
+            r.state = halted;
+            r
+        },
+        None,
+    );
+    record.state = State::Progressing;
+    record.rollback = true;
+    record.target = None;
+    record.passed.clear();
+    let mut patch = json!({
+        "metadata": {"annotations": {ANNOTATION: record.encode()}},
+        "spec": {"template": template},
+    });
+    if let Some(v) = &ds.resource_version {
+        patch["metadata"]["resourceVersion"] = json!(v.to_string());
+    }
+    let dss: Api<apps::DaemonSet> = Api::namespaced(client.clone(), &ds.namespace);
+    let written = match dss
+        .patch(&ds.name, &params(), &Patch::Strategic(patch.clone()))
+        .await
+    {
+        Ok(object) => object
+            .metadata
+            .resource_version
+            .as_deref()
+            .and_then(ResourceVersion::parse),
+        Err(kube::Error::Api(e)) if e.code == 409 => {
+            return Err(RolloutError::Changed {
+                namespace: ds.namespace.to_string(),
+                name: ds.name.to_string(),
+            });
+        }
+        Err(e) => return Err(names.kube(e)),
+    };
+    let back = Action {
+        namespace: ds.namespace.to_string(),
+        daemon_set: ds.name.to_string(),
+        reason: Reason::RolloutRollingBack,
+        message: format!("rolling back to revision {}", from.revision),
+        kubectl: format!(
+            "kubectl rollout undo daemonset -n {} {} --to-revision {}",
+            ds.namespace, ds.name, from.revision
+        ),
+    };
+    let mut carried = Carried {
+        record,
+        deleted: Vec::new(),
+        wrote: written,
+        actions: vec![halt, back],
+        trouble: Vec::new(),
+    };
     tell(client, ds, &mut carried).await;
     Ok(carried)
 }

@@ -18,6 +18,10 @@ pub enum Reason {
     RolloutContested,
     RolloutComplete,
     RolloutAborted,
+    /// A rollout back to an earlier revision began (an undo, or a failure under
+    /// `--rollback-on-failure`).
+    RolloutRollingBack,
+    RolloutRolledBack,
 }
 
 impl Reason {
@@ -32,12 +36,17 @@ impl Reason {
             Reason::RolloutContested => "RolloutContested",
             Reason::RolloutComplete => "RolloutComplete",
             Reason::RolloutAborted => "RolloutAborted",
+            Reason::RolloutRollingBack => "RolloutRollingBack",
+            Reason::RolloutRolledBack => "RolloutRolledBack",
         }
     }
 
     /// `Warning` Events: the rollout stopped for something a person must look at.
     pub fn is_warning(self) -> bool {
-        matches!(self, Reason::RolloutHalted | Reason::RolloutContested)
+        matches!(
+            self,
+            Reason::RolloutHalted | Reason::RolloutContested | Reason::RolloutRollingBack
+        )
     }
 }
 
@@ -113,7 +122,8 @@ pub fn reason_for(state: &State) -> Option<Reason> {
         State::Contested { .. } => Some(Reason::RolloutContested),
         State::Complete => Some(Reason::RolloutComplete),
         State::Aborted => Some(Reason::RolloutAborted),
-        State::Progressing | State::RolledBack => None,
+        State::RolledBack => Some(Reason::RolloutRolledBack),
+        State::Progressing => None,
     }
 }
 

@@ -166,7 +166,11 @@ pub fn plan(fleet: &Fleet, ds: &DaemonSet, record: &RolloutRecord, now: Timestam
         return out;
     }
     let coming = targets.iter().any(|n| n.stand == Stand::Coming);
-    if !coming && let Some(point) = pause_point(record, &checked, &targets) {
+    // A rollback goes straight back: no canary pause or percentage holds it up.
+    if !coming
+        && !record.rollback
+        && let Some(point) = pause_point(record, &checked, &targets)
+    {
         out.next = Next::Pause(point);
         return out;
     }

@@ -89,6 +89,13 @@ pub struct RolloutRecord {
     /// Batches a person has let go on from (with a pause after every batch).
     #[serde(default)]
     pub resumed_batches: u32,
+    /// The revision the DaemonSet ran when the rollout started: where a rollback goes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Target>,
+    /// This rollout puts `from` back after the one before it failed: it ends RolledBack, and
+    /// stops at no pause point.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rollback: bool,
 }
 
 /// Why an annotation cannot be used. herd never overwrites such an annotation.
@@ -166,6 +173,8 @@ mod tests {
             batches: 2,
             passed: vec![PausePoint::Canary],
             resumed_batches: 0,
+            from: None,
+            rollback: false,
         }
     }
 

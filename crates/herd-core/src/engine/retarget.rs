@@ -72,6 +72,8 @@ mod tests {
             batches: 4,
             passed: Vec::new(),
             resumed_batches: 2,
+            from: None,
+            rollback: false,
         }
     }
 

@@ -55,6 +55,8 @@ impl Case {
             batches: 0,
             passed: Vec::new(),
             resumed_batches: 0,
+            from: None,
+            rollback: false,
         };
         Case {
             nodes,
@@ -366,6 +368,20 @@ fn a_strategy_put_back_by_another_manager_contests_the_rollout_and_deletes_nothi
             .plan();
         assert_eq!(p.next, Next::Hold, "{state:?}");
     }
+}
+
+#[test]
+fn a_rollback_stops_at_no_pause_point() {
+    let c = Case::new(4)
+        .policy(|p| {
+            p.canary = Some(Selection::Count(1));
+            p.pause_after = vec![PausePoint::Canary, PausePoint::Percent(50)];
+        })
+        .moved("n01", 100, |_| {});
+    assert_eq!(case_clone(&c).plan().next, Next::Pause(PausePoint::Canary));
+    let back = c.record(|r| r.rollback = true).plan();
+    assert_eq!(deleted(&back), ["n02"]);
+    assert_eq!(back.next, Next::Proceed);
 }
 
 #[test]

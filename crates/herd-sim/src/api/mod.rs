@@ -327,6 +327,9 @@ fn resource(
         path,
         params,
         content_type,
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok()),
         body,
     };
     match verb {

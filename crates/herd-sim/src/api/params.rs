@@ -27,6 +27,7 @@ pub struct Params {
     pub grace_period_seconds: Option<String>,
     pub propagation_policy: Option<String>,
     pub include_object: Option<String>,
+    pub field_manager: Option<String>,
 }
 
 impl Params {

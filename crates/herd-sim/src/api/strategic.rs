@@ -11,7 +11,7 @@ const DELETE_FROM: &str = "$deleteFromPrimitiveList/";
 
 /// How a list field is patched, after the struct tags of the upstream API types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ListStrategy {
+pub(crate) enum ListStrategy {
     /// The patch's list replaces the stored one (no patch strategy, e.g. tolerations, taints).
     Replace,
     /// Elements are maps matched by this key; matching ones merge, new ones are appended.
@@ -20,7 +20,7 @@ enum ListStrategy {
     MergePrimitive,
 }
 
-fn list_strategy(field: &str) -> ListStrategy {
+pub(crate) fn list_strategy(field: &str) -> ListStrategy {
     match field {
         "containers"
         | "initContainers"

@@ -18,6 +18,7 @@ use super::status::{ApiError, json_response};
 use super::{ApiState, Verb};
 use crate::admission::{self, Admit, Rejection, Target};
 use crate::kinds::{KindInfo, Object};
+use crate::managed_fields::{self, Subresource, Writer};
 use crate::pods;
 use crate::{Kind, World};
 
@@ -26,6 +27,8 @@ pub struct WriteRequest<'a> {
     pub path: &'a ResourcePath,
     pub params: &'a Params,
     pub content_type: Option<&'a str>,
+    /// Names the field manager when the `fieldManager` parameter does not.
+    pub user_agent: Option<&'a str>,
     pub body: &'a [u8],
 }
 
@@ -43,6 +46,25 @@ impl WriteRequest<'_> {
 
     fn namespace(&self) -> &str {
         self.path.namespace.as_deref().unwrap_or("")
+    }
+
+    /// The field manager this create, update or patch is recorded under; an unusable
+    /// `fieldManager` is a 422 naming the options kind, as upstream.
+    fn manager(&self, verb: Verb) -> Result<String, ApiError> {
+        managed_fields::manager_name(self.params.field_manager.as_deref(), self.user_agent).map_err(
+            |why| {
+                let options = match verb {
+                    Verb::Create => "CreateOptions",
+                    Verb::Patch => "PatchOptions",
+                    _ => "UpdateOptions",
+                };
+                ApiError::new(
+                    422,
+                    "Invalid",
+                    format!("{options}.meta.k8s.io \"\" is invalid: {why}"),
+                )
+            },
+        )
     }
 
     fn status_only(&self) -> Result<bool, ApiError> {
@@ -115,11 +137,19 @@ pub fn create<K: Admit>(state: &ApiState, req: &WriteRequest<'_>) -> Result<Resp
     }
     let mut obj = decode::<K>(req.body)?;
     let dry_run = req.params.dry_run()?;
+    let manager = req.manager(Verb::Create)?;
     let stored = {
         let mut world = state.world.lock();
         let name = obj.metadata().name.clone().unwrap_or_default();
         admission::admit_create(&world.store, req.target(), &mut obj)
             .map_err(|r| rejected(info, &name, r))?;
+        // After defaulting, so the creator owns the defaults too, as upstream.
+        let writer = Writer {
+            manager: &manager,
+            subresource: Subresource::Main,
+        };
+        managed_fields::record_update(None, &mut obj, writer, world.now())
+            .map_err(|e| ApiError::internal(e.to_string()))?;
         if dry_run {
             return dry_run_create(&world, obj);
         }
@@ -165,9 +195,15 @@ pub fn replace<K: Admit>(state: &ApiState, req: &WriteRequest<'_>) -> Result<Res
     let status_only = req.status_only()?;
     let new = decode::<K>(req.body)?;
     let dry_run = req.params.dry_run()?;
+    let manager = req.manager(Verb::Update)?;
     let mut world = state.world.lock();
     let old = current::<K>(&world, req)?;
-    let stored = finish_update(&mut world, req, &old, new, status_only, dry_run)?;
+    let write = Update {
+        manager: &manager,
+        status_only,
+        dry_run,
+    };
+    let stored = finish_update(&mut world, req, &old, new, write)?;
     drop(world);
     object_response(StatusCode::OK, &stored)
 }
@@ -180,6 +216,7 @@ pub fn patch<K: Admit>(state: &ApiState, req: &WriteRequest<'_>) -> Result<Respo
     let status_only = req.status_only()?;
     let patch = patch::parse(req.content_type, req.body)?;
     let dry_run = req.params.dry_run()?;
+    let manager = req.manager(Verb::Patch)?;
     let mut world = state.world.lock();
     let old = current::<K>(&world, req)?;
     let mut value =
@@ -192,7 +229,12 @@ pub fn patch<K: Admit>(state: &ApiState, req: &WriteRequest<'_>) -> Result<Respo
             format!("{} \"{}\" is invalid: {e}", info.kind, req.name()),
         )
     })?;
-    let stored = finish_update(&mut world, req, &old, new, status_only, dry_run)?;
+    let write = Update {
+        manager: &manager,
+        status_only,
+        dry_run,
+    };
+    let stored = finish_update(&mut world, req, &old, new, write)?;
     drop(world);
     object_response(StatusCode::OK, &stored)
 }
@@ -205,15 +247,21 @@ fn current<K: Object>(world: &World, req: &WriteRequest<'_>) -> Result<Arc<K>, A
         .ok_or_else(|| ApiError::not_found(K::SIM_KIND.info(), req.name()))
 }
 
-/// Admission, then the write. An update that changes nothing is not written (no new
-/// resourceVersion, no watch event), as upstream.
+/// How an update or patch is to be written.
+struct Update<'a> {
+    manager: &'a str,
+    status_only: bool,
+    dry_run: bool,
+}
+
+/// Admission, managed fields, then the write. An update that changes nothing is not written
+/// (no new resourceVersion, no watch event), as upstream.
 fn finish_update<K: Admit>(
     world: &mut World,
     req: &WriteRequest<'_>,
     old: &Arc<K>,
     mut new: K,
-    status_only: bool,
-    dry_run: bool,
+    write: Update<'_>,
 ) -> Result<K, ApiError> {
     let info = K::SIM_KIND.info();
     admission::admit_update(
@@ -221,7 +269,7 @@ fn finish_update<K: Admit>(
         req.target(),
         old.as_ref(),
         &mut new,
-        status_only,
+        write.status_only,
     )
     .map_err(|r| rejected(info, req.name(), r))?;
     let old_rv = old.metadata().resource_version.clone();
@@ -239,7 +287,17 @@ fn finish_update<K: Admit>(
     new.metadata_mut().resource_version = old_rv;
     new.metadata_mut().uid = old.metadata().uid.clone();
     new.metadata_mut().creation_timestamp = old.metadata().creation_timestamp.clone();
-    if new == *old.as_ref() || dry_run {
+    let writer = Writer {
+        manager: write.manager,
+        subresource: if write.status_only {
+            Subresource::Status
+        } else {
+            Subresource::Main
+        },
+    };
+    managed_fields::record_update(Some(old.as_ref()), &mut new, writer, world.now())
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    if new == *old.as_ref() || write.dry_run {
         return Ok(new);
     }
     world

@@ -12,6 +12,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use tokio::sync::broadcast;
 
 use super::kinds::{AnyObject, Object};
+use super::managed_fields::{self, Writer};
 
 mod faults;
 mod key;
@@ -239,6 +240,30 @@ impl Store {
             return Ok(current);
         }
         self.update(copy)
+    }
+
+    /// [`Store::modify`], with the change recorded in managedFields as `writer`'s `Update`.
+    /// The components call it only for DaemonSets (status and finalizers, as
+    /// `kube-controller-manager`): the pods they create and the statuses their kubelets post
+    /// carry no managedFields, because 150,000 pods each with a field tree would cost gigabytes
+    /// and a diff on every kubelet write.
+    pub fn modify_as<K: Object + PartialEq>(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        writer: Writer<'_>,
+        now: Timestamp,
+        change: impl FnOnce(&mut K),
+    ) -> Result<Arc<K>, StoreError> {
+        self.modify(namespace, name, |copy: &mut K| {
+            let before = copy.clone();
+            change(copy);
+            if *copy != before {
+                // Stored API objects always serialise; were one not to, only the bookkeeping
+                // would be lost, never the write.
+                let _ = managed_fields::record_update(Some(&before), copy, writer, now);
+            }
+        })
     }
 
     /// Removes an object at once and announces its last state. `expected_uid` and

@@ -19,6 +19,7 @@ use super::newpod::controller_ref;
 use super::ownership;
 use super::placement::Selector;
 use super::podutil::{self, HASH_LABEL};
+use super::sync::STATUS_WRITER;
 use super::view;
 use crate::store::{Key, StoreError, controller_uid};
 use crate::world::World;
@@ -281,11 +282,14 @@ fn collide(
         return Err(HistoryError::StaleCollisionCount(ds_name));
     }
     let count = used.unwrap_or(0) + 1;
-    world.store.modify::<DaemonSet>(ns, &ds_name, |d| {
-        d.status
-            .get_or_insert_with(Default::default)
-            .collision_count = Some(count);
-    })?;
+    let now = world.now();
+    world
+        .store
+        .modify_as::<DaemonSet>(ns, &ds_name, STATUS_WRITER, now, |d| {
+            d.status
+                .get_or_insert_with(Default::default)
+                .collision_count = Some(count);
+        })?;
     Err(HistoryError::Collision {
         name: name.to_string(),
         count,

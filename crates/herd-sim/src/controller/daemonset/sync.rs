@@ -17,8 +17,15 @@ use super::podutil::{self, TEMPLATE_GENERATION_ANNOTATION};
 use super::view::{self, NodeDecision, Version, View};
 use super::{hash, ownership, rolling, status};
 use crate::events::EventType;
+use crate::managed_fields::{CONTROLLER_MANAGER, Subresource, Writer};
 use crate::store::Key;
 use crate::world::World;
+
+/// The DaemonSet controller's status writes, as upstream's `UpdateStatus` records them.
+pub(super) const STATUS_WRITER: Writer<'static> = Writer {
+    manager: CONTROLLER_MANAGER,
+    subresource: Subresource::Status,
+};
 
 /// What a sync asks of the controller loop afterwards.
 #[derive(Debug, Default)]
@@ -208,13 +215,16 @@ fn write_status(world: &mut World, ds: &DaemonSet, view: &View) -> Option<u64> {
     }
     let ns = ds.metadata.namespace.as_deref().unwrap_or_default();
     let name = ds.metadata.name.as_deref().unwrap_or_default();
-    let written = world.store.modify::<DaemonSet>(ns, name, |d| {
-        status::apply(
-            d.status.get_or_insert_with(Default::default),
-            &counts,
-            Some(generation),
-        );
-    });
+    let now = world.now();
+    let written = world
+        .store
+        .modify_as::<DaemonSet>(ns, name, STATUS_WRITER, now, |d| {
+            status::apply(
+                d.status.get_or_insert_with(Default::default),
+                &counts,
+                Some(generation),
+            );
+        });
     let written = world.counted(COMPONENT, written);
     // A write that raised observedGeneration is news to this controller too: the failed-pod
     // backoff is keyed by it (upstream `failedPodsBackoffKey`;

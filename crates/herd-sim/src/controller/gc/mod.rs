@@ -15,6 +15,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 use crate::due::DueSet;
 use crate::kinds::AnyObject;
 use crate::kubelet::bound_node;
+use crate::managed_fields::{CONTROLLER_MANAGER, Subresource, Writer};
 use crate::pods::DeleteOptions;
 use crate::requeue::Requeue;
 use crate::store::{Change, ChangeType, Key, controller_uid};
@@ -257,13 +258,20 @@ fn finalize(world: &mut World, key: &Key) -> bool {
     } else {
         return true;
     };
-    let released = world
-        .store
-        .modify::<DaemonSet>(&key.namespace, &key.name, |d| {
-            if let Some(f) = d.metadata.finalizers.as_mut() {
-                f.retain(|x| x != finished);
-            }
-        });
+    // The garbage collector writes as kube-controller-manager too (its User-Agent prefix).
+    let writer = Writer {
+        manager: CONTROLLER_MANAGER,
+        subresource: Subresource::Main,
+    };
+    let now = world.now();
+    let released =
+        world
+            .store
+            .modify_as::<DaemonSet>(&key.namespace, &key.name, writer, now, |d| {
+                if let Some(f) = d.metadata.finalizers.as_mut() {
+                    f.retain(|x| x != finished);
+                }
+            });
     match released {
         Ok(d) if d.metadata.finalizers.as_ref().is_none_or(|f| f.is_empty()) => {
             let deleted = world

@@ -289,12 +289,15 @@ async fn a_strategy_put_back_by_kubectl_apply_contests_the_rollout_until_a_perso
         .kubectl(&["apply", "-f", file.to_str().expect("utf-8 path")])
         .await;
     assert!(applied.status.success(), "{}", text(&applied));
-    let state = until_state(&sim, "monitoring", "node-exporter", Duration::ZERO, |s| {
-        matches!(s, State::Contested { .. })
-    })
-    .await;
-    let State::Contested { manager } = state else {
-        unreachable!()
+    let started = std::time::Instant::now();
+    let manager = loop {
+        if let State::Contested { manager } = record(&sim, "monitoring", "node-exporter").state {
+            break manager;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            panic!("not contested:\n{}", engine_output(runner).await);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(manager, "kubectl-client-side-apply");
     let status = herd(&sim, &["status", "-n", "monitoring", "node-exporter"]).await;
@@ -314,7 +317,25 @@ async fn a_strategy_put_back_by_kubectl_apply_contests_the_rollout_until_a_perso
         record(&sim, "monitoring", "node-exporter").state,
         State::Contested { .. }
     ));
-    // A person takes it back: OnDelete again, and the engine finishes.
+    // A person takes it back: OnDelete again, and the rollout is where it was, paused after
+    // its canary (the contest interrupted a pause, and nothing is let go on silently).
+    let out = herd(&sim, &["resume", "-n", "monitoring", "node-exporter"]).await;
+    assert_eq!(code(&out), Some(0), "{}", text(&out));
+    let state = until_state(&sim, "monitoring", "node-exporter", Duration::ZERO, |s| {
+        matches!(s, State::Paused { .. })
+    })
+    .await;
+    assert_eq!(
+        state,
+        State::Paused {
+            at: Some(herd_core::engine::policy::PausePoint::Canary)
+        }
+    );
+    let strategy = world_ds(&sim, "monitoring", "node-exporter")
+        .spec
+        .update_strategy
+        .expect("strategy");
+    assert_eq!(strategy.type_.as_deref(), Some("OnDelete"), "taken back");
     let out = herd(&sim, &["resume", "-n", "monitoring", "node-exporter"]).await;
     assert_eq!(code(&out), Some(0), "{}", text(&out));
     let state = until_state(

@@ -23,17 +23,31 @@ pub fn say(text: impl std::fmt::Display) {
     let _ = writeln!(std::io::stdout(), "{text}");
 }
 
-/// Appends a person's or `--wait`'s actions to the audit log, and says on stderr what could
-/// not be recorded (an Event or the log); the actions themselves are done either way.
-pub fn audit(actions: &[Action], trouble: &[String]) {
-    for t in trouble {
-        eprintln!("herd rollout: {t}");
-    }
+/// Appends actions to the audit log as `actor`; returns what could not be recorded (an
+/// Event, or the log), for the caller to say: the actions themselves are done either way.
+pub fn record_actions(actor: &str, actions: &[Action], trouble: &[String]) -> Vec<String> {
+    let mut problems = trouble.to_vec();
     if let Some(path) = crate::audit::default_path()
-        && let Err(e) = AuditLog::at(&path).append("herd rollout", actions)
+        && let Err(e) = AuditLog::at(&path).append(actor, actions)
     {
-        eprintln!("herd rollout: {e}");
+        problems.push(e.to_string());
     }
+    problems
+}
+
+/// [`record_actions`] for `herd rollout`, saying the problems on stderr.
+pub fn audit(actions: &[Action], trouble: &[String]) {
+    for problem in record_actions("herd rollout", actions, trouble) {
+        eprintln!("herd rollout: {problem}");
+    }
+}
+
+/// What [`run_until_settled`] tells its caller as it goes.
+pub enum Progress<'a> {
+    /// A step this process carried out (or, read-only, the rollout as it stands).
+    Step(&'a Step),
+    /// Another engine holds the DaemonSet's Lease: this one follows it, read-only.
+    HeldBy(&'a str),
 }
 
 /// How often `--wait` re-plans.
@@ -58,29 +72,15 @@ pub fn parse_image(text: &str) -> Result<(String, String), InputError> {
 }
 
 pub fn parse_pause(text: &str) -> Result<PausePoint, InputError> {
-    match text {
-        "canary" => Ok(PausePoint::Canary),
-        "batch" => Ok(PausePoint::Batch),
-        _ => text
-            .strip_suffix('%')
-            .and_then(|p| p.parse().ok())
-            .map(PausePoint::Percent)
-            .ok_or_else(|| InputError::PauseAfter(text.to_string())),
-    }
+    PausePoint::parse(text).ok_or_else(|| InputError::PauseAfter(text.to_string()))
 }
 
 /// A count (`3`) or a node label selector (`zone=a`).
 pub fn parse_selection(flag: &'static str, text: &str) -> Result<Selection, InputError> {
-    if let Ok(n) = text.parse::<u32>() {
-        return Ok(Selection::Count(n));
-    }
-    if text.trim().is_empty() {
-        return Err(InputError::Selection {
-            flag,
-            text: text.to_string(),
-        });
-    }
-    Ok(Selection::Selector(text.to_string()))
+    Selection::parse(text).ok_or_else(|| InputError::Selection {
+        flag,
+        text: text.to_string(),
+    })
 }
 
 /// How long the Lease of a `--wait` lasts unrenewed: as `herd engine`'s default.
@@ -93,7 +93,7 @@ pub async fn run_until_settled(
     client: &Client,
     namespace: &str,
     name: &str,
-    mut each: impl FnMut(&Step),
+    mut each: impl FnMut(Progress<'_>),
 ) -> Result<Step, RolloutError> {
     let mut leases = Leases::new(client.clone(), lease::default_identity(), LEASE);
     let mut said: Option<String> = None;
@@ -110,9 +110,7 @@ pub async fn run_until_settled(
             Hold::Mine => rollout::step(client, namespace, name, Timestamp::now()).await?,
             Hold::Other(holder) => {
                 if said.as_ref() != Some(&holder) {
-                    say(format_args!(
-                        "{namespace}/{name}: carried out by {holder}; following it"
-                    ));
+                    each(Progress::HeldBy(&holder));
                     said = Some(holder);
                 }
                 let (record, plan) =
@@ -120,8 +118,7 @@ pub async fn run_until_settled(
                 Step::nothing(record, plan)
             }
         };
-        audit(&step.actions, &step.trouble);
-        each(&step);
+        each(Progress::Step(&step));
         if step.record.state != State::Progressing {
             leases.release(namespace, name).await;
             return Ok(step);
@@ -134,7 +131,17 @@ pub async fn run_until_settled(
 /// returns the exit code.
 pub async fn wait(client: &Client, namespace: &str, name: &str) -> Result<i32, RolloutError> {
     let mut blocked = false;
-    let step = run_until_settled(client, namespace, name, |step| {
+    let step = run_until_settled(client, namespace, name, |progress| {
+        let step = match progress {
+            Progress::HeldBy(holder) => {
+                say(format_args!(
+                    "{namespace}/{name}: carried out by {holder}; following it"
+                ));
+                return;
+            }
+            Progress::Step(step) => step,
+        };
+        audit(&step.actions, &step.trouble);
         for pod in &step.deleted {
             say(format_args!("deleted pod {namespace}/{pod}"));
         }

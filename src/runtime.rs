@@ -6,6 +6,7 @@ mod connection;
 mod driver;
 mod effects;
 pub mod headless;
+mod rollouts;
 mod signals;
 
 use std::time::Duration;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
-use super::Outcome;
+use super::{Outcome, rollouts};
 use crate::runtime::{Connection, Options};
 use herd_app::action::{Action, Write};
 use herd_app::effect::Effect;
@@ -53,7 +53,7 @@ pub fn run(effect: Effect, cx: Context) {
 
 /// Sends an outcome back to the loop. The channel is unbounded, so this fails only when the
 /// loop has ended, and then nobody is left to tell.
-fn report(outcomes: &mpsc::UnboundedSender<Outcome>, outcome: Outcome) {
+pub(super) fn report(outcomes: &mpsc::UnboundedSender<Outcome>, outcome: Outcome) {
     if outcomes.send(outcome).is_err() {
         // The runtime has shut down; the result has no reader.
     }
@@ -142,6 +142,25 @@ fn write_out(write: Write, connection: &Connection, outcomes: &mpsc::UnboundedSe
                 fetch::restart(&client, namespace, name, Timestamp::now()).await
             }
             Write::Cordon { node, cordon } => fetch::cordon(&client, node, *cordon).await,
+            Write::StartRollout {
+                namespace, name, ..
+            }
+            | Write::Rollout {
+                namespace, name, ..
+            } => match rollouts::write(&client, &write).await {
+                Ok(carry_on) => {
+                    if carry_on {
+                        rollouts::carry_on(
+                            client.clone(),
+                            Arc::clone(namespace),
+                            Arc::clone(name),
+                            tx.clone(),
+                        );
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            },
         };
         report(&tx, Outcome::Action(Action::WriteDone { what, result }));
     });

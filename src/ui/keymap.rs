@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use herd_app::action::{Action, Write};
+use herd_app::action::{Action, RolloutWord, Write};
 use herd_app::selection as nav_selection;
 use herd_app::state::{Mode, State};
 use herd_app::view::{Motion, SortKey, View};
@@ -309,6 +309,15 @@ pub static BINDINGS: &[Binding] = &[
         restart
     ),
     bind!(
+        &[key('R')],
+        "R",
+        "rollout: a managed rollout (policy and plan), or its controls",
+        DaemonSets,
+        true,
+        true,
+        |s| nav_selection::selected_daemon_set(s).map(|_| Action::OpenRollout)
+    ),
+    bind!(
         &[key('c')],
         "c",
         "cordon: the node (asks first)",
@@ -394,6 +403,12 @@ pub fn action_for(event: KeyEvent, state: &State) -> Option<Action> {
             _ => None,
         },
         Mode::PickNamespace { .. } => pick_key(event),
+        Mode::RolloutForm(_) => match event.code {
+            KeyCode::Tab => Some(Action::NextField),
+            _ => prompt_key(event),
+        },
+        Mode::TypeName { .. } => prompt_key(event),
+        Mode::RolloutPanel { uid } => panel_key(event, state, uid),
         Mode::Normal => {
             // Shifted letters arrive with SHIFT on some terminals and without on others.
             let mods = event.modifiers - KeyModifiers::SHIFT;
@@ -406,6 +421,24 @@ pub fn action_for(event: KeyEvent, state: &State) -> Option<Action> {
                 .and_then(|b| (b.action)(state))
         }
     }
+}
+
+/// The rollout controls: pause, resume, abort, undo (each asks first), esc to leave.
+fn panel_key(event: KeyEvent, state: &State, uid: &str) -> Option<Action> {
+    let word = match event.code {
+        KeyCode::Char('p') => RolloutWord::Pause,
+        KeyCode::Char('r') => RolloutWord::Resume,
+        KeyCode::Char('a') => RolloutWord::Abort,
+        KeyCode::Char('u') => RolloutWord::Undo,
+        KeyCode::Esc | KeyCode::Char('q' | 'R') => return Some(Action::Cancel),
+        _ => return None,
+    };
+    let ds = state.fleet.daemon_set(uid)?;
+    Some(Action::Request(Write::Rollout {
+        namespace: Arc::clone(&ds.namespace),
+        name: Arc::clone(&ds.name),
+        word,
+    }))
 }
 
 /// The namespace list: the motion keys of a table, enter to choose, esc to leave.

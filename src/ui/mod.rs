@@ -9,6 +9,7 @@ pub mod keymap;
 mod last_error;
 pub mod layout;
 mod pick;
+mod rollout;
 pub mod safe;
 pub mod screens;
 pub mod table;
@@ -50,6 +51,11 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
             pick::namespaces(state, choices, *cursor, frame, areas.body)
         }
         Mode::Confirm(write) => chrome::confirm(state, write, frame, areas.body),
+        Mode::RolloutForm(form) => rollout::form(state, form, frame, areas.body),
+        Mode::RolloutPanel { uid } => rollout::panel(state, uid, frame, areas.body),
+        Mode::TypeName { write, typed } => {
+            rollout::type_name(state, write, typed, frame, areas.body)
+        }
         _ => {}
     }
 }

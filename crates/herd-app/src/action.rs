@@ -6,6 +6,14 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use crate::view::{Motion, SortKey, View};
+use herd_core::engine::policy::{Policy, Selection};
+
+fn selection(s: &Selection) -> String {
+    match s {
+        Selection::Count(n) => n.to_string(),
+        Selection::Selector(text) => text.clone(),
+    }
+}
 use herd_core::model::feed::Feed;
 
 #[allow(clippy::large_enum_variant)] // fleet events move through once, boxing buys nothing
@@ -59,6 +67,12 @@ pub enum Action {
     InputBackspace,
     InputSubmit,
 
+    /// `R` on a DaemonSet: the managed-rollout dialog (a policy and its plan), or the controls
+    /// of the rollout in progress.
+    OpenRollout,
+    /// `tab` in the rollout dialog: the next field.
+    NextField,
+
     /// Cluster writes (never bound under `--readonly`); each asks for confirmation first.
     Request(Write),
     Confirm,
@@ -96,6 +110,41 @@ pub enum Write {
     Restart { namespace: Arc<str>, name: Arc<str> },
     /// `kubectl cordon|uncordon NODE`.
     Cordon { node: Arc<str>, cordon: bool },
+    /// `herd rollout start`: take the DaemonSet under management and roll out its template
+    /// with these images, under `policy`; this TUI then carries it out.
+    StartRollout {
+        namespace: Arc<str>,
+        name: Arc<str>,
+        policy: Policy,
+        images: Vec<(String, String)>,
+    },
+    /// `herd rollout pause|resume|abort|undo`.
+    Rollout {
+        namespace: Arc<str>,
+        name: Arc<str>,
+        word: RolloutWord,
+    },
+}
+
+/// A person's word on a managed rollout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RolloutWord {
+    Pause,
+    Resume,
+    Abort,
+    /// Back to the revision before the current one, in batches.
+    Undo,
+}
+
+impl RolloutWord {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RolloutWord::Pause => "pause",
+            RolloutWord::Resume => "resume",
+            RolloutWord::Abort => "abort",
+            RolloutWord::Undo => "undo",
+        }
+    }
 }
 
 impl Write {
@@ -116,6 +165,52 @@ impl Write {
             } => {
                 format!("uncordon node {node} (kubectl uncordon {node})")
             }
+            Write::StartRollout {
+                namespace,
+                name,
+                policy,
+                images,
+            } => {
+                let mut line = format!(
+                    "start a managed rollout of {namespace}/{name} (herd rollout start -n {namespace} {name}"
+                );
+                for (c, i) in images {
+                    line.push_str(&format!(" --image {c}={i}"));
+                }
+                line.push_str(&format!(" --max-unavailable {}", policy.max_unavailable));
+                if let Some(canary) = &policy.canary {
+                    line.push_str(&format!(" --canary {}", selection(canary)));
+                }
+                for p in &policy.pause_after {
+                    line.push_str(&format!(" --pause-after {p}"));
+                }
+                line.push(')');
+                line
+            }
+            Write::Rollout {
+                namespace,
+                name,
+                word,
+            } => {
+                let w = word.as_str();
+                format!(
+                    "{w} the rollout of {namespace}/{name} (herd rollout {w} -n {namespace} {name})"
+                )
+            }
+        }
+    }
+
+    /// Whether it acts on every node of a DaemonSet at once: such writes ask for the
+    /// DaemonSet's name to be typed, not just `y`.
+    pub fn fleet_wide(&self) -> Option<&str> {
+        match self {
+            Write::StartRollout { name, .. }
+            | Write::Rollout {
+                name,
+                word: RolloutWord::Abort | RolloutWord::Undo,
+                ..
+            } => Some(name),
+            _ => None,
         }
     }
 }

@@ -9,6 +9,8 @@ use crate::action::{ClusterInfo, Write};
 use crate::derived::Derived;
 use crate::view::{Page, View};
 use herd_core::analysis::thresholds::Thresholds;
+use herd_core::engine::policy::{PausePoint, Policy, Selection};
+use herd_core::engine::preview::Preview;
 use herd_core::model::feed::FeedKind;
 use herd_core::model::fleet::Fleet;
 
@@ -179,6 +181,76 @@ pub enum Mode {
     LastError,
     /// A cluster write waiting for `y`.
     Confirm(Write),
+    /// A write on every node of a DaemonSet, waiting for its name to be typed.
+    TypeName {
+        write: Write,
+        typed: String,
+    },
+    /// `R`: the policy of a managed rollout being filled in, with its plan.
+    RolloutForm(RolloutForm),
+    /// `R` on a DaemonSet whose managed rollout is in hand: its state and controls.
+    RolloutPanel {
+        uid: Arc<str>,
+    },
+}
+
+/// The managed-rollout dialog's fields, as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolloutForm {
+    pub uid: Arc<str>,
+    /// The first container's name: the image field sets its image.
+    pub container: String,
+    pub image: String,
+    pub max_unavailable: String,
+    pub canary: String,
+    pub pause_after: String,
+    /// Which field typing goes to (see [`RolloutForm::FIELDS`]).
+    pub focus: usize,
+    /// The plan the policy as typed would follow, or what is wrong with it.
+    pub preview: Result<Preview, String>,
+}
+
+impl RolloutForm {
+    pub const FIELDS: [&'static str; 4] = ["image", "max unavailable", "canary", "pause after"];
+
+    pub fn field_mut(&mut self) -> &mut String {
+        match self.focus {
+            0 => &mut self.image,
+            1 => &mut self.max_unavailable,
+            2 => &mut self.canary,
+            _ => &mut self.pause_after,
+        }
+    }
+
+    pub fn values(&self) -> [&str; 4] {
+        [
+            &self.image,
+            &self.max_unavailable,
+            &self.canary,
+            &self.pause_after,
+        ]
+    }
+
+    /// The policy the fields say, or what is wrong with it, naming the field.
+    pub fn policy(&self) -> Result<Policy, String> {
+        let mut pause_after = Vec::new();
+        for text in self.pause_after.split(',').filter(|t| !t.trim().is_empty()) {
+            pause_after.push(PausePoint::parse(text).ok_or_else(|| {
+                format!("pause after {text:?}: canary, batch or a percentage such as 50%")
+            })?);
+        }
+        let policy = Policy {
+            max_unavailable: self.max_unavailable.trim().to_string(),
+            canary: Selection::parse(&self.canary),
+            pause_after,
+            ..Policy::default()
+        };
+        policy.check().map_err(|e| e.to_string())?;
+        if self.image.trim().is_empty() {
+            return Err("image: empty".to_string());
+        }
+        Ok(policy)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

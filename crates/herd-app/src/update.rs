@@ -6,6 +6,7 @@ mod feed;
 mod input;
 mod nav;
 mod pick;
+pub mod rollout;
 
 use jiff::Timestamp;
 
@@ -44,6 +45,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Input(c) => input::type_char(state, c),
         Action::InputBackspace => input::backspace(state),
         Action::InputSubmit => input::submit(state),
+        Action::OpenRollout => rollout::open(state),
+        Action::NextField => rollout::next_field(state),
         Action::Request(write) => input::request(state, write),
         Action::Confirm => input::confirm(state),
         Action::Cancel => input::cancel(state),

@@ -13,9 +13,11 @@ use crate::ui::safe;
 use crate::ui::screens::coverage_map;
 use crate::ui::table::{self, Col, col, styled};
 use crate::ui::theme::Slot;
+use herd_app::update::rollout::record_of;
 use herd_core::analysis::coverage::{Coverage, DsCoverage};
 use herd_core::analysis::units;
 use herd_core::analysis::verdict::{self, Verdict};
+use herd_core::engine::record::{RolloutRecord, State as RecordState};
 use herd_core::model::daemonset::{DaemonSet, StrategyKind};
 
 const COLS: [Col; 10] = [
@@ -39,13 +41,18 @@ pub fn render(state: &Scene, uid: &str, frame: &mut Frame, area: Rect) {
         frame.render_widget(text, area);
         return;
     };
-    let [summary, gauge, rest] = Layout::vertical([
+    let managed = record_of(state, uid).filter(|r| !r.state.is_final());
+    let [summary, banner, gauge, rest] = Layout::vertical([
         Constraint::Length(crate::ui::layout::DS_SUMMARY_ROWS),
+        Constraint::Length(u16::from(managed.is_some())),
         Constraint::Length(1),
         Constraint::Min(3),
     ])
     .areas(area);
     render_summary(state, ds, frame, summary);
+    if let Some(record) = managed {
+        render_banner(state, &record, frame, banner);
+    }
     render_gauge(state, ds, cov, frame, gauge);
     if state.ui.page().map {
         coverage_map::render(state, cov, frame, rest);
@@ -137,6 +144,29 @@ fn render_summary(state: &Scene, ds: &DaemonSet, frame: &mut Frame, area: Rect) 
     );
     frame.render_widget(
         Paragraph::new(safe::lines(lines)).block(Block::default().title(safe::span(title))),
+        area,
+    );
+}
+
+/// The managed rollout in hand, for as long as it is: what it is doing and the key that
+/// controls it. A paused, halted or contested one stays in sight until a person acts.
+fn render_banner(state: &Scene, record: &RolloutRecord, frame: &mut Frame, area: Rect) {
+    let (glyph, slot) = match record.state {
+        RecordState::Progressing => ("▶", Slot::Info),
+        RecordState::Paused { .. } => ("⏸", Slot::Warn),
+        _ => ("✗", Slot::Critical),
+    };
+    let target = record
+        .target
+        .as_ref()
+        .map_or(String::new(), |t| format!(" to revision {}", t.revision));
+    let text = format!(
+        "{glyph} managed rollout{target}: {} · max unavailable {} · R for its controls",
+        record.state.describe(),
+        record.policy.max_unavailable
+    );
+    frame.render_widget(
+        Paragraph::new(Line::styled(safe::text(&text), state.theme.style(slot))),
         area,
     );
 }

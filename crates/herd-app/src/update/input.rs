@@ -5,8 +5,8 @@ use crate::action::Write;
 use crate::effect::Effect;
 use crate::filter::Filter;
 use crate::rows;
-use crate::state::{Level, Mode, State};
-use crate::update::{clear_problem, command, flash, normal_mode, pick};
+use crate::state::{Level, Mode, RolloutForm, State};
+use crate::update::{clear_problem, command, flash, normal_mode, pick, rollout};
 
 pub fn start_filter(state: &mut State) -> Vec<Effect> {
     let before = state.ui.page().filter.clone();
@@ -42,6 +42,11 @@ fn edit(state: &mut State, change: impl FnOnce(&mut String)) -> Vec<Effect> {
             filter_typed(state);
         }
         Mode::Command { input } => change(input),
+        Mode::RolloutForm(form) => {
+            change(form.field_mut());
+            rollout::refresh_preview(state);
+        }
+        Mode::TypeName { typed, .. } => change(typed),
         _ => {}
     }
     Vec::new()
@@ -90,6 +95,22 @@ pub fn submit(state: &mut State) -> Vec<Effect> {
         Mode::Filter { input, .. } => submit_filter(state, &input),
         Mode::Command { input } => command::run(state, &input),
         Mode::PickNamespace { choices, cursor } => pick::choose(state, choices, cursor),
+        Mode::RolloutForm(form) => submit_rollout(state, form),
+        Mode::TypeName { write, typed } => {
+            let wanted = write.fleet_wide().unwrap_or_default().to_string();
+            if typed == wanted {
+                flash(state, Level::Info, format!("{}…", write.describe()));
+                vec![Effect::Write(write)]
+            } else {
+                flash(
+                    state,
+                    Level::Warn,
+                    format!("type {wanted:?} to go on, or esc to leave it"),
+                );
+                state.ui.mode = Mode::TypeName { write, typed };
+                Vec::new()
+            }
+        }
         other => {
             state.ui.mode = other;
             Vec::new()
@@ -117,8 +138,49 @@ pub fn request(state: &mut State, write: Write) -> Vec<Effect> {
         );
         return Vec::new();
     }
-    state.ui.mode = Mode::Confirm(write);
+    state.ui.mode = if write.fleet_wide().is_some() {
+        Mode::TypeName {
+            write,
+            typed: String::new(),
+        }
+    } else {
+        Mode::Confirm(write)
+    };
     Vec::new()
+}
+
+/// Enter in the rollout dialog: a policy that can be followed goes on to the typed-name
+/// confirmation; one that cannot stays open, saying which field is wrong.
+fn submit_rollout(state: &mut State, form: RolloutForm) -> Vec<Effect> {
+    let Some(ds) = state.fleet.daemon_set(&form.uid) else {
+        return Vec::new();
+    };
+    let (namespace, name) = (ds.namespace.clone(), ds.name.clone());
+    let current = ds.containers.first().map(|c| c.image.to_string());
+    match form.policy() {
+        Ok(policy) => {
+            let image = form.image.trim().to_string();
+            let images = if current.as_deref() == Some(image.as_str()) {
+                Vec::new()
+            } else {
+                vec![(form.container.clone(), image)]
+            };
+            request(
+                state,
+                Write::StartRollout {
+                    namespace,
+                    name,
+                    policy,
+                    images,
+                },
+            )
+        }
+        Err(e) => {
+            flash(state, Level::Warn, e);
+            state.ui.mode = Mode::RolloutForm(form);
+            Vec::new()
+        }
+    }
 }
 
 pub fn confirm(state: &mut State) -> Vec<Effect> {

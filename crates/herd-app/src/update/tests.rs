@@ -5,6 +5,7 @@ mod commands;
 mod feeds;
 mod flash;
 mod namespaces;
+mod rollouts;
 
 use std::sync::Arc;
 

@@ -443,18 +443,9 @@ pub(crate) fn params() -> PatchParams {
     }
 }
 
-/// `Progressing`, `Paused at canary`, `Halted: …`.
+/// `Progressing`, `Paused after canary`, `Halted: …` (see [`State::describe`]).
 pub fn phase(state: &State) -> String {
-    match state {
-        State::Progressing => "Progressing".into(),
-        State::Paused { at: Some(p) } => format!("Paused after {p}"),
-        State::Paused { at: None } => "Paused".into(),
-        State::Halted { reason, nodes } => format!("Halted: {reason} on {}", nodes.join(", ")),
-        State::Contested { manager } => format!("Contested by {manager}"),
-        State::Complete => "Complete".into(),
-        State::Aborted => "Aborted".into(),
-        State::RolledBack => "RolledBack".into(),
-    }
+    state.describe()
 }
 
 /// A person's word on a managed rollout.

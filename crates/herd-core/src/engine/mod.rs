@@ -7,5 +7,6 @@ pub mod action;
 pub mod lease;
 pub mod plan;
 pub mod policy;
+pub mod preview;
 pub mod record;
 pub mod retarget;

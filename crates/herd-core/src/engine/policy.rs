@@ -14,6 +14,20 @@ pub enum Selection {
     Selector(String),
 }
 
+impl Selection {
+    /// A count (`3`) or a node label selector (`zone=a`), as a person types it.
+    pub fn parse(text: &str) -> Option<Selection> {
+        let text = text.trim();
+        if text.is_empty() {
+            return None;
+        }
+        Some(match text.parse::<u32>() {
+            Ok(n) => Selection::Count(n),
+            Err(_) => Selection::Selector(text.to_string()),
+        })
+    }
+}
+
 /// Where a rollout stops for a person to say "go on".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -24,6 +38,20 @@ pub enum PausePoint {
     Batch,
     /// Once this share of the nodes to update runs the new revision.
     Percent(u8),
+}
+
+impl PausePoint {
+    /// `canary`, `batch` or a percentage such as `50%`.
+    pub fn parse(text: &str) -> Option<PausePoint> {
+        match text.trim() {
+            "canary" => Some(PausePoint::Canary),
+            "batch" => Some(PausePoint::Batch),
+            other => other
+                .strip_suffix('%')
+                .and_then(|p| p.parse().ok())
+                .map(PausePoint::Percent),
+        }
+    }
 }
 
 impl std::fmt::Display for PausePoint {

@@ -64,6 +64,21 @@ pub enum State {
 
 impl State {
     /// The rollout has ended: nothing more is deleted for it.
+    /// `Progressing`, `Paused after canary`, `Halted: … on n1, n2`, as every face of herd
+    /// says it.
+    pub fn describe(&self) -> String {
+        match self {
+            State::Progressing => "Progressing".into(),
+            State::Paused { at: Some(p) } => format!("Paused after {p}"),
+            State::Paused { at: None } => "Paused".into(),
+            State::Halted { reason, nodes } => format!("Halted: {reason} on {}", nodes.join(", ")),
+            State::Contested { manager } => format!("Contested by {manager}"),
+            State::Complete => "Complete".into(),
+            State::Aborted => "Aborted".into(),
+            State::RolledBack => "RolledBack".into(),
+        }
+    }
+
     pub fn is_final(&self) -> bool {
         matches!(self, State::Complete | State::Aborted | State::RolledBack)
     }

@@ -363,3 +363,90 @@ fn each_sim_run_gets_a_fresh_private_kubeconfig_directory_removed_at_exit() {
 fn path_of(path: &std::path::Path) -> &str {
     path.to_str().expect("UTF-8 path")
 }
+
+#[test]
+#[cfg_attr(herd_no_tmux, ignore = "tmux is not on PATH")]
+fn a_canary_rollout_started_from_the_keyboard_pauses_after_its_canary_and_finishes_on_resume() {
+    require_tmux();
+    // The audit log goes to a directory of the test's, not the tester's home.
+    let state = tempfile::tempdir().expect("state dir");
+    let xdg = format!("XDG_STATE_HOME={}", state.path().display());
+    let herd = herd();
+    let herd = herd.to_str().expect("utf-8 path");
+    let pane = Pane::run(std::path::Path::new("env"), &[&xdg, herd, "--sim"]);
+    pane.wait_for("every demo DaemonSet listed, all feeds live", synced);
+    pane.type_text("/fluent-bit");
+    pane.press("Enter");
+    pane.press("Enter");
+    pane.wait_for("fluent-bit's DaemonSet view", |s| {
+        s.contains("logging/fluent-bit") && s.contains("rollout 40/40")
+    });
+
+    pane.type_text("R");
+    pane.wait_for("the rollout dialog with its plan", |s| {
+        s.contains("managed rollout of logging/fluent-bit") && s.contains("plan: 39 nodes")
+    });
+    // The image's tag 3.2.4 becomes 3.3; half the nodes at once; two canaries, then a pause.
+    for _ in 0.."3.2.4".len() {
+        pane.press("BSpace");
+    }
+    pane.type_text("3.3");
+    pane.press("Tab");
+    for _ in 0.."10%".len() {
+        pane.press("BSpace");
+    }
+    pane.type_text("50%");
+    pane.press("Tab");
+    pane.type_text("2");
+    pane.press("Tab");
+    pane.type_text("canary");
+    let screen = pane.wait_for("the plan: the canary alone, then a pause", |s| {
+        s.contains("1. 2 node(s): general-01, general-02") && s.contains("pauses after canary")
+    });
+    assert!(
+        screen.contains("nodes down, skipped (and counted in the budget): general-07"),
+        "{screen}"
+    );
+    pane.press("Enter");
+    pane.wait_for("the name asked for", |s| {
+        s.contains("type fluent-bit to go on")
+    });
+    pane.type_text("fluent-bit");
+    pane.press("Enter");
+    pane.wait_for("the canary done and the rollout paused", |s| {
+        s.contains("⏸ managed rollout to revision 2: Paused after canary")
+    });
+
+    pane.type_text("R");
+    pane.wait_for("the rollout's controls", |s| s.contains("r resume"));
+    pane.type_text("r");
+    pane.wait_for("resume asks first", |s| s.contains("change the cluster?"));
+    pane.type_text("y");
+    let screen = pane.wait_for("the rollout complete", |s| {
+        s.contains("rollout of logging/fluent-bit: Complete")
+    });
+    assert!(
+        !screen.contains("managed rollout to revision"),
+        "no banner: {screen}"
+    );
+    pane.wait_for("the strategy put back", |s| {
+        s.contains("strategy RollingUpdate") && s.contains("revision 2")
+    });
+
+    let audit = std::fs::read_to_string(state.path().join("herd").join("audit.jsonl"))
+        .expect("the audit log");
+    for reason in [
+        "RolloutStarted",
+        "RolloutPaused",
+        "RolloutResumed",
+        "RolloutComplete",
+    ] {
+        assert!(
+            audit
+                .lines()
+                .any(|l| l.contains(reason) && l.contains("\"herd tui\"")),
+            "{reason} in:\n{audit}"
+        );
+    }
+    quit_and_check_restored(&pane);
+}

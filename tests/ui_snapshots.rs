@@ -489,3 +489,50 @@ async fn a_long_refusal_is_cut_with_a_key_that_shows_it_whole() {
     s.special(KeyCode::Esc);
     assert!(!s.text().contains("esc closes"));
 }
+
+#[tokio::test]
+async fn rollout_dialog() {
+    let mut s = Screen::demo().await;
+    s.open_daemon_set("fluent-bit");
+    s.key('R');
+    s.special(KeyCode::Tab);
+    for _ in 0.."10%".len() {
+        s.special(KeyCode::Backspace);
+    }
+    s.type_text("25%");
+    s.special(KeyCode::Tab);
+    s.type_text("2");
+    s.special(KeyCode::Tab);
+    s.type_text("canary,50%");
+    let text = s.text();
+    // The plan follows the policy typed: two canaries alone, then batches of the budget.
+    assert!(
+        text.contains("plan: 39 nodes in") && text.contains("up to 10 unavailable at once"),
+        "{text}"
+    );
+    assert!(
+        s.line_with("1. 2 node(s)").contains("general-01, general-02"),
+        "{text}"
+    );
+    assert!(text.contains("⏸ pauses after canary"), "{text}");
+    assert!(text.contains("⏸ pauses after 50%"), "{text}");
+    assert!(
+        s.line_with("nodes down, skipped").contains("general-07"),
+        "{text}"
+    );
+    assert!(text.contains("no surge"), "the dialog says what OnDelete cannot do");
+    assert_snapshot!("rollout_dialog_120x36", text);
+    // A budget that cannot be followed says so in place of the plan.
+    s.special(KeyCode::Tab);
+    s.special(KeyCode::Tab);
+    for _ in 0.."25%".len() {
+        s.special(KeyCode::Backspace);
+    }
+    s.type_text("0");
+    let text = s.text();
+    assert!(text.contains("✗ maxUnavailable \"0\": must be at least 1"), "{text}");
+    assert!(!text.contains("plan: "), "{text}");
+    // Enter asks for the name; the key table's esc leaves without a write.
+    s.special(KeyCode::Esc);
+    assert!(!s.text().contains("managed rollout of"), "closed");
+}

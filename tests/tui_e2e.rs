@@ -414,7 +414,7 @@ fn a_canary_rollout_started_from_the_keyboard_pauses_after_its_canary_and_finish
     pane.type_text("fluent-bit");
     pane.press("Enter");
     pane.wait_for("the canary done and the rollout paused", |s| {
-        s.contains("⏸ managed rollout to revision 2: Paused after canary")
+        s.contains("‖ managed rollout to revision 2: Paused after canary")
     });
 
     pane.type_text("R");

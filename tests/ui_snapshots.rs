@@ -511,16 +511,20 @@ async fn rollout_dialog() {
         "{text}"
     );
     assert!(
-        s.line_with("1. 2 node(s)").contains("general-01, general-02"),
+        s.line_with("1. 2 node(s)")
+            .contains("general-01, general-02"),
         "{text}"
     );
-    assert!(text.contains("⏸ pauses after canary"), "{text}");
-    assert!(text.contains("⏸ pauses after 50%"), "{text}");
+    assert!(text.contains("‖ pauses after canary"), "{text}");
+    assert!(text.contains("‖ pauses after 50%"), "{text}");
     assert!(
         s.line_with("nodes down, skipped").contains("general-07"),
         "{text}"
     );
-    assert!(text.contains("no surge"), "the dialog says what OnDelete cannot do");
+    assert!(
+        text.contains("no surge"),
+        "the dialog says what OnDelete cannot do"
+    );
     assert_snapshot!("rollout_dialog_120x36", text);
     // A budget that cannot be followed says so in place of the plan.
     s.special(KeyCode::Tab);
@@ -530,7 +534,10 @@ async fn rollout_dialog() {
     }
     s.type_text("0");
     let text = s.text();
-    assert!(text.contains("✗ maxUnavailable \"0\": must be at least 1"), "{text}");
+    assert!(
+        text.contains("✗ maxUnavailable \"0\": must be at least 1"),
+        "{text}"
+    );
     assert!(!text.contains("plan: "), "{text}");
     // Enter asks for the name; the key table's esc leaves without a write.
     s.special(KeyCode::Esc);

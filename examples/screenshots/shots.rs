@@ -32,6 +32,7 @@ pub async fn take_all(session: &mut Session, dir: &Path) -> anyhow::Result<Vec<P
     shots.daemon_set().await?;
     shots.nodes().await?;
     shots.hogs().await?;
+    shots.rollout_dialog().await?;
     shots.fetched().await?;
     shots.themes().await?;
     Ok(shots.written)
@@ -117,6 +118,30 @@ impl Shots<'_> {
     async fn nodes(&mut self) -> anyhow::Result<()> {
         self.command("nodes").await?;
         self.shoot("nodes", &Palette::dark()).await?;
+        self.home().await
+    }
+
+    /// The managed-rollout dialog on fluent-bit: a new image, two canaries, a pause after
+    /// them, and the plan it would follow. Nothing is started (esc).
+    async fn rollout_dialog(&mut self) -> anyhow::Result<()> {
+        self.select_daemon_set("fluent-bit").await?;
+        self.press_key(KeyCode::Enter).await?;
+        self.press_key(KeyCode::Char('R')).await?;
+        for _ in 0.."3.2.4".len() {
+            self.press_key(KeyCode::Backspace).await?;
+        }
+        self.session.type_text("3.3").await?;
+        self.press_key(KeyCode::Tab).await?;
+        for _ in 0.."10%".len() {
+            self.press_key(KeyCode::Backspace).await?;
+        }
+        self.session.type_text("25%").await?;
+        self.press_key(KeyCode::Tab).await?;
+        self.session.type_text("2").await?;
+        self.press_key(KeyCode::Tab).await?;
+        self.session.type_text("canary,50%").await?;
+        self.shoot("rollout-dialog", &Palette::dark()).await?;
+        self.press_key(KeyCode::Esc).await?;
         self.home().await
     }
 

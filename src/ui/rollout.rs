@@ -142,7 +142,7 @@ fn plan_lines<'a>(state: &Scene, p: &Preview, lines: &mut Vec<Line<'a>>) {
         ));
         if let Some(point) = batch.pause_after {
             lines.push(Line::styled(
-                format!("      ⏸ pauses after {point}"),
+                format!("      ‖ pauses after {point}"),
                 theme.style(Slot::Warn),
             ));
         }

@@ -153,7 +153,7 @@ fn render_summary(state: &Scene, ds: &DaemonSet, frame: &mut Frame, area: Rect) 
 fn render_banner(state: &Scene, record: &RolloutRecord, frame: &mut Frame, area: Rect) {
     let (glyph, slot) = match record.state {
         RecordState::Progressing => ("▶", Slot::Info),
-        RecordState::Paused { .. } => ("⏸", Slot::Warn),
+        RecordState::Paused { .. } => ("‖", Slot::Warn),
         _ => ("✗", Slot::Critical),
     };
     let target = record

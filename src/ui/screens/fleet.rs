@@ -142,7 +142,7 @@ fn rollout_cell(state: &Scene, r: &FleetRow) -> Line<'static> {
         }
         Phase::Waiting => styled(
             state,
-            format!("⏸ OnDelete {updated}/{desired}"),
+            format!("‖ OnDelete {updated}/{desired}"),
             Slot::OldRevision,
         ),
     }

@@ -8,4 +8,6 @@ pub mod lease;
 pub mod plan;
 pub mod policy;
 pub mod record;
+pub mod restart;
 pub mod retarget;
+pub mod strategy;

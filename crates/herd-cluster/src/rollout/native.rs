@@ -32,6 +32,10 @@ pub struct Native {
     pub trouble: Vec<String>,
 }
 
+/// How often a strategy edit reads, checks and writes again when the DaemonSet changed in
+/// between (client-go's `DefaultRetry` makes 5 attempts).
+const CONFLICT_ATTEMPTS: u32 = 5;
+
 /// Reads the DaemonSet and its record; an unreadable record is refused, as everywhere.
 async fn read(
     client: &Client,
@@ -63,47 +67,53 @@ pub async fn edit_strategy(
     let names = Names { namespace, name };
     // Malformed flags are refused before anything is read.
     strategy::check_flags(edit).map_err(|e| names.record(e))?;
-    let (object, record) = read(client, &names).await?;
-    if let Some(record) = &record
-        && !record.state.is_final()
-    {
-        return Err(RolloutError::UnderManagement {
-            namespace: namespace.to_string(),
-            name: name.to_string(),
-            state: phase(&record.state),
-        });
-    }
-    let current = Current {
-        strategy: strategy_of(&object),
-        min_ready_seconds: object.spec.min_ready_seconds.map_or(0, i64::from),
-    };
-    let wanted: Strategy = strategy::apply(&current, edit).map_err(|e| names.record(e))?;
-    if wanted.same_as(&current) {
-        return Ok(Native {
-            strategy: wanted.describe(),
-            unchanged: true,
-            note: String::new(),
-            actions: Vec::new(),
-            trouble: Vec::new(),
-        });
-    }
-    let by_hand = wanted.patch();
-    let mut patch = by_hand.clone();
-    // Conditional on the version read: an edit checked against a strategy someone has since
-    // changed is not written over theirs.
-    if let Some(version) = &object.metadata.resource_version {
-        patch["metadata"] = json!({"resourceVersion": version});
-    }
-    let dss: Api<apps::DaemonSet> = Api::namespaced(client.clone(), namespace);
-    match dss.patch(name, &params(), &Patch::Merge(patch)).await {
-        Ok(_) => {}
-        Err(kube::Error::Api(e)) if e.code == 409 => {
-            return Err(
-                names.api("changed since it was read; nothing written (run the command again)")
-            );
+    // The controller's status writes change the DaemonSet's version all through a rollout:
+    // a conflict is read again and checked again (client-go's RetryOnConflict), so what is
+    // written was always checked against the strategy it is written over.
+    let mut attempts = 0;
+    let (object, wanted, by_hand) = loop {
+        attempts += 1;
+        let (object, record) = read(client, &names).await?;
+        if let Some(record) = &record
+            && !record.state.is_final()
+        {
+            return Err(RolloutError::UnderManagement {
+                namespace: namespace.to_string(),
+                name: name.to_string(),
+                state: phase(&record.state),
+            });
         }
-        Err(e) => return Err(names.kube(e)),
-    }
+        let current = Current {
+            strategy: strategy_of(&object),
+            min_ready_seconds: object.spec.min_ready_seconds.map_or(0, i64::from),
+        };
+        let wanted: Strategy = strategy::apply(&current, edit).map_err(|e| names.record(e))?;
+        if wanted.same_as(&current) {
+            return Ok(Native {
+                strategy: wanted.describe(),
+                unchanged: true,
+                note: String::new(),
+                actions: Vec::new(),
+                trouble: Vec::new(),
+            });
+        }
+        let by_hand = wanted.patch();
+        let mut patch = by_hand.clone();
+        if let Some(version) = &object.metadata.resource_version {
+            patch["metadata"] = json!({"resourceVersion": version});
+        }
+        let dss: Api<apps::DaemonSet> = Api::namespaced(client.clone(), namespace);
+        match dss.patch(name, &params(), &Patch::Merge(patch)).await {
+            Ok(_) => break (object, wanted, by_hand),
+            Err(kube::Error::Api(e)) if e.code == 409 && attempts < CONFLICT_ATTEMPTS => {}
+            Err(kube::Error::Api(e)) if e.code == 409 => {
+                return Err(names.api(format!(
+                    "changed under each of {CONFLICT_ATTEMPTS} attempts; nothing written"
+                )));
+            }
+            Err(e) => return Err(names.kube(e)),
+        }
+    };
     let done = action::patched(
         namespace,
         name,

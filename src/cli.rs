@@ -77,7 +77,7 @@ pub enum Command {
     #[command(after_help = CHECK_EXIT_CODES)]
     Check(CheckArgs),
     /// Managed rollouts of a plain DaemonSet: start (with a canary, a partition, pause points
-    /// and a budget), status, pause, resume, abort.
+    /// and a budget), status, pause, resume, abort, undo, restart; and native strategy edits.
     #[command(after_help = ROLLOUT_EXIT_CODES)]
     Rollout(RolloutArgs),
     /// Run the engine for every managed DaemonSet until stopped: the same steps as
@@ -115,7 +115,9 @@ const ROLLOUT_EXIT_CODES: &str = "\
 Exit codes:
   0  done: the intent is recorded, or with --wait the rollout completed
   1  with --wait: the rollout halted (new pods failed), or was aborted
-  2  bad input, a DaemonSet that cannot be managed, or an unusable cluster (one line on stderr)
+  2  bad input (a strategy edit the API server would refuse: the line names the field), a
+     DaemonSet that cannot be managed (or, for `strategy`, one a managed rollout holds), or an
+     unusable cluster (one line on stderr); nothing is written
   3  with --wait: the rollout paused (a pause point, or a person), or another field manager
      took the update strategy back (Contested)
 An undo that ends RolledBack exits 0; a rollout rolled back after a failure exits 1.";
@@ -158,6 +160,14 @@ pub enum RolloutAction {
     /// undo`, in batches): the one before the current, or --to-revision N. It replaces a
     /// rollout in progress (a halted one, say), keeping its policy.
     Undo(UndoArgs),
+    /// Edit the DaemonSet's own update strategy (maxUnavailable, maxSurge, minReadySeconds,
+    /// OnDelete or RollingUpdate), checked with the API server's rules before anything is
+    /// sent. Refused while a managed rollout holds the DaemonSet.
+    Strategy(StrategyArgs),
+    /// Stamp the template's kubectl.kubernetes.io/restartedAt, as `kubectl rollout restart`
+    /// does, so every pod is replaced: by the DaemonSet's own strategy, or with --managed as
+    /// a managed rollout (in the same write that takes the DaemonSet under management).
+    Restart(RestartArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -182,6 +192,16 @@ pub struct StartArgs {
     /// Set a container's image in the same write: CONTAINER=IMAGE (repeatable).
     #[arg(long, value_name = "CONTAINER=IMAGE")]
     pub image: Vec<String>,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Carry the rollout out from this process until it completes, pauses or halts.
+    #[arg(long)]
+    pub wait: bool,
+}
+
+/// How a managed rollout proceeds (`start`, `restart --managed`).
+#[derive(Debug, Clone, Args)]
+pub struct PolicyArgs {
     /// Nodes updated first: a count, or a node label selector.
     #[arg(long, value_name = "N|SELECTOR")]
     pub canary: Option<String>,
@@ -207,8 +227,59 @@ pub struct StartArgs {
     /// When new pods fail, put the template the rollout started from back and roll it out.
     #[arg(long)]
     pub rollback_on_failure: bool,
-    /// Carry the rollout out from this process until it completes, pauses or halts.
+}
+
+impl PolicyArgs {
+    /// Whether any flag differs from its default (a plain restart takes none of them).
+    pub fn given(&self) -> bool {
+        self.canary.is_some()
+            || self.partition.is_some()
+            || !self.pause_after.is_empty()
+            || self.max_unavailable != "1"
+            || self.progress_deadline != 600
+            || self.keep_managed
+            || self.halt_on_failure
+            || self.rollback_on_failure
+    }
+}
+
+/// `herd rollout strategy`: the values are taken as typed (negative numbers included) and
+/// checked with the API server's rules, so each refusal names its field path.
+#[derive(Debug, Clone, Args)]
+pub struct StrategyArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// spec.updateStrategy.rollingUpdate.maxUnavailable: a count or a percentage.
+    #[arg(long, value_name = "N|N%", allow_hyphen_values = true)]
+    pub max_unavailable: Option<String>,
+    /// spec.updateStrategy.rollingUpdate.maxSurge: a count or a percentage (maxUnavailable
+    /// must then be 0).
+    #[arg(long, value_name = "N|N%", allow_hyphen_values = true)]
+    pub max_surge: Option<String>,
+    /// spec.minReadySeconds: seconds a new pod must be Ready to count as Available.
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub min_ready_seconds: Option<String>,
+    /// Switch to OnDelete: pods take a new template only when deleted.
+    #[arg(long, conflicts_with = "rolling_update")]
+    pub on_delete: bool,
+    /// Switch to RollingUpdate (maxUnavailable 1, maxSurge 0 unless given).
     #[arg(long)]
+    pub rolling_update: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RestartArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Restart as a managed rollout (OnDelete, the policy below) instead of by the
+    /// DaemonSet's own strategy.
+    #[arg(long)]
+    pub managed: bool,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// With --managed: carry the restart out from this process until it completes, pauses or
+    /// halts.
+    #[arg(long, requires = "managed")]
     pub wait: bool,
 }
 

@@ -81,12 +81,15 @@ async fn run_rollout(args: RolloutArgs) -> i32 {
 
 async fn rollout_action(action: RolloutAction) -> Result<i32> {
     use herd::rollout::{self as cmd, Status};
-    use herd_cluster::rollout::{self, Command as Word};
+    use herd_cluster::rollout::{self, Command as Word, native};
     use herd_core::engine::policy::Policy;
+    use herd_core::engine::strategy::{self, Edit, Kind};
     let target = match &action {
         RolloutAction::Start(a) => &a.target,
         RolloutAction::Status(a) => &a.target,
         RolloutAction::Undo(a) => &a.target,
+        RolloutAction::Strategy(a) => &a.target,
+        RolloutAction::Restart(a) => &a.target,
         RolloutAction::Pause(t) | RolloutAction::Resume(t) | RolloutAction::Abort(t) => t,
     };
     let connect = ConnectOptions {
@@ -101,34 +104,67 @@ async fn rollout_action(action: RolloutAction) -> Result<i32> {
                 .iter()
                 .map(|i| cmd::parse_image(i))
                 .collect::<Result<Vec<_>, _>>()?;
-            let policy = Policy {
-                max_unavailable: a.max_unavailable.clone(),
-                canary: a
-                    .canary
-                    .as_deref()
-                    .map(|t| cmd::parse_selection("canary", t))
-                    .transpose()?,
-                partition: a
-                    .partition
-                    .as_deref()
-                    .map(|t| cmd::parse_selection("partition", t))
-                    .transpose()?,
-                pause_after: a
-                    .pause_after
-                    .iter()
-                    .map(|p| cmd::parse_pause(p))
-                    .collect::<Result<Vec<_>, _>>()?,
-                progress_deadline_seconds: a.progress_deadline,
-                keep_managed: a.keep_managed,
-                halt_on_failure: true,
-                rollback_on_failure: a.rollback_on_failure,
-            };
-            policy.check()?;
+            let policy = policy_of(&a.policy)?;
             let client = herd_cluster::connect::connect(&connect).await?;
             let done = rollout::start(&client, &ns, &name, policy, &images, jiff::Timestamp::now())
                 .await?;
             cmd::audit(&done.actions, &done.trouble);
             cmd::say(format_args!("{ns}/{name}: managed rollout started"));
+            if a.wait {
+                return Ok(cmd::wait(&client, &ns, &name).await?);
+            }
+            Ok(0)
+        }
+        RolloutAction::Strategy(a) => {
+            let edit = Edit {
+                kind: match (a.on_delete, a.rolling_update) {
+                    (true, _) => Some(Kind::OnDelete),
+                    (_, true) => Some(Kind::RollingUpdate),
+                    _ => None,
+                },
+                max_unavailable: a.max_unavailable,
+                max_surge: a.max_surge,
+                min_ready_seconds: a.min_ready_seconds,
+            };
+            // Flags the API server would refuse are refused before connecting at all.
+            strategy::check_flags(&edit)
+                .map_err(|e| anyhow::anyhow!("daemonset {ns}/{name}: {e}"))?;
+            let client = herd_cluster::connect::connect(&connect).await?;
+            let done = native::edit_strategy(&client, &ns, &name, &edit).await?;
+            cmd::audit(&done.actions, &done.trouble);
+            if done.unchanged {
+                cmd::say(format_args!(
+                    "{ns}/{name}: update strategy already {}; nothing written",
+                    done.strategy
+                ));
+            } else {
+                cmd::say(format_args!(
+                    "{ns}/{name}: update strategy set to {}",
+                    done.strategy
+                ));
+            }
+            Ok(0)
+        }
+        RolloutAction::Restart(a) => {
+            let now = jiff::Timestamp::now();
+            if !a.managed {
+                if a.policy.given() {
+                    bail!(
+                        "the rollout policy flags need --managed (a plain restart is rolled out \
+                         by the DaemonSet's own strategy)"
+                    );
+                }
+                let client = herd_cluster::connect::connect(&connect).await?;
+                let done = native::restart(&client, &ns, &name, now).await?;
+                cmd::audit(&done.actions, &done.trouble);
+                cmd::say(format_args!("{ns}/{name}: restarted ({})", done.note));
+                return Ok(0);
+            }
+            let policy = policy_of(&a.policy)?;
+            let client = herd_cluster::connect::connect(&connect).await?;
+            let done = rollout::restart(&client, &ns, &name, policy, now).await?;
+            cmd::audit(&done.actions, &done.trouble);
+            cmd::say(format_args!("{ns}/{name}: managed restart started"));
             if a.wait {
                 return Ok(cmd::wait(&client, &ns, &name).await?);
             }
@@ -188,6 +224,35 @@ async fn rollout_action(action: RolloutAction) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// The policy `start` and `restart --managed` give, checked.
+fn policy_of(a: &cli::PolicyArgs) -> Result<herd_core::engine::policy::Policy> {
+    use herd::rollout as cmd;
+    let policy = herd_core::engine::policy::Policy {
+        max_unavailable: a.max_unavailable.clone(),
+        canary: a
+            .canary
+            .as_deref()
+            .map(|t| cmd::parse_selection("canary", t))
+            .transpose()?,
+        partition: a
+            .partition
+            .as_deref()
+            .map(|t| cmd::parse_selection("partition", t))
+            .transpose()?,
+        pause_after: a
+            .pause_after
+            .iter()
+            .map(|p| cmd::parse_pause(p))
+            .collect::<Result<Vec<_>, _>>()?,
+        progress_deadline_seconds: a.progress_deadline,
+        keep_managed: a.keep_managed,
+        halt_on_failure: true,
+        rollback_on_failure: a.rollback_on_failure,
+    };
+    policy.check()?;
+    Ok(policy)
 }
 
 /// The TUI on the current context, or on an in-process simulator with `--sim`.

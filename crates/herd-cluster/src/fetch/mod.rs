@@ -201,11 +201,14 @@ pub async fn restart(
     name: &str,
     now: Timestamp,
 ) -> Result<(), String> {
-    let patch = json!({"spec": {"template": {"metadata": {"annotations": {
-        "kubectl.kubernetes.io/restartedAt": now.to_string()
-    }}}}});
+    // The stamp exactly as `kubectl rollout restart` writes it, as field manager herd.
+    let patch = json!({"spec": {"template": herd_core::engine::restart::template_patch(now)}});
+    let params = PatchParams {
+        field_manager: Some(herd_core::engine::record::HERD_FIELD_MANAGER.to_string()),
+        ..PatchParams::default()
+    };
     Api::<apps::DaemonSet>::namespaced(client.clone(), namespace)
-        .patch(name, &PatchParams::default(), &Patch::Strategic(patch))
+        .patch(name, &params, &Patch::Strategic(patch))
         .await
         .map(drop)
         .map_err(|e| e.to_string())
@@ -214,8 +217,12 @@ pub async fn restart(
 /// `kubectl cordon|uncordon NODE`.
 pub async fn cordon(client: &Client, node: &str, cordon: bool) -> Result<(), String> {
     let patch = json!({"spec": {"unschedulable": cordon}});
+    let params = PatchParams {
+        field_manager: Some(herd_core::engine::record::HERD_FIELD_MANAGER.to_string()),
+        ..PatchParams::default()
+    };
     Api::<api::Node>::all(client.clone())
-        .patch(node, &PatchParams::default(), &Patch::Merge(patch))
+        .patch(node, &params, &Patch::Merge(patch))
         .await
         .map(drop)
         .map_err(|e| e.to_string())

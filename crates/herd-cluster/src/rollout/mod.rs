@@ -4,6 +4,7 @@
 //! decision is `herd_core::engine::plan`'s; this module only reads and writes.
 
 pub mod execute;
+pub mod native;
 
 pub use execute::{Carried, Strategy};
 
@@ -22,6 +23,7 @@ use herd_core::engine::action::{self, Action, Reason};
 use herd_core::engine::plan::{self, Plan};
 use herd_core::engine::policy::{PausePoint, Policy};
 use herd_core::engine::record::{ANNOTATION, Restore, RolloutRecord, State, Target, VERSION};
+use herd_core::engine::restart::{self, RESTARTED_AT};
 use herd_core::engine::retarget::retarget;
 use herd_core::model::daemonset::DaemonSet;
 use herd_core::model::fleet::{Fleet, FleetEvent, Record};
@@ -41,6 +43,17 @@ pub enum RolloutError {
     NotManaged(String, String),
     #[error("daemonset {namespace}/{name} already has a managed rollout ({state}); abort it first")]
     AlreadyManaged {
+        namespace: String,
+        name: String,
+        state: String,
+    },
+    /// A native strategy edit of a DaemonSet whose update strategy a managed rollout holds:
+    /// it would fight the engine.
+    #[error(
+        "daemonset {namespace}/{name} is under a managed rollout ({state}), which holds its \
+         update strategy; abort it first (herd rollout abort -n {namespace} {name})"
+    )]
+    UnderManagement {
         namespace: String,
         name: String,
         state: String,
@@ -67,8 +80,8 @@ pub struct Snapshot {
 }
 
 pub(crate) struct Names<'a> {
-    namespace: &'a str,
-    name: &'a str,
+    pub(crate) namespace: &'a str,
+    pub(crate) name: &'a str,
 }
 
 impl Names<'_> {
@@ -77,7 +90,7 @@ impl Names<'_> {
         self.api(Problem::of_kube(&e))
     }
 
-    fn api(&self, e: impl std::fmt::Display) -> RolloutError {
+    pub(crate) fn api(&self, e: impl std::fmt::Display) -> RolloutError {
         RolloutError::Api {
             namespace: self.namespace.to_string(),
             name: self.name.to_string(),
@@ -85,7 +98,7 @@ impl Names<'_> {
         }
     }
 
-    fn record(&self, e: impl std::fmt::Display) -> RolloutError {
+    pub(crate) fn record(&self, e: impl std::fmt::Display) -> RolloutError {
         RolloutError::Record {
             namespace: self.namespace.to_string(),
             name: self.name.to_string(),
@@ -152,25 +165,32 @@ pub async fn snapshot(
         Some(text) => Some(RolloutRecord::decode(text).map_err(|e| names.record(e))?),
         None => None,
     };
-    let strategy = object.spec.update_strategy.as_ref();
-    let rolling = strategy.and_then(|s| s.rolling_update.as_ref());
-    let int_or = |v: &k8s_openapi::apimachinery::pkg::util::intstr::IntOrString| match v {
-        k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(n) => n.to_string(),
-        k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(s) => s.clone(),
-    };
-    let strategy = Restore {
-        kind: strategy
-            .and_then(|s| s.type_.clone())
-            .unwrap_or_else(|| "RollingUpdate".to_string()),
-        max_unavailable: rolling.and_then(|r| r.max_unavailable.as_ref()).map(int_or),
-        max_surge: rolling.and_then(|r| r.max_surge.as_ref()).map(int_or),
-    };
+    let strategy = strategy_of(&object);
     Ok(Snapshot {
         fleet,
         daemon_set,
         record,
         strategy,
     })
+}
+
+/// The DaemonSet's own update strategy as the API has it (`RollingUpdate` when unset, as the
+/// API server defaults it).
+pub(crate) fn strategy_of(object: &apps::DaemonSet) -> Restore {
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    let strategy = object.spec.update_strategy.as_ref();
+    let rolling = strategy.and_then(|s| s.rolling_update.as_ref());
+    let int_or = |v: &IntOrString| match v {
+        IntOrString::Int(n) => n.to_string(),
+        IntOrString::String(s) => s.clone(),
+    };
+    Restore {
+        kind: strategy
+            .and_then(|s| s.type_.clone())
+            .unwrap_or_else(|| "RollingUpdate".to_string()),
+        max_unavailable: rolling.and_then(|r| r.max_unavailable.as_ref()).map(int_or),
+        max_surge: rolling.and_then(|r| r.max_surge.as_ref()).map(int_or),
+    }
 }
 
 /// Takes the DaemonSet under management: OnDelete, the record, and the new images, in one
@@ -194,6 +214,21 @@ pub enum Change<'a> {
     /// The template a ControllerRevision holds (`herd rollout undo`): this revision number, or
     /// the one before the current, as `kubectl rollout undo` picks.
     Revision(Option<i64>),
+    /// The template as it is, stamped `kubectl.kubernetes.io/restartedAt` with this time, as
+    /// `kubectl rollout restart` does (`herd rollout restart --managed`).
+    Restart(Timestamp),
+}
+
+/// `herd rollout restart --managed`: takes the DaemonSet under management and stamps the
+/// template's `restartedAt` in the same write, so every pod is replaced under the policy.
+pub async fn restart(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    policy: Policy,
+    now: Timestamp,
+) -> Result<Done, RolloutError> {
+    take(client, namespace, name, policy, Change::Restart(now), now).await
 }
 
 /// `herd rollout undo`: rolls the template of a revision out as a managed rollout that ends
@@ -263,6 +298,7 @@ async fn take(
             Some(json!({"spec": {"containers": containers}}))
         }
         Change::Images(_) => None,
+        Change::Restart(at) => Some(restart::template_patch(at)),
         Change::Revision(number) => {
             let wanted = match number {
                 Some(n) => n,
@@ -309,6 +345,10 @@ async fn take(
                 images.join(", ")
             )
         }
+        Change::Restart(at) => format!(
+            "managed restart started (OnDelete): {RESTARTED_AT}={}",
+            restart::stamp(at)
+        ),
         Change::Revision(n) => format!(
             "managed undo to revision {} started (OnDelete)",
             n.map_or_else(|| "the previous one".to_string(), |n| n.to_string())
@@ -423,17 +463,28 @@ pub struct Done {
 }
 
 async fn told(client: &Client, uid: &str, record: RolloutRecord, actions: Vec<Action>) -> Done {
+    let (actions, trouble) = told_actions(client, uid, actions).await;
+    Done {
+        record,
+        actions,
+        trouble,
+    }
+}
+
+/// Posts each action as an Event on the DaemonSet; returns them with the Events that could
+/// not be posted (the write itself is done either way).
+pub(crate) async fn told_actions(
+    client: &Client,
+    uid: &str,
+    actions: Vec<Action>,
+) -> (Vec<Action>, Vec<String>) {
     let mut trouble = Vec::new();
     for a in &actions {
         if let Err(e) = events::post(client, uid, a).await {
             trouble.push(e);
         }
     }
-    Done {
-        record,
-        actions,
-        trouble,
-    }
+    (actions, trouble)
 }
 
 pub(crate) fn params() -> PatchParams {

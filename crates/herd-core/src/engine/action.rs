@@ -22,6 +22,10 @@ pub enum Reason {
     /// `--rollback-on-failure`).
     RolloutRollingBack,
     RolloutRolledBack,
+    /// A person edited the DaemonSet's own update strategy (`herd rollout strategy`).
+    StrategyChanged,
+    /// A plain restart: the template's `restartedAt` stamped, for the native strategy to roll.
+    Restarted,
 }
 
 impl Reason {
@@ -38,6 +42,8 @@ impl Reason {
             Reason::RolloutAborted => "RolloutAborted",
             Reason::RolloutRollingBack => "RolloutRollingBack",
             Reason::RolloutRolledBack => "RolloutRolledBack",
+            Reason::StrategyChanged => "StrategyChanged",
+            Reason::Restarted => "Restarted",
         }
     }
 
@@ -114,6 +120,28 @@ pub fn recorded(
     }
 }
 
+/// A person's patch of the DaemonSet (a strategy edit, a restart), with the `kubectl patch`
+/// that writes the same; `kind` is the patch type (`merge` or `strategic`).
+pub fn patched(
+    namespace: &str,
+    daemon_set: &str,
+    reason: Reason,
+    message: String,
+    kind: &str,
+    patch: &str,
+) -> Action {
+    Action {
+        namespace: namespace.to_string(),
+        daemon_set: daemon_set.to_string(),
+        reason,
+        message,
+        kubectl: format!(
+            "kubectl patch daemonset -n {namespace} {daemon_set} --type {kind} -p {}",
+            shell_quote(patch)
+        ),
+    }
+}
+
 /// The reason for a record's new state, when it is one the engine reaches by itself.
 pub fn reason_for(state: &State) -> Option<Reason> {
     match state {
@@ -142,6 +170,25 @@ mod tests {
         assert_eq!(a.message, "batch 3: deleted fb-1, fb-2");
         assert_eq!(a.kubectl, "kubectl delete pod -n logging fb-1 fb-2");
         assert!(!a.reason.is_warning());
+    }
+
+    #[test]
+    fn a_patch_is_told_with_the_kubectl_patch_that_does_the_same() {
+        let a = patched(
+            "logging",
+            "fluent-bit",
+            Reason::StrategyChanged,
+            "update strategy set to OnDelete".into(),
+            "merge",
+            r#"{"spec":{"updateStrategy":{"type":"OnDelete","rollingUpdate":null}}}"#,
+        );
+        assert_eq!(a.reason.as_str(), "StrategyChanged");
+        assert_eq!(
+            a.kubectl,
+            "kubectl patch daemonset -n logging fluent-bit --type merge -p \
+             '{\"spec\":{\"updateStrategy\":{\"type\":\"OnDelete\",\"rollingUpdate\":null}}}'"
+        );
+        assert!(!a.reason.is_warning() && !Reason::Restarted.is_warning());
     }
 
     #[test]

@@ -9,4 +9,6 @@ pub mod plan;
 pub mod policy;
 pub mod preview;
 pub mod record;
+pub mod restart;
 pub mod retarget;
+pub mod strategy;

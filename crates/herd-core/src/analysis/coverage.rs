@@ -16,6 +16,7 @@ pub(crate) use self::classify::classify;
 pub use self::display::{ShortResource, Shortfall, shortfalls};
 use crate::analysis::by_node::NodeOrder;
 use crate::analysis::verdict::{Verdict, VerdictTally};
+use crate::model::daemonset::DaemonSet;
 pub use crate::model::daemonset::StatusCounts;
 use crate::model::fleet::{Fleet, PodId};
 use crate::model::node::{ConditionStatus, Node};
@@ -218,6 +219,11 @@ pub fn analyze(fleet: &Fleet, now: Timestamp) -> CoverageReport {
 /// Coverage of one DaemonSet; `None` for an unknown uid.
 pub fn daemon_set(fleet: &Fleet, ds_uid: &str, now: Timestamp) -> Option<DsCoverage> {
     one(fleet, ds_uid, now, true)
+}
+
+/// One DaemonSet's row for one node on its own, the row [`daemon_set`] gives for that node.
+pub(crate) fn pair(fleet: &Fleet, ds: &DaemonSet, node: &Node, now: Timestamp) -> Coverage {
+    walk::pair(fleet, ds, node, now)
 }
 
 /// Only the counts, comparable with the DaemonSet's status; `None` for an unknown uid.

@@ -2,7 +2,7 @@
 //! hogs and the DaemonSet tax.
 //! Nothing here reads a clock, a file or the network: `now` and thresholds are passed in.
 
-mod by_node;
+pub(crate) mod by_node;
 pub mod coverage;
 pub mod hogs;
 pub mod rollout;

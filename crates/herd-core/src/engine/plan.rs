@@ -16,10 +16,12 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::policy::{Checked, PausePoint, Picked};
 use super::record::{HERD_FIELD_MANAGER, RolloutRecord, State};
-use crate::analysis::coverage::{self, Coverage};
+use crate::analysis::by_node::NodeOrder;
+use crate::analysis::coverage;
 use crate::analysis::verdict::{self, Verdict};
 use crate::model::daemonset::{DaemonSet, StrategyKind};
 use crate::model::fleet::{Fleet, PodId};
+use crate::model::node::Node;
 use crate::model::pod::Pod;
 use crate::model::version::ResourceVersion;
 
@@ -89,7 +91,7 @@ enum Stand {
 }
 
 struct NodeState<'a> {
-    row: &'a Coverage,
+    node: &'a Node,
     stand: Stand,
     /// The node's only old pod, when it has one.
     old: Option<(PodId, &'a Pod)>,
@@ -123,28 +125,29 @@ pub fn plan(fleet: &Fleet, ds: &DaemonSet, record: &RolloutRecord, now: Timestam
             return out;
         }
     };
-    let Some(cov) = coverage::daemon_set(fleet, &ds.uid, now) else {
+    // Which nodes should run it is read from the fleet's copy, as coverage reads it; a
+    // DaemonSet the fleet does not hold is not planned.
+    let Some(placed) = fleet.daemon_set(&ds.uid) else {
         return out;
     };
     let Some(target) = &record.target else {
         // Not resolved yet: nothing is known to be old.
         return out;
     };
-    let nodes = stands(fleet, ds, &target.hash, &checked, &cov.rows, now);
+    let nodes = stands(fleet, ds, placed, &target.hash, &checked, now);
     let desired = nodes.len() as i64;
     out.budget = checked
         .max_unavailable
         .scaled(desired)
         .clamp(1, i64::from(u32::MAX)) as u32;
     for n in &nodes {
-        let name = Arc::clone(&n.row.node);
         if n.down {
-            out.skipped_down.push(Arc::clone(&name));
+            out.skipped_down.push(Arc::clone(&n.node.name));
         }
         // A node down counts whatever its pod's last reported status says: the kubelet that
         // would say otherwise is not reporting.
         if n.down || matches!(n.stand, Stand::Coming | Stand::OldUnavailable) {
-            out.unavailable.push(name);
+            out.unavailable.push(Arc::clone(&n.node.name));
         }
         if n.partitioned {
             out.partitioned += 1;
@@ -161,7 +164,7 @@ pub fn plan(fleet: &Fleet, ds: &DaemonSet, record: &RolloutRecord, now: Timestam
         return out;
     }
     let targets: Vec<&NodeState> = nodes.iter().filter(|n| !n.partitioned && !n.down).collect();
-    if let Some(halt) = failures(fleet, ds, &checked, &targets, now) {
+    if let Some(halt) = failures(fleet, ds, placed, &checked, &targets, now) {
         out.next = halt;
         return out;
     }
@@ -185,8 +188,7 @@ pub fn plan(fleet: &Fleet, ds: &DaemonSet, record: &RolloutRecord, now: Timestam
     let mut room = out.budget.saturating_sub(out.unavailable.len() as u32);
     // Said of the budget before this plan's deletions spend it: nodes down leave none.
     let none_left = room == 0;
-    let order = ordered(&targets);
-    for n in order.iter().copied().filter(in_phase) {
+    for n in ordered(&targets).filter(in_phase) {
         let deletable = match n.stand {
             Stand::OldUnavailable => true,
             Stand::Old if room > 0 => {
@@ -197,7 +199,7 @@ pub fn plan(fleet: &Fleet, ds: &DaemonSet, record: &RolloutRecord, now: Timestam
         };
         if deletable && let Some((id, pod)) = n.old {
             out.deletions.push(Deletion {
-                node: Arc::clone(&n.row.node),
+                node: Arc::clone(&n.node.name),
                 pod: id,
                 name: Arc::clone(&pod.name),
                 uid: Arc::clone(&pod.uid),
@@ -205,7 +207,7 @@ pub fn plan(fleet: &Fleet, ds: &DaemonSet, record: &RolloutRecord, now: Timestam
             });
         }
     }
-    let waiting = order
+    let waiting = targets
         .iter()
         .copied()
         .filter(in_phase)
@@ -231,89 +233,135 @@ fn contested_by(ds: &DaemonSet, record: &RolloutRecord) -> Option<String> {
     })
 }
 
-/// Canary nodes first, then the rest, each by name (rows come in name order).
-fn ordered<'a, 'b>(targets: &[&'b NodeState<'a>]) -> Vec<&'b NodeState<'a>> {
-    let (canary, rest): (Vec<_>, Vec<_>) = targets.iter().copied().partition(|n| n.canary);
-    canary.into_iter().chain(rest).collect()
+/// Canary nodes first, then the rest, each by name (nodes come in name order).
+fn ordered<'s, 'a>(
+    targets: &'s [&'s NodeState<'a>],
+) -> impl Iterator<Item = &'s NodeState<'a>> + 's {
+    let canary = targets.iter().copied().filter(|n| n.canary);
+    canary.chain(targets.iter().copied().filter(|n| !n.canary))
 }
 
-/// Every node that should run the DaemonSet, with where it stands and which set it is in.
+/// Every node that should run the DaemonSet (by `placed`, the fleet's copy, as coverage
+/// decides), in name order, with where it stands and which set it is in. The DaemonSet's pods
+/// are laid out by node in one scan of its index (as the coverage pass lays them out), read
+/// in one pass, and the nodes walked in another, allocating nothing per node: the engine
+/// plans every managed DaemonSet on each fleet change, and these passes are most of its cost
+/// (benches/engine_plan.rs).
 fn stands<'a>(
     fleet: &'a Fleet,
     ds: &DaemonSet,
+    placed: &DaemonSet,
     hash: &str,
     checked: &Checked,
-    rows: &'a [Coverage],
     now: Timestamp,
 ) -> Vec<NodeState<'a>> {
-    let owned = fleet.pods_of(&ds.uid);
-    let eligible: Vec<&Coverage> = rows.iter().filter(|r| r.status.should_run()).collect();
-    let names = |pick: &Option<Picked>, from_end: bool| -> BTreeSet<Arc<str>> {
-        match pick {
-            None => BTreeSet::new(),
-            Some(Picked::Count(n)) => {
-                let n = *n as usize;
-                let it: Box<dyn Iterator<Item = &&Coverage>> = if from_end {
-                    Box::new(eligible.iter().rev())
-                } else {
-                    Box::new(eligible.iter())
-                };
-                it.take(n).map(|r| Arc::clone(&r.node)).collect()
-            }
-            Some(Picked::Selector(sel)) => eligible
-                .iter()
-                .filter(|r| fleet.node(&r.node).is_some_and(|n| sel.matches(&n.labels)))
-                .map(|r| Arc::clone(&r.node))
-                .collect(),
-        }
+    let order = NodeOrder::new(fleet);
+    let mut table = order.table();
+    if let Some(owned) = fleet.pods_of(&ds.uid) {
+        order.spread(owned, &mut table, |_| {});
+    }
+    let placement = placed.targeting.prepared();
+    let available = |p: &Pod| p.is_available(ds.min_ready_seconds, now);
+    // Picks by labels are read while the node is at hand; picks by count once all are known.
+    let by_labels = |pick: &Option<Picked>, node: &Node| match pick {
+        Some(Picked::Selector(sel)) => sel.matches(&node.labels),
+        _ => false,
     };
-    let partition = names(&checked.partition, true);
-    let canary = names(&checked.canary, false);
-    eligible
-        .into_iter()
-        .map(|row| {
-            let pods: Vec<(PodId, &Pod)> = owned
-                .map(|o| o.on(&row.node))
-                .unwrap_or(&[])
-                .iter()
-                .filter_map(|id| Some((*id, fleet.pod(*id)?)))
-                // As upstream's `findUpdatedPodsOnNode` (kubernetes/pkg/controller/daemon/
-                // update.go): a pod being deleted is not the node's pod any more. A node whose
-                // old pod terminates is unavailable, and that pod is never deleted twice.
-                .filter(|(_, p)| p.deleting.is_none())
-                .collect();
-            let is_new = |p: &Pod| p.revision_hash.as_deref() == Some(hash);
-            let (new, old): (Vec<_>, Vec<_>) = pods.iter().partition(|(_, p)| is_new(p));
-            let available = |p: &Pod| p.is_available(ds.min_ready_seconds, now);
-            let stand = match (new.as_slice(), old.as_slice()) {
-                ([(_, n)], []) if available(n) => Stand::Done,
-                ([], [(_, o)]) if available(o) => Stand::Old,
-                ([], [_]) => Stand::OldUnavailable,
-                _ => Stand::Coming,
+    // First the pods alone, node by node: the reads that miss the caches, with nothing else
+    // in the loop, so many are in flight at once.
+    let summaries: Vec<Summary> = table
+        .iter()
+        .map(|ids| Summary::of(fleet, ids, hash))
+        .collect();
+    let mut nodes = Vec::with_capacity(order.nodes().len());
+    for (&node, s) in order.nodes().iter().zip(summaries) {
+        if !placement.should_run(&node.facts()) {
+            continue;
+        }
+        let Summary {
+            news,
+            olds,
+            old,
+            new,
+        } = s;
+        let stand = match (news, olds, new, old) {
+            (1, 0, Some(n), _) if available(n) => Stand::Done,
+            (0, 1, _, Some((_, o))) if available(o) => Stand::Old,
+            (0, 1, _, _) => Stand::OldUnavailable,
+            _ => Stand::Coming,
+        };
+        let partitioned = by_labels(&checked.partition, node);
+        nodes.push(NodeState {
+            node,
+            stand,
+            old: old.filter(|_| olds == 1),
+            new,
+            down: verdict::node_down(node).is_some(),
+            // A partitioned node is never a canary: its labels need not be read again.
+            canary: !partitioned && by_labels(&checked.canary, node),
+            partitioned,
+        });
+    }
+    if let Some(Picked::Count(n)) = checked.partition {
+        let len = nodes.len();
+        let n = (n as usize).min(len);
+        nodes[len - n..]
+            .iter_mut()
+            .for_each(|s| s.partitioned = true);
+    }
+    if let Some(Picked::Count(n)) = checked.canary {
+        let n = (n as usize).min(nodes.len());
+        nodes[..n].iter_mut().for_each(|s| s.canary = true);
+    }
+    for n in &mut nodes {
+        n.canary &= !n.partitioned;
+    }
+    nodes
+}
+
+/// One node's live pods, new (on the target hash) and old: how many of each, the only old one,
+/// and the newest new one (the last of the latest created, in the index's order).
+struct Summary<'a> {
+    news: u32,
+    olds: u32,
+    old: Option<(PodId, &'a Pod)>,
+    new: Option<&'a Pod>,
+}
+
+impl<'a> Summary<'a> {
+    fn of(fleet: &'a Fleet, ids: &[PodId], hash: &str) -> Self {
+        let mut s = Summary {
+            news: 0,
+            olds: 0,
+            old: None,
+            new: None,
+        };
+        for &id in ids {
+            // As upstream's `findUpdatedPodsOnNode` (kubernetes/pkg/controller/daemon/
+            // update.go): a pod being deleted is not the node's pod any more. A node whose old
+            // pod terminates is unavailable, and that pod is never deleted twice.
+            let Some(pod) = fleet.pod(id).filter(|p| p.deleting.is_none()) else {
+                continue;
             };
-            let down = fleet
-                .node(&row.node)
-                .is_some_and(|n| verdict::node_down(n).is_some());
-            NodeState {
-                row,
-                stand,
-                old: match old.as_slice() {
-                    [(id, p)] => Some((*id, *p)),
-                    _ => None,
-                },
-                new: new.iter().map(|(_, p)| *p).max_by_key(|p| p.created),
-                down,
-                canary: canary.contains(&row.node) && !partition.contains(&row.node),
-                partitioned: partition.contains(&row.node),
+            if pod.revision_hash.as_deref() == Some(hash) {
+                s.news += 1;
+                if s.new.is_none_or(|n| pod.created >= n.created) {
+                    s.new = Some(pod);
+                }
+            } else {
+                s.olds += 1;
+                s.old = Some((id, pod));
             }
-        })
-        .collect()
+        }
+        s
+    }
 }
 
 /// New pods that fail: the release-failing verdict, or not Available past the deadline.
 fn failures(
     fleet: &Fleet,
     ds: &DaemonSet,
+    placed: &DaemonSet,
     checked: &Checked,
     targets: &[&NodeState],
     now: Timestamp,
@@ -328,11 +376,10 @@ fn failures(
         let Some(new) = n.new else {
             continue;
         };
-        let node = fleet.node(&n.row.node)?;
         let (status, reason) = coverage::classify(new, true, now);
-        let mut row = n.row.clone();
+        let mut row = coverage::pair(fleet, placed, n.node, now);
         (row.status, row.reason, row.updated) = (status, reason, true);
-        let judged = verdict::judge(&row, Some(new), node, ds, now);
+        let judged = verdict::judge(&row, Some(new), n.node, ds, now);
         let late = new
             .created
             .and_then(|c| c.checked_add(deadline).ok())
@@ -347,7 +394,7 @@ fn failures(
         } else {
             continue;
         }
-        nodes.push(Arc::clone(&n.row.node));
+        nodes.push(Arc::clone(&n.node.name));
     }
     if nodes.is_empty() {
         return None;

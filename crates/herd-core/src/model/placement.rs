@@ -186,6 +186,23 @@ impl PreparedPlacement {
         }
     }
 
+    /// [`PreparedPlacement::evaluate`]'s `should_run` alone, without gathering the causes:
+    /// allocates nothing, for passes over every node that need only the answer.
+    pub fn should_run(&self, node: &NodeFacts<'_>) -> bool {
+        self.node_name
+            .as_ref()
+            .is_none_or(|wanted| wanted == node.name)
+            && self
+                .node_selector
+                .iter()
+                .all(|(key, wanted)| node.labels.get(key) == Some(wanted))
+            && self.affinity.as_ref().is_none_or(|a| a.matches(node))
+            && node.taints.iter().all(|taint| {
+                taint.effect == TaintEffect::PreferNoSchedule
+                    || is_tolerated(&self.tolerations, taint)
+            })
+    }
+
     /// The scheduler's NodeAffinity filter: nodeSelector and required affinity, nothing else.
     pub fn selector_and_affinity_match(&self, node: &NodeFacts<'_>) -> bool {
         self.node_selector

@@ -37,7 +37,11 @@ fn desired(spec: &PlacementSpec, nodes: &[TestNode]) -> Vec<String> {
     let prepared = PreparedPlacement::new(spec);
     nodes
         .iter()
-        .filter(|n| prepared.evaluate(&n.facts()).should_run)
+        .filter(|n| {
+            let run = prepared.evaluate(&n.facts()).should_run;
+            assert_eq!(prepared.should_run(&n.facts()), run, "{}", n.name);
+            run
+        })
         .map(|n| n.name.clone())
         .collect()
 }
@@ -344,6 +348,52 @@ fn scheduler_filter_ignores_taints_and_node_name() {
             "{}",
             n.name
         );
+    }
+}
+
+#[test]
+fn should_run_alone_agrees_with_evaluate_on_every_cause() {
+    use NodeSelectorOperator::*;
+    let specs = [
+        PlacementSpec::default(),
+        PlacementSpec {
+            node_name: Some("n1".to_owned()),
+            ..PlacementSpec::default()
+        },
+        PlacementSpec {
+            node_selector: [("disk".to_owned(), "ssd".to_owned())].into(),
+            ..PlacementSpec::default()
+        },
+        with_terms(vec![expr("cores", Exists, &[])]),
+        with_terms(vec![]),
+        with_tolerations(vec![Toleration::exists("", None)]),
+        with_tolerations(vec![Toleration::equal("gpu", "true", Some(NoSchedule))]),
+    ];
+    let nodes = [
+        clean("n1"),
+        node("n2", &[("disk", "ssd"), ("cores", "2")], &[]),
+        node(
+            "n3",
+            &[("disk", "hdd")],
+            &[Taint::new("gpu", "true", NoSchedule)],
+        ),
+        node("n1", &[("disk", "ssd")], &[Taint::new("x", "", NoExecute)]),
+        node(
+            "n4",
+            &[("cores", "4")],
+            &[Taint::new("y", "", PreferNoSchedule)],
+        ),
+    ];
+    for (i, spec) in specs.iter().enumerate() {
+        let prepared = PreparedPlacement::new(spec);
+        for n in &nodes {
+            assert_eq!(
+                prepared.should_run(&n.facts()),
+                prepared.evaluate(&n.facts()).should_run,
+                "spec {i}, node {}",
+                n.name
+            );
+        }
     }
 }
 

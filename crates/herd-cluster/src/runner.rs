@@ -26,7 +26,7 @@ use herd_core::engine::plan::{self, Next, Plan};
 use herd_core::engine::record::{ANNOTATION, RolloutRecord};
 use herd_core::engine::retarget::retarget;
 use herd_core::model::daemonset::DaemonSet;
-use herd_core::model::fleet::{Fleet, FleetEvent, Relist};
+use herd_core::model::fleet::{Fleet, FleetEvent, Record, Relist};
 use herd_core::model::version::ResourceVersion;
 
 /// How the engine runs.
@@ -68,7 +68,7 @@ pub enum Report {
 struct Tracked {
     /// Pods this engine deleted (name, uid) that the watch has not shown going yet.
     deleting: Vec<(Arc<str>, Arc<str>)>,
-    /// The DaemonSet's version after this engine's last write, until the watch shows it.
+    /// The DaemonSet's version after this engine's last write, until the watch shows it go by.
     wrote: Option<(ResourceVersion, Instant)>,
     /// What was last said, so each thing is said once.
     said_holder: Option<String>,
@@ -77,7 +77,7 @@ struct Tracked {
 }
 
 /// How long to wait for the watch to show the engine's own write of a record before planning
-/// from what it shows anyway (a later write by someone else can hide it; a stale record is
+/// from what it shows anyway (a re-list can skip past the version written; a stale record is
 /// harmless, as every record write is conditional on the version read).
 const OWN_WRITE_WAIT: Duration = Duration::from_secs(5);
 
@@ -97,10 +97,10 @@ pub async fn run(client: Client, options: Options, mut report: impl FnMut(Report
         tokio::select! {
             feed = rx.recv() => {
                 let Some(feed) = feed else { return };
-                take(&mut fleet, &mut listed, feed);
+                take(&mut fleet, &mut listed, &mut tracked, feed);
                 // Everything already queued goes in before planning once.
                 while let Ok(feed) = rx.try_recv() {
-                    take(&mut fleet, &mut listed, feed);
+                    take(&mut fleet, &mut listed, &mut tracked, feed);
                 }
             }
             _ = ticker.tick() => {}
@@ -126,9 +126,16 @@ pub async fn run(client: Client, options: Options, mut report: impl FnMut(Report
     }
 }
 
-/// Applies one feed item; notes when a watched kind has been listed whole.
-fn take(fleet: &mut Fleet, listed: &mut HashSet<FeedKind>, feed: Feed) {
+/// Applies one feed item; notes when a watched kind has been listed whole, and when the watch
+/// shows a record this engine wrote.
+fn take(
+    fleet: &mut Fleet,
+    listed: &mut HashSet<FeedKind>,
+    tracked: &mut HashMap<Arc<str>, Tracked>,
+    feed: Feed,
+) {
     if let Feed::Event(event) = feed {
+        saw_own_write(tracked, &event);
         if let FleetEvent::Relisted(relist) = &event {
             listed.insert(match relist {
                 Relist::Nodes(_) => FeedKind::Nodes,
@@ -138,6 +145,28 @@ fn take(fleet: &mut Fleet, listed: &mut HashSet<FeedKind>, feed: Feed) {
             });
         }
         fleet.apply(event);
+    }
+}
+
+/// Notes the engine's own record write going by on the watch. A watch delivers one kind's
+/// changes in the order the server made them, so once the version written has gone by, every
+/// later view of that DaemonSet includes the write, whatever versions follow. Checking only
+/// the version the fleet holds when planning would miss a write the controller's next status
+/// update had already followed within the same batch of events, and wait [`OWN_WRITE_WAIT`]
+/// for nothing.
+fn saw_own_write(tracked: &mut HashMap<Arc<str>, Tracked>, event: &FleetEvent) {
+    let mut seen = |ds: &DaemonSet| {
+        if let Some(t) = tracked.get_mut(&ds.uid)
+            && let Some((version, _)) = &t.wrote
+            && ds.resource_version.as_ref() == Some(version)
+        {
+            t.wrote = None;
+        }
+    };
+    match event {
+        FleetEvent::Upsert(Record::DaemonSet(ds)) => seen(ds),
+        FleetEvent::Relisted(Relist::DaemonSets(all)) => all.iter().for_each(seen),
+        _ => {}
     }
 }
 
@@ -292,4 +321,61 @@ fn said_blocked(t: &mut Tracked, report: &mut impl FnMut(Report), key: &str, pla
         });
     }
     t.said_blocked = blocked;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use herd_core::model::testkit::ds;
+
+    fn at(version: u64) -> DaemonSet {
+        let mut d = ds("agent");
+        d.resource_version = Some(ResourceVersion::Number(version));
+        d
+    }
+
+    fn waiting_for(version: u64) -> HashMap<Arc<str>, Tracked> {
+        let mut tracked = HashMap::new();
+        tracked.insert(
+            Arc::clone(&at(version).uid),
+            Tracked {
+                wrote: Some((ResourceVersion::Number(version), Instant::now())),
+                ..Tracked::default()
+            },
+        );
+        tracked
+    }
+
+    fn still_waiting(tracked: &HashMap<Arc<str>, Tracked>) -> bool {
+        tracked.values().any(|t| t.wrote.is_some())
+    }
+
+    #[test]
+    fn the_own_write_counts_as_seen_once_it_goes_by_even_if_a_status_update_follows_at_once() {
+        let mut tracked = waiting_for(7);
+        // Before it: still waiting (a view without the write must not be planned from).
+        saw_own_write(&mut tracked, &FleetEvent::Upsert(Record::DaemonSet(at(6))));
+        assert!(still_waiting(&tracked));
+        saw_own_write(&mut tracked, &FleetEvent::Upsert(Record::DaemonSet(at(7))));
+        assert!(!still_waiting(&tracked));
+        // What follows (the controller's status update) changes nothing.
+        saw_own_write(&mut tracked, &FleetEvent::Upsert(Record::DaemonSet(at(8))));
+        assert!(!still_waiting(&tracked));
+    }
+
+    #[test]
+    fn a_relist_holding_the_own_write_counts_and_one_past_it_does_not() {
+        let mut tracked = waiting_for(7);
+        saw_own_write(
+            &mut tracked,
+            &FleetEvent::Relisted(Relist::DaemonSets(vec![at(9)])),
+        );
+        // Versions are never ordered: 9 may or may not include the write; the timeout decides.
+        assert!(still_waiting(&tracked));
+        saw_own_write(
+            &mut tracked,
+            &FleetEvent::Relisted(Relist::DaemonSets(vec![at(7)])),
+        );
+        assert!(!still_waiting(&tracked));
+    }
 }

@@ -12,12 +12,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::DaemonSet;
-use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::api::core::v1::Event;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::Api;
 
 use common::objects::world_ds;
-use common::rollout::{Worst, audit_lines, code, demo, herd, record, text};
+use common::rollout::{Worst, audit_lines, code, demo, herd, on_ready_nodes, record, text};
 use common::server::TestSim;
 use herd_core::engine::record::{ANNOTATION, State};
 
@@ -48,29 +48,7 @@ async fn daemonset_writes(sim: &TestSim) -> u64 {
 /// The DaemonSet's live pods on Ready nodes (general-07 is NotReady in the demo), as
 /// (node, pod name).
 fn pods(sim: &TestSim, ns: &str, app: &str) -> Vec<(String, String)> {
-    let world = sim.handle.world.lock();
-    let mut out: Vec<(String, String)> = world
-        .store
-        .table::<Pod>()
-        .values()
-        .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
-        .filter(|p| p.metadata.deletion_timestamp.is_none())
-        .filter(|p| {
-            p.metadata
-                .labels
-                .as_ref()
-                .is_some_and(|l| l.values().any(|v| v == app))
-        })
-        .filter_map(|p| {
-            Some((
-                p.spec.as_ref()?.node_name.clone()?,
-                p.metadata.name.clone()?,
-            ))
-        })
-        .filter(|(node, _)| node != "general-07")
-        .collect();
-    out.sort();
-    out
+    on_ready_nodes(sim, ns, app, |p| p.metadata.name.clone())
 }
 
 /// Herd's Events on a DaemonSet, as (reason, message).

@@ -121,8 +121,14 @@ pub async fn until_state(
     }
 }
 
-/// Images of the DaemonSet's live pods on Ready nodes, by node.
-pub fn images(sim: &TestSim, ns: &str, app: &str) -> Vec<(String, String)> {
+/// `(node, what)` for each of the DaemonSet's live pods on Ready nodes (general-07 is
+/// NotReady in the demo), sorted.
+pub fn on_ready_nodes(
+    sim: &TestSim,
+    ns: &str,
+    app: &str,
+    what: impl Fn(&Pod) -> Option<String>,
+) -> Vec<(String, String)> {
     let world = sim.handle.world.lock();
     let mut out: Vec<(String, String)> = world
         .store
@@ -136,17 +142,18 @@ pub fn images(sim: &TestSim, ns: &str, app: &str) -> Vec<(String, String)> {
                 .as_ref()
                 .is_some_and(|l| l.values().any(|v| v == app))
         })
-        .filter_map(|p| {
-            let spec = p.spec.as_ref()?;
-            Some((
-                spec.node_name.clone()?,
-                spec.containers.first()?.image.clone()?,
-            ))
-        })
+        .filter_map(|p| Some((p.spec.as_ref()?.node_name.clone()?, what(p)?)))
         .filter(|(node, _)| node != "general-07")
         .collect();
     out.sort();
     out
+}
+
+/// Images of the DaemonSet's live pods on Ready nodes, by node.
+pub fn images(sim: &TestSim, ns: &str, app: &str) -> Vec<(String, String)> {
+    on_ready_nodes(sim, ns, app, |p| {
+        p.spec.as_ref()?.containers.first()?.image.clone()
+    })
 }
 
 pub fn code(out: &Output) -> Option<i32> {

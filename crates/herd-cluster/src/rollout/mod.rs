@@ -156,15 +156,7 @@ pub async fn snapshot(
         put(Record::Pod(records::pod(&lean)));
     }
     put(Record::DaemonSet(daemon_set.clone()));
-    let record = match object
-        .metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(ANNOTATION))
-    {
-        Some(text) => Some(RolloutRecord::decode(text).map_err(|e| names.record(e))?),
-        None => None,
-    };
+    let record = record_in(&object, &names)?;
     let strategy = strategy_of(&object);
     Ok(Snapshot {
         fleet,
@@ -191,6 +183,21 @@ pub(crate) fn strategy_of(object: &apps::DaemonSet) -> Restore {
         max_unavailable: rolling.and_then(|r| r.max_unavailable.as_ref()).map(int_or),
         max_surge: rolling.and_then(|r| r.max_surge.as_ref()).map(int_or),
     }
+}
+
+/// The DaemonSet's `herd.dev/rollout` record, when it has one; one herd cannot read is an
+/// error, never `None` (it must not be overwritten).
+pub(crate) fn record_in(
+    object: &apps::DaemonSet,
+    names: &Names<'_>,
+) -> Result<Option<RolloutRecord>, RolloutError> {
+    let text = object
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(ANNOTATION));
+    text.map(|t| RolloutRecord::decode(t).map_err(|e| names.record(e)))
+        .transpose()
 }
 
 /// Takes the DaemonSet under management: OnDelete, the record, and the new images, in one

@@ -9,9 +9,9 @@ use kube::api::Patch;
 use kube::{Api, Client};
 use serde_json::json;
 
-use super::{Names, RolloutError, params, phase, strategy_of, told_actions};
+use super::{Names, RolloutError, params, phase, record_in, strategy_of, told_actions};
 use herd_core::engine::action::{self, Action, Reason};
-use herd_core::engine::record::{ANNOTATION, RolloutRecord};
+use herd_core::engine::record::RolloutRecord;
 use herd_core::engine::restart::{self, RESTARTED_AT};
 use herd_core::engine::strategy::{self, Current, Edit, Strategy};
 
@@ -43,15 +43,7 @@ async fn read(
 ) -> Result<(apps::DaemonSet, Option<RolloutRecord>), RolloutError> {
     let dss: Api<apps::DaemonSet> = Api::namespaced(client.clone(), names.namespace);
     let object = dss.get(names.name).await.map_err(|e| names.kube(e))?;
-    let record = match object
-        .metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(ANNOTATION))
-    {
-        Some(text) => Some(RolloutRecord::decode(text).map_err(|e| names.record(e))?),
-        None => None,
-    };
+    let record = record_in(&object, names)?;
     Ok((object, record))
 }
 

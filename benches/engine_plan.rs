@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::hint::black_box;
 use std::sync::Arc;
 
-use herd_core::engine::plan::{Next, Plan, plan};
+use herd_core::engine::plan::{Next, NodeCache, Plan, Planner, plan};
 use herd_core::engine::policy::{PausePoint, Policy, Selection};
 use herd_core::engine::record::{Restore, RolloutRecord, State, Target, VERSION};
 use herd_core::model::daemonset::StrategyKind;
@@ -228,10 +228,13 @@ fn managed(fleet: &Fleet) -> Vec<Managed<'_>> {
         .collect()
 }
 
-fn plan_all(fleet: &Fleet, managed: &[Managed]) -> Vec<Plan> {
+/// One pass as the engine makes it: a [`Planner`] over the snapshot, with the node facts
+/// `cache` kept from the last pass if the nodes are as they were, then every DaemonSet.
+fn plan_all(fleet: &Fleet, cache: &mut NodeCache, managed: &[Managed]) -> Vec<Plan> {
+    let mut planner = Planner::new(fleet, cache);
     managed
         .iter()
-        .map(|m| plan(fleet, m.ds, &m.record, at(NOW)))
+        .map(|m| planner.plan(m.ds, &m.record, at(NOW)))
         .collect()
 }
 
@@ -287,9 +290,11 @@ fn runs(reps: usize, mut pass: impl FnMut()) -> Runs {
 /// what one plan costs in the pass, with the other DaemonSets' pods read in between.
 fn in_pass(reps: usize, fleet: &Fleet, managed: &[Managed]) -> BTreeMap<&'static str, Runs> {
     let mut took: BTreeMap<&'static str, Vec<Took>> = BTreeMap::new();
+    let mut cache = NodeCache::new();
     for _ in 0..reps {
+        let mut planner = Planner::new(black_box(fleet), &mut cache);
         for m in managed {
-            let (t, plan) = timed(|| plan(black_box(fleet), m.ds, &m.record, at(NOW)));
+            let (t, plan) = timed(|| planner.plan(m.ds, &m.record, at(NOW)));
             black_box(plan);
             took.entry(m.kind).or_default().push(t);
         }
@@ -307,13 +312,23 @@ fn main() {
     }
     let managed = managed(&fleet);
 
-    let (first, plans) = timed(|| plan_all(&fleet, &managed));
+    let mut cache = NodeCache::new();
+    let (first, plans) = timed(|| plan_all(&fleet, &mut cache, &managed));
     let summary = check(&plans);
-    let again = plan_all(&fleet, &managed);
+    let again = plan_all(&fleet, &mut cache, &managed);
     assert_eq!(plans, again, "same snapshot, same plans");
+    let afresh = plan_all(&fleet, &mut NodeCache::new(), &managed);
+    assert_eq!(
+        plans, afresh,
+        "the same plans with the node facts read afresh"
+    );
 
     let all = runs(args.reps, || {
-        black_box(plan_all(black_box(&fleet), black_box(&managed)));
+        black_box(plan_all(black_box(&fleet), &mut cache, black_box(&managed)));
+    });
+    let cold = runs(args.reps, || {
+        let mut cache = NodeCache::new();
+        black_box(plan_all(black_box(&fleet), &mut cache, black_box(&managed)));
     });
     let kinds = in_pass(args.reps, &fleet, &managed);
     // One plan alone, again and again: its data stays in the caches.
@@ -344,6 +359,10 @@ fn main() {
         first.ms()
     );
     println!("| plan all {n} DaemonSets | ≤ 5 ms | {} |", all.ms());
+    println!(
+        "| plan all {n} DaemonSets, the nodes read afresh (after a node changed) | | {} |",
+        cold.ms()
+    );
     for (kind, runs) in &kinds {
         let count = managed.iter().filter(|m| m.kind == *kind).count();
         println!(

@@ -22,7 +22,7 @@ use crate::lease::{Hold, Leases};
 use crate::rollout::{RolloutError, execute};
 use crate::watch::{Feed, FeedKind, Scope, spawn_watches};
 use herd_core::engine::action::{self, Action, Reason};
-use herd_core::engine::plan::{self, Next, Plan};
+use herd_core::engine::plan::{Next, NodeCache, Plan, Planner};
 use herd_core::engine::record::{ANNOTATION, RolloutRecord};
 use herd_core::engine::retarget::retarget;
 use herd_core::model::daemonset::DaemonSet;
@@ -90,6 +90,8 @@ pub async fn run(client: Client, options: Options, mut report: impl FnMut(Report
     let mut listed: HashSet<FeedKind> = HashSet::new();
     let mut leases = Leases::new(client.clone(), options.identity.clone(), options.lease);
     let mut tracked: HashMap<Arc<str>, Tracked> = HashMap::new();
+    // What plans read of the nodes, kept from pass to pass while the nodes stay put.
+    let mut node_cache = NodeCache::new();
     let mut ticker = tokio::time::interval(options.tick);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut ready = false;
@@ -116,12 +118,16 @@ pub async fn run(client: Client, options: Options, mut report: impl FnMut(Report
             });
         }
         tracked.retain(|uid, _| fleet.daemon_set(uid).is_some());
+        if managed.is_empty() {
+            continue;
+        }
+        let mut planner = Planner::new(&fleet, &mut node_cache);
         for uid in managed {
             let Some(ds) = fleet.daemon_set(&uid).cloned() else {
                 continue;
             };
             let t = tracked.entry(Arc::clone(&uid)).or_default();
-            engine_one(&client, &fleet, &ds, &mut leases, t, &mut report).await;
+            engine_one(&client, &mut planner, &ds, &mut leases, t, &mut report).await;
         }
     }
 }
@@ -182,12 +188,13 @@ fn managed(fleet: &Fleet) -> Vec<Arc<str>> {
 /// One managed DaemonSet, once: read its record, hold its lease, plan, carry out.
 async fn engine_one(
     client: &Client,
-    fleet: &Fleet,
+    planner: &mut Planner<'_>,
     ds: &DaemonSet,
     leases: &mut Leases,
     t: &mut Tracked,
     report: &mut impl FnMut(Report),
 ) {
+    let fleet = planner.fleet();
     let key = ds.key();
     let text = ds.annotations.get(ANNOTATION).map_or("", String::as_str);
     let mut record = match RolloutRecord::decode(text) {
@@ -270,7 +277,7 @@ async fn engine_one(
         // Planned next time, from the record as written.
         return;
     }
-    let plan = plan::plan(fleet, ds, &record, now);
+    let plan = planner.plan(ds, &record, now);
     said_blocked(t, report, &key, &plan);
     match execute::carry_out(client, fleet, ds, record, &plan).await {
         Ok(carried) => {

@@ -16,13 +16,11 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::policy::{Checked, PausePoint, Picked};
 use super::record::{HERD_FIELD_MANAGER, RolloutRecord, State};
-use crate::analysis::by_node::NodeOrder;
 use crate::analysis::coverage;
 use crate::analysis::verdict::{self, Verdict};
 use crate::model::daemonset::{DaemonSet, StrategyKind};
-use crate::model::fleet::{Fleet, PodId};
+use crate::model::fleet::{Fleet, Owned, PodId, PodVitals};
 use crate::model::node::Node;
-use crate::model::pod::Pod;
 use crate::model::version::ResourceVersion;
 
 /// One pod to delete, with what the executor's preconditions need.
@@ -77,6 +75,23 @@ pub struct Plan {
     pub partitioned: u32,
 }
 
+impl Plan {
+    /// Holding, with nothing counted: where every plan starts.
+    fn nothing() -> Self {
+        Plan {
+            next: Next::Hold,
+            deletions: Vec::new(),
+            budget: 0,
+            unavailable: Vec::new(),
+            skipped_down: Vec::new(),
+            blocked_by_down: false,
+            to_update: 0,
+            updated: 0,
+            partitioned: 0,
+        }
+    }
+}
+
 /// Where one node stands in the rollout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stand {
@@ -94,37 +109,30 @@ struct NodeState<'a> {
     node: &'a Node,
     stand: Stand,
     /// The node's only old pod, when it has one.
-    old: Option<(PodId, &'a Pod)>,
+    old: Option<PodId>,
     /// The node's newest new pod, when it has one.
-    new: Option<&'a Pod>,
+    new: Option<PodId>,
     down: bool,
     canary: bool,
     partitioned: bool,
 }
 
-/// The plan for `ds` under `record` at `now`.
+/// The plan for `ds` under `record` at `now`. Planning several DaemonSets over one snapshot,
+/// or one after another as the fleet changes, use a [`Planner`] and keep its [`NodeCache`]:
+/// it reads the nodes once for all of them.
 pub fn plan(fleet: &Fleet, ds: &DaemonSet, record: &RolloutRecord, now: Timestamp) -> Plan {
-    let mut out = Plan {
-        next: Next::Hold,
-        deletions: Vec::new(),
-        budget: 0,
-        unavailable: Vec::new(),
-        skipped_down: Vec::new(),
-        blocked_by_down: false,
-        to_update: 0,
-        updated: 0,
-        partitioned: 0,
-    };
-    let checked = match record.policy.check() {
-        Ok(c) => c,
-        Err(e) => {
-            out.next = Next::Halt {
-                reason: e.to_string(),
-                nodes: Vec::new(),
-            };
-            return out;
-        }
-    };
+    Planner::new(fleet, &mut NodeCache::new()).plan(ds, record, now)
+}
+
+fn plan_with(
+    planner: &Planner,
+    ds: &DaemonSet,
+    record: &RolloutRecord,
+    checked: &Checked,
+    now: Timestamp,
+) -> Plan {
+    let fleet = planner.fleet;
+    let mut out = Plan::nothing();
     // Which nodes should run it is read from the fleet's copy, as coverage reads it; a
     // DaemonSet the fleet does not hold is not planned.
     let Some(placed) = fleet.daemon_set(&ds.uid) else {
@@ -134,7 +142,7 @@ pub fn plan(fleet: &Fleet, ds: &DaemonSet, record: &RolloutRecord, now: Timestam
         // Not resolved yet: nothing is known to be old.
         return out;
     };
-    let nodes = stands(fleet, ds, placed, &target.hash, &checked, now);
+    let nodes = stands(planner, ds, placed, &target.hash, checked, now);
     let desired = nodes.len() as i64;
     out.budget = checked
         .max_unavailable
@@ -164,7 +172,7 @@ pub fn plan(fleet: &Fleet, ds: &DaemonSet, record: &RolloutRecord, now: Timestam
         return out;
     }
     let targets: Vec<&NodeState> = nodes.iter().filter(|n| !n.partitioned && !n.down).collect();
-    if let Some(halt) = failures(fleet, ds, placed, &checked, &targets, now) {
+    if let Some(halt) = failures(fleet, ds, placed, checked, &targets, now) {
         out.next = halt;
         return out;
     }
@@ -172,7 +180,7 @@ pub fn plan(fleet: &Fleet, ds: &DaemonSet, record: &RolloutRecord, now: Timestam
     // A rollback goes straight back: no canary pause or percentage holds it up.
     if !coming
         && !record.rollback
-        && let Some(point) = pause_point(record, &checked, &targets)
+        && let Some(point) = pause_point(record, checked, &targets)
     {
         out.next = Next::Pause(point);
         return out;
@@ -197,7 +205,7 @@ pub fn plan(fleet: &Fleet, ds: &DaemonSet, record: &RolloutRecord, now: Timestam
             }
             _ => false,
         };
-        if deletable && let Some((id, pod)) = n.old {
+        if deletable && let Some((id, pod)) = n.old.and_then(|id| Some((id, fleet.pod(id)?))) {
             out.deletions.push(Deletion {
                 node: Arc::clone(&n.node.name),
                 pod: id,
@@ -243,39 +251,48 @@ fn ordered<'s, 'a>(
 
 /// Every node that should run the DaemonSet (by `placed`, the fleet's copy, as coverage
 /// decides), in name order, with where it stands and which set it is in. The DaemonSet's pods
-/// are laid out by node in one scan of its index (as the coverage pass lays them out), read
-/// in one pass, and the nodes walked in another, allocating nothing per node: the engine
-/// plans every managed DaemonSet on each fleet change, and these passes are most of its cost
-/// (benches/engine_plan.rs).
+/// are summed up node by node in one scan of its index, then the nodes walked in order,
+/// allocating nothing per node: the engine plans every managed DaemonSet on each fleet change,
+/// and these passes are most of its cost (benches/engine_plan.rs).
 fn stands<'a>(
-    fleet: &'a Fleet,
+    planner: &Planner<'a>,
     ds: &DaemonSet,
     placed: &DaemonSet,
     hash: &str,
     checked: &Checked,
     now: Timestamp,
 ) -> Vec<NodeState<'a>> {
-    let order = NodeOrder::new(fleet);
-    let mut table = order.table();
+    let fleet = planner.fleet;
+    // Pods hold the fleet's shared copy of their hash: comparing pointers, not bytes. No
+    // shared copy means no pod is on the target revision yet.
+    let target = fleet.interned(hash);
+    let available = |v: &PodVitals| v.is_available(ds.min_ready_seconds, now);
+    let mut summaries: Vec<Summary> = vec![Summary::default(); planner.nodes.len()];
     if let Some(owned) = fleet.pods_of(&ds.uid) {
-        order.spread(owned, &mut table, |_| {});
+        for (at, id) in in_table_order(planner, owned) {
+            if let (Some(&v), Some(s)) = (fleet.vitals(id), summaries.get_mut(at)) {
+                s.add(id, v, target, available);
+            }
+        }
     }
-    let placement = placed.targeting.prepared();
-    let available = |p: &Pod| p.is_available(ds.min_ready_seconds, now);
+    let runs = planner.runs(&placed.targeting).unwrap_or_default();
     // Picks by labels are read while the node is at hand; picks by count once all are known.
-    let by_labels = |pick: &Option<Picked>, node: &Node| match pick {
-        Some(Picked::Selector(sel)) => sel.matches(&node.labels),
-        _ => false,
+    let (partition_picks, canary_picks) = (
+        planner.picks(&checked.partition),
+        planner.picks(&checked.canary),
+    );
+    let by_labels = |picks: Option<&[bool]>, at: usize| {
+        picks.is_some_and(|p| p.get(at).copied().unwrap_or(false))
     };
-    // First the pods alone, node by node: the reads that miss the caches, with nothing else
-    // in the loop, so many are in flight at once.
-    let summaries: Vec<Summary> = table
+    let mut nodes = Vec::with_capacity(planner.nodes.len());
+    let walk = planner
+        .nodes
         .iter()
-        .map(|ids| Summary::of(fleet, ids, hash))
-        .collect();
-    let mut nodes = Vec::with_capacity(order.nodes().len());
-    for (&node, s) in order.nodes().iter().zip(summaries) {
-        if !placement.should_run(&node.facts()) {
+        .zip(summaries)
+        .zip(planner.down())
+        .zip(runs);
+    for (at, (((&node, s), &down), &should_run)) in walk.enumerate() {
+        if !should_run {
             continue;
         }
         let Summary {
@@ -283,22 +300,23 @@ fn stands<'a>(
             olds,
             old,
             new,
+            ..
         } = s;
         let stand = match (news, olds, new, old) {
-            (1, 0, Some(n), _) if available(n) => Stand::Done,
-            (0, 1, _, Some((_, o))) if available(o) => Stand::Old,
+            (1, 0, Some((_, true)), _) => Stand::Done,
+            (0, 1, _, Some((_, true))) => Stand::Old,
             (0, 1, _, _) => Stand::OldUnavailable,
             _ => Stand::Coming,
         };
-        let partitioned = by_labels(&checked.partition, node);
+        let partitioned = by_labels(partition_picks, at);
         nodes.push(NodeState {
             node,
             stand,
-            old: old.filter(|_| olds == 1),
-            new,
-            down: verdict::node_down(node).is_some(),
+            old: old.filter(|_| olds == 1).map(|(id, _)| id),
+            new: new.map(|(id, _)| id),
+            down,
             // A partitioned node is never a canary: its labels need not be read again.
-            canary: !partitioned && by_labels(&checked.canary, node),
+            canary: !partitioned && by_labels(canary_picks, at),
             partitioned,
         });
     }
@@ -319,41 +337,79 @@ fn stands<'a>(
     nodes
 }
 
-/// One node's live pods, new (on the target hash) and old: how many of each, the only old one,
-/// and the newest new one (the last of the latest created, in the index's order).
-struct Summary<'a> {
-    news: u32,
-    olds: u32,
-    old: Option<(PodId, &'a Pod)>,
-    new: Option<&'a Pod>,
+/// The DaemonSet's pods on nodes the fleet has, each with its node's position, in the order
+/// they sit in the pod table. A DaemonSet's pods sit close together there (a list brings them
+/// grouped, and a rolled pod's replacement takes the slot its predecessor left), so reading
+/// their vitals in that order streams through memory instead of jumping about it, which is
+/// most of what a plan costs (benches/engine_plan.rs). The order is made by bucketing the
+/// pods by slot over the span they occupy; pods spread too thinly for that come in the
+/// index's order.
+fn in_table_order(planner: &Planner, owned: Owned) -> Vec<(usize, PodId)> {
+    let mut found: Vec<(usize, PodId)> = Vec::with_capacity(owned.node_count());
+    for (slot, ids) in owned.slots() {
+        if let Some(at) = planner.position(slot) {
+            found.extend(ids.iter().map(|&id| (at, id)));
+        }
+    }
+    let (Some(low), Some(high)) = (
+        found.iter().map(|(_, id)| id.index).min(),
+        found.iter().map(|(_, id)| id.index).max(),
+    ) else {
+        return found;
+    };
+    let span = (high - low) as usize + 1;
+    if span > found.len().saturating_mul(4) {
+        return found;
+    }
+    let mut buckets: Vec<Option<(usize, PodId)>> = vec![None; span];
+    for &(at, id) in &found {
+        if let Some(b) = buckets.get_mut((id.index - low) as usize) {
+            *b = Some((at, id));
+        }
+    }
+    buckets.into_iter().flatten().collect()
 }
 
-impl<'a> Summary<'a> {
-    fn of(fleet: &'a Fleet, ids: &[PodId], hash: &str) -> Self {
-        let mut s = Summary {
-            news: 0,
-            olds: 0,
-            old: None,
-            new: None,
-        };
-        for &id in ids {
-            // As upstream's `findUpdatedPodsOnNode` (kubernetes/pkg/controller/daemon/
-            // update.go): a pod being deleted is not the node's pod any more. A node whose old
-            // pod terminates is unavailable, and that pod is never deleted twice.
-            let Some(pod) = fleet.pod(id).filter(|p| p.deleting.is_none()) else {
-                continue;
-            };
-            if pod.revision_hash.as_deref() == Some(hash) {
-                s.news += 1;
-                if s.new.is_none_or(|n| pod.created >= n.created) {
-                    s.new = Some(pod);
-                }
-            } else {
-                s.olds += 1;
-                s.old = Some((id, pod));
-            }
+/// One node's live pods, new (on the target hash) and old: how many of each, the only old one,
+/// and the newest new one (the last of the latest created, in the index's order), each with
+/// whether it is Available. Read from the pods' vitals; the full records are read only for
+/// the pods a plan deletes or judges.
+#[derive(Clone, Copy, Default)]
+struct Summary {
+    news: u32,
+    olds: u32,
+    old: Option<(PodId, bool)>,
+    new: Option<(PodId, bool)>,
+    /// The new pod's [`PodVitals::created_order`].
+    newest: i64,
+}
+
+impl Summary {
+    /// Counts one of the node's pods in. `target` is the fleet's shared copy of the target
+    /// hash (see [`Fleet::interned`]).
+    fn add(
+        &mut self,
+        id: PodId,
+        v: PodVitals,
+        target: Option<&Arc<str>>,
+        available: impl Fn(&PodVitals) -> bool,
+    ) {
+        // As upstream's `findUpdatedPodsOnNode` (kubernetes/pkg/controller/daemon/
+        // update.go): a pod being deleted is not the node's pod any more. A node whose old
+        // pod terminates is unavailable, and that pod is never deleted twice.
+        if v.deleting() {
+            return;
         }
-        s
+        if target.is_some_and(|t| v.on_revision(t)) {
+            self.news += 1;
+            if self.new.is_none() || v.created_order() >= self.newest {
+                self.newest = v.created_order();
+                self.new = Some((id, available(&v)));
+            }
+        } else {
+            self.olds += 1;
+            self.old = Some((id, available(&v)));
+        }
     }
 }
 
@@ -373,7 +429,7 @@ fn failures(
     let mut nodes = Vec::new();
     let mut reasons = BTreeSet::new();
     for n in targets.iter().filter(|n| n.stand == Stand::Coming) {
-        let Some(new) = n.new else {
+        let Some(new) = n.new.and_then(|id| fleet.pod(id)) else {
             continue;
         };
         let (status, reason) = coverage::classify(new, true, now);
@@ -430,5 +486,8 @@ fn pause_point(
     })
 }
 
+mod planner;
 #[cfg(test)]
 mod tests;
+
+pub use self::planner::{NodeCache, Planner};

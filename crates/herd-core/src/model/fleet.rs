@@ -6,6 +6,7 @@ mod changes;
 mod index;
 mod pods;
 mod podset;
+mod vitals;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ pub use self::changes::Changes;
 pub use self::index::{NodeSlot, Owned};
 use self::pods::PodTable;
 pub use self::podset::{PodId, PodSet};
+pub use self::vitals::PodVitals;
 use crate::model::daemonset::DaemonSet;
 use crate::model::fasthash::FastMap;
 use crate::model::intern::Interner;
@@ -109,6 +111,9 @@ pub struct Fleet {
     node_usage: FastMap<Arc<str>, UsageHistory>,
     metrics: MetricsState,
     generation: u64,
+    /// Bumped when a node comes, goes or changes, or the pods are listed again (which numbers
+    /// the node slots afresh): see [`Fleet::node_layout`].
+    node_epoch: u64,
     /// What events changed since the last `take_changes`.
     changes: Changes,
 }
@@ -121,6 +126,14 @@ impl Fleet {
     /// Bumped by every applied event: callers re-derive their views when it moves.
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// Moves whenever something read of the nodes by position could differ: a node came,
+    /// went or changed, a pod named a node not seen before, or the pods were listed again.
+    /// Readers that keep per-node facts between passes (the engine's planner) keep them while
+    /// it stays the same.
+    pub fn node_layout(&self) -> (u64, usize) {
+        (self.node_epoch, self.pods.node_slot_count())
     }
 
     /// What the events applied since the last call changed; resets the record.
@@ -174,6 +187,11 @@ impl Fleet {
 
     pub fn pod(&self, id: PodId) -> Option<&Pod> {
         self.pods.get(id)
+    }
+
+    /// What the rollout engine reads of a pod on every pass, from a dense column.
+    pub fn vitals(&self, id: PodId) -> Option<&PodVitals> {
+        self.pods.vitals(id)
     }
 
     pub fn pod_id(&self, namespace: &str, name: &str) -> Option<PodId> {
@@ -300,6 +318,13 @@ impl Fleet {
     }
 
     /// Distinct shared strings held (a memory diagnostic).
+    /// The fleet's shared copy of `value` (a namespace, node name, uid, revision hash…), if any
+    /// record holds it: records holding an equal value hold this very pointer, so a scan can
+    /// compare pointers instead of bytes. `None` means no record holds the value.
+    pub fn interned(&self, value: &str) -> Option<&Arc<str>> {
+        self.strings.get(value)
+    }
+
     pub fn interned_strings(&self) -> usize {
         self.strings.len()
     }

@@ -9,6 +9,7 @@ use crate::engine::policy::{Policy, Selection};
 use crate::engine::record::{HERD_FIELD_MANAGER, Restore, Target, VERSION};
 use crate::model::fleet::Record;
 use crate::model::node::{ConditionStatus, Node};
+use crate::model::pod::Pod;
 use crate::model::testkit::{Rng, ds, fleet_of, node, pod, revision, t};
 
 const NOW: i64 = 100_000;
@@ -471,4 +472,52 @@ fn over_random_fleets_and_policies_the_plan_keeps_its_promises() {
         seen.dedup();
         assert_eq!(seen.len(), p.deletions.len(), "round {round}: a node twice");
     }
+}
+
+#[test]
+fn node_facts_kept_between_passes_follow_the_nodes_as_they_change() {
+    use crate::model::fleet::{FleetEvent, Relist};
+    let case = Case::new(6).policy(|p| {
+        p.max_unavailable = "2".into();
+        p.canary = Some(Selection::Selector("zone=a".into()));
+    });
+    let mut fleet = case.fleet();
+    let mut cache = NodeCache::new();
+    let mut check = |fleet: &Fleet, step: &str| {
+        let kept = Planner::new(fleet, &mut cache).plan(&case.ds, &case.record, t(NOW));
+        let fresh = plan(fleet, &case.ds, &case.record, t(NOW));
+        assert_eq!(kept, fresh, "{step}: the kept node facts are stale");
+        kept
+    };
+    assert_eq!(deleted(&check(&fleet, "first")), ["n01", "n02"]);
+    // The canary selector picks a node once it is labelled.
+    let mut labelled = case.nodes[3].clone();
+    labelled.labels.insert("zone".into(), "a".into());
+    fleet.apply(FleetEvent::Upsert(Record::Node(labelled)));
+    assert_eq!(deleted(&check(&fleet, "labelled")), ["n04"]);
+    // A node that goes down is skipped (and, the only canary, no longer holds the rest).
+    let mut down = case.nodes[3].clone();
+    down.labels.insert("zone".into(), "a".into());
+    node_not_ready(&mut down);
+    fleet.apply(FleetEvent::Upsert(Record::Node(down)));
+    assert_eq!(
+        deleted(&check(&fleet, "down")),
+        ["n01"],
+        "the node down uses one of two"
+    );
+    // A new node, and a pod list that numbers the nodes afresh.
+    let extra = node("n00");
+    fleet.apply(FleetEvent::Upsert(Record::Node(extra.clone())));
+    let mut pods = case.pods.clone();
+    pods.push(pod(&case.ds, &extra.name, "agent-old-n00"));
+    for p in &mut pods {
+        p.revision_hash = Some(Arc::from("h1"));
+    }
+    pods.reverse();
+    fleet.apply(FleetEvent::Relisted(Relist::Pods(pods)));
+    check(&fleet, "relisted");
+    fleet.apply(FleetEvent::Delete(crate::model::fleet::RecordKey::Node {
+        name: Arc::from("n04"),
+    }));
+    check(&fleet, "node gone");
 }

@@ -43,6 +43,7 @@ impl Fleet {
             Record::Node(node) => {
                 if self.nodes.get(&*node.name) != Some(&node) {
                     self.changes.everything();
+                    self.node_epoch += 1;
                     self.upsert_node(node);
                 }
             }
@@ -88,6 +89,7 @@ impl Fleet {
                 if let Some(gone) = self.nodes.remove(&**name) {
                     self.node_tally.remove(&gone);
                     self.changes.everything();
+                    self.node_epoch += 1;
                 }
                 self.node_usage.remove(&**name);
             }
@@ -112,6 +114,10 @@ impl Fleet {
 
     fn relist(&mut self, relist: Relist) {
         self.changes.everything();
+        // A node list may change any node; a pod list numbers the node slots afresh.
+        if matches!(relist, Relist::Nodes(_) | Relist::Pods(_)) {
+            self.node_epoch += 1;
+        }
         match relist {
             Relist::Nodes(nodes) => {
                 self.nodes.clear();

@@ -6,6 +6,7 @@ use jiff::Timestamp;
 
 use super::index::{NodeSlot, Owned, PodIndex};
 use super::podset::PodId;
+use super::vitals::PodVitals;
 use crate::model::fasthash::FastMap;
 use crate::model::pod::Pod;
 use crate::model::resources::Usage;
@@ -26,6 +27,8 @@ struct Slot {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PodTable {
     slots: Vec<Slot>,
+    /// By slot, in step with `slots`: what the engine reads of every pod, densely.
+    vitals: Vec<PodVitals>,
     free: Vec<u32>,
     len: usize,
     by_name: FastMap<Arc<str>, FastMap<Arc<str>, PodId>>,
@@ -39,6 +42,13 @@ impl PodTable {
 
     pub fn get(&self, id: PodId) -> Option<&Pod> {
         self.entry(id).map(|e| &e.pod)
+    }
+
+    /// The pod's vitals; `None` when the id is stale.
+    pub fn vitals(&self, id: PodId) -> Option<&PodVitals> {
+        self.vitals
+            .get(id.index as usize)
+            .filter(|v| v.present() && v.generation == id.generation)
     }
 
     pub fn id(&self, namespace: &str, name: &str) -> Option<PodId> {
@@ -106,6 +116,9 @@ impl PodTable {
         }
         let entry = slot.entry.take()?;
         slot.generation = id.generation.wrapping_add(1);
+        if let Some(v) = self.vitals.get_mut(id.index as usize) {
+            *v = PodVitals::default();
+        }
         self.free.push(id.index);
         self.len -= 1;
         self.index.remove(
@@ -137,6 +150,7 @@ impl PodTable {
     fn with_room_for(pods: &[Pod]) -> PodTable {
         let mut table = PodTable::default();
         table.slots.reserve(pods.len());
+        table.vitals.reserve(pods.len());
         let mut per_namespace: FastMap<&Arc<str>, usize> = FastMap::default();
         for pod in pods {
             *per_namespace.entry(&pod.namespace).or_default() += 1;
@@ -167,6 +181,7 @@ impl PodTable {
             Some(index) => index,
             None => {
                 self.slots.push(Slot::default());
+                self.vitals.push(PodVitals::default());
                 (self.slots.len() - 1) as u32
             }
         };
@@ -184,6 +199,7 @@ impl PodTable {
         }
         self.index
             .insert(id, pod.owner_uid.as_ref(), pod.node.as_ref());
+        self.vitals[index as usize] = PodVitals::of(&pod, id.generation);
         self.slots[index as usize].entry = Some(Entry { pod, usage });
         self.len += 1;
         id
@@ -199,6 +215,9 @@ impl PodTable {
             self.index.remove(id, owner.as_deref(), node.as_deref());
             self.index
                 .insert(id, pod.owner_uid.as_ref(), pod.node.as_ref());
+        }
+        if let Some(v) = self.vitals.get_mut(id.index as usize) {
+            *v = PodVitals::of(&pod, id.generation);
         }
         if let Some(entry) = self.entry_mut(id) {
             entry.pod = pod;

@@ -270,7 +270,7 @@ fn stands<'a>(
     let mut summaries: Vec<Summary> = vec![Summary::default(); planner.nodes.len()];
     if let Some(owned) = fleet.pods_of(&ds.uid) {
         for (at, id) in in_table_order(planner, owned) {
-            if let (Some(&v), Some(s)) = (fleet.vitals(id), summaries.get_mut(at)) {
+            if let (Some(&v), Some(s)) = (fleet.vitals(id), summaries.get_mut(at as usize)) {
                 s.add(id, v, target, available);
             }
         }
@@ -344,30 +344,35 @@ fn stands<'a>(
 /// most of what a plan costs (benches/engine_plan.rs). The order is made by bucketing the
 /// pods by slot over the span they occupy; pods spread too thinly for that come in the
 /// index's order.
-fn in_table_order(planner: &Planner, owned: Owned) -> Vec<(usize, PodId)> {
-    let mut found: Vec<(usize, PodId)> = Vec::with_capacity(owned.node_count());
+fn in_table_order(planner: &Planner, owned: Owned) -> Vec<(u32, PodId)> {
+    let mut found: Vec<(u32, PodId)> = Vec::with_capacity(owned.node_count());
+    let (mut low, mut high) = (u32::MAX, 0);
     for (slot, ids) in owned.slots() {
         if let Some(at) = planner.position(slot) {
-            found.extend(ids.iter().map(|&id| (at, id)));
+            for &id in ids {
+                (low, high) = (low.min(id.index), high.max(id.index));
+                found.push((at as u32, id));
+            }
         }
     }
-    let (Some(low), Some(high)) = (
-        found.iter().map(|(_, id)| id.index).min(),
-        found.iter().map(|(_, id)| id.index).max(),
-    ) else {
-        return found;
-    };
-    let span = (high - low) as usize + 1;
-    if span > found.len().saturating_mul(4) {
+    let span = high.saturating_sub(low) as usize + 1;
+    if found.is_empty() || span > found.len().saturating_mul(4) {
         return found;
     }
-    let mut buckets: Vec<Option<(usize, PodId)>> = vec![None; span];
+    // By slot offset: the node's position, and the pod's generation (no pod: `u32::MAX`).
+    let mut buckets: Vec<(u32, u32)> = vec![(u32::MAX, 0); span];
     for &(at, id) in &found {
         if let Some(b) = buckets.get_mut((id.index - low) as usize) {
-            *b = Some((at, id));
+            *b = (at, id.generation);
         }
     }
-    buckets.into_iter().flatten().collect()
+    found.clear();
+    let filled = buckets
+        .into_iter()
+        .zip(low..)
+        .filter(|((at, _), _)| *at != u32::MAX);
+    found.extend(filled.map(|((at, generation), index)| (at, PodId { index, generation })));
+    found
 }
 
 /// One node's live pods, new (on the target hash) and old: how many of each, the only old one,

@@ -203,6 +203,7 @@ fn record(i: usize) -> RolloutRecord {
             hash: "hash1".into(),
         }),
         rollback: false,
+        paused_with: None,
     }
 }
 

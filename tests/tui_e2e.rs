@@ -418,10 +418,26 @@ fn a_canary_rollout_started_from_the_keyboard_pauses_after_its_canary_and_finish
     });
 
     pane.type_text("R");
-    pane.wait_for("the rollout's controls", |s| s.contains("r resume"));
+    let screen = pane.wait_for("the rollout's controls", |s| s.contains("r resume"));
+    // Where it stands: the canaries on the new revision, what holds it, and how many nodes
+    // took the new template while it was paused (none: nothing was evicted or joined).
+    for said in [
+        "2/39 nodes on the new revision, Available",
+        "held: Paused after canary: resume to go on",
+        "‖ 0 node(s) took the new template while paused",
+    ] {
+        assert!(screen.contains(said), "{said} in:\n{screen}");
+    }
     pane.type_text("r");
     pane.wait_for("resume asks first", |s| s.contains("change the cluster?"));
     pane.type_text("y");
+    // This herd now carries the rollout out: quitting asks first, and `n` stays.
+    pane.type_text("q");
+    pane.wait_for("quitting asks while a rollout is in hand", |s| {
+        s.contains("quit with a rollout in hand?")
+            && s.contains("This herd carries out the rollout of logging/fluent-bit")
+    });
+    pane.type_text("n");
     let screen = pane.wait_for("the rollout complete", |s| {
         s.contains("rollout of logging/fluent-bit: Complete")
     });

@@ -132,6 +132,13 @@ fn write_out(write: Write, connection: &Connection, outcomes: &mpsc::UnboundedSe
     let tx = outcomes.clone();
     let what = write.describe();
     let Some(client) = connection.client() else {
+        if let Some(daemon_set) = write.carried() {
+            let settled = Action::Carrying {
+                daemon_set,
+                on: false,
+            };
+            report(&tx, Outcome::Action(settled));
+        }
         let result = Err("not connected".into());
         report(&tx, Outcome::Action(Action::WriteDone { what, result }));
         return;
@@ -159,7 +166,17 @@ fn write_out(write: Write, connection: &Connection, outcomes: &mpsc::UnboundedSe
                     }
                     Ok(())
                 }
-                Err(e) => Err(e),
+                Err(e) => {
+                    // Nothing to carry out after all (`update` counted it as carried).
+                    if let Some(daemon_set) = write.carried() {
+                        let settled = Action::Carrying {
+                            daemon_set,
+                            on: false,
+                        };
+                        report(&tx, Outcome::Action(settled));
+                    }
+                    Err(e)
+                }
             },
         };
         report(&tx, Outcome::Action(Action::WriteDone { what, result }));

@@ -392,6 +392,11 @@ pub fn action_for(event: KeyEvent, state: &State) -> Option<Action> {
             KeyCode::Char('n' | 'N') | KeyCode::Esc | KeyCode::Enter => Some(Action::Cancel),
             _ => None,
         },
+        Mode::ConfirmQuit => match event.code {
+            KeyCode::Char('y' | 'Y' | 'q') => Some(Action::QuitAnyway),
+            KeyCode::Char('n' | 'N') | KeyCode::Esc | KeyCode::Enter => Some(Action::Cancel),
+            _ => None,
+        },
         Mode::Help => match event.code {
             KeyCode::Esc | KeyCode::Char('?' | 'q') => Some(Action::ToggleHelp),
             _ => None,

@@ -56,6 +56,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
         Mode::TypeName { write, typed } => {
             rollout::type_name(state, write, typed, frame, areas.body)
         }
+        Mode::ConfirmQuit => rollout::confirm_quit(state, frame, areas.body),
         _ => {}
     }
 }

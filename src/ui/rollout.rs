@@ -15,6 +15,7 @@ use herd_app::action::Write;
 use herd_app::state::RolloutForm;
 use herd_app::update::rollout::record_of;
 use herd_core::engine::preview::Preview;
+use herd_core::engine::progress::Standing;
 use herd_core::engine::record::State as Phase;
 
 /// At most this many batches are listed; the rest are counted.
@@ -209,12 +210,14 @@ pub fn panel(state: &Scene, uid: &str, frame: &mut Frame, area: Rect) {
             theme.style(Slot::Text),
         ));
     }
-    if matches!(record.state, Phase::Paused { .. }) {
-        lines.push(Line::styled(
-            "While paused, a node that joins or a pod recreated after an eviction gets the new \
-             template anyway (OnDelete does that).",
-            theme.style(Slot::Dim),
-        ));
+    let standing = state
+        .derived
+        .rollout_view
+        .as_ref()
+        .filter(|(of, _)| **of == *uid)
+        .map(|(_, s)| s);
+    if let Some(s) = standing {
+        standing_lines(state, s, &mut lines);
     }
     lines.push(Line::from(""));
     lines.push(key_hint(
@@ -236,6 +239,80 @@ pub fn panel(state: &Scene, uid: &str, frame: &mut Frame, area: Rect) {
     );
 }
 
+/// The live view of a rollout in hand: nodes by revision, the batch in flight node by node,
+/// what holds it, what comes next, and what a pause could not stop.
+fn standing_lines<'a>(state: &Scene, s: &Standing, lines: &mut Vec<Line<'a>>) {
+    let theme = &state.theme;
+    let p = &s.plan;
+    let mut counts = format!(
+        "{}/{} nodes on the new revision, Available · {} unavailable now, budget {}",
+        p.updated,
+        p.to_update,
+        p.unavailable.len(),
+        p.budget
+    );
+    if p.partitioned > 0 {
+        counts.push_str(&format!(" · {} kept on the old revision", p.partitioned));
+    }
+    if let Some(eta) = s.eta_seconds {
+        let left = herd_core::analysis::units::age(jiff::SignedDuration::from_secs(eta));
+        counts.push_str(&format!(" · about {left} to go"));
+    }
+    lines.push(Line::styled(counts, theme.style(Slot::Text)));
+    if s.in_flight_total > 0 {
+        lines.push(Line::styled(
+            format!("in flight ({}):", s.in_flight_total),
+            theme.style(Slot::Text),
+        ));
+        for f in &s.in_flight {
+            lines.push(Line::styled(
+                format!(
+                    "  {:<20} {:<28} {}",
+                    f.node,
+                    f.pod.as_deref().unwrap_or("(no pod yet)"),
+                    f.status
+                ),
+                theme.style(Slot::NewRevision),
+            ));
+        }
+        if s.in_flight_total > s.in_flight.len() {
+            lines.push(Line::styled(
+                format!("  … and {} more", s.in_flight_total - s.in_flight.len()),
+                theme.style(Slot::Dim),
+            ));
+        }
+    }
+    if !p.deletions.is_empty() {
+        let mut names: Vec<&str> = p.deletions.iter().map(|d| &*d.node).take(4).collect();
+        if p.deletions.len() > names.len() {
+            names.push("…");
+        }
+        lines.push(Line::styled(
+            format!(
+                "next: {} old pod(s) to delete: {}",
+                p.deletions.len(),
+                names.join(", ")
+            ),
+            theme.style(Slot::Info),
+        ));
+    }
+    if let Some(held) = &s.held_by {
+        lines.push(Line::styled(
+            format!("held: {held}"),
+            theme.style(Slot::Warn),
+        ));
+    }
+    if let Some(n) = s.took_anyway {
+        lines.push(Line::styled(
+            format!(
+                "‖ {n} node(s) took the new template while paused: OnDelete cannot hold a node \
+                 that joins, or a pod recreated after an eviction"
+            ),
+            theme.style(if n > 0 { Slot::Warn } else { Slot::Dim }),
+        ));
+    }
+}
+
 /// A write on every node of a DaemonSet: its name must be typed.
 pub fn type_name(state: &Scene, write: &Write, typed: &str, frame: &mut Frame, area: Rect) {
     let theme = &state.theme;
@@ -252,4 +329,26 @@ pub fn type_name(state: &Scene, write: &Write, typed: &str, frame: &mut Frame, a
         key_hint(state, &[("enter", "go on"), ("esc", "no (the default)")]),
     ];
     overlay(state, "▲ change every node?", lines, frame, area);
+}
+
+/// `q` while this herd carries rollouts out: they are recorded in the cluster, so quitting
+/// loses nothing, but nothing carries them on until `herd engine` or another herd does.
+pub fn confirm_quit(state: &Scene, frame: &mut Frame, area: Rect) {
+    let theme = &state.theme;
+    let names: Vec<&str> = state.carrying.iter().map(String::as_str).collect();
+    let lines = vec![
+        Line::styled(
+            format!("This herd carries out the rollout of {}.", names.join(", ")),
+            theme.style(Slot::Text),
+        ),
+        Line::styled(
+            "Quit, and it stays as recorded and waits, deleting nothing more, until `herd \
+             engine` or another herd carries it on (`herd rollout status` shows where it \
+             stands).",
+            theme.style(Slot::Dim),
+        ),
+        Line::from(""),
+        key_hint(state, &[("y", "quit"), ("n / esc", "stay (the default)")]),
+    ];
+    overlay(state, "▲ quit with a rollout in hand?", lines, frame, area);
 }

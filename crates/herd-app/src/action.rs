@@ -89,7 +89,16 @@ pub enum Action {
         what: String,
         result: Result<(), String>,
     },
+    /// The runtime started (`true`) or stopped carrying out the rollout of `daemon_set`
+    /// (`namespace/name`).
+    Carrying {
+        daemon_set: String,
+        on: bool,
+    },
+    /// `q`, `:q` or ctrl-c: asks first while this process carries rollouts out.
     Quit,
+    /// Quit whatever this process carries out.
+    QuitAnyway,
 }
 
 /// What the header shows about the cluster herd talks to.
@@ -197,6 +206,22 @@ impl Write {
                     "{w} the rollout of {namespace}/{name} (herd rollout {w} -n {namespace} {name})"
                 )
             }
+        }
+    }
+
+    /// The DaemonSet (`namespace/name`) whose rollout this process carries out once the write
+    /// is made: a start, a resume or an undo.
+    pub fn carried(&self) -> Option<String> {
+        match self {
+            Write::StartRollout {
+                namespace, name, ..
+            }
+            | Write::Rollout {
+                namespace,
+                name,
+                word: RolloutWord::Resume | RolloutWord::Undo,
+            } => Some(format!("{namespace}/{name}")),
+            _ => None,
         }
     }
 

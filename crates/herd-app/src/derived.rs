@@ -16,6 +16,7 @@ use herd_core::analysis::rollout::{self, Rollout};
 use herd_core::analysis::thresholds::{Level, Thresholds};
 use herd_core::analysis::untargeted::{self, Untargeted};
 use herd_core::analysis::verdict::Verdict;
+use herd_core::engine::progress::Standing;
 use herd_core::model::daemonset::{DaemonSet, StatusCounts};
 use herd_core::model::fasthash::FastMap;
 use herd_core::model::fleet::{Fleet, PodId};
@@ -36,6 +37,9 @@ pub struct Derived {
     pub fleet_rows: Vec<FleetRow>,
     /// The reverse view of the node on screen, when the top view is a node.
     pub node_view: Option<coverage::NodeCoverage>,
+    /// Where the managed rollout on screen stands (the DaemonSet screen's, or the one whose
+    /// controls are open), by the DaemonSet's uid.
+    pub rollout_view: Option<(Arc<str>, Standing)>,
     /// Per node, in node-name order: DaemonSets running Ready there, and those that should
     /// run there but do not.
     pub node_counts: Vec<NodeCounts>,
@@ -117,6 +121,7 @@ impl Derived {
             hogs: Some(hogs),
             fleet_rows,
             node_view: None,
+            rollout_view: None,
             node_counts,
             node_names,
             by_uid,

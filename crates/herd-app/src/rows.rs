@@ -5,10 +5,12 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use crate::filter::Filter;
-use crate::state::State;
+use crate::state::{Mode, State};
+use crate::update::rollout::record_of;
 use crate::view::{Fetched, Sort, SortKey, View};
 use herd_core::analysis::coverage::{self, Coverage};
 use herd_core::analysis::verdict::Verdict;
+use herd_core::engine::progress::{self, Standing};
 use herd_core::model::node::{ConditionStatus, Node};
 
 /// Recomputes the top page's rows (and the node view it may need), keeping the cursor on the
@@ -21,6 +23,7 @@ pub fn refresh(state: &mut State) {
     if let View::Node { name } = &view {
         state.derived.node_view = coverage::node_view(&state.fleet, name, state.now);
     }
+    refresh_rollout_view(state);
     let rows = match &view {
         View::Fleet => fleet_rows(state, &filter, sort),
         View::DaemonSet { uid } => ds_rows(state, uid, &filter, sort),
@@ -34,6 +37,25 @@ pub fn refresh(state: &mut State) {
     page.rows = rows;
     page.cursor = page.cursor.min(page.rows.len().saturating_sub(1));
     clamp_offset(page, visible);
+}
+
+/// Works out again where the managed rollout on screen stands.
+pub fn refresh_rollout_view(state: &mut State) {
+    state.derived.rollout_view = rollout_view(state);
+}
+
+/// Where the managed rollout on screen stands: the controls' DaemonSet when they are open,
+/// else the DaemonSet screen's, while its rollout has not ended.
+fn rollout_view(state: &State) -> Option<(Arc<str>, Standing)> {
+    let view = &state.ui.page().view;
+    let uid = match (&state.ui.mode, view) {
+        (Mode::RolloutPanel { uid }, _) | (_, View::DaemonSet { uid }) => uid,
+        _ => return None,
+    };
+    let ds = state.fleet.daemon_set(uid)?;
+    let record = record_of(state, uid).filter(|r| !r.state.is_final())?;
+    let standing = progress::standing(&state.fleet, ds, &record, state.now);
+    Some((Arc::clone(&ds.uid), standing))
 }
 
 /// Keeps the cursor inside the visible window.

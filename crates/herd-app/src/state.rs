@@ -1,6 +1,7 @@
 //! Everything the TUI knows, as plain data: the fleet, what analysis derived from it, the
 //! session (which cluster, feed health), and the UI (navigation stack, input mode, flash).
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -30,6 +31,9 @@ pub struct State {
     pub dirty: bool,
     /// Set by `update` when the fleet changed; the runtime re-derives (coalesced) and clears it.
     pub stale_derived: bool,
+    /// Rollouts this process carries out (`namespace/name`): quitting leaves them to wait for
+    /// `herd engine` or another herd, so quitting asks first.
+    pub carrying: BTreeSet<String>,
     pub quit: bool,
 }
 
@@ -192,6 +196,8 @@ pub enum Mode {
     RolloutPanel {
         uid: Arc<str>,
     },
+    /// `q` while this process carries rollouts out: quit anyway?
+    ConfirmQuit,
 }
 
 /// The managed-rollout dialog's fields, as typed.
@@ -293,6 +299,7 @@ impl State {
             now,
             dirty: true,
             stale_derived: true,
+            carrying: BTreeSet::new(),
             quit: false,
         }
     }

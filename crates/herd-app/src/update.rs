@@ -53,7 +53,19 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Loaded { view, result } => nav::loaded(state, view, result),
         Action::ThemeLoaded(result) => theme_loaded(state, result),
         Action::WriteDone { what, result } => write_done(state, what, result),
-        Action::Quit => {
+        Action::Carrying { daemon_set, on } => {
+            if on {
+                state.carrying.insert(daemon_set);
+            } else {
+                state.carrying.remove(&daemon_set);
+            }
+            Vec::new()
+        }
+        Action::Quit if !state.carrying.is_empty() && state.ui.mode != Mode::ConfirmQuit => {
+            state.ui.mode = Mode::ConfirmQuit;
+            Vec::new()
+        }
+        Action::Quit | Action::QuitAnyway => {
             state.quit = true;
             vec![Effect::Quit]
         }
@@ -108,6 +120,10 @@ fn tick(state: &mut State, now: Timestamp) -> Vec<Effect> {
     }
     if state.ui.flash.as_ref().is_some_and(|f| f.until <= now) {
         state.ui.flash = None;
+    }
+    // A rollout in sight moves with the clock too (a pod's Ready time, minReadySeconds).
+    if state.derived.rollout_view.is_some() {
+        rows::refresh_rollout_view(state);
     }
     Vec::new()
 }

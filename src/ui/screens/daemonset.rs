@@ -160,8 +160,17 @@ fn render_banner(state: &Scene, record: &RolloutRecord, frame: &mut Frame, area:
         .target
         .as_ref()
         .map_or(String::new(), |t| format!(" to revision {}", t.revision));
+    let took = state
+        .derived
+        .rollout_view
+        .as_ref()
+        .and_then(|(_, s)| s.took_anyway)
+        .filter(|n| *n > 0)
+        .map_or(String::new(), |n| {
+            format!(" · {n} node(s) took the new template while paused")
+        });
     let text = format!(
-        "{glyph} managed rollout{target}: {} · max unavailable {} · R for its controls",
+        "{glyph} managed rollout{target}: {}{took} · max unavailable {} · R for its controls",
         record.state.describe(),
         record.policy.max_unavailable
     );

@@ -30,8 +30,10 @@ impl Derived {
             || !changes.daemon_sets.iter().all(|uid| known(uid));
         if whole {
             let node_view = self.node_view.take();
+            let rollout_view = self.rollout_view.take();
             *self = Derived::compute(fleet, thresholds, now);
             self.node_view = node_view;
+            self.rollout_view = rollout_view;
             return;
         }
         // Verdicts move with the clock alone: past `VERDICT_REFRESH` every DaemonSet is judged

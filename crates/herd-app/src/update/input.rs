@@ -99,8 +99,7 @@ pub fn submit(state: &mut State) -> Vec<Effect> {
         Mode::TypeName { write, typed } => {
             let wanted = write.fleet_wide().unwrap_or_default().to_string();
             if typed == wanted {
-                flash(state, Level::Info, format!("{}…", write.describe()));
-                vec![Effect::Write(write)]
+                send(state, write)
             } else {
                 flash(
                     state,
@@ -185,12 +184,19 @@ fn submit_rollout(state: &mut State, form: RolloutForm) -> Vec<Effect> {
 
 pub fn confirm(state: &mut State) -> Vec<Effect> {
     match std::mem::replace(&mut state.ui.mode, Mode::Normal) {
-        Mode::Confirm(write) if !state.session.readonly => {
-            flash(state, Level::Info, format!("{}…", write.describe()));
-            vec![Effect::Write(write)]
-        }
+        Mode::Confirm(write) if !state.session.readonly => send(state, write),
         _ => Vec::new(),
     }
+}
+
+/// Hands a confirmed write to the runtime. One that the runtime then carries out as a rollout
+/// counts as carried from here, so a `q` pressed before the write comes back still asks.
+fn send(state: &mut State, write: Write) -> Vec<Effect> {
+    flash(state, Level::Info, format!("{}…", write.describe()));
+    if let Some(daemon_set) = write.carried() {
+        state.carrying.insert(daemon_set);
+    }
+    vec![Effect::Write(write)]
 }
 
 /// `esc` in a prompt: a filter goes back to what it was before typing.

@@ -29,6 +29,7 @@ pub fn open(state: &mut State) -> Vec<Effect> {
     };
     if record_of(state, &uid).is_some_and(|r| !r.state.is_final()) {
         state.ui.mode = Mode::RolloutPanel { uid };
+        crate::rows::refresh_rollout_view(state);
         return Vec::new();
     }
     let Some(ds) = state.fleet.daemon_set(&uid) else {

@@ -75,6 +75,7 @@ pub async fn carry_out(
         }
         Next::Pause(point) => {
             record.state = State::Paused { at: Some(*point) };
+            record.paused_with = Some(plan.moved);
             Strategy::Keep
         }
         Next::Halt { reason, nodes }

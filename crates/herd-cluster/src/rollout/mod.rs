@@ -331,6 +331,7 @@ async fn take(
         resumed_batches: 0,
         from,
         rollback: undoing,
+        paused_with: None,
     };
     let mut patch = json!({
         "metadata": {"annotations": {ANNOTATION: record.encode()}},
@@ -531,6 +532,9 @@ pub async fn command(
     match command {
         Command::Pause if matches!(record.state, State::Progressing) => {
             record.state = State::Paused { at: None };
+            let now = jiff::Timestamp::now();
+            record.paused_with =
+                Some(plan::plan(&snap.fleet, &snap.daemon_set, &record, now).moved);
         }
         Command::Resume => match record.state.clone() {
             State::Paused { at } => {
@@ -540,6 +544,7 @@ pub async fn command(
                     None => {}
                 }
                 record.state = State::Progressing;
+                record.paused_with = None;
             }
             State::Halted { .. } | State::Contested { .. } => record.state = State::Progressing,
             other => {

@@ -8,7 +8,10 @@ pub mod lease;
 pub mod plan;
 pub mod policy;
 pub mod preview;
+pub mod progress;
 pub mod record;
 pub mod restart;
 pub mod retarget;
 pub mod strategy;
+#[cfg(test)]
+pub(crate) mod testkit;

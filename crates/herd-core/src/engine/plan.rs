@@ -73,6 +73,9 @@ pub struct Plan {
     pub updated: u32,
     /// Nodes kept on the old revision by the partition.
     pub partitioned: u32,
+    /// Nodes that should run the DaemonSet and no longer run a pod of the old revision
+    /// (updated, coming up, or with no pod yet), partitioned and down ones included.
+    pub moved: u32,
 }
 
 impl Plan {
@@ -88,6 +91,7 @@ impl Plan {
             to_update: 0,
             updated: 0,
             partitioned: 0,
+            moved: 0,
         }
     }
 }
@@ -115,6 +119,8 @@ struct NodeState<'a> {
     down: bool,
     canary: bool,
     partitioned: bool,
+    /// A live pod of an old revision is on the node.
+    holds_old: bool,
 }
 
 /// The plan for `ds` under `record` at `now`. Planning several DaemonSets over one snapshot,
@@ -149,6 +155,7 @@ fn plan_with(
         .scaled(desired)
         .clamp(1, i64::from(u32::MAX)) as u32;
     for n in &nodes {
+        out.moved += u32::from(!n.holds_old);
         if n.down {
             out.skipped_down.push(Arc::clone(&n.node.name));
         }
@@ -318,6 +325,7 @@ fn stands<'a>(
             // A partitioned node is never a canary: its labels need not be read again.
             canary: !partitioned && by_labels(canary_picks, at),
             partitioned,
+            holds_old: olds > 0,
         });
     }
     if let Some(Picked::Count(n)) = checked.partition {

@@ -45,6 +45,27 @@ impl Preview {
     }
 }
 
+/// About how long one batch takes: the median seconds from a pod's creation to Ready among
+/// the DaemonSet's Ready pods now, plus minReadySeconds. `None` with no Ready pod to go by.
+pub fn batch_seconds(fleet: &Fleet, ds: &DaemonSet) -> Option<i64> {
+    let mut starts: Vec<i64> = Vec::new();
+    if let Some(owned) = fleet.pods_of(&ds.uid) {
+        for (_, ids) in owned.slots() {
+            for pod in ids.iter().filter_map(|id| fleet.pod(*id)) {
+                if let (Some(created), Some(ready), true) =
+                    (pod.created, pod.ready_since, pod.ready)
+                {
+                    starts.push(ready.duration_since(created).as_secs());
+                }
+            }
+        }
+    }
+    starts.sort_unstable();
+    starts
+        .get(starts.len() / 2)
+        .map(|median| (*median).max(0) + ds.min_ready_seconds)
+}
+
 const OLD: &str = "herd-preview-old";
 const NEW: &str = "herd-preview-new";
 
@@ -64,25 +85,16 @@ pub fn preview(
         put(Record::Node(node.clone()));
     }
     put(Record::DaemonSet(managed.clone()));
-    let mut starts = Vec::new();
     if let Some(owned) = fleet.pods_of(&ds.uid) {
         for node in fleet.nodes() {
             for pod in owned.on(&node.name).iter().filter_map(|id| fleet.pod(*id)) {
-                if let (Some(created), Some(ready), true) =
-                    (pod.created, pod.ready_since, pod.ready)
-                {
-                    starts.push(ready.duration_since(created).as_secs());
-                }
                 let mut old = pod.clone();
                 old.revision_hash = Some(Arc::from(OLD));
                 put(Record::Pod(old));
             }
         }
     }
-    starts.sort_unstable();
-    let batch_seconds = starts
-        .get(starts.len() / 2)
-        .map(|median| (*median).max(0) + ds.min_ready_seconds);
+    let batch_seconds = batch_seconds(fleet, ds);
     let mut record = RolloutRecord {
         version: VERSION,
         target: Some(Target {
@@ -102,6 +114,7 @@ pub fn preview(
         resumed_batches: 0,
         from: None,
         rollback: false,
+        paused_with: None,
     };
     let first = plan::plan(&copy, &managed, &record, now);
     let mut out = Preview {

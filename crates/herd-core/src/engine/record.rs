@@ -111,6 +111,12 @@ pub struct RolloutRecord {
     /// stops at no pause point.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub rollback: bool,
+    /// While paused: how many nodes were already off the old revision when it paused
+    /// ([`crate::engine::plan::Plan::moved`]). A paused managed rollout cannot stop a node
+    /// that joins, or a pod recreated after an eviction, from taking the new template; the
+    /// screens count those against this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_with: Option<u32>,
 }
 
 /// Why an annotation cannot be used. herd never overwrites such an annotation.
@@ -190,6 +196,7 @@ mod tests {
             resumed_batches: 0,
             from: None,
             rollback: false,
+            paused_with: None,
         }
     }
 

@@ -74,6 +74,7 @@ mod tests {
             resumed_batches: 2,
             from: None,
             rollback: false,
+            paused_with: None,
         }
     }
 

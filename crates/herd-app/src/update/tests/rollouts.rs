@@ -125,10 +125,18 @@ fn a_rollout_in_hand_opens_its_controls_and_abort_asks_for_the_name() {
         resumed_batches: 0,
         from: None,
         rollback: false,
+        paused_with: None,
     };
     with_container(&mut state, Some(&record));
     update(&mut state, Action::OpenRollout);
     assert!(matches!(state.ui.mode, Mode::RolloutPanel { .. }));
+    // The controls show where it stands, worked out as they open.
+    let (uid, standing) = state.derived.rollout_view.clone().expect("a live view");
+    assert_eq!(&*uid, "uid-agent");
+    assert_eq!(
+        standing.held_by.as_deref(),
+        Some("Paused after canary: resume to go on")
+    );
     let resume = Write::Rollout {
         namespace: Arc::from("kube-system"),
         name: Arc::from("agent"),
@@ -161,4 +169,49 @@ fn read_only_opens_nothing() {
     assert!(update(&mut state, Action::OpenRollout).is_empty());
     assert_eq!(state.ui.mode, Mode::Normal);
     assert_eq!(flash_text(&state).0, Level::Error);
+}
+
+#[test]
+fn quitting_while_this_herd_carries_a_rollout_asks_first() {
+    let mut state = listed(false);
+    let carrying = |on| Action::Carrying {
+        daemon_set: "kube-system/agent".into(),
+        on,
+    };
+    update(&mut state, carrying(true));
+    assert!(
+        update(&mut state, Action::Quit).is_empty(),
+        "asks, quits not"
+    );
+    assert_eq!(state.ui.mode, Mode::ConfirmQuit);
+    assert!(!state.quit);
+    update(&mut state, Action::Cancel);
+    assert_eq!((state.ui.mode.clone(), state.quit), (Mode::Normal, false));
+    // A second `q` (or ctrl-c) at the question quits; so does `y`.
+    update(&mut state, Action::Quit);
+    assert_eq!(update(&mut state, Action::Quit), [Effect::Quit]);
+    assert!(state.quit);
+
+    let mut state = listed(false);
+    update(&mut state, carrying(true));
+    update(&mut state, Action::Quit);
+    assert_eq!(update(&mut state, Action::QuitAnyway), [Effect::Quit]);
+
+    // A confirmed resume counts as carried before the runtime says so: a `q` typed at once
+    // still asks.
+    let mut state = listed(false);
+    state.ui.mode = Mode::Confirm(Write::Rollout {
+        namespace: Arc::from("kube-system"),
+        name: Arc::from("agent"),
+        word: RolloutWord::Resume,
+    });
+    update(&mut state, Action::Confirm);
+    assert!(update(&mut state, Action::Quit).is_empty());
+    assert_eq!(state.ui.mode, Mode::ConfirmQuit);
+
+    // Once the rollout settles, `q` quits at once.
+    let mut state = listed(false);
+    update(&mut state, carrying(true));
+    update(&mut state, carrying(false));
+    assert_eq!(update(&mut state, Action::Quit), [Effect::Quit]);
 }

@@ -5,140 +5,14 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::engine::policy::{Policy, Selection};
-use crate::engine::record::{HERD_FIELD_MANAGER, Restore, Target, VERSION};
+use crate::engine::policy::Selection;
+use crate::engine::testkit::{Case, NOW, node_not_ready, not_ready};
 use crate::model::fleet::Record;
-use crate::model::node::{ConditionStatus, Node};
 use crate::model::pod::Pod;
-use crate::model::testkit::{Rng, ds, fleet_of, node, pod, revision, t};
-
-const NOW: i64 = 100_000;
-
-/// `n` nodes n1…, the DaemonSet agent managed towards revision 2 (hash h2), an old Ready pod
-/// on every node.
-struct Case {
-    nodes: Vec<Node>,
-    ds: DaemonSet,
-    pods: Vec<Pod>,
-    record: RolloutRecord,
-}
-
-impl Case {
-    fn new(n: usize) -> Self {
-        let mut d = ds("agent");
-        d.template_generation = Some(2);
-        // Managed: herd switched it to OnDelete.
-        d.update_strategy.kind = StrategyKind::OnDelete;
-        d.strategy_manager = Some(Arc::from(HERD_FIELD_MANAGER));
-        let nodes: Vec<Node> = (1..=n).map(|i| node(&format!("n{i:02}"))).collect();
-        let pods = nodes
-            .iter()
-            .map(|nd| {
-                let mut p = pod(&d, &nd.name, &format!("agent-old-{}", nd.name));
-                p.revision_hash = Some(Arc::from("h1"));
-                p
-            })
-            .collect();
-        let record = RolloutRecord {
-            version: VERSION,
-            target: Some(Target {
-                revision: 2,
-                hash: "h2".into(),
-            }),
-            restore: Restore {
-                kind: "RollingUpdate".into(),
-                max_unavailable: Some("1".into()),
-                max_surge: Some("0".into()),
-            },
-            policy: Policy::default(),
-            state: State::Progressing,
-            started: t(NOW - 3600),
-            batches: 0,
-            passed: Vec::new(),
-            resumed_batches: 0,
-            from: None,
-            rollback: false,
-        };
-        Case {
-            nodes,
-            ds: d,
-            pods,
-            record,
-        }
-    }
-
-    fn policy(mut self, tweak: impl FnOnce(&mut Policy)) -> Self {
-        tweak(&mut self.record.policy);
-        self
-    }
-
-    fn record(mut self, tweak: impl FnOnce(&mut RolloutRecord)) -> Self {
-        tweak(&mut self.record);
-        self
-    }
-
-    /// The pod on `node` is replaced by a new-revision pod created `ago` seconds before NOW.
-    fn moved(mut self, node: &str, ago: i64, tweak: impl FnOnce(&mut Pod)) -> Self {
-        let p = self
-            .pods
-            .iter_mut()
-            .find(|p| p.node.as_deref() == Some(node))
-            .unwrap();
-        p.name = Arc::from(format!("agent-new-{node}"));
-        p.uid = Arc::from(format!("uid-new-{node}"));
-        p.revision_hash = Some(Arc::from("h2"));
-        p.template_generation = Some(2);
-        p.created = Some(t(NOW - ago));
-        p.ready_since = Some(t(NOW - ago + 5));
-        tweak(p);
-        self
-    }
-
-    fn daemon_set(mut self, tweak: impl FnOnce(&mut DaemonSet)) -> Self {
-        tweak(&mut self.ds);
-        self
-    }
-
-    fn node(mut self, name: &str, tweak: impl FnOnce(&mut Node)) -> Self {
-        tweak(self.nodes.iter_mut().find(|n| &*n.name == name).unwrap());
-        self
-    }
-
-    fn fleet(&self) -> Fleet {
-        let mut records = vec![
-            Record::Revision(revision(&self.ds, 1, "h1")),
-            Record::Revision(revision(&self.ds, 2, "h2")),
-            Record::DaemonSet(self.ds.clone()),
-        ];
-        records.extend(self.nodes.iter().cloned().map(Record::Node));
-        records.extend(self.pods.iter().cloned().map(Record::Pod));
-        fleet_of(records)
-    }
-
-    fn plan(&self) -> Plan {
-        let fleet = self.fleet();
-        let first = plan(&fleet, &self.ds, &self.record, t(NOW));
-        assert_eq!(
-            first,
-            plan(&fleet, &self.ds, &self.record, t(NOW)),
-            "same snapshot, same plan"
-        );
-        first
-    }
-}
+use crate::model::testkit::{Rng, node, pod, t};
 
 fn deleted(p: &Plan) -> Vec<String> {
     p.deletions.iter().map(|d| d.node.to_string()).collect()
-}
-
-fn not_ready(p: &mut Pod) {
-    p.ready = false;
-    p.ready_since = p.created;
-}
-
-fn node_not_ready(n: &mut Node) {
-    n.ready.status = ConditionStatus::False;
-    n.ready.since = Some(t(NOW - 3000));
 }
 
 #[test]

@@ -227,6 +227,10 @@ pub struct PolicyArgs {
     /// When new pods fail, put the template the rollout started from back and roll it out.
     #[arg(long)]
     pub rollback_on_failure: bool,
+    /// Also halt when nodes that took the new revision go NotReady at a higher rate than
+    /// nodes that did not.
+    #[arg(long)]
+    pub halt_on_not_ready: bool,
 }
 
 impl PolicyArgs {
@@ -240,6 +244,7 @@ impl PolicyArgs {
             || self.keep_managed
             || self.halt_on_failure
             || self.rollback_on_failure
+            || self.halt_on_not_ready
     }
 }
 

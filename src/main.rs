@@ -250,6 +250,7 @@ fn policy_of(a: &cli::PolicyArgs) -> Result<herd_core::engine::policy::Policy> {
         keep_managed: a.keep_managed,
         halt_on_failure: true,
         rollback_on_failure: a.rollback_on_failure,
+        halt_on_not_ready: a.halt_on_not_ready,
     };
     policy.check()?;
     Ok(policy)

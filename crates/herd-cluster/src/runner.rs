@@ -292,8 +292,9 @@ async fn engine_one(
             t.deleting = plan
                 .deletions
                 .iter()
-                .filter(|d| carried.deleted.iter().any(|p| **p == *d.name))
-                .map(|d| (Arc::clone(&d.name), Arc::clone(&d.uid)))
+                .filter_map(|d| d.target(fleet))
+                .filter(|pod| carried.deleted.iter().any(|p| **p == *pod.name))
+                .map(|pod| (Arc::clone(&pod.name), Arc::clone(&pod.uid)))
                 .collect();
         }
         Err(e) => written_error(t, report, &key, e),

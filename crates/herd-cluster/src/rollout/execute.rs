@@ -133,16 +133,17 @@ pub async fn carry_out(
         return Ok(carried);
     }
     let pods: Api<api::Pod> = Api::namespaced(client.clone(), &ds.namespace);
-    for d in &plan.deletions {
+    // The plan was made from `fleet`: each pod is deleted by the uid and version it had then.
+    for pod in plan.deletions.iter().filter_map(|d| d.target(fleet)) {
         let params = DeleteParams {
             preconditions: Some(Preconditions {
-                uid: Some(d.uid.to_string()),
-                resource_version: d.resource_version.as_ref().map(|v| v.to_string()),
+                uid: Some(pod.uid.to_string()),
+                resource_version: pod.resource_version.as_ref().map(|v| v.to_string()),
             }),
             ..DeleteParams::default()
         };
-        match pods.delete(&d.name, &params).await {
-            Ok(_) => carried.deleted.push(d.name.to_string()),
+        match pods.delete(&pod.name, &params).await {
+            Ok(_) => carried.deleted.push(pod.name.to_string()),
             // Gone, replaced or changed since the plan: the next plan sees it as it is.
             Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => {}
             Err(e) => return Err(names.kube(e)),

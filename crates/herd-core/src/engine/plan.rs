@@ -21,17 +21,23 @@ use crate::analysis::verdict::{self, Verdict};
 use crate::model::daemonset::{DaemonSet, StrategyKind};
 use crate::model::fleet::{Fleet, Owned, PodId, PodVitals};
 use crate::model::node::Node;
-use crate::model::version::ResourceVersion;
+use crate::model::pod::Pod;
 
-/// One pod to delete, with what the executor's preconditions need.
+/// One pod to delete: its node, and its place in the fleet planned from. What the delete's
+/// preconditions need (name, uid, resourceVersion) is read from that same fleet with
+/// [`Deletion::target`] as the delete is made: a plan that deletes hundreds of pods copies
+/// none of that for the ones it never gets to (benches/engine_plan.rs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deletion {
     pub node: Arc<str>,
     pub pod: PodId,
-    pub name: Arc<str>,
-    pub uid: Arc<str>,
-    /// The pod's version when planned: the delete is refused if it changed since.
-    pub resource_version: Option<ResourceVersion>,
+}
+
+impl Deletion {
+    /// The pod as `fleet` (the one planned from) holds it; `None` if it holds it no more.
+    pub fn target<'f>(&self, fleet: &'f Fleet) -> Option<&'f Pod> {
+        fleet.pod(self.pod)
+    }
 }
 
 /// What the rollout does next.
@@ -121,6 +127,8 @@ struct NodeState<'a> {
     partitioned: bool,
     /// A live pod of an old revision is on the node.
     holds_old: bool,
+    /// A live pod of the new revision is on the node.
+    holds_new: bool,
 }
 
 /// The plan for `ds` under `record` at `now`. Planning several DaemonSets over one snapshot,
@@ -183,6 +191,12 @@ fn plan_with(
         out.next = halt;
         return out;
     }
+    if checked.policy.halt_on_not_ready
+        && let Some(halt) = nodes_lost(&nodes)
+    {
+        out.next = halt;
+        return out;
+    }
     let coming = targets.iter().any(|n| n.stand == Stand::Coming);
     // A rollback goes straight back: no canary pause or percentage holds it up.
     if !coming
@@ -212,13 +226,10 @@ fn plan_with(
             }
             _ => false,
         };
-        if deletable && let Some((id, pod)) = n.old.and_then(|id| Some((id, fleet.pod(id)?))) {
+        if deletable && let Some(pod) = n.old {
             out.deletions.push(Deletion {
                 node: Arc::clone(&n.node.name),
-                pod: id,
-                name: Arc::clone(&pod.name),
-                uid: Arc::clone(&pod.uid),
-                resource_version: pod.resource_version.clone(),
+                pod,
             });
         }
     }
@@ -278,7 +289,7 @@ fn stands<'a>(
     if let Some(owned) = fleet.pods_of(&ds.uid) {
         for (at, id) in in_table_order(planner, owned) {
             if let (Some(&v), Some(s)) = (fleet.vitals(id), summaries.get_mut(at as usize)) {
-                s.add(id, v, target, available);
+                s.add(fleet, id, v, target, available);
             }
         }
     }
@@ -326,6 +337,7 @@ fn stands<'a>(
             canary: !partitioned && by_labels(canary_picks, at),
             partitioned,
             holds_old: olds > 0,
+            holds_new: news > 0,
         });
     }
     if let Some(Picked::Count(n)) = checked.partition {
@@ -389,12 +401,11 @@ fn in_table_order(planner: &Planner, owned: Owned) -> Vec<(u32, PodId)> {
 /// the pods a plan deletes or judges.
 #[derive(Clone, Copy, Default)]
 struct Summary {
-    news: u32,
-    olds: u32,
+    // Small, as there is one per node for every DaemonSet planned.
+    news: u16,
+    olds: u16,
     old: Option<(PodId, bool)>,
     new: Option<(PodId, bool)>,
-    /// The new pod's [`PodVitals::created_order`].
-    newest: i64,
 }
 
 impl Summary {
@@ -402,6 +413,7 @@ impl Summary {
     /// hash (see [`Fleet::interned`]).
     fn add(
         &mut self,
+        fleet: &Fleet,
         id: PodId,
         v: PodVitals,
         target: Option<&Arc<str>>,
@@ -414,13 +426,19 @@ impl Summary {
             return;
         }
         if target.is_some_and(|t| v.on_revision(t)) {
-            self.news += 1;
-            if self.new.is_none() || v.created_order() >= self.newest {
-                self.newest = v.created_order();
+            self.news = self.news.saturating_add(1);
+            // Two new pods on a node are rare: the one kept so far is read again then.
+            let newer = match self.new {
+                None => true,
+                Some((kept, _)) => fleet
+                    .vitals(kept)
+                    .is_none_or(|k| v.created_order() >= k.created_order()),
+            };
+            if newer {
                 self.new = Some((id, available(&v)));
             }
         } else {
-            self.olds += 1;
+            self.olds = self.olds.saturating_add(1);
             self.old = Some((id, available(&v)));
         }
     }
@@ -472,6 +490,37 @@ fn failures(
     Some(Next::Halt {
         reason: format!("new revision fails: {}", reasons.join("; ")),
         nodes,
+    })
+}
+
+/// The guard of `halt_on_not_ready`: nodes that run the new revision and are down, at a
+/// higher rate than nodes on the old revision that are down (those down from before the
+/// rollout among them, as they never took it). Partitioned nodes are left out: they were
+/// never to take it.
+fn nodes_lost(nodes: &[NodeState]) -> Option<Next> {
+    let (mut new, mut new_down, mut old, mut old_down) = (0u64, Vec::new(), 0u64, 0u64);
+    for n in nodes.iter().filter(|n| !n.partitioned) {
+        if n.holds_new {
+            new += 1;
+            if n.down {
+                new_down.push(Arc::clone(&n.node.name));
+            }
+        } else if n.holds_old {
+            old += 1;
+            old_down += u64::from(n.down);
+        }
+    }
+    let lost = new_down.len() as u64;
+    // lost / new > old_down / old, without dividing.
+    if lost == 0 || lost * old <= old_down * new {
+        return None;
+    }
+    Some(Next::Halt {
+        reason: format!(
+            "nodes that took the new revision go NotReady: {lost} of {new}, against \
+             {old_down} of {old} still on the old"
+        ),
+        nodes: new_down,
     })
 }
 

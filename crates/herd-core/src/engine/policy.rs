@@ -84,6 +84,11 @@ pub struct Policy {
     pub rollback_on_failure: bool,
     /// Leave the DaemonSet on OnDelete, under management, when the rollout completes.
     pub keep_managed: bool,
+    /// Halt when nodes that took the new revision go NotReady at a higher rate than nodes
+    /// that did not: a daemon that takes its node down (a CNI agent, a kernel module) shows
+    /// there first.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub halt_on_not_ready: bool,
 }
 
 impl Default for Policy {
@@ -97,6 +102,7 @@ impl Default for Policy {
             halt_on_failure: true,
             rollback_on_failure: false,
             keep_managed: false,
+            halt_on_not_ready: false,
         }
     }
 }

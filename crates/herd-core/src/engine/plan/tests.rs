@@ -10,6 +10,7 @@ use crate::engine::testkit::{Case, NOW, node_not_ready, not_ready};
 use crate::model::fleet::Record;
 use crate::model::pod::Pod;
 use crate::model::testkit::{Rng, node, pod, t};
+use crate::model::version::ResourceVersion;
 
 fn deleted(p: &Plan) -> Vec<String> {
     p.deletions.iter().map(|d| d.node.to_string()).collect()
@@ -17,13 +18,14 @@ fn deleted(p: &Plan) -> Vec<String> {
 
 #[test]
 fn a_fresh_rollout_deletes_up_to_the_budget_in_name_order() {
-    let p = Case::new(6)
-        .policy(|p| p.max_unavailable = "2".into())
-        .plan();
+    let case = Case::new(6).policy(|p| p.max_unavailable = "2".into());
+    let p = case.plan();
     assert_eq!(p.next, Next::Proceed);
     assert_eq!(deleted(&p), ["n01", "n02"]);
     assert_eq!((p.budget, p.to_update, p.updated), (2, 6, 0));
-    assert_eq!(p.deletions[0].uid.as_ref(), "uid-agent-old-n01");
+    let fleet = case.fleet();
+    let first = p.deletions[0].target(&fleet).expect("the pod planned from");
+    assert_eq!(first.uid.as_ref(), "uid-agent-old-n01");
 }
 
 #[test]
@@ -276,10 +278,9 @@ fn deletions_carry_the_pods_version_for_the_precondition() {
     }
     let p = c.plan();
     assert_eq!(p.deletions.len(), 1);
-    assert_eq!(
-        p.deletions[0].resource_version,
-        Some(ResourceVersion::Number(100))
-    );
+    let fleet = c.fleet();
+    let pod = p.deletions[0].target(&fleet).expect("the pod planned from");
+    assert_eq!(pod.resource_version, Some(ResourceVersion::Number(100)));
 }
 
 #[test]
@@ -394,4 +395,46 @@ fn node_facts_kept_between_passes_follow_the_nodes_as_they_change() {
         name: Arc::from("n04"),
     }));
     check(&fleet, "node gone");
+}
+
+#[test]
+fn the_not_ready_guard_halts_when_updated_nodes_go_down_more_than_the_rest() {
+    let case = |guard: bool, old_down: &[&str]| {
+        let mut c = Case::new(10)
+            .policy(|p| {
+                p.max_unavailable = "2".into();
+                p.halt_on_not_ready = guard;
+            })
+            .moved("n01", 300, |_| {})
+            .moved("n02", 300, |_| {})
+            .node("n01", node_not_ready);
+        for name in old_down {
+            c = c.node(name, node_not_ready);
+        }
+        c
+    };
+    // 1 of 2 updated nodes down against none of 8.
+    match case(true, &[]).plan().next {
+        Next::Halt { reason, nodes } => {
+            assert_eq!(nodes, [Arc::<str>::from("n01")]);
+            assert_eq!(
+                reason,
+                "nodes that took the new revision go NotReady: 1 of 2, against 0 of 8 still on \
+                 the old"
+            );
+        }
+        other => panic!("not halted: {other:?}"),
+    }
+    // Off unless asked for.
+    assert_eq!(case(false, &[]).plan().next, Next::Proceed);
+    // 1 of 2 against 4 of 8: no worse than the rest.
+    assert_eq!(
+        case(true, &["n05", "n06", "n07", "n08"]).plan().next,
+        Next::Proceed
+    );
+    // 1 of 2 against 1 of 8: worse.
+    assert!(matches!(
+        case(true, &["n05"]).plan().next,
+        Next::Halt { .. }
+    ));
 }

@@ -154,6 +154,9 @@ fn write_out(write: Write, connection: &Connection, outcomes: &mpsc::UnboundedSe
             }
             | Write::Rollout {
                 namespace, name, ..
+            }
+            | Write::UndoTo {
+                namespace, name, ..
             } => match rollouts::write(&client, &write).await {
                 Ok(carry_on) => {
                     if carry_on {

@@ -72,6 +72,22 @@ pub async fn write(client: &Client, write: &Write) -> Result<bool, String> {
                 matches!(word, RolloutWord::Resume | RolloutWord::Undo),
             )
         }
+        Write::UndoTo {
+            namespace,
+            name,
+            revision,
+        } => {
+            let done = rollout::undo(
+                client,
+                namespace,
+                name,
+                Policy::default(),
+                Some(*revision),
+                Timestamp::now(),
+            )
+            .await;
+            (done, true)
+        }
         _ => return Err("not a rollout write".to_string()),
     };
     let Done {

@@ -19,6 +19,8 @@ pub enum Scope {
     DaemonSets,
     DaemonSet,
     Nodes,
+    /// The revision history of a DaemonSet.
+    History,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -318,6 +320,15 @@ pub static BINDINGS: &[Binding] = &[
         |s| nav_selection::selected_daemon_set(s).map(|_| Action::OpenRollout)
     ),
     bind!(
+        &[key('u')],
+        "u",
+        "undo: roll back to the revision under the cursor, in batches (asks for the name)",
+        History,
+        true,
+        true,
+        undo_to
+    ),
+    bind!(
         &[key('c')],
         "c",
         "cordon: the node (asks first)",
@@ -354,6 +365,16 @@ fn restart(state: &State) -> Option<Action> {
     }))
 }
 
+fn undo_to(state: &State) -> Option<Action> {
+    let (uid, revision) = nav_selection::history_revision(state)?;
+    let ds = state.fleet.daemon_set(&uid)?;
+    Some(Action::Request(Write::UndoTo {
+        namespace: Arc::clone(&ds.namespace),
+        name: Arc::clone(&ds.name),
+        revision,
+    }))
+}
+
 fn cordon(state: &State, cordon: bool) -> Option<Action> {
     let node = nav_selection::selected_node(state)?;
     Some(Action::Request(Write::Cordon { node, cordon }))
@@ -365,7 +386,8 @@ fn scopes(view: &View) -> &'static [Scope] {
         View::DaemonSet { .. } => &[Scope::Global, Scope::DaemonSets, Scope::DaemonSet],
         View::Nodes => &[Scope::Global, Scope::Nodes],
         View::Node { .. } => &[Scope::Global, Scope::DaemonSets, Scope::Nodes],
-        View::Events { .. } | View::History { .. } | View::Yaml { .. } => &[Scope::Global],
+        View::History { .. } => &[Scope::Global, Scope::History],
+        View::Events { .. } | View::Yaml { .. } => &[Scope::Global],
     }
 }
 

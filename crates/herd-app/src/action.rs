@@ -133,6 +133,12 @@ pub enum Write {
         name: Arc<str>,
         word: RolloutWord,
     },
+    /// `herd rollout undo --to-revision N`: the revision picked on the history screen.
+    UndoTo {
+        namespace: Arc<str>,
+        name: Arc<str>,
+        revision: i64,
+    },
 }
 
 /// A person's word on a managed rollout.
@@ -206,6 +212,14 @@ impl Write {
                     "{w} the rollout of {namespace}/{name} (herd rollout {w} -n {namespace} {name})"
                 )
             }
+            Write::UndoTo {
+                namespace,
+                name,
+                revision,
+            } => format!(
+                "roll {namespace}/{name} back to revision {revision}, in batches (herd rollout \
+                 undo -n {namespace} {name} --to-revision {revision})"
+            ),
         }
     }
 
@@ -220,6 +234,9 @@ impl Write {
                 namespace,
                 name,
                 word: RolloutWord::Resume | RolloutWord::Undo,
+            }
+            | Write::UndoTo {
+                namespace, name, ..
             } => Some(format!("{namespace}/{name}")),
             _ => None,
         }
@@ -230,6 +247,7 @@ impl Write {
     pub fn fleet_wide(&self) -> Option<&str> {
         match self {
             Write::StartRollout { name, .. }
+            | Write::UndoTo { name, .. }
             | Write::Rollout {
                 name,
                 word: RolloutWord::Abort | RolloutWord::Undo,

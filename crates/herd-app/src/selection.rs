@@ -80,3 +80,26 @@ pub fn selected_node(state: &State) -> Option<Arc<str>> {
         _ => None,
     }
 }
+
+/// The revision under the history screen's cursor: a `REVISION N …` line names N, and a
+/// diff `== revision M → N ==` and the lines under it lead to N. The lines are those
+/// `herd_cluster::fetch::history` writes. `None` above the first revision, or off the
+/// history screen.
+pub fn history_revision(state: &State) -> Option<(Arc<str>, i64)> {
+    let page = state.ui.page();
+    let View::History { uid } = &page.view else {
+        return None;
+    };
+    let crate::view::Fetched::Lines(lines) = &page.fetched else {
+        return None;
+    };
+    let at = *page.rows.get(page.cursor)? as usize;
+    let revision = lines.get(..=at)?.iter().rev().find_map(|line| {
+        if let Some(rest) = line.strip_prefix("REVISION ") {
+            return rest.split_whitespace().next()?.parse().ok();
+        }
+        let pair = line.strip_prefix("== revision ")?.strip_suffix(" ==")?;
+        pair.split(" → ").nth(1)?.trim().parse().ok()
+    })?;
+    Some((Arc::clone(uid), revision))
+}

@@ -76,6 +76,7 @@ fn no_two_bindings_share_a_key_in_a_scope_or_in_a_view() {
         Scope::DaemonSets,
         Scope::DaemonSet,
         Scope::Nodes,
+        Scope::History,
     ]
     .iter()
     .map(|s| {
@@ -171,6 +172,41 @@ fn the_write_keys_do_ask_when_writes_are_allowed() {
     };
     assert!(
         matches!(&action, Some(Action::Request(w)) if *w == cordon),
+        "{action:?}"
+    );
+
+    // `u` on the history screen: back to the revision under the cursor (the second line).
+    let mut state = fleet_state(
+        false,
+        View::History {
+            uid: Arc::from("uid-agent"),
+        },
+    );
+    let lines = [
+        "# revisions",
+        "REVISION 2    agent-b",
+        "REVISION 1    agent-a",
+    ];
+    update(
+        &mut state,
+        Action::Loaded {
+            view: View::History {
+                uid: Arc::from("uid-agent"),
+            },
+            result: Ok(lines.map(String::from).to_vec()),
+        },
+    );
+    for _ in 0..2 {
+        update(&mut state, Action::Move(herd_app::view::Motion::Down));
+    }
+    let action = action_for(char_key('u'), &state);
+    let undo = Write::UndoTo {
+        namespace: Arc::from(testkit::NS),
+        name: Arc::from("agent"),
+        revision: 1,
+    };
+    assert!(
+        matches!(&action, Some(Action::Request(w)) if *w == undo),
         "{action:?}"
     );
 

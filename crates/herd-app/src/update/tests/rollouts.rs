@@ -215,3 +215,49 @@ fn quitting_while_this_herd_carries_a_rollout_asks_first() {
     update(&mut state, carrying(false));
     assert_eq!(update(&mut state, Action::Quit), [Effect::Quit]);
 }
+
+#[test]
+fn the_history_screen_names_the_revision_under_the_cursor_for_an_undo() {
+    use crate::selection::history_revision;
+    use crate::view::{Motion, View};
+    let mut state = listed(false);
+    let uid: Arc<str> = Arc::from("uid-agent");
+    update(
+        &mut state,
+        Action::Show(View::History {
+            uid: Arc::clone(&uid),
+        }),
+    );
+    let lines: Vec<String> = [
+        "# revisions of DaemonSet kube-system/agent, newest first",
+        "REVISION 3    agent-5d4c  change-cause: <none>",
+        "REVISION 2    agent-7f9a  change-cause: <none>",
+        "",
+        "== revision 2 → 3 ==",
+        "-       - image: agent:2",
+        "+       - image: agent:3",
+    ]
+    .map(String::from)
+    .to_vec();
+    update(
+        &mut state,
+        Action::Loaded {
+            view: View::History {
+                uid: Arc::clone(&uid),
+            },
+            result: Ok(lines),
+        },
+    );
+    let at = |state: &State| history_revision(state).map(|(_, r)| r);
+    assert_eq!(at(&state), None, "the title names no revision");
+    update(&mut state, Action::Move(Motion::Down));
+    assert_eq!(at(&state), Some(3));
+    update(&mut state, Action::Move(Motion::Down));
+    assert_eq!(at(&state), Some(2));
+    // Inside a diff: the revision it leads to.
+    update(&mut state, Action::Move(Motion::Bottom));
+    assert_eq!(at(&state), Some(3));
+    // Off the history screen, nothing.
+    update(&mut state, Action::Back);
+    assert_eq!(at(&state), None);
+}

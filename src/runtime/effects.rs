@@ -149,6 +149,12 @@ fn write_out(write: Write, connection: &Connection, outcomes: &mpsc::UnboundedSe
                 fetch::restart(&client, namespace, name, Timestamp::now()).await
             }
             Write::Cordon { node, cordon } => fetch::cordon(&client, node, *cordon).await,
+            Write::SetImage {
+                namespace,
+                name,
+                container,
+                image,
+            } => fetch::set_image(&client, namespace, name, container, image).await,
             Write::StartRollout {
                 namespace, name, ..
             }

@@ -432,6 +432,9 @@ pub fn action_for(event: KeyEvent, state: &State) -> Option<Action> {
         Mode::PickNamespace { .. } => pick_key(event),
         Mode::RolloutForm(_) => match event.code {
             KeyCode::Tab => Some(Action::NextField),
+            KeyCode::Char('n') if event.modifiers.contains(KeyModifiers::CONTROL) => {
+                Some(Action::SubmitNative)
+            }
             _ => prompt_key(event),
         },
         Mode::TypeName { .. } => prompt_key(event),

@@ -17,6 +17,7 @@ use herd_app::update::rollout::record_of;
 use herd_core::engine::preview::Preview;
 use herd_core::engine::progress::Standing;
 use herd_core::engine::record::State as Phase;
+use herd_core::model::daemonset::StrategyKind;
 
 /// At most this many batches are listed; the rest are counted.
 const BATCHES_SHOWN: usize = 8;
@@ -88,9 +89,23 @@ pub fn form(state: &Scene, form: &RolloutForm, frame: &mut Frame, area: Rect) {
         Err(e) if e.is_empty() => {}
         Err(e) => lines.push(Line::styled(format!("✗ {e}"), theme.style(Slot::Critical))),
     }
+    let native = match ds.update_strategy.kind {
+        StrategyKind::RollingUpdate => format!(
+            "its RollingUpdate: maxUnavailable {}, maxSurge {}",
+            ds.update_strategy
+                .max_unavailable
+                .map_or("1".to_string(), |v| v.to_string()),
+            ds.update_strategy
+                .max_surge
+                .map_or("0".to_string(), |v| v.to_string())
+        ),
+        StrategyKind::OnDelete => "its OnDelete: pods take it only when deleted".to_string(),
+    };
     lines.push(Line::styled(
-        "A managed rollout deletes a pod before its replacement starts: it has no surge. \
-         For maxSurge, keep the native RollingUpdate (r restarts under it).",
+        format!(
+            "A managed rollout deletes a pod before its replacement starts: it has no surge. \
+             ctrl-n sets the image under the DaemonSet's own strategy instead ({native})."
+        ),
         theme.style(Slot::Dim),
     ));
     lines.push(key_hint(
@@ -98,6 +113,7 @@ pub fn form(state: &Scene, form: &RolloutForm, frame: &mut Frame, area: Rect) {
         &[
             ("tab", "next field"),
             ("enter", "start…"),
+            ("ctrl-n", "native…"),
             ("esc", "cancel"),
         ],
     ));

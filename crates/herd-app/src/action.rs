@@ -72,6 +72,9 @@ pub enum Action {
     OpenRollout,
     /// `tab` in the rollout dialog: the next field.
     NextField,
+    /// `ctrl-n` in the rollout dialog: set the image under the DaemonSet's own strategy
+    /// instead (native RollingUpdate, with its maxSurge), as `kubectl set image` does.
+    SubmitNative,
 
     /// Cluster writes (never bound under `--readonly`); each asks for confirmation first.
     Request(Write),
@@ -132,6 +135,13 @@ pub enum Write {
         namespace: Arc<str>,
         name: Arc<str>,
         word: RolloutWord,
+    },
+    /// `kubectl set image ds/NAME CONTAINER=IMAGE`: the DaemonSet's own strategy rolls it out.
+    SetImage {
+        namespace: Arc<str>,
+        name: Arc<str>,
+        container: String,
+        image: String,
     },
     /// `herd rollout undo --to-revision N`: the revision picked on the history screen.
     UndoTo {
@@ -212,6 +222,15 @@ impl Write {
                     "{w} the rollout of {namespace}/{name} (herd rollout {w} -n {namespace} {name})"
                 )
             }
+            Write::SetImage {
+                namespace,
+                name,
+                container,
+                image,
+            } => format!(
+                "set image {container}={image} on {namespace}/{name}, rolled out by its own \
+                 update strategy (kubectl -n {namespace} set image ds/{name} {container}={image})"
+            ),
             Write::UndoTo {
                 namespace,
                 name,
@@ -248,6 +267,7 @@ impl Write {
         match self {
             Write::StartRollout { name, .. }
             | Write::UndoTo { name, .. }
+            | Write::SetImage { name, .. }
             | Write::Rollout {
                 name,
                 word: RolloutWord::Abort | RolloutWord::Undo,

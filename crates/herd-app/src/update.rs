@@ -47,6 +47,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::InputSubmit => input::submit(state),
         Action::OpenRollout => rollout::open(state),
         Action::NextField => rollout::next_field(state),
+        Action::SubmitNative => rollout::submit_native(state),
         Action::Request(write) => input::request(state, write),
         Action::Confirm => input::confirm(state),
         Action::Cancel => input::cancel(state),

@@ -2,6 +2,9 @@
 //! follow) or, when a rollout is in hand, its controls. Starting one, aborting one or undoing
 //! one acts on every node of the DaemonSet, so those ask for its name to be typed.
 
+use std::sync::Arc;
+
+use crate::action::Write;
 use crate::effect::Effect;
 use crate::selection;
 use crate::state::{Level, Mode, RolloutForm, State};
@@ -72,6 +75,35 @@ pub fn refresh_preview(state: &mut State) {
     if let Mode::RolloutForm(form) = &mut state.ui.mode {
         form.preview = result;
     }
+}
+
+/// `ctrl-n` in the dialog: the image typed, set under the DaemonSet's own strategy (its
+/// RollingUpdate, surge and all) rather than by a managed rollout.
+pub fn submit_native(state: &mut State) -> Vec<Effect> {
+    let Mode::RolloutForm(form) = &state.ui.mode else {
+        return Vec::new();
+    };
+    let Some(ds) = state.fleet.daemon_set(&form.uid) else {
+        return Vec::new();
+    };
+    let image = form.image.trim().to_string();
+    let current = ds.containers.first().map(|c| c.image.to_string());
+    if image.is_empty() || current.as_deref() == Some(image.as_str()) {
+        flash(
+            state,
+            Level::Warn,
+            "the image is unchanged: nothing for the native strategy to roll out (r restarts)",
+        );
+        return Vec::new();
+    }
+    let write = Write::SetImage {
+        namespace: Arc::clone(&ds.namespace),
+        name: Arc::clone(&ds.name),
+        container: form.container.clone(),
+        image,
+    };
+    state.ui.mode = Mode::Normal;
+    super::input::request(state, write)
 }
 
 pub fn next_field(state: &mut State) -> Vec<Effect> {

@@ -214,6 +214,29 @@ pub async fn restart(
         .map_err(|e| e.to_string())
 }
 
+/// `kubectl set image ds/NAME CONTAINER=IMAGE`: the same strategic merge of the one
+/// container's image, as field manager herd; the DaemonSet's own strategy rolls it out.
+pub async fn set_image(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    container: &str,
+    image: &str,
+) -> Result<(), String> {
+    let patch = json!({"spec": {"template": {"spec": {"containers": [
+        {"name": container, "image": image}
+    ]}}}});
+    let params = PatchParams {
+        field_manager: Some(herd_core::engine::record::HERD_FIELD_MANAGER.to_string()),
+        ..PatchParams::default()
+    };
+    Api::<apps::DaemonSet>::namespaced(client.clone(), namespace)
+        .patch(name, &params, &Patch::Strategic(patch))
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
 /// `kubectl cordon|uncordon NODE`.
 pub async fn cordon(client: &Client, node: &str, cordon: bool) -> Result<(), String> {
     let patch = json!({"spec": {"unschedulable": cordon}});

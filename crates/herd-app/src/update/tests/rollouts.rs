@@ -261,3 +261,40 @@ fn the_history_screen_names_the_revision_under_the_cursor_for_an_undo() {
     update(&mut state, Action::Back);
     assert_eq!(at(&state), None);
 }
+
+#[test]
+fn ctrl_n_sets_the_image_under_the_native_strategy_after_the_name_is_typed() {
+    let mut state = listed(false);
+    with_container(&mut state, None);
+    update(&mut state, Action::OpenRollout);
+    // The image as it is: nothing for the native strategy to roll out.
+    assert!(update(&mut state, Action::SubmitNative).is_empty());
+    assert!(flash_text(&state).1.contains("the image is unchanged"));
+    assert!(matches!(state.ui.mode, Mode::RolloutForm(_)));
+
+    update(&mut state, Action::InputBackspace);
+    type_in(&mut state, "2");
+    assert!(update(&mut state, Action::SubmitNative).is_empty());
+    let expected = Write::SetImage {
+        namespace: Arc::from("kube-system"),
+        name: Arc::from("agent"),
+        container: "agent".into(),
+        image: "agent:2".into(),
+    };
+    assert_eq!(
+        state.ui.mode,
+        Mode::TypeName {
+            write: expected.clone(),
+            typed: String::new()
+        }
+    );
+    type_in(&mut state, "agent");
+    assert_eq!(
+        update(&mut state, Action::InputSubmit),
+        [Effect::Write(expected)]
+    );
+    assert!(
+        state.carrying.is_empty(),
+        "the native controller carries it"
+    );
+}

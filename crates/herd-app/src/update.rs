@@ -59,6 +59,11 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 state.carrying.insert(daemon_set);
             } else {
                 state.carrying.remove(&daemon_set);
+                // The question before quitting no longer applies: the rollout settled (and
+                // says how on the flash line).
+                if state.carrying.is_empty() && state.ui.mode == Mode::ConfirmQuit {
+                    state.ui.mode = Mode::Normal;
+                }
             }
             Vec::new()
         }

@@ -209,6 +209,16 @@ fn quitting_while_this_herd_carries_a_rollout_asks_first() {
     assert!(update(&mut state, Action::Quit).is_empty());
     assert_eq!(state.ui.mode, Mode::ConfirmQuit);
 
+    // The rollout settling while the question is up takes the question away.
+    update(
+        &mut state,
+        Action::Carrying {
+            daemon_set: "kube-system/agent".into(),
+            on: false,
+        },
+    );
+    assert_eq!((state.ui.mode.clone(), state.quit), (Mode::Normal, false));
+
     // Once the rollout settles, `q` quits at once.
     let mut state = listed(false);
     update(&mut state, carrying(true));

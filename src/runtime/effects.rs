@@ -133,10 +133,7 @@ fn write_out(write: Write, connection: &Connection, outcomes: &mpsc::UnboundedSe
     let what = write.describe();
     let Some(client) = connection.client() else {
         if let Some(daemon_set) = write.carried() {
-            let settled = Action::Carrying {
-                daemon_set,
-                on: false,
-            };
+            let settled = Action::CarryEnded { daemon_set };
             report(&tx, Outcome::Action(settled));
         }
         let result = Err("not connected".into());
@@ -178,10 +175,7 @@ fn write_out(write: Write, connection: &Connection, outcomes: &mpsc::UnboundedSe
                 Err(e) => {
                     // Nothing to carry out after all (`update` counted it as carried).
                     if let Some(daemon_set) = write.carried() {
-                        let settled = Action::Carrying {
-                            daemon_set,
-                            on: false,
-                        };
+                        let settled = Action::CarryEnded { daemon_set };
                         report(&tx, Outcome::Action(settled));
                     }
                     Err(e)

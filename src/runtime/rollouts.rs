@@ -109,11 +109,6 @@ pub fn carry_on(
     outcomes: mpsc::UnboundedSender<Outcome>,
 ) {
     let daemon_set = format!("{namespace}/{name}");
-    let carrying = move |on: bool| Action::Carrying {
-        daemon_set: daemon_set.clone(),
-        on,
-    };
-    report(&outcomes, Outcome::Action(carrying(true)));
     tokio::spawn(async move {
         let mut problems = Vec::new();
         let settled = run_until_settled(&client, &namespace, &name, |progress| {
@@ -135,7 +130,10 @@ pub fn carry_on(
             Ok(phase) => (format!("{what}: {phase}"), Ok(())),
             Err(e) => (what, Err(e)),
         };
-        report(&outcomes, Outcome::Action(carrying(false)));
+        report(
+            &outcomes,
+            Outcome::Action(Action::CarryEnded { daemon_set }),
+        );
         report(
             &outcomes,
             Outcome::Action(Action::WriteDone { what, result }),

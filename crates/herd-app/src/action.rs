@@ -92,11 +92,11 @@ pub enum Action {
         what: String,
         result: Result<(), String>,
     },
-    /// The runtime started (`true`) or stopped carrying out the rollout of `daemon_set`
-    /// (`namespace/name`).
-    Carrying {
+    /// The runtime no longer carries out the rollout of `daemon_set` (`namespace/name`): it
+    /// settled, or the write that would have started it failed. (`update` counts a rollout as
+    /// carried from the moment its write is confirmed.)
+    CarryEnded {
         daemon_set: String,
-        on: bool,
     },
     /// `q`, `:q` or ctrl-c: asks first while this process carries rollouts out.
     Quit,

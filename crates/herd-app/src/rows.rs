@@ -10,7 +10,7 @@ use crate::update::rollout::record_of;
 use crate::view::{Fetched, Sort, SortKey, View};
 use herd_core::analysis::coverage::{self, Coverage};
 use herd_core::analysis::verdict::Verdict;
-use herd_core::engine::progress::{self, Standing};
+use herd_core::engine::progress;
 use herd_core::model::node::{ConditionStatus, Node};
 
 /// Recomputes the top page's rows (and the node view it may need), keeping the cursor on the
@@ -39,23 +39,27 @@ pub fn refresh(state: &mut State) {
     clamp_offset(page, visible);
 }
 
-/// Works out again where the managed rollout on screen stands.
+/// Works out again where the managed rollout on screen stands: the controls' DaemonSet when
+/// they are open, else the DaemonSet screen's, while its rollout has not ended.
 pub fn refresh_rollout_view(state: &mut State) {
-    state.derived.rollout_view = rollout_view(state);
-}
-
-/// Where the managed rollout on screen stands: the controls' DaemonSet when they are open,
-/// else the DaemonSet screen's, while its rollout has not ended.
-fn rollout_view(state: &State) -> Option<(Arc<str>, Standing)> {
     let view = &state.ui.page().view;
     let uid = match (&state.ui.mode, view) {
-        (Mode::RolloutPanel { uid }, _) | (_, View::DaemonSet { uid }) => uid,
-        _ => return None,
+        (Mode::RolloutPanel { uid }, _) | (_, View::DaemonSet { uid }) => Some(Arc::clone(uid)),
+        _ => None,
     };
-    let ds = state.fleet.daemon_set(uid)?;
-    let record = record_of(state, uid).filter(|r| !r.state.is_final())?;
-    let standing = progress::standing(&state.fleet, ds, &record, state.now);
-    Some((Arc::clone(&ds.uid), standing))
+    let record = uid.and_then(|uid| {
+        let record = record_of(state, &uid).filter(|r| !r.state.is_final())?;
+        Some((uid, record))
+    });
+    let Some((uid, record)) = record else {
+        state.derived.rollout_view = None;
+        return;
+    };
+    let (fleet, nodes) = (&state.fleet, &mut state.rollout_nodes);
+    state.derived.rollout_view = fleet.daemon_set(&uid).map(|ds| {
+        let standing = progress::standing(fleet, nodes, ds, &record, state.now);
+        (uid, standing)
+    });
 }
 
 /// Keeps the cursor inside the visible window.

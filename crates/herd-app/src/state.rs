@@ -10,6 +10,7 @@ use crate::action::{ClusterInfo, Write};
 use crate::derived::Derived;
 use crate::view::{Page, View};
 use herd_core::analysis::thresholds::Thresholds;
+use herd_core::engine::plan::NodeCache;
 use herd_core::engine::policy::{PausePoint, Policy, Selection};
 use herd_core::engine::preview::Preview;
 use herd_core::model::feed::FeedKind;
@@ -31,6 +32,8 @@ pub struct State {
     pub dirty: bool,
     /// Set by `update` when the fleet changed; the runtime re-derives (coalesced) and clears it.
     pub stale_derived: bool,
+    /// What the rollout view's plans read of the nodes, kept between its refreshes.
+    pub rollout_nodes: NodeCache,
     /// Rollouts this process carries out (`namespace/name`): quitting leaves them to wait for
     /// `herd engine` or another herd, so quitting asks first.
     pub carrying: BTreeSet<String>,
@@ -299,6 +302,7 @@ impl State {
             now,
             dirty: true,
             stale_derived: true,
+            rollout_nodes: NodeCache::new(),
             carrying: BTreeSet::new(),
             quit: false,
         }

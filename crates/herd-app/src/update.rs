@@ -54,16 +54,12 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Loaded { view, result } => nav::loaded(state, view, result),
         Action::ThemeLoaded(result) => theme_loaded(state, result),
         Action::WriteDone { what, result } => write_done(state, what, result),
-        Action::Carrying { daemon_set, on } => {
-            if on {
-                state.carrying.insert(daemon_set);
-            } else {
-                state.carrying.remove(&daemon_set);
-                // The question before quitting no longer applies: the rollout settled (and
-                // says how on the flash line).
-                if state.carrying.is_empty() && state.ui.mode == Mode::ConfirmQuit {
-                    state.ui.mode = Mode::Normal;
-                }
+        Action::CarryEnded { daemon_set } => {
+            state.carrying.remove(&daemon_set);
+            // The question before quitting no longer applies: the rollout settled (and says
+            // how on the flash line).
+            if state.carrying.is_empty() && state.ui.mode == Mode::ConfirmQuit {
+                state.ui.mode = Mode::Normal;
             }
             Vec::new()
         }

@@ -30,6 +30,12 @@ impl<'a> NodeOrder<'a> {
         &self.nodes
     }
 
+    /// By [`crate::model::fleet::NodeSlot::index`]: the node's position in name order,
+    /// `u32::MAX` for a slot whose node the fleet does not have.
+    pub fn into_positions(self) -> Vec<u32> {
+        self.position
+    }
+
     /// A table for [`NodeOrder::spread`]: one empty entry per node.
     pub fn table(&self) -> Vec<&'a [PodId]> {
         vec![&[]; self.nodes.len()]

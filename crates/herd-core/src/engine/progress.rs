@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use super::plan::{Next, Plan, plan};
+use super::plan::{Next, NodeCache, Plan, Planner};
 use super::preview;
 use super::record::{RolloutRecord, State};
 use crate::analysis::coverage;
@@ -44,9 +44,16 @@ pub struct Standing {
     pub eta_seconds: Option<i64>,
 }
 
-/// Where the rollout of `ds` under `record` stands at `now`.
-pub fn standing(fleet: &Fleet, ds: &DaemonSet, record: &RolloutRecord, now: Timestamp) -> Standing {
-    let plan = plan(fleet, ds, record, now);
+/// Where the rollout of `ds` under `record` stands at `now`. `nodes` keeps what the plan
+/// reads of the nodes between calls (the screens ask again on every change and tick).
+pub fn standing(
+    fleet: &Fleet,
+    nodes: &mut NodeCache,
+    ds: &DaemonSet,
+    record: &RolloutRecord,
+    now: Timestamp,
+) -> Standing {
+    let plan = Planner::new(fleet, nodes).plan(ds, record, now);
     let flying: Vec<&Arc<str>> = plan
         .unavailable
         .iter()
@@ -105,6 +112,7 @@ fn held_by(plan: &Plan, record: &RolloutRecord, flying: usize, min_ready: i64) -
             _ => None,
         },
         Next::Pause(point) => Some(format!("reaching the pause point after {point}")),
+        Next::Halt { reason, nodes } if nodes.is_empty() => Some(format!("halting: {reason}")),
         Next::Halt { reason, nodes } => Some(format!("halting: {reason} on {}", names(nodes))),
         Next::Contest { manager } => Some(format!(
             "{manager} put an update strategy back: the rollout is contested"
@@ -136,12 +144,8 @@ fn held_by(plan: &Plan, record: &RolloutRecord, flying: usize, min_ready: i64) -
 /// `n1, n2, n3 and 4 more`.
 fn names(nodes: &[Arc<str>]) -> String {
     const SHOWN: usize = 3;
-    let mut text: Vec<&str> = nodes.iter().take(SHOWN).map(|n| &**n).collect();
-    let more = nodes.len().saturating_sub(SHOWN);
-    if text.is_empty() {
-        text.push("no node named");
-    }
-    match more {
+    let text: Vec<&str> = nodes.iter().take(SHOWN).map(|n| &**n).collect();
+    match nodes.len().saturating_sub(SHOWN) {
         0 => text.join(", "),
         n => format!("{} and {n} more", text.join(", ")),
     }
@@ -154,7 +158,13 @@ mod tests {
     use crate::model::testkit::t;
 
     fn standing_of(case: &Case) -> Standing {
-        standing(&case.fleet(), &case.ds, &case.record, t(NOW))
+        standing(
+            &case.fleet(),
+            &mut NodeCache::new(),
+            &case.ds,
+            &case.record,
+            t(NOW),
+        )
     }
 
     #[test]

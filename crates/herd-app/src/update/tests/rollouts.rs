@@ -174,11 +174,12 @@ fn read_only_opens_nothing() {
 #[test]
 fn quitting_while_this_herd_carries_a_rollout_asks_first() {
     let mut state = listed(false);
-    let carrying = |on| Action::Carrying {
+    // Carried, as a confirmed start, resume or undo leaves it (see below).
+    let carried = |state: &mut State| state.carrying.insert("kube-system/agent".into());
+    let ended = || Action::CarryEnded {
         daemon_set: "kube-system/agent".into(),
-        on,
     };
-    update(&mut state, carrying(true));
+    carried(&mut state);
     assert!(
         update(&mut state, Action::Quit).is_empty(),
         "asks, quits not"
@@ -193,11 +194,11 @@ fn quitting_while_this_herd_carries_a_rollout_asks_first() {
     assert!(state.quit);
 
     let mut state = listed(false);
-    update(&mut state, carrying(true));
+    carried(&mut state);
     update(&mut state, Action::Quit);
     assert_eq!(update(&mut state, Action::QuitAnyway), [Effect::Quit]);
 
-    // A confirmed resume counts as carried before the runtime says so: a `q` typed at once
+    // A confirmed resume counts as carried before the write comes back: a `q` typed at once
     // still asks.
     let mut state = listed(false);
     state.ui.mode = Mode::Confirm(Write::Rollout {
@@ -210,19 +211,13 @@ fn quitting_while_this_herd_carries_a_rollout_asks_first() {
     assert_eq!(state.ui.mode, Mode::ConfirmQuit);
 
     // The rollout settling while the question is up takes the question away.
-    update(
-        &mut state,
-        Action::Carrying {
-            daemon_set: "kube-system/agent".into(),
-            on: false,
-        },
-    );
+    update(&mut state, ended());
     assert_eq!((state.ui.mode.clone(), state.quit), (Mode::Normal, false));
 
     // Once the rollout settles, `q` quits at once.
     let mut state = listed(false);
-    update(&mut state, carrying(true));
-    update(&mut state, carrying(false));
+    carried(&mut state);
+    update(&mut state, ended());
     assert_eq!(update(&mut state, Action::Quit), [Effect::Quit]);
 }
 

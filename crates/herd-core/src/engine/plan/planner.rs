@@ -6,6 +6,7 @@
 //! (benches/engine_plan.rs).
 
 use super::{Next, Plan, plan_with};
+use crate::analysis::by_node::NodeOrder;
 use crate::analysis::verdict;
 use crate::engine::policy::Picked;
 use crate::engine::record::RolloutRecord;
@@ -46,7 +47,7 @@ impl NodeCache {
         }
         *self = NodeCache {
             layout: Some(layout),
-            position: vec![u32::MAX; fleet.node_slot_count()],
+            position: NodeOrder::new(fleet).into_positions(),
             down: nodes
                 .iter()
                 .map(|n| verdict::node_down(n).is_some())
@@ -54,11 +55,6 @@ impl NodeCache {
             picked: Vec::new(),
             placed: Vec::new(),
         };
-        for (i, node) in nodes.iter().enumerate() {
-            if let Some(slot) = fleet.node_slot(&node.name) {
-                self.position[slot.index()] = i as u32;
-            }
-        }
     }
 
     fn pick(&mut self, nodes: &[&Node], sel: &LabelSelector) {

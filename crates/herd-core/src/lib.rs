@@ -5,3 +5,4 @@
 pub mod analysis;
 pub mod engine;
 pub mod model;
+pub mod targeting;

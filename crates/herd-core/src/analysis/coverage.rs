@@ -13,7 +13,7 @@ use serde::Serialize;
 
 pub use self::classify::STARTUP_GRACE;
 pub(crate) use self::classify::classify;
-pub use self::display::{ShortResource, Shortfall, shortfalls};
+pub use self::display::{ShortResource, Shortfall, shortfalls, used_on};
 use crate::analysis::by_node::NodeOrder;
 use crate::analysis::verdict::{Verdict, VerdictTally};
 use crate::model::daemonset::DaemonSet;

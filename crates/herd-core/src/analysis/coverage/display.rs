@@ -117,7 +117,7 @@ pub fn shortfalls(fleet: &Fleet, pod_id: PodId) -> Vec<Shortfall> {
     }
     let node = pod.node.as_deref().and_then(|n| fleet.node(n));
     let (used, used_pods) =
-        node.map_or((Totals::default(), 0), |n| used_on(fleet, &n.name, pod_id));
+        node.map_or((Totals::default(), 0), |n| used_on(fleet, &n.name, Some(pod_id)));
     let wanted = pod.requests();
     resources
         .into_iter()
@@ -145,11 +145,12 @@ pub fn shortfalls(fleet: &Fleet, pod_id: PodId) -> Vec<Shortfall> {
         .collect()
 }
 
-/// Requests and count of the other live pods bound to the node.
-fn used_on(fleet: &Fleet, node: &str, except: PodId) -> (Totals, i64) {
+/// Requests and count of the live pods bound to the node, but `except`: what the scheduler
+/// counts against the node's allocatable.
+pub fn used_on(fleet: &Fleet, node: &str, except: Option<PodId>) -> (Totals, i64) {
     let mut used = Totals::default();
     let mut count = 0;
-    let others = fleet.pods_on(node).iter().filter(|id| **id != except);
+    let others = fleet.pods_on(node).iter().filter(|id| Some(**id) != except);
     for pod in others
         .filter_map(|id| fleet.pod(*id))
         .filter(|p| occupies(p))

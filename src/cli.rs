@@ -84,6 +84,50 @@ pub enum Command {
     /// `herd rollout … --wait`, one writer per DaemonSet through Leases. Inside a pod with no
     /// kubeconfig, it uses the pod's service account.
     Engine(EngineArgs),
+    /// Change a DaemonSet's node targeting (nodeSelector, tolerations, required node affinity)
+    /// after a preview of the nodes that gain and lose its pod, checked with the API server's
+    /// rules; applied unless --dry-run, refused on a warning unless --force.
+    #[command(after_help = TARGET_EXIT_CODES)]
+    Target(TargetArgs),
+}
+
+/// The exit codes of `herd target` (docs/TARGETING.md says the same).
+const TARGET_EXIT_CODES: &str = "\
+Exit codes:
+  0  applied, previewed with --dry-run, or nothing to do
+  1  refused: the preview has a warning (the edit removes the daemon everywhere, targets no
+     node, or evicts running pods) and --force was not given; or the DaemonSet's targeting
+     changed while herd read it
+  2  bad input (a flag that does not parse, an edit the API server would refuse: the line names
+     the field and the rule), an unknown DaemonSet or an unusable cluster; nothing is written";
+
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Replace the nodeSelector: KEY=VALUE,… (an empty string removes it).
+    #[arg(long, value_name = "K=V,…")]
+    pub node_selector: Option<String>,
+    /// Add a toleration, spelled as `kubectl taint` spells the taint: KEY=VALUE:EFFECT, or
+    /// KEY:EFFECT for every value of the key (repeatable).
+    #[arg(long, value_name = "KEY[=VALUE]:EFFECT")]
+    pub add_toleration: Vec<String>,
+    /// Remove the tolerations of KEY (with EFFECT only, if given) (repeatable).
+    #[arg(long, value_name = "KEY[:EFFECT]")]
+    pub remove_toleration: Vec<String>,
+    /// Replace the required node affinity with the nodeSelectorTerms in this YAML or JSON file
+    /// (`{}` removes it).
+    #[arg(long, value_name = "FILE")]
+    pub affinity_file: Option<PathBuf>,
+    /// Print the preview and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply even when the preview warns.
+    #[arg(long)]
+    pub force: bool,
+    /// Output format: table or json.
+    #[arg(short = 'o', long, value_name = "FORMAT", default_value = "table")]
+    pub output: String,
 }
 
 #[derive(Debug, Clone, Args)]

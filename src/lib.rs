@@ -1,5 +1,5 @@
 //! herd, the program: the command line, the TUI's runtime loop and terminal, its rendering and
-//! key mapping, `herd check`, `herd rollout` and `herd engine`. The layers below live in their own crates, and the crate graph
+//! key mapping, `herd check`, `herd rollout`, `herd target` and `herd engine`. The layers below live in their own crates, and the crate graph
 //! is the architecture (docs/ARCHITECTURE.md):
 //!
 //! - `herd_core`: the slim model, placement and analysis; pure.
@@ -13,6 +13,7 @@ pub mod check;
 pub mod engine;
 pub mod rollout;
 pub mod runtime;
+pub mod target;
 pub mod theme_files;
 pub mod tui;
 pub mod ui;

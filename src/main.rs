@@ -32,6 +32,22 @@ async fn main() -> Result<()> {
         Some(Command::Sim(args)) => run_sim(args).await,
         Some(Command::Check(args)) => std::process::exit(run_check(&args).await),
         Some(Command::Rollout(args)) => std::process::exit(run_rollout(args).await),
+        Some(Command::Target(a)) => {
+            let args = herd::target::TargetArgs {
+                namespace: a.target.namespace,
+                daemonset: a.target.daemonset,
+                kubeconfig: a.target.kubeconfig,
+                context: a.target.context,
+                node_selector: a.node_selector,
+                add_toleration: a.add_toleration,
+                remove_toleration: a.remove_toleration,
+                affinity_file: a.affinity_file,
+                dry_run: a.dry_run,
+                force: a.force,
+                output: a.output,
+            };
+            std::process::exit(herd::target::run(args).await)
+        }
         Some(Command::Engine(args)) => {
             if let Err(e) = herd::engine::run(engine_options(args)).await {
                 eprintln!("herd engine: {e:#}");

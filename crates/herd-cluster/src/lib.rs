@@ -12,4 +12,5 @@ pub mod problem;
 pub mod rollout;
 pub mod runner;
 pub mod session;
+pub mod target;
 pub mod watch;

@@ -94,6 +94,36 @@ pub fn toleration(toleration: &api::Toleration) -> Option<Toleration> {
     })
 }
 
+/// Required node affinity from a file a person wrote: `nodeSelectorTerms: [...]`, or the
+/// same under `requiredDuringSchedulingIgnoredDuringExecution:`, `nodeAffinity:` or
+/// `affinity:` (as copied from a manifest). `null` or `{}` is no required affinity.
+pub fn required_terms_from(
+    value: &serde_json::Value,
+) -> Result<Option<Vec<NodeSelectorTerm>>, String> {
+    let mut v = value;
+    for wrapper in [
+        "affinity",
+        "nodeAffinity",
+        "requiredDuringSchedulingIgnoredDuringExecution",
+    ] {
+        if let Some(inner) = v.get(wrapper) {
+            v = inner;
+        }
+    }
+    if v.is_null() || v.as_object().is_some_and(|o| o.is_empty()) {
+        return Ok(None);
+    }
+    let selector: api::NodeSelector = serde_json::from_value(v.clone())
+        .map_err(|e| format!("not a node selector (nodeSelectorTerms: [...]): {e}"))?;
+    Ok(Some(
+        selector
+            .node_selector_terms
+            .iter()
+            .map(node_selector_term)
+            .collect(),
+    ))
+}
+
 /// The API form the DaemonSet controller writes into created pods; empty strings are omitted.
 pub fn toleration_to_api(toleration: &Toleration) -> api::Toleration {
     let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());

@@ -26,6 +26,12 @@ pub enum Reason {
     StrategyChanged,
     /// A plain restart: the template's `restartedAt` stamped, for the native strategy to roll.
     Restarted,
+    /// A person changed the DaemonSet's node targeting (nodeSelector, required node affinity,
+    /// tolerations) with `herd target` or the TUI's editor.
+    Retargeted,
+    /// A person labelled, tainted or cordoned nodes from herd (recorded in the audit log; the
+    /// Event goes on each DaemonSet the preview said gains or loses a pod).
+    NodesEdited,
 }
 
 impl Reason {
@@ -44,6 +50,8 @@ impl Reason {
             Reason::RolloutRolledBack => "RolloutRolledBack",
             Reason::StrategyChanged => "StrategyChanged",
             Reason::Restarted => "Restarted",
+            Reason::Retargeted => "Retargeted",
+            Reason::NodesEdited => "NodesEdited",
         }
     }
 

@@ -164,11 +164,16 @@ pub fn closest_values(fleet: &Fleet, ds: &DaemonSet) -> Vec<Fix> {
             .map(|(v, n)| (distance(v, wanted), n, v))
             .collect();
         ranked.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(b.2)));
-        fixes.extend(ranked.into_iter().take(3).map(|(_, nodes, v)| Fix::SelectorValue {
-            key: key.clone(),
-            value: v.to_string(),
-            nodes,
-        }));
+        fixes.extend(
+            ranked
+                .into_iter()
+                .take(3)
+                .map(|(_, nodes, v)| Fix::SelectorValue {
+                    key: key.clone(),
+                    value: v.to_string(),
+                    nodes,
+                }),
+        );
     }
     fixes
 }

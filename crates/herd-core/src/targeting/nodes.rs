@@ -18,8 +18,13 @@ pub const UNSCHEDULABLE_TAINT: &str = "node.kubernetes.io/unschedulable";
 /// One change to a node, as `kubectl label|taint|cordon` makes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NodeEdit {
-    Label { key: String, value: String },
-    Unlabel { key: String },
+    Label {
+        key: String,
+        value: String,
+    },
+    Unlabel {
+        key: String,
+    },
     Taint(Taint),
     /// Every taint with the key, or with the key and effect.
     Untaint {

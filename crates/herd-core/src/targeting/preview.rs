@@ -12,9 +12,7 @@ use crate::analysis::coverage::{ShortResource, Shortfall, used_on};
 use crate::model::daemonset::{DaemonSet, StrategyKind};
 use crate::model::fleet::Fleet;
 use crate::model::node::Node;
-use crate::model::placement::{
-    PlacementSpec, PreparedPlacement, Taint, TaintEffect, Toleration,
-};
+use crate::model::placement::{PlacementSpec, PreparedPlacement, Taint, TaintEffect, Toleration};
 use crate::model::resources::Totals;
 
 /// A node where a new pod will not fit, with what it lacks.
@@ -234,7 +232,11 @@ fn no_fit(fleet: &Fleet, node: &Node, per_pod: Totals) -> Option<NoFit> {
     }
     let (used, pods) = used_on(fleet, &node.name, None);
     let checks = [
-        (ShortResource::Cpu, per_pod.cpu_millis, alloc.cpu_millis - used.cpu_millis),
+        (
+            ShortResource::Cpu,
+            per_pod.cpu_millis,
+            alloc.cpu_millis - used.cpu_millis,
+        ),
         (
             ShortResource::Memory,
             per_pod.memory_bytes,

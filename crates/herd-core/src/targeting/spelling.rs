@@ -289,7 +289,10 @@ mod tests {
         let t = parse_toleration("t", "*").unwrap();
         assert_eq!(t, Toleration::exists("", None));
         let e = parse_toleration("--add-toleration", "gpu:NoRun").unwrap_err();
-        assert!(e.to_string().starts_with("--add-toleration: \"gpu:NoRun\": unknown effect"));
+        assert!(
+            e.to_string()
+                .starts_with("--add-toleration: \"gpu:NoRun\": unknown effect")
+        );
         for text in [
             "a=b:NoSchedule",
             "a:NoExecute for 30s",

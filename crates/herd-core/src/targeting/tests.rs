@@ -37,8 +37,14 @@ fn fleet(spec: PlacementSpec, kind: StrategyKind) -> (Fleet, DaemonSet) {
     let nodes = vec![
         labelled("a", &[("pool", "general"), ("zone", "1"), ("cores", "4")]),
         labelled("b", &[("pool", "general"), ("zone", "2"), ("cores", "8")]),
-        tainted(labelled("g1", &[("pool", "gpu"), ("cores", "16")]), gpu_taint()),
-        tainted(labelled("g2", &[("pool", "gpu"), ("cores", "16")]), gpu_taint()),
+        tainted(
+            labelled("g1", &[("pool", "gpu"), ("cores", "16")]),
+            gpu_taint(),
+        ),
+        tainted(
+            labelled("g2", &[("pool", "gpu"), ("cores", "16")]),
+            gpu_taint(),
+        ),
     ];
     let mut d = ds("d");
     d.targeting = Targeting::new(spec);
@@ -70,9 +76,11 @@ fn losses(p: &super::preview::Preview) -> Vec<&str> {
 fn a_toleration_added_gains_the_tainted_nodes_with_the_reason() {
     let (fleet, d) = fleet(PlacementSpec::default(), StrategyKind::RollingUpdate);
     let mut wanted = d.targeting.spec().clone();
-    wanted
-        .tolerations
-        .push(Toleration::equal("nvidia.com/gpu", "present", Some(TaintEffect::NoSchedule)));
+    wanted.tolerations.push(Toleration::equal(
+        "nvidia.com/gpu",
+        "present",
+        Some(TaintEffect::NoSchedule),
+    ));
     let p = preview(&fleet, &d, &wanted);
     assert_eq!(gains(&p), ["g1", "g2"]);
     assert!(p.losses.is_empty());
@@ -86,7 +94,10 @@ fn a_toleration_added_gains_the_tainted_nodes_with_the_reason() {
         p.changes,
         ["tolerations + nvidia.com/gpu=present:NoSchedule"]
     );
-    assert_eq!(p.headline(), "+2 node(s) gain a pod, −0 lose one, 2 keep it");
+    assert_eq!(
+        p.headline(),
+        "+2 node(s) gain a pod, −0 lose one, 2 keep it"
+    );
     assert!(p.warnings.is_empty());
     assert_eq!(
         p.rolls,
@@ -145,7 +156,9 @@ fn each_affinity_operator_selects_its_nodes() {
         assert!(p.gains.is_empty(), "{affinity}: everything ran before");
         assert_eq!(p.losses.len(), 4 - after.len(), "{affinity}");
         assert!(
-            p.losses.iter().all(|l| l.reason.starts_with("node affinity")),
+            p.losses
+                .iter()
+                .all(|l| l.reason.starts_with("node affinity")),
             "{affinity}: {:?}",
             p.losses
         );
@@ -194,7 +207,9 @@ fn a_noschedule_toleration_removed_keeps_pods_under_ondelete_but_not_rollingupda
     let p = preview(&fleet, &d, &PlacementSpec::default());
     assert_eq!(losses(&p), ["g1", "g2"]);
     assert!(
-        p.losses[0].reason.contains("the rolling update replaces its pod"),
+        p.losses[0]
+            .reason
+            .contains("the rolling update replaces its pod"),
         "{}",
         p.losses[0].reason
     );
@@ -204,11 +219,16 @@ fn a_noschedule_toleration_removed_keeps_pods_under_ondelete_but_not_rollingupda
 fn an_edit_that_selects_nothing_warns_twice() {
     let (fleet, d) = fleet(PlacementSpec::default(), StrategyKind::RollingUpdate);
     let mut wanted = PlacementSpec::default();
-    wanted.node_selector.insert("accelerator".into(), "h100".into());
+    wanted
+        .node_selector
+        .insert("accelerator".into(), "h100".into());
     let p = preview(&fleet, &d, &wanted);
     assert_eq!(
         p.warnings,
-        [Warning::TargetsNoNode, Warning::RemovesEverywhere { nodes: 2 }]
+        [
+            Warning::TargetsNoNode,
+            Warning::RemovesEverywhere { nodes: 2 }
+        ]
     );
     assert!(p.after.is_empty());
 }
@@ -233,7 +253,9 @@ fn a_gained_node_without_room_is_named_with_its_shortfall() {
     );
     fleet.apply(crate::model::fleet::FleetEvent::Upsert(Record::Pod(hog)));
     let mut wanted = PlacementSpec::default();
-    wanted.tolerations.push(Toleration::exists("nvidia.com/gpu", None));
+    wanted
+        .tolerations
+        .push(Toleration::exists("nvidia.com/gpu", None));
     let p = preview(&fleet, &d, &wanted);
     assert_eq!(gains(&p), ["g1", "g2"]);
     assert_eq!(p.no_fit.len(), 1);
@@ -261,8 +283,14 @@ fn node_edits_move_the_daemonsets_that_care() {
     let deltas = nodes::preview(&fleet, &a, &label);
     assert_eq!(deltas.len(), 1);
     assert_eq!(deltas[0].daemon_set, "kube-system/d");
-    assert_eq!(deltas[0].gains[0].reason, "no longer: nodeSelector pool=gpu: node has pool=general");
-    assert_eq!(label.kubectl(&a), "kubectl label node a pool=gpu --overwrite");
+    assert_eq!(
+        deltas[0].gains[0].reason,
+        "no longer: nodeSelector pool=gpu: node has pool=general"
+    );
+    assert_eq!(
+        label.kubectl(&a),
+        "kubectl label node a pool=gpu --overwrite"
+    );
     // Untaint the GPU nodes: nothing moves for a DaemonSet that tolerated the taint already.
     let g: Vec<Arc<str>> = vec![Arc::from("g1"), Arc::from("g2")];
     let untaint = NodeEdit::Untaint {
@@ -274,7 +302,10 @@ fn node_edits_move_the_daemonsets_that_care() {
     let no_exec = NodeEdit::Taint(Taint::new("maint", "", TaintEffect::NoExecute));
     let deltas = nodes::preview(&fleet, &g, &no_exec);
     assert_eq!(deltas[0].losses.len(), 2);
-    assert_eq!(deltas[0].losses[0].reason, "untolerated taint maint:NoExecute");
+    assert_eq!(
+        deltas[0].losses[0].reason,
+        "untolerated taint maint:NoExecute"
+    );
     let no_sched = NodeEdit::Taint(Taint::new("maint", "", TaintEffect::NoSchedule));
     assert!(nodes::preview(&fleet, &g, &no_sched).is_empty());
     // Cordoning moves no daemon: DaemonSet pods tolerate the unschedulable taint.
@@ -295,7 +326,10 @@ fn a_taint_fix_tolerates_it_and_the_preview_gains_every_node_so_tainted() {
             Some(TaintEffect::NoSchedule)
         ))]
     );
-    assert_eq!(fixes[0].title(), "tolerate nvidia.com/gpu=present:NoSchedule");
+    assert_eq!(
+        fixes[0].title(),
+        "tolerate nvidia.com/gpu=present:NoSchedule"
+    );
     let FixEdit::Targeting(spec) = fixes[0].edit(d.targeting.spec()) else {
         panic!("a toleration is a targeting edit");
     };

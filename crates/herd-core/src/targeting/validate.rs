@@ -33,7 +33,8 @@ fn invalid(field: impl Into<String>, rule: impl Into<String>) -> Invalid {
 }
 
 const POD_SPEC: &str = "spec.template.spec";
-const TERMS: &str = "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms";
+const TERMS: &str =
+    "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms";
 
 /// Every rule the targeting fields of `spec` break; empty when the API server would take them.
 pub fn validate(spec: &PlacementSpec) -> Vec<Invalid> {
@@ -222,7 +223,11 @@ mod tests {
 
     #[test]
     fn a_plain_spec_is_valid() {
-        let mut spec = with_toleration(Toleration::equal("gpu", "yes", Some(TaintEffect::NoSchedule)));
+        let mut spec = with_toleration(Toleration::equal(
+            "gpu",
+            "yes",
+            Some(TaintEffect::NoSchedule),
+        ));
         spec.node_selector.insert("pool".into(), "gpu".into());
         assert!(validate(&spec).is_empty());
     }
@@ -250,16 +255,38 @@ mod tests {
         use NodeSelectorOperator::*;
         let path = "spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0]";
         for (op, values, broken) in [
-            (In, &[][..], Some("values: Required value: must be specified when `operator` is 'In' or 'NotIn'")),
+            (
+                In,
+                &[][..],
+                Some(
+                    "values: Required value: must be specified when `operator` is 'In' or 'NotIn'",
+                ),
+            ),
             (NotIn, &[][..], Some("values: Required value")),
             (In, &["a", "b"][..], None),
-            (Exists, &["a"][..], Some("values: Forbidden: may not be specified")),
+            (
+                Exists,
+                &["a"][..],
+                Some("values: Forbidden: may not be specified"),
+            ),
             (DoesNotExist, &["a"][..], Some("values: Forbidden")),
             (Exists, &[][..], None),
-            (Gt, &["1", "2"][..], Some("values: Required value: must be specified single value")),
-            (Lt, &[][..], Some("values: Required value: must be specified single value")),
+            (
+                Gt,
+                &["1", "2"][..],
+                Some("values: Required value: must be specified single value"),
+            ),
+            (
+                Lt,
+                &[][..],
+                Some("values: Required value: must be specified single value"),
+            ),
             (Gt, &["4"][..], None),
-            (Invalid("Near".into()), &["a"][..], Some("operator: Unsupported value: \"Near\"")),
+            (
+                Invalid("Near".into()),
+                &["a"][..],
+                Some("operator: Unsupported value: \"Near\""),
+            ),
         ] {
             let rules = rules(&term(op.clone(), values));
             match broken {
@@ -289,7 +316,11 @@ mod tests {
         assert!(rules(&spec("metadata.name", NodeSelectorOperator::In, &["n1"])).is_empty());
         let r = rules(&spec("metadata.labels", NodeSelectorOperator::In, &["n1"]));
         assert!(r[0].contains("matchFields[0].key: Invalid value"), "{r:?}");
-        let r = rules(&spec("metadata.name", NodeSelectorOperator::In, &["a", "b"]));
+        let r = rules(&spec(
+            "metadata.name",
+            NodeSelectorOperator::In,
+            &["a", "b"],
+        ));
         assert!(r[0].contains("must be only one value"), "{r:?}");
         let r = rules(&spec("metadata.name", NodeSelectorOperator::Exists, &[]));
         assert!(r[0].contains("operator: Invalid value"), "{r:?}");
@@ -304,16 +335,34 @@ mod tests {
         let mut lt = Toleration::equal("gpu", "3", None);
         lt.operator = TolerationOperator::Lt;
         for (t, rule) in [
-            (seconds, "tolerations[0].effect: effect must be 'NoExecute' when `tolerationSeconds` is set"),
-            (Toleration::equal("", "x", None), "tolerations[0].operator: operator must be Exists when `key` is empty"),
-            (exists_value, "tolerations[0].operator: value must be empty when `operator` is 'Exists'"),
-            (Toleration::equal("gpu", "a b", None), "tolerations[0].operator: label value"),
-            (Toleration::exists("a/b/c", None), "tolerations[0].key: label key"),
+            (
+                seconds,
+                "tolerations[0].effect: effect must be 'NoExecute' when `tolerationSeconds` is set",
+            ),
+            (
+                Toleration::equal("", "x", None),
+                "tolerations[0].operator: operator must be Exists when `key` is empty",
+            ),
+            (
+                exists_value,
+                "tolerations[0].operator: value must be empty when `operator` is 'Exists'",
+            ),
+            (
+                Toleration::equal("gpu", "a b", None),
+                "tolerations[0].operator: label value",
+            ),
+            (
+                Toleration::exists("a/b/c", None),
+                "tolerations[0].key: label key",
+            ),
             (lt, "tolerations[0].operator: Unsupported value: \"Lt\""),
         ] {
             let rules = rules(&with_toleration(t));
             assert_eq!(rules.len(), 1, "{rules:?}");
-            assert!(rules[0].starts_with(&format!("spec.template.spec.{rule}")), "{rules:?}");
+            assert!(
+                rules[0].starts_with(&format!("spec.template.spec.{rule}")),
+                "{rules:?}"
+            );
         }
         let mut fine = Toleration::exists("gpu", Some(TaintEffect::NoExecute));
         fine.toleration_seconds = Some(30);
@@ -326,6 +375,9 @@ mod tests {
         assert!(validate_label("pool", "gpu").is_empty());
         assert_eq!(validate_label("pool", "g pu").len(), 1);
         assert!(validate_taint(&Taint::new("gpu", "", TaintEffect::NoSchedule)).is_empty());
-        assert_eq!(validate_taint(&Taint::new("", "x", TaintEffect::NoSchedule)).len(), 1);
+        assert_eq!(
+            validate_taint(&Taint::new("", "x", TaintEffect::NoSchedule)).len(),
+            1
+        );
     }
 }

@@ -116,8 +116,9 @@ pub fn shortfalls(fleet: &Fleet, pod_id: PodId) -> Vec<Shortfall> {
         return Vec::new();
     }
     let node = pod.node.as_deref().and_then(|n| fleet.node(n));
-    let (used, used_pods) =
-        node.map_or((Totals::default(), 0), |n| used_on(fleet, &n.name, Some(pod_id)));
+    let (used, used_pods) = node.map_or((Totals::default(), 0), |n| {
+        used_on(fleet, &n.name, Some(pod_id))
+    });
     let wanted = pod.requests();
     resources
         .into_iter()

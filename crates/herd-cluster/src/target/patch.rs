@@ -1,0 +1,125 @@
+//! A targeting edit as the JSON merge patch that makes it: only the fields that change, a
+//! removed nodeSelector key as `null`, lists whole (a merge patch replaces lists), and the
+//! required node affinity alone, so preferred affinity and pod affinity are left as they are.
+
+use serde_json::{Map, Value, json};
+
+use herd_convert::convert::toleration_to_api;
+use herd_core::model::placement::{NodeSelectorRequirement, NodeSelectorTerm, PlacementSpec};
+
+/// The merge patch taking the DaemonSet's template from `current` to `wanted`; `None` when
+/// they agree.
+pub fn merge_patch(current: &PlacementSpec, wanted: &PlacementSpec) -> Option<Value> {
+    let mut pod = Map::new();
+    if current.node_selector != wanted.node_selector {
+        let value = if wanted.node_selector.is_empty() {
+            Value::Null
+        } else {
+            let mut map = Map::new();
+            for key in current.node_selector.keys() {
+                if !wanted.node_selector.contains_key(key) {
+                    map.insert(key.clone(), Value::Null);
+                }
+            }
+            for (k, v) in &wanted.node_selector {
+                if current.node_selector.get(k) != Some(v) {
+                    map.insert(k.clone(), json!(v));
+                }
+            }
+            Value::Object(map)
+        };
+        pod.insert("nodeSelector".into(), value);
+    }
+    if current.required_terms != wanted.required_terms {
+        let required = match &wanted.required_terms {
+            None => Value::Null,
+            Some(terms) => json!({"nodeSelectorTerms": terms.iter().map(term).collect::<Vec<_>>()}),
+        };
+        pod.insert(
+            "affinity".into(),
+            json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": required}}),
+        );
+    }
+    if current.tolerations != wanted.tolerations {
+        let list: Vec<Value> = wanted
+            .tolerations
+            .iter()
+            .map(|t| serde_json::to_value(toleration_to_api(t)).unwrap_or(Value::Null))
+            .collect();
+        let value = if list.is_empty() {
+            Value::Null
+        } else {
+            Value::Array(list)
+        };
+        pod.insert("tolerations".into(), value);
+    }
+    (!pod.is_empty()).then(|| json!({"spec": {"template": {"spec": Value::Object(pod)}}}))
+}
+
+fn term(t: &NodeSelectorTerm) -> Value {
+    let mut o = Map::new();
+    if !t.match_expressions.is_empty() {
+        o.insert(
+            "matchExpressions".into(),
+            t.match_expressions.iter().map(requirement).collect(),
+        );
+    }
+    if !t.match_fields.is_empty() {
+        o.insert(
+            "matchFields".into(),
+            t.match_fields.iter().map(requirement).collect(),
+        );
+    }
+    Value::Object(o)
+}
+
+fn requirement(r: &NodeSelectorRequirement) -> Value {
+    let mut o = Map::new();
+    o.insert("key".into(), json!(r.key));
+    o.insert("operator".into(), json!(r.operator.as_str()));
+    if !r.values.is_empty() {
+        o.insert("values".into(), json!(r.values));
+    }
+    Value::Object(o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use herd_core::model::placement::{TaintEffect, Toleration};
+    use herd_core::targeting::spelling::parse_affinity;
+
+    #[test]
+    fn only_what_changes_is_written() {
+        let mut current = PlacementSpec::default();
+        current.node_selector.insert("pool".into(), "gpu".into());
+        current.node_selector.insert("zone".into(), "a".into());
+        let mut wanted = current.clone();
+        assert_eq!(merge_patch(&current, &wanted), None);
+        wanted.node_selector.remove("zone");
+        wanted.node_selector.insert("pool".into(), "cpu".into());
+        wanted
+            .tolerations
+            .push(Toleration::exists("gpu", Some(TaintEffect::NoSchedule)));
+        wanted.required_terms = parse_affinity("a", "cores Gt [4]").unwrap();
+        let patch = merge_patch(&current, &wanted).unwrap();
+        assert_eq!(
+            patch,
+            json!({"spec": {"template": {"spec": {
+                "nodeSelector": {"zone": null, "pool": "cpu"},
+                "tolerations": [{"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}],
+                "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":
+                    {"nodeSelectorTerms": [{"matchExpressions": [{"key": "cores", "operator": "Gt", "values": ["4"]}]}]}}}
+            }}}})
+        );
+        let back = merge_patch(&wanted, &PlacementSpec::default()).unwrap();
+        assert_eq!(
+            back,
+            json!({"spec": {"template": {"spec": {
+                "nodeSelector": null,
+                "tolerations": null,
+                "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": null}}
+            }}}})
+        );
+    }
+}

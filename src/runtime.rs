@@ -8,6 +8,7 @@ mod effects;
 pub mod headless;
 mod rollouts;
 mod signals;
+mod targets;
 
 use std::time::Duration;
 

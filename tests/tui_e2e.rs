@@ -466,3 +466,58 @@ fn a_canary_rollout_started_from_the_keyboard_pauses_after_its_canary_and_finish
     }
     quit_and_check_restored(&pane);
 }
+
+#[test]
+#[cfg_attr(herd_no_tmux, ignore = "tmux is not on PATH")]
+fn a_quick_fix_from_a_coverage_row_gives_falco_the_six_gpu_nodes() {
+    require_tmux();
+    let state = tempfile::tempdir().expect("state dir");
+    let xdg = format!("XDG_STATE_HOME={}", state.path().display());
+    let herd = herd();
+    let herd = herd.to_str().expect("utf-8 path");
+    let pane = Pane::run(std::path::Path::new("env"), &[&xdg, herd, "--sim"]);
+    pane.wait_for("every demo DaemonSet listed, all feeds live", synced);
+    pane.type_text("/falco");
+    pane.press("Enter");
+    pane.press("Enter");
+    pane.wait_for("falco's DaemonSet view, the GPU nodes first", |s| {
+        s.contains("falco/falco") && s.contains("⊗ 6 taint-blocked") && s.contains("gpu-01")
+    });
+    // The cursor is on gpu-01, kept off by the GPU taint.
+    pane.type_text("f");
+    pane.wait_for("the fix the taint suggests", |s| {
+        s.contains("fix coverage on gpu-01")
+            && s.contains("tolerate nvidia.com/gpu=present:NoSchedule")
+    });
+    pane.press("Enter");
+    let screen = pane.wait_for("the editor with the toleration and its preview", |s| {
+        s.contains("node targeting of falco/falco")
+            && s.contains("+6 node(s) gain a pod, −1 lose one, 33 keep it")
+    });
+    for gpu in 1..=6 {
+        assert!(
+            screen.contains(&format!("+ gpu-0{gpu}")),
+            "gpu-0{gpu} in:\n{screen}"
+        );
+    }
+    assert!(screen.contains("− general-07"), "{screen}");
+    pane.press("Enter");
+    pane.wait_for("the name asked for", |s| s.contains("type falco to go on"));
+    pane.type_text("falco");
+    pane.press("Enter");
+    // The controller gives the GPU nodes their pods at once (it rolls the rest one node at a
+    // time after): 39 desired, none kept off by the taint.
+    pane.wait_for(
+        "falco desired on every Ready node, the GPU nodes included",
+        |s| s.contains("revision 2") && s.contains("/39") && !s.contains("taint-blocked"),
+    );
+    let audit = std::fs::read_to_string(state.path().join("herd").join("audit.jsonl"))
+        .expect("the audit log");
+    assert!(
+        audit
+            .lines()
+            .any(|l| l.contains("Retargeted") && l.contains("\"herd tui\"")),
+        "{audit}"
+    );
+    quit_and_check_restored(&pane);
+}

@@ -491,6 +491,58 @@ async fn a_long_refusal_is_cut_with_a_key_that_shows_it_whole() {
 }
 
 #[tokio::test]
+async fn targeting_editor_and_fixes() {
+    let mut s = Screen::demo().await;
+    s.open_daemon_set("falco");
+    // The first row is gpu-01, kept off by the GPU taint: `f` offers to tolerate it.
+    s.key('f');
+    let text = s.text();
+    assert!(
+        text.contains("› tolerate nvidia.com/gpu=present:NoSchedule"),
+        "{text}"
+    );
+    assert_snapshot!("targeting_fixes_120x36", text);
+    s.special(KeyCode::Enter);
+    let text = s.text();
+    assert!(
+        text.contains("fix: tolerate nvidia.com/gpu=present:NoSchedule"),
+        "{text}"
+    );
+    assert!(
+        text.contains("+6 node(s) gain a pod, −1 lose one, 33 keep it"),
+        "{text}"
+    );
+    assert!(
+        s.line_with("+ gpu-01")
+            .contains("no longer: untolerated taint"),
+        "{text}"
+    );
+    assert_snapshot!("targeting_editor_120x36", text);
+    // A selector typed: completion from the fleet's labels, and the preview follows.
+    s.type_text("pool=g");
+    let text = s.text();
+    assert!(
+        text.contains("in the fleet: pool=general (28)  pool=gpu (6)"),
+        "{text}"
+    );
+    s.type_text("pu");
+    assert!(
+        s.text().contains("+6 node(s) gain a pod, −34 lose one"),
+        "{}",
+        s.text()
+    );
+    // An invalid value is named with its rule, and there is no preview to apply.
+    s.type_text(" x");
+    let text = s.text();
+    assert!(
+        text.contains("✗ spec.template.spec.nodeSelector[pool]: label value"),
+        "{text}"
+    );
+    s.special(KeyCode::Esc);
+    assert!(!s.text().contains("node targeting of"), "closed");
+}
+
+#[tokio::test]
 async fn rollout_dialog() {
     let mut s = Screen::demo().await;
     s.open_daemon_set("fluent-bit");
@@ -542,4 +594,44 @@ async fn rollout_dialog() {
     // Enter asks for the name; the key table's esc leaves without a write.
     s.special(KeyCode::Esc);
     assert!(!s.text().contains("managed rollout of"), "closed");
+}
+
+#[tokio::test]
+async fn node_edit_on_marked_nodes() {
+    let mut s = Screen::demo().await;
+    s.command("nodes");
+    s.key('/');
+    s.type_text("gpu-0");
+    s.special(KeyCode::Enter);
+    s.key(' ');
+    s.key(' ');
+    assert!(s.line_with("┌ nodes").contains("◆ 2 marked"), "{}", s.text());
+    assert!(s.line_with("gpu-01").contains("◆ gpu-01"), "{}", s.text());
+    s.key('t');
+    s.type_text("untaint nvidia.com/gpu");
+    let text = s.text();
+    assert!(text.contains("edit 2 marked nodes"), "{text}");
+    assert!(
+        text.contains("kubectl taint node gpu-01 gpu-02 nvidia.com/gpu-"),
+        "{text}"
+    );
+    // falco lacks the GPU toleration: taking the taint off gives it both nodes.
+    assert!(
+        s.line_with("+ gains 2").contains("gpu-01, gpu-02 — no longer: untolerated taint"),
+        "{text}"
+    );
+    assert_snapshot!("node_edit_marked_120x36", text);
+    // A taint without its effect is named, with what is expected.
+    for _ in 0.."untaint nvidia.com/gpu".len() {
+        s.special(KeyCode::Backspace);
+    }
+    s.type_text("taint dedicated=infra");
+    assert!(
+        s.text().contains("✗ node edit: \"taint dedicated=infra\": a taint needs its effect"),
+        "{}",
+        s.text()
+    );
+    s.special(KeyCode::Esc);
+    s.special(KeyCode::Esc);
+    assert!(!s.line_with("┌ nodes").contains("marked"), "esc cleared the marks");
 }

@@ -33,6 +33,7 @@ pub async fn take_all(session: &mut Session, dir: &Path) -> anyhow::Result<Vec<P
     shots.nodes().await?;
     shots.hogs().await?;
     shots.rollout_dialog().await?;
+    shots.targeting_editor().await?;
     shots.fetched().await?;
     shots.themes().await?;
     Ok(shots.written)
@@ -141,6 +142,22 @@ impl Shots<'_> {
         self.press_key(KeyCode::Tab).await?;
         self.session.type_text("canary,50%").await?;
         self.shoot("rollout-dialog", &Palette::dark()).await?;
+        self.press_key(KeyCode::Esc).await?;
+        self.home().await
+    }
+
+    /// The quick fix on falco's first GPU node, opened in the targeting editor.
+    async fn targeting_editor(&mut self) -> anyhow::Result<()> {
+        self.select_daemon_set(FALCO).await?;
+        self.press_key(KeyCode::Enter).await?;
+        self.session
+            .select("a GPU node", |s| {
+                selected_ds_node(s).is_some_and(|n| n.starts_with("gpu-"))
+            })
+            .await?;
+        self.press_key(KeyCode::Char('f')).await?;
+        self.press_key(KeyCode::Enter).await?;
+        self.shoot("targeting-editor", &Palette::dark()).await?;
         self.press_key(KeyCode::Esc).await?;
         self.home().await
     }

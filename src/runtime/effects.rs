@@ -7,7 +7,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
-use super::{Outcome, rollouts};
+use super::{Outcome, rollouts, targets};
 use crate::runtime::{Connection, Options};
 use herd_app::action::{Action, Write};
 use herd_app::effect::Effect;
@@ -152,6 +152,9 @@ fn write_out(write: Write, connection: &Connection, outcomes: &mpsc::UnboundedSe
                 container,
                 image,
             } => fetch::set_image(&client, namespace, name, container, image).await,
+            Write::Retarget { .. } | Write::EditNodes { .. } => {
+                targets::write(&client, &write, &tx).await
+            }
             Write::StartRollout {
                 namespace, name, ..
             }

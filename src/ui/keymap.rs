@@ -10,6 +10,7 @@ use herd_app::action::{Action, RolloutWord, Write};
 use herd_app::selection as nav_selection;
 use herd_app::state::{Mode, State};
 use herd_app::view::{Motion, SortKey, View};
+use herd_core::targeting::nodes::NodeEdit;
 
 /// Where a binding applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +20,8 @@ pub enum Scope {
     DaemonSets,
     DaemonSet,
     Nodes,
+    /// The nodes screen itself (marks live there).
+    NodeList,
     /// The revision history of a DaemonSet.
     History,
 }
@@ -320,6 +323,24 @@ pub static BINDINGS: &[Binding] = &[
         |s| nav_selection::selected_daemon_set(s).map(|_| Action::OpenRollout)
     ),
     bind!(
+        &[key('T')],
+        "T",
+        "target: edit nodeSelector, node affinity, tolerations with a preview (asks for the name)",
+        DaemonSets,
+        true,
+        true,
+        |s| nav_selection::selected_daemon_set(s).map(|_| Action::OpenTarget)
+    ),
+    bind!(
+        &[key('f')],
+        "f",
+        "fix: the node under the cursor not covered (tolerate, select, label), with a preview",
+        DaemonSet,
+        true,
+        true,
+        |_| Some(Action::OpenFixes)
+    ),
+    bind!(
         &[key('u')],
         "u",
         "undo: roll back to the revision under the cursor, in batches (asks for the name)",
@@ -329,9 +350,27 @@ pub static BINDINGS: &[Binding] = &[
         undo_to
     ),
     bind!(
+        &[key(' ')],
+        "space",
+        "mark: the node, for t, c and u (esc clears the marks)",
+        NodeList,
+        false,
+        true,
+        |_| Some(Action::ToggleMark)
+    ),
+    bind!(
+        &[key('t')],
+        "t",
+        "label/taint: label, unlabel, taint, untaint, cordon the marked nodes (or this one), with the DaemonSets that move",
+        Nodes,
+        true,
+        true,
+        |s| nav_selection::selected_node(s).map(|_| Action::OpenNodeEdit)
+    ),
+    bind!(
         &[key('c')],
         "c",
-        "cordon: the node (asks first)",
+        "cordon: the node, or the marked nodes (asks first)",
         Nodes,
         true,
         true,
@@ -340,7 +379,7 @@ pub static BINDINGS: &[Binding] = &[
     bind!(
         &[key('u')],
         "u",
-        "uncordon: the node (asks first)",
+        "uncordon: the node, or the marked nodes (asks first)",
         Nodes,
         true,
         true,
@@ -376,6 +415,9 @@ fn undo_to(state: &State) -> Option<Action> {
 }
 
 fn cordon(state: &State, cordon: bool) -> Option<Action> {
+    if matches!(state.ui.page().view, View::Nodes) && !state.ui.marked.is_empty() {
+        return Some(Action::EditMarked(NodeEdit::Cordon(cordon)));
+    }
     let node = nav_selection::selected_node(state)?;
     Some(Action::Request(Write::Cordon { node, cordon }))
 }
@@ -384,7 +426,7 @@ fn scopes(view: &View) -> &'static [Scope] {
     match view {
         View::Fleet | View::Hogs => &[Scope::Global, Scope::DaemonSets],
         View::DaemonSet { .. } => &[Scope::Global, Scope::DaemonSets, Scope::DaemonSet],
-        View::Nodes => &[Scope::Global, Scope::Nodes],
+        View::Nodes => &[Scope::Global, Scope::NodeList, Scope::Nodes],
         View::Node { .. } => &[Scope::Global, Scope::DaemonSets, Scope::Nodes],
         View::History { .. } => &[Scope::Global, Scope::History],
         View::Events { .. } | View::Yaml { .. } => &[Scope::Global],
@@ -438,6 +480,12 @@ pub fn action_for(event: KeyEvent, state: &State) -> Option<Action> {
             _ => prompt_key(event),
         },
         Mode::TypeName { .. } => prompt_key(event),
+        Mode::TargetForm(_) => match event.code {
+            KeyCode::Tab => Some(Action::NextField),
+            _ => prompt_key(event),
+        },
+        Mode::Fixes { .. } => pick_key(event),
+        Mode::NodeEdit(_) => prompt_key(event),
         Mode::RolloutPanel { uid } => panel_key(event, state, uid),
         Mode::Normal => {
             // Shifted letters arrive with SHIFT on some terminals and without on others.

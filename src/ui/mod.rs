@@ -8,11 +8,13 @@ mod help;
 pub mod keymap;
 mod last_error;
 pub mod layout;
+mod node_edit;
 mod pick;
 mod rollout;
 pub mod safe;
 pub mod screens;
 pub mod table;
+mod target;
 pub mod theme;
 
 use std::ops::Deref;
@@ -57,6 +59,14 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
             rollout::type_name(state, write, typed, frame, areas.body)
         }
         Mode::ConfirmQuit => rollout::confirm_quit(state, frame, areas.body),
+        Mode::TargetForm(form) => target::form(state, form, frame, areas.body),
+        Mode::NodeEdit(form) => node_edit::form(state, form, frame, areas.body),
+        Mode::Fixes {
+            node,
+            fixes,
+            cursor,
+            ..
+        } => target::fixes(state, node.as_deref(), fixes, *cursor, frame, areas.body),
         _ => {}
     }
 }

@@ -22,7 +22,13 @@ use herd_core::model::daemonset::StrategyKind;
 /// At most this many batches are listed; the rest are counted.
 const BATCHES_SHOWN: usize = 8;
 
-fn overlay(state: &Scene, title: &str, lines: Vec<Line<'_>>, frame: &mut Frame, area: Rect) {
+pub(super) fn overlay(
+    state: &Scene,
+    title: &str,
+    lines: Vec<Line<'_>>,
+    frame: &mut Frame,
+    area: Rect,
+) {
     let theme = &state.theme;
     const WIDTH: u16 = 84;
     // Wrapped lines take more than one row: count rows, so the last line (the keys) shows.
@@ -43,7 +49,7 @@ fn overlay(state: &Scene, title: &str, lines: Vec<Line<'_>>, frame: &mut Frame, 
     );
 }
 
-fn key_hint<'a>(state: &Scene, keys: &[(&'a str, &'a str)]) -> Line<'a> {
+pub(super) fn key_hint<'a>(state: &Scene, keys: &[(&'a str, &'a str)]) -> Line<'a> {
     let mut spans = Vec::new();
     for (key, what) in keys {
         spans.push(Span::styled(*key, state.theme.style(Slot::Key)));

@@ -7,6 +7,8 @@ use jiff::Timestamp;
 
 use crate::view::{Motion, SortKey, View};
 use herd_core::engine::policy::{Policy, Selection};
+use herd_core::model::placement::PlacementSpec;
+use herd_core::targeting::nodes::NodeEdit;
 
 fn selection(s: &Selection) -> String {
     match s {
@@ -75,6 +77,29 @@ pub enum Action {
     /// `ctrl-n` in the rollout dialog: set the image under the DaemonSet's own strategy
     /// instead (native RollingUpdate, with its maxSurge), as `kubectl set image` does.
     SubmitNative,
+
+    /// `T` on a DaemonSet: the node-targeting editor.
+    OpenTarget,
+    /// `f` on a node a DaemonSet does not cover: the fixes its reason suggests.
+    OpenFixes,
+    /// Space on the nodes screen: mark or unmark the node under the cursor.
+    ToggleMark,
+    /// `t` on nodes: type a label, taint or cordon for the marked nodes (or this one).
+    OpenNodeEdit,
+    /// `c` / `u` with nodes marked: cordon or uncordon all of them, with the preview.
+    EditMarked(NodeEdit),
+    /// The targeting write was refused because someone changed the DaemonSet's targeting since
+    /// the editor read it: reopen the edit over what it is now.
+    TargetConflict {
+        namespace: Arc<str>,
+        name: Arc<str>,
+        /// What they changed, field by field.
+        theirs: Vec<String>,
+        /// The targeting now, and the person's edit.
+        current: PlacementSpec,
+        base: PlacementSpec,
+        wanted: PlacementSpec,
+    },
 
     /// Cluster writes (never bound under `--readonly`); each asks for confirmation first.
     Request(Write),
@@ -148,6 +173,23 @@ pub enum Write {
         namespace: Arc<str>,
         name: Arc<str>,
         revision: i64,
+    },
+    /// `herd target`: the DaemonSet's node targeting set to `wanted`, written only over
+    /// `base` (what the editor read).
+    Retarget {
+        namespace: Arc<str>,
+        name: Arc<str>,
+        base: PlacementSpec,
+        wanted: PlacementSpec,
+        /// The edit and its preview's headline, for the confirmation and the audit line.
+        summary: String,
+    },
+    /// `kubectl label|taint|cordon` on nodes.
+    EditNodes {
+        nodes: Vec<Arc<str>>,
+        edit: NodeEdit,
+        /// Which DaemonSets gain or lose a pod there, for the confirmation.
+        summary: String,
     },
 }
 
@@ -239,6 +281,17 @@ impl Write {
                 "roll {namespace}/{name} back to revision {revision}, in batches (herd rollout \
                  undo -n {namespace} {name} --to-revision {revision})"
             ),
+            Write::Retarget {
+                namespace,
+                name,
+                summary,
+                ..
+            } => format!("change the node targeting of {namespace}/{name}: {summary}"),
+            Write::EditNodes {
+                nodes,
+                edit,
+                summary,
+            } => format!("{edit}: {summary} ({})", edit.kubectl(nodes)),
         }
     }
 
@@ -267,6 +320,7 @@ impl Write {
         match self {
             Write::StartRollout { name, .. }
             | Write::UndoTo { name, .. }
+            | Write::Retarget { name, .. }
             | Write::SetImage { name, .. }
             | Write::Rollout {
                 name,

@@ -67,6 +67,16 @@ fn selected_pod(state: &State) -> Option<YamlTarget> {
     })
 }
 
+/// On a DaemonSet's node list, the node of the row under the cursor.
+pub fn selected_coverage_node(state: &State) -> Option<Arc<str>> {
+    let page = state.ui.page();
+    let View::DaemonSet { uid } = &page.view else {
+        return None;
+    };
+    let row = state.derived.coverage_of(uid)?.rows.get(page.selected()?)?;
+    Some(Arc::clone(&row.node))
+}
+
 /// The node the current view is about or has selected.
 pub fn selected_node(state: &State) -> Option<Arc<str>> {
     let page = state.ui.page();

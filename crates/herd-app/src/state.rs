@@ -15,6 +15,13 @@ use herd_core::engine::policy::{PausePoint, Policy, Selection};
 use herd_core::engine::preview::Preview;
 use herd_core::model::feed::FeedKind;
 use herd_core::model::fleet::Fleet;
+use herd_core::model::placement::PlacementSpec;
+use herd_core::targeting::fix::Fix;
+use herd_core::targeting::nodes::{DaemonSetDelta, NodeEdit};
+use herd_core::targeting::preview::Preview as TargetPreview;
+use herd_core::targeting::spelling;
+use herd_core::targeting::validate::validate;
+use herd_core::targeting::vocabulary::Vocabulary;
 
 pub struct State {
     pub fleet: Fleet,
@@ -128,6 +135,8 @@ pub struct Ui {
     pub last_error: Option<String>,
     /// The namespace the views show; `None` = all namespaces.
     pub namespace: Option<Arc<str>>,
+    /// Nodes marked with space on the nodes screen: `t`, `c` and `u` act on all of them.
+    pub marked: BTreeSet<Arc<str>>,
     pub width: u16,
     pub height: u16,
 }
@@ -140,6 +149,7 @@ impl Ui {
             flash: None,
             last_error: None,
             namespace: None,
+            marked: BTreeSet::new(),
             width,
             height,
         }
@@ -201,6 +211,114 @@ pub enum Mode {
     },
     /// `q` while this process carries rollouts out: quit anyway?
     ConfirmQuit,
+    /// `T`: a DaemonSet's node targeting being edited, with the preview of what it does.
+    TargetForm(Box<TargetForm>),
+    /// `t` on nodes: a label, taint or cordon typed for the marked nodes (or the one under the
+    /// cursor), with the DaemonSets that gain or lose a pod there.
+    NodeEdit(Box<NodeEditForm>),
+    /// `f` on a node a DaemonSet does not cover (or on a DaemonSet that targets no node): the
+    /// fixes its reason suggests, to pick from.
+    Fixes {
+        uid: Arc<str>,
+        /// The node the fixes are for; `None` for a DaemonSet that targets no node.
+        node: Option<Arc<str>>,
+        fixes: Vec<Fix>,
+        cursor: usize,
+    },
+}
+
+/// A node edit as typed, for the nodes it was opened on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeEditForm {
+    pub nodes: Vec<Arc<str>>,
+    pub input: String,
+    /// The edit as typed and the DaemonSets it moves, or every problem with it.
+    pub preview: Result<(NodeEdit, Vec<DaemonSetDelta>), Vec<String>>,
+    /// The fleet's labels and taints, for completion (read when the form opened).
+    pub vocabulary: Arc<Vocabulary>,
+}
+
+/// The targeting editor's fields, as typed, over the targeting read when it opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetForm {
+    pub uid: Arc<str>,
+    /// The targeting as it was when the editor opened: the apply is made over it, and refused
+    /// if someone changed it meanwhile.
+    pub base: PlacementSpec,
+    pub node_selector: String,
+    pub affinity: String,
+    pub tolerations: String,
+    /// Which field typing goes to (see [`TargetForm::FIELDS`]).
+    pub focus: usize,
+    /// The preview of the fields as typed, or every problem with them, each naming its field.
+    pub preview: Result<TargetPreview, Vec<String>>,
+    /// A line above the fields: the fix that opened the editor, or someone else's change.
+    pub note: Option<String>,
+    /// The fleet's labels and taints, for completion (read when the editor opened).
+    pub vocabulary: Arc<Vocabulary>,
+}
+
+impl TargetForm {
+    pub const FIELDS: [&'static str; 3] = ["nodeSelector", "node affinity", "tolerations"];
+
+    /// An editor over `base`, its fields showing `shown`.
+    pub fn new(
+        uid: Arc<str>,
+        base: PlacementSpec,
+        shown: &PlacementSpec,
+        vocabulary: Arc<Vocabulary>,
+    ) -> Self {
+        TargetForm {
+            uid,
+            base,
+            node_selector: spelling::format_node_selector(&shown.node_selector),
+            affinity: spelling::format_affinity(shown.required_terms.as_deref()),
+            tolerations: spelling::format_tolerations(&shown.tolerations),
+            focus: 0,
+            preview: Err(Vec::new()),
+            note: None,
+            vocabulary,
+        }
+    }
+
+    pub fn field_mut(&mut self) -> &mut String {
+        match self.focus {
+            0 => &mut self.node_selector,
+            1 => &mut self.affinity,
+            _ => &mut self.tolerations,
+        }
+    }
+
+    pub fn values(&self) -> [&str; 3] {
+        [&self.node_selector, &self.affinity, &self.tolerations]
+    }
+
+    /// The targeting the fields say (nodeName and hostNetwork kept from the base), or every
+    /// problem: text that does not parse, then the API server's rules.
+    pub fn wanted(&self) -> Result<PlacementSpec, Vec<String>> {
+        let mut problems = Vec::new();
+        let mut spec = self.base.clone();
+        match spelling::parse_node_selector("nodeSelector", &self.node_selector) {
+            Ok(v) => spec.node_selector = v,
+            Err(e) => problems.push(e.to_string()),
+        }
+        match spelling::parse_affinity("node affinity", &self.affinity) {
+            Ok(v) => spec.required_terms = v,
+            Err(e) => problems.push(e.to_string()),
+        }
+        match spelling::parse_tolerations("tolerations", &self.tolerations) {
+            Ok(v) => spec.tolerations = v,
+            Err(e) => problems.push(e.to_string()),
+        }
+        if problems.is_empty() {
+            problems.extend(validate(&spec).iter().map(|e| e.to_string()));
+        }
+        if problems.is_empty() {
+            Ok(spec)
+        } else {
+            Err(problems)
+        }
+    }
 }
 
 /// The managed-rollout dialog's fields, as typed.

@@ -5,8 +5,10 @@ mod command;
 mod feed;
 mod input;
 mod nav;
+mod node_edit;
 mod pick;
 pub mod rollout;
+pub mod target;
 
 use jiff::Timestamp;
 
@@ -46,7 +48,23 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::InputBackspace => input::backspace(state),
         Action::InputSubmit => input::submit(state),
         Action::OpenRollout => rollout::open(state),
-        Action::NextField => rollout::next_field(state),
+        Action::NextField => {
+            target::next_field(state);
+            rollout::next_field(state)
+        }
+        Action::OpenTarget => target::open(state),
+        Action::OpenFixes => target::open_fixes(state),
+        Action::ToggleMark => node_edit::toggle_mark(state),
+        Action::OpenNodeEdit => node_edit::open(state),
+        Action::EditMarked(edit) => node_edit::edit_marked(state, edit),
+        Action::TargetConflict {
+            namespace,
+            name,
+            theirs,
+            current,
+            base,
+            wanted,
+        } => target::conflict(state, &namespace, &name, &theirs, current, &base, &wanted),
         Action::SubmitNative => rollout::submit_native(state),
         Action::Request(write) => input::request(state, write),
         Action::Confirm => input::confirm(state),

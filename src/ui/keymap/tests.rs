@@ -76,6 +76,7 @@ fn no_two_bindings_share_a_key_in_a_scope_or_in_a_view() {
         Scope::DaemonSets,
         Scope::DaemonSet,
         Scope::Nodes,
+        Scope::NodeList,
         Scope::History,
     ]
     .iter()

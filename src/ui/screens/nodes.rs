@@ -51,7 +51,11 @@ pub fn render(state: &Scene, frame: &mut Frame, area: Rect) {
             row(state, n, counts)
         })
         .collect();
-    let block = table::block(state, "nodes".into(), page.rows.len());
+    let mut block = table::block(state, "nodes".into(), page.rows.len());
+    let marked = state.ui.marked.len();
+    if marked > 0 {
+        block = block.title(styled(state, format!("◆ {marked} marked "), Slot::Mark));
+    }
     table::draw(
         frame,
         area,
@@ -106,8 +110,14 @@ fn row(state: &Scene, n: &Node, counts: NodeCounts) -> Vec<Line<'static>> {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(",");
+    // A marked node (space) wears a mark before its name, as k9s colours marked rows.
+    let name = if state.ui.marked.contains(&n.name) {
+        styled(state, format!("◆ {}", n.name), Slot::Mark)
+    } else {
+        table::plain(n.name.to_string())
+    };
     vec![
-        table::plain(n.name.to_string()),
+        name,
         status_cell(state, n),
         table::plain(n.pool.as_deref().unwrap_or("-").to_string()),
         table::plain(counts.running.to_string()),

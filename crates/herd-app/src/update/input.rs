@@ -6,7 +6,7 @@ use crate::effect::Effect;
 use crate::filter::Filter;
 use crate::rows;
 use crate::state::{Level, Mode, RolloutForm, State};
-use crate::update::{clear_problem, command, flash, normal_mode, pick, rollout};
+use crate::update::{clear_problem, command, flash, node_edit, normal_mode, pick, rollout, target};
 
 pub fn start_filter(state: &mut State) -> Vec<Effect> {
     let before = state.ui.page().filter.clone();
@@ -45,6 +45,14 @@ fn edit(state: &mut State, change: impl FnOnce(&mut String)) -> Vec<Effect> {
         Mode::RolloutForm(form) => {
             change(form.field_mut());
             rollout::refresh_preview(state);
+        }
+        Mode::TargetForm(form) => {
+            change(form.field_mut());
+            target::refresh_preview(state);
+        }
+        Mode::NodeEdit(form) => {
+            change(&mut form.input);
+            node_edit::refresh_preview(state);
         }
         Mode::TypeName { typed, .. } => change(typed),
         _ => {}
@@ -96,6 +104,11 @@ pub fn submit(state: &mut State) -> Vec<Effect> {
         Mode::Command { input } => command::run(state, &input),
         Mode::PickNamespace { choices, cursor } => pick::choose(state, choices, cursor),
         Mode::RolloutForm(form) => submit_rollout(state, form),
+        Mode::TargetForm(form) => target::submit(state, form),
+        Mode::NodeEdit(form) => node_edit::submit(state, form),
+        Mode::Fixes {
+            uid, fixes, cursor, ..
+        } => target::choose_fix(state, uid, fixes, cursor),
         Mode::TypeName { write, typed } => {
             let wanted = write.fleet_wide().unwrap_or_default().to_string();
             if typed == wanted {

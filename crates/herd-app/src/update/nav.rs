@@ -13,6 +13,10 @@ pub fn move_cursor(state: &mut State, motion: Motion) -> Vec<Effect> {
     if matches!(state.ui.mode, Mode::PickNamespace { .. }) {
         return pick::move_cursor(state, motion);
     }
+    if matches!(state.ui.mode, Mode::Fixes { .. }) {
+        super::target::move_fix_cursor(state, motion);
+        return Vec::new();
+    }
     let visible = state.ui.visible_rows();
     let page = state.ui.page_mut();
     let last = page.rows.len().saturating_sub(1);
@@ -126,6 +130,11 @@ pub fn back(state: &mut State) -> Vec<Effect> {
     if state.ui.mode != Mode::Normal {
         // As esc in a prompt does: a filter being typed goes back to what it was.
         return super::input::cancel(state);
+    }
+    if matches!(state.ui.page().view, View::Nodes) && !state.ui.marked.is_empty() {
+        // As k9s: esc drops the marks before it drops the filter or the view.
+        state.ui.marked.clear();
+        return Vec::new();
     }
     if !state.ui.page().filter.is_empty() {
         state.ui.page_mut().filter.clear();

@@ -94,7 +94,11 @@ fn loss_reason(before: &Placement, after: &Placement, has_pod: bool) -> String {
         new.join("; ")
     };
     if has_pod && after.should_continue_running {
-        format!("{causes} (the rolling update replaces its pod and may not create one here)")
+        format!("{causes}: the rolling update deletes its pod and creates none here")
+    } else if !has_pod {
+        // The node was owed a pod it does not have: it leaves the set, and stops counting
+        // as missing coverage.
+        format!("{causes} (no pod there now: no longer counted as missing)")
     } else {
         causes
     }

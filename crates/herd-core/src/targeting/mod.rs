@@ -8,6 +8,7 @@ pub mod delta;
 pub mod fix;
 pub mod nodes;
 pub mod preview;
+pub mod rebase;
 pub mod spelling;
 pub mod validate;
 pub mod vocabulary;

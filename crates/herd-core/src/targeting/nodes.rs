@@ -7,6 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::delta::{NodeChange, Outcome, Sides, has_live_pod, outcome};
+use super::spelling::SpellingError;
 use super::validate::{Invalid, validate_label, validate_taint};
 use crate::model::fleet::Fleet;
 use crate::model::node::Node;
@@ -35,6 +36,59 @@ pub enum NodeEdit {
 }
 
 impl NodeEdit {
+    /// Reads an edit as a person types it, in kubectl's words: `label KEY=VALUE`,
+    /// `label KEY-` (or `unlabel KEY`), `taint KEY[=VALUE]:EFFECT`, `taint KEY[:EFFECT]-`
+    /// (or `untaint KEY[:EFFECT]`), `cordon`, `uncordon`. Whether the key and value are
+    /// valid is [`NodeEdit::validate`]'s job.
+    pub fn parse(text: &str) -> Result<NodeEdit, SpellingError> {
+        const FIELD: &str = "node edit";
+        const SHAPES: &str = "expected label KEY=VALUE, label KEY-, taint KEY[=VALUE]:EFFECT, \
+                              taint KEY[:EFFECT]-, cordon or uncordon";
+        let wrong = |why: &str| SpellingError {
+            field: FIELD.to_string(),
+            text: text.trim().to_string(),
+            why: why.to_string(),
+        };
+        let mut words = text.split_whitespace();
+        let (verb, arg) = (words.next(), words.next());
+        if words.next().is_some() {
+            return Err(wrong("one edit at a time: a verb and one argument"));
+        }
+        match (verb, arg) {
+            (Some("cordon"), None) => Ok(NodeEdit::Cordon(true)),
+            (Some("uncordon"), None) => Ok(NodeEdit::Cordon(false)),
+            (Some("label"), Some(arg)) => match arg.strip_suffix('-') {
+                Some(key) if !arg.contains('=') => Ok(NodeEdit::Unlabel {
+                    key: key.to_string(),
+                }),
+                _ => match arg.split_once('=') {
+                    Some((key, value)) => Ok(NodeEdit::Label {
+                        key: key.to_string(),
+                        value: value.to_string(),
+                    }),
+                    None => Err(wrong(
+                        "expected label KEY=VALUE, or label KEY- to remove it",
+                    )),
+                },
+            },
+            (Some("unlabel"), Some(key)) => Ok(NodeEdit::Unlabel {
+                key: key.to_string(),
+            }),
+            (Some("taint"), Some(arg)) => match arg.strip_suffix('-') {
+                Some(target) => untaint(target).map_err(|why| wrong(&why)),
+                None => taint(arg).map_err(|why| wrong(&why)),
+            },
+            (Some("untaint"), Some(target)) => untaint(target).map_err(|why| wrong(&why)),
+            (Some("label" | "unlabel" | "taint" | "untaint"), None) => {
+                Err(wrong("the verb needs its argument"))
+            }
+            (Some("cordon" | "uncordon"), Some(_)) => {
+                Err(wrong("cordon and uncordon take no argument"))
+            }
+            _ => Err(wrong(SHAPES)),
+        }
+    }
+
     /// The rules the edit breaks; empty when the API server would take it.
     pub fn validate(&self) -> Vec<Invalid> {
         match self {
@@ -129,6 +183,39 @@ impl fmt::Display for NodeEdit {
             NodeEdit::Cordon(false) => f.write_str("uncordon"),
         }
     }
+}
+
+fn effect(text: &str) -> Result<TaintEffect, String> {
+    text.parse()
+        .map_err(|_| format!("unknown effect {text:?} (NoSchedule, PreferNoSchedule or NoExecute)"))
+}
+
+/// `KEY[=VALUE]:EFFECT`, as `kubectl taint` reads it: the effect is required.
+fn taint(text: &str) -> Result<NodeEdit, String> {
+    let Some((target, effect_text)) = text.rsplit_once(':') else {
+        return Err("a taint needs its effect: KEY[=VALUE]:EFFECT".to_string());
+    };
+    let (key, value) = target.split_once('=').unwrap_or((target, ""));
+    Ok(NodeEdit::Taint(Taint::new(
+        key,
+        value,
+        effect(effect_text)?,
+    )))
+}
+
+/// `KEY` or `KEY:EFFECT` (the `-` already taken off).
+fn untaint(text: &str) -> Result<NodeEdit, String> {
+    let (key, effect) = match text.rsplit_once(':') {
+        Some((key, e)) => (key, Some(effect(e)?)),
+        None => (text, None),
+    };
+    if key.contains('=') {
+        return Err("a taint is removed by KEY or KEY:EFFECT, without its value".to_string());
+    }
+    Ok(NodeEdit::Untaint {
+        key: key.to_string(),
+        effect,
+    })
 }
 
 /// One DaemonSet's gains and losses among the edited nodes.

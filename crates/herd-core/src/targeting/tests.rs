@@ -209,7 +209,7 @@ fn a_noschedule_toleration_removed_keeps_pods_under_ondelete_but_not_rollingupda
     assert!(
         p.losses[0]
             .reason
-            .contains("the rolling update replaces its pod"),
+            .contains("the rolling update deletes its pod and creates none here"),
         "{}",
         p.losses[0].reason
     );
@@ -378,4 +378,66 @@ fn a_daemonset_that_targets_no_node_is_offered_the_closest_values() {
             "select pool=general (2 node(s) carry it)"
         ]
     );
+}
+
+#[test]
+fn node_edits_read_in_kubectls_words() {
+    let gpu = || Taint::new("nvidia.com/gpu", "present", TaintEffect::NoSchedule);
+    let cases = [
+        (
+            "label pool=gpu",
+            NodeEdit::Label {
+                key: "pool".into(),
+                value: "gpu".into(),
+            },
+        ),
+        ("label pool-", NodeEdit::Unlabel { key: "pool".into() }),
+        ("unlabel pool", NodeEdit::Unlabel { key: "pool".into() }),
+        (
+            "taint nvidia.com/gpu=present:NoSchedule",
+            NodeEdit::Taint(gpu()),
+        ),
+        (
+            "taint dedicated:NoExecute",
+            NodeEdit::Taint(Taint::new("dedicated", "", TaintEffect::NoExecute)),
+        ),
+        (
+            "taint nvidia.com/gpu:NoSchedule-",
+            NodeEdit::Untaint {
+                key: "nvidia.com/gpu".into(),
+                effect: Some(TaintEffect::NoSchedule),
+            },
+        ),
+        (
+            "untaint nvidia.com/gpu",
+            NodeEdit::Untaint {
+                key: "nvidia.com/gpu".into(),
+                effect: None,
+            },
+        ),
+        ("  cordon ", NodeEdit::Cordon(true)),
+        ("uncordon", NodeEdit::Cordon(false)),
+    ];
+    for (text, want) in cases {
+        assert_eq!(NodeEdit::parse(text), Ok(want.clone()), "{text}");
+        // What the edit says of itself reads back as kubectl's own command.
+        assert!(want.kubectl(&[Arc::from("n1")]).starts_with("kubectl "));
+    }
+    for (text, why) in [
+        ("taint gpu=present", "needs its effect"),
+        ("taint gpu:Sometimes", "unknown effect \"Sometimes\""),
+        ("untaint gpu=present", "without its value"),
+        ("label pool", "label KEY=VALUE"),
+        ("label", "needs its argument"),
+        ("cordon now", "take no argument"),
+        ("drain", "expected label KEY=VALUE"),
+        ("label a=b c=d", "one edit at a time"),
+    ] {
+        let err = NodeEdit::parse(text).expect_err(text);
+        assert_eq!(err.field, "node edit");
+        assert!(err.to_string().contains(why), "{text}: {err}");
+    }
+    // A bad key reads, and validation names the rule.
+    let bad = NodeEdit::parse("label -pool=gpu").expect("reads");
+    assert!(!bad.validate().is_empty());
 }

@@ -1,0 +1,261 @@
+//! `T` on a DaemonSet: the node-targeting editor (nodeSelector, required node affinity,
+//! tolerations, typed), previewed on every key; `f` on a node it does not cover: the fixes the
+//! reason suggests. A targeting fix opens the editor with the fix made, so it is previewed and
+//! applied the same way; a node fix asks to label the node, with the DaemonSets that move.
+//! A write refused because someone changed the targeting meanwhile reopens the editor, the
+//! edit carried over onto their change.
+
+use std::sync::Arc;
+
+use crate::action::Write;
+use crate::effect::Effect;
+use crate::selection;
+use crate::state::{Level, Mode, State, TargetForm};
+use crate::update::{flash, input};
+use crate::view::Motion;
+use herd_core::model::placement::PlacementSpec;
+use herd_core::targeting::fix::{self, FixEdit};
+use herd_core::targeting::nodes::{self, NodeEdit};
+use herd_core::targeting::preview::{changes, preview};
+use herd_core::targeting::rebase::rebase;
+use herd_core::targeting::vocabulary::Vocabulary;
+
+fn refuse_readonly(state: &mut State) -> bool {
+    if state.session.readonly {
+        flash(
+            state,
+            Level::Error,
+            "read-only session: herd changes nothing",
+        );
+    }
+    state.session.readonly
+}
+
+/// Opens the editor on the selected DaemonSet, its fields showing `shown` (its own
+/// targeting, or a fix of it).
+fn open_form(state: &mut State, uid: Arc<str>, shown: Option<PlacementSpec>, note: Option<String>) {
+    let Some(ds) = state.fleet.daemon_set(&uid) else {
+        return;
+    };
+    let base = ds.targeting.spec().clone();
+    let shown = shown.unwrap_or_else(|| base.clone());
+    let mut form = TargetForm::new(uid, base, &shown, Arc::new(Vocabulary::of(&state.fleet)));
+    form.note = note;
+    state.ui.mode = Mode::TargetForm(Box::new(form));
+    refresh_preview(state);
+}
+
+pub fn open(state: &mut State) -> Vec<Effect> {
+    if refuse_readonly(state) {
+        return Vec::new();
+    }
+    if let Some(uid) = selection::selected_daemon_set(state) {
+        open_form(state, uid, None, None);
+    }
+    Vec::new()
+}
+
+/// Previews the fields as typed against the fleet as it is (after each key).
+pub fn refresh_preview(state: &mut State) {
+    let Mode::TargetForm(form) = &state.ui.mode else {
+        return;
+    };
+    let result = match (form.wanted(), state.fleet.daemon_set(&form.uid)) {
+        (Ok(wanted), Some(ds)) => Ok(preview(&state.fleet, ds, &wanted)),
+        (Err(problems), _) => Err(problems),
+        (_, None) => Err(vec!["the DaemonSet is gone".to_string()]),
+    };
+    if let Mode::TargetForm(form) = &mut state.ui.mode {
+        form.preview = result;
+    }
+}
+
+pub fn next_field(state: &mut State) {
+    if let Mode::TargetForm(form) = &mut state.ui.mode {
+        form.focus = (form.focus + 1) % TargetForm::FIELDS.len();
+    }
+}
+
+/// Enter in the editor: a valid edit that changes something goes on to the typed-name
+/// confirmation (it replaces every pod under RollingUpdate); otherwise the editor stays open
+/// and says why.
+pub fn submit(state: &mut State, form: Box<TargetForm>) -> Vec<Effect> {
+    let Some(ds) = state.fleet.daemon_set(&form.uid) else {
+        return Vec::new();
+    };
+    let (namespace, name) = (Arc::clone(&ds.namespace), Arc::clone(&ds.name));
+    let wanted = match (form.wanted(), &form.preview) {
+        (Ok(wanted), Ok(p)) if !p.is_noop() => (wanted, p.headline()),
+        (Ok(_), _) => {
+            flash(state, Level::Warn, "nothing changed: nothing to apply");
+            state.ui.mode = Mode::TargetForm(form);
+            return Vec::new();
+        }
+        (Err(problems), _) => {
+            let first = problems.first().cloned().unwrap_or_default();
+            flash(state, Level::Warn, format!("cannot apply: {first}"));
+            state.ui.mode = Mode::TargetForm(form);
+            return Vec::new();
+        }
+    };
+    let (wanted, headline) = wanted;
+    let summary = format!("{} ({headline})", changes(&form.base, &wanted).join("; "));
+    input::request(
+        state,
+        Write::Retarget {
+            namespace,
+            name,
+            base: form.base.clone(),
+            wanted,
+            summary,
+        },
+    )
+}
+
+/// `f`: the fixes for the node under the cursor of a DaemonSet's node list, or for a
+/// DaemonSet that targets no node.
+pub fn open_fixes(state: &mut State) -> Vec<Effect> {
+    if refuse_readonly(state) {
+        return Vec::new();
+    }
+    let Some(uid) = selection::selected_daemon_set(state) else {
+        return Vec::new();
+    };
+    let Some(ds) = state.fleet.daemon_set(&uid) else {
+        return Vec::new();
+    };
+    let node = selection::selected_coverage_node(state);
+    let fixes = match &node {
+        Some(node) => fix::for_node(&state.fleet, ds, node),
+        None => fix::closest_values(&state.fleet, ds),
+    };
+    if fixes.is_empty() {
+        let what = match &node {
+            Some(node) => format!("{} on {node}: nothing to fix here", ds.key()),
+            None => format!(
+                "{}: no fix to suggest (on a node row, f fixes that node)",
+                ds.key()
+            ),
+        };
+        flash(state, Level::Info, what);
+        return Vec::new();
+    }
+    state.ui.mode = Mode::Fixes {
+        uid,
+        node,
+        fixes,
+        cursor: 0,
+    };
+    Vec::new()
+}
+
+pub fn move_fix_cursor(state: &mut State, motion: Motion) {
+    if let Mode::Fixes { fixes, cursor, .. } = &mut state.ui.mode {
+        let last = fixes.len().saturating_sub(1);
+        *cursor = match motion {
+            Motion::Up | Motion::PageUp | Motion::Top => cursor.saturating_sub(1),
+            Motion::Down | Motion::PageDown | Motion::Bottom => (*cursor + 1).min(last),
+        };
+    }
+}
+
+/// Enter on a fix: a targeting fix opens the editor with it made; a node fix asks first,
+/// naming the DaemonSets that gain or lose a pod there.
+pub fn choose_fix(
+    state: &mut State,
+    uid: Arc<str>,
+    fixes: Vec<fix::Fix>,
+    cursor: usize,
+) -> Vec<Effect> {
+    let Some(chosen) = fixes.into_iter().nth(cursor) else {
+        return Vec::new();
+    };
+    let Some(ds) = state.fleet.daemon_set(&uid) else {
+        return Vec::new();
+    };
+    match chosen.edit(ds.targeting.spec()) {
+        FixEdit::Targeting(spec) => {
+            let note = format!("fix: {}", chosen.title());
+            open_form(state, uid, Some(spec), Some(note));
+            Vec::new()
+        }
+        FixEdit::Node { node, edit } => request_node_edit(state, vec![node], edit),
+    }
+}
+
+/// A node edit, with its preview in the confirmation.
+pub fn request_node_edit(state: &mut State, nodes: Vec<Arc<str>>, edit: NodeEdit) -> Vec<Effect> {
+    let deltas = nodes::preview(&state.fleet, &nodes, &edit);
+    let summary = if deltas.is_empty() {
+        "no DaemonSet gains or loses a pod there".to_string()
+    } else {
+        deltas
+            .iter()
+            .map(|d| {
+                let mut parts = Vec::new();
+                if !d.gains.is_empty() {
+                    parts.push(format!("gains {}", d.gains.len()));
+                }
+                if !d.losses.is_empty() {
+                    parts.push(format!("loses {}", d.losses.len()));
+                }
+                format!("{} {}", d.daemon_set, parts.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    input::request(
+        state,
+        Write::EditNodes {
+            nodes,
+            edit,
+            summary,
+        },
+    )
+}
+
+/// The write was refused: someone changed the targeting since the editor read it. The editor
+/// reopens over what it is now, the person's edit carried over onto it where the two touch
+/// different things; where both changed the same field, the person's fields are shown over
+/// theirs and the note says so, so applying again is a decision, never a silent overwrite.
+pub fn conflict(
+    state: &mut State,
+    namespace: &str,
+    name: &str,
+    theirs: &[String],
+    current: PlacementSpec,
+    base: &PlacementSpec,
+    wanted: &PlacementSpec,
+) -> Vec<Effect> {
+    let Some(ds) = state.fleet.daemon_set_named(namespace, name) else {
+        return Vec::new();
+    };
+    let uid = Arc::clone(&ds.uid);
+    let theirs = theirs.join("; ");
+    let (shown, note) = match rebase(base, wanted, &current) {
+        Ok(rebased) => (
+            rebased,
+            format!(
+                "changed meanwhile by someone else ({theirs}); your edit is carried over onto it: review, then enter"
+            ),
+        ),
+        Err(fields) => (
+            wanted.clone(),
+            format!(
+                "changed meanwhile by someone else ({theirs}); you both changed {}: your fields below replace theirs if applied",
+                fields.join(" and ")
+            ),
+        ),
+    };
+    let vocabulary = Arc::new(Vocabulary::of(&state.fleet));
+    let mut form = TargetForm::new(uid, current, &shown, vocabulary);
+    form.note = Some(note.clone());
+    state.ui.mode = Mode::TargetForm(Box::new(form));
+    refresh_preview(state);
+    flash(
+        state,
+        Level::Warn,
+        format!("{namespace}/{name}: not applied: {note}"),
+    );
+    Vec::new()
+}

@@ -4,6 +4,7 @@
 
 mod connection;
 mod driver;
+mod editor;
 mod effects;
 pub mod headless;
 mod rollouts;
@@ -78,6 +79,7 @@ async fn run_loop(tui: &mut Tui, options: Options) -> anyhow::Result<()> {
     let mut driver = Driver::connect(options, size.width, size.height);
     let mut signals = signals::Signals::listen()?;
     let mut input = EventStream::new();
+    let mut editor: Option<driver::EditRequest> = None;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut derive_at: Option<Instant> = None;
     loop {
@@ -91,7 +93,10 @@ async fn run_loop(tui: &mut Tui, options: Options) -> anyhow::Result<()> {
             driver.state.dirty = false;
         }
         tokio::select! {
-            Some(outcome) = driver.outcomes.recv() => driver.apply(outcome),
+            Some(outcome) = driver.outcomes.recv() => match outcome {
+                Outcome::Editor(request) => editor = Some(request),
+                other => driver.apply(other),
+            },
             Some(action) = driver.feeds.recv() => driver.send(action),
             Some(event) = input.next() => {
                 if let Some(action) = from_terminal(event?, &driver.state) {
@@ -105,6 +110,16 @@ async fn run_loop(tui: &mut Tui, options: Options) -> anyhow::Result<()> {
                 driver.state.now = Timestamp::now();
                 update::derive(&mut driver.state);
             }
+        }
+        if let Some(request) = editor.take() {
+            // The editor needs the keyboard: the input stream is dropped first (its reader
+            // would take the editor's keys), the terminal given back, then taken again.
+            drop(input);
+            tui.suspend()?;
+            let action = tokio::task::spawn_blocking(move || request.run()).await?;
+            tui.resume()?;
+            input = EventStream::new();
+            driver.send(action);
         }
         let mut drained = 0;
         while drained < DRAIN_LIMIT

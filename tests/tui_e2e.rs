@@ -521,3 +521,71 @@ fn a_quick_fix_from_a_coverage_row_gives_falco_the_six_gpu_nodes() {
     );
     quit_and_check_restored(&pane);
 }
+
+#[test]
+#[cfg_attr(herd_no_tmux, ignore = "tmux is not on PATH")]
+fn e_edits_the_targeting_as_yaml_in_the_editor_and_reopens_it_with_the_error() {
+    require_tmux();
+    let state = tempfile::tempdir().expect("state dir");
+    // The "editor": the first time it adds a GPU toleration with a misspelt effect; shown the
+    // file again with the problem on top, it keeps a copy and corrects the effect.
+    let editor = state.path().join("editor.sh");
+    let second = state.path().join("second-round.yaml");
+    std::fs::write(
+        &editor,
+        format!(
+            "#!/bin/sh\n\
+             if grep -q '^# The edit was not used' \"$1\"; then\n\
+               cp \"$1\" '{}'\n\
+               sed -i 's/effect: NoSchedul$/effect: NoSchedule/' \"$1\"\n\
+             else\n\
+               printf -- '- key: nvidia.com/gpu\\n  operator: Exists\\n  effect: NoSchedul\\n' >> \"$1\"\n\
+             fi\n",
+            second.display()
+        ),
+    )
+    .expect("editor script");
+    let executable = std::os::unix::fs::PermissionsExt::from_mode(0o700);
+    std::fs::set_permissions(&editor, executable).expect("chmod the script");
+    let xdg = format!("XDG_STATE_HOME={}", state.path().display());
+    let editor_var = format!("EDITOR={}", editor.display());
+    let herd = herd();
+    let herd = herd.to_str().expect("utf-8 path");
+    let pane = Pane::run(
+        std::path::Path::new("env"),
+        &["-u", "KUBE_EDITOR", &xdg, &editor_var, herd, "--sim"],
+    );
+    pane.wait_for("every demo DaemonSet listed, all feeds live", synced);
+    pane.type_text("/falco");
+    pane.press("Enter");
+    pane.type_text("E");
+    let screen = pane.wait_for("the saved document in the editor's preview", |s| {
+        s.contains("from $EDITOR: review the preview")
+            && s.contains("+6 node(s) gain a pod, −1 lose one, 33 keep it")
+    });
+    assert!(
+        screen.contains("nvidia.com/gpu:NoSchedule"),
+        "the toleration as saved:\n{screen}"
+    );
+    let shown = std::fs::read_to_string(&second).expect("the editor saw the file twice");
+    assert!(
+        shown.contains(
+            "#   tolerations[1].effect: unknown effect \"NoSchedul\" (NoSchedule, PreferNoSchedule or NoExecute)"
+        ),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("key: node-role.kubernetes.io/control-plane"),
+        "{shown}"
+    );
+    pane.press("Enter");
+    pane.wait_for("the name asked for", |s| s.contains("type falco to go on"));
+    pane.type_text("falco");
+    pane.press("Enter");
+    pane.press("Enter");
+    pane.wait_for(
+        "falco desired on every Ready node, the GPU nodes included",
+        |s| s.contains("revision 2") && s.contains("/39") && !s.contains("taint-blocked"),
+    );
+    quit_and_check_restored(&pane);
+}

@@ -605,7 +605,11 @@ async fn node_edit_on_marked_nodes() {
     s.special(KeyCode::Enter);
     s.key(' ');
     s.key(' ');
-    assert!(s.line_with("┌ nodes").contains("◆ 2 marked"), "{}", s.text());
+    assert!(
+        s.line_with("┌ nodes").contains("◆ 2 marked"),
+        "{}",
+        s.text()
+    );
     assert!(s.line_with("gpu-01").contains("◆ gpu-01"), "{}", s.text());
     s.key('t');
     s.type_text("untaint nvidia.com/gpu");
@@ -617,7 +621,8 @@ async fn node_edit_on_marked_nodes() {
     );
     // falco lacks the GPU toleration: taking the taint off gives it both nodes.
     assert!(
-        s.line_with("+ gains 2").contains("gpu-01, gpu-02 — no longer: untolerated taint"),
+        s.line_with("+ gains 2")
+            .contains("gpu-01, gpu-02 — no longer: untolerated taint"),
         "{text}"
     );
     assert_snapshot!("node_edit_marked_120x36", text);
@@ -627,11 +632,15 @@ async fn node_edit_on_marked_nodes() {
     }
     s.type_text("taint dedicated=infra");
     assert!(
-        s.text().contains("✗ node edit: \"taint dedicated=infra\": a taint needs its effect"),
+        s.text()
+            .contains("✗ node edit: \"taint dedicated=infra\": a taint needs its effect"),
         "{}",
         s.text()
     );
     s.special(KeyCode::Esc);
     s.special(KeyCode::Esc);
-    assert!(!s.line_with("┌ nodes").contains("marked"), "esc cleared the marks");
+    assert!(
+        !s.line_with("┌ nodes").contains("marked"),
+        "esc cleared the marks"
+    );
 }

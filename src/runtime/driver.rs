@@ -2,6 +2,8 @@
 //! connection, and the two channels that feed `update`. The TUI loop and the headless runtime
 //! both drive one, so tests and benchmarks carry out effects exactly as the TUI does.
 
+use std::sync::Arc;
+
 use tokio::sync::mpsc;
 
 use super::{Connection, Options, effects, initial_state};
@@ -9,6 +11,7 @@ use crate::ui::theme::Theme;
 use herd_app::action::Action;
 use herd_app::state::State;
 use herd_app::update::update;
+use herd_core::model::placement::PlacementSpec;
 
 /// Feed events queued at most before the watch tasks wait: a flood applies back-pressure to the
 /// watches instead of growing memory without bound.
@@ -22,6 +25,28 @@ pub enum Outcome {
     Action(Action),
     /// A theme read for `:theme`; the runtime keeps the theme and tells `update` its name.
     Theme(Result<Theme, String>),
+    /// `E`: $EDITOR wants the terminal. The TUI loop steps aside for it; without a terminal
+    /// (the headless runtime) the editor runs as it is.
+    Editor(EditRequest),
+}
+
+#[derive(Debug)]
+pub struct EditRequest {
+    pub uid: Arc<str>,
+    pub daemon_set: String,
+    pub base: PlacementSpec,
+}
+
+impl EditRequest {
+    /// Runs the edit (blocking) and says what came of it.
+    pub fn run(self) -> Action {
+        let result = super::editor::edit_targeting(&self.daemon_set, &self.base);
+        Action::TargetEdited {
+            uid: self.uid,
+            base: self.base,
+            result,
+        }
+    }
 }
 
 pub struct Driver {
@@ -80,6 +105,12 @@ impl Driver {
                 self.send(Action::ThemeLoaded(Ok(name)));
             }
             Outcome::Theme(Err(e)) => self.send(Action::ThemeLoaded(Err(e))),
+            Outcome::Editor(request) => {
+                let outcomes = self.outcome_tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    effects::report(&outcomes, Outcome::Action(request.run()));
+                });
+            }
         }
     }
 

@@ -47,6 +47,21 @@ pub fn run(effect: Effect, cx: Context) {
             }
             write_out(write, cx.connection, cx.outcomes);
         }
+        Effect::EditTargeting {
+            uid,
+            daemon_set,
+            base,
+        } => {
+            if cx.options.readonly {
+                return;
+            }
+            let request = super::driver::EditRequest {
+                uid,
+                daemon_set,
+                base,
+            };
+            report(cx.outcomes, Outcome::Editor(request));
+        }
         Effect::Quit => {}
     }
 }

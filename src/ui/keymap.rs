@@ -332,6 +332,15 @@ pub static BINDINGS: &[Binding] = &[
         |s| nav_selection::selected_daemon_set(s).map(|_| Action::OpenTarget)
     ),
     bind!(
+        &[key('E')],
+        "E",
+        "edit: the node targeting as YAML in $EDITOR, then the preview",
+        DaemonSets,
+        true,
+        false,
+        |s| nav_selection::selected_daemon_set(s).map(|_| Action::EditTargetYaml)
+    ),
+    bind!(
         &[key('f')],
         "f",
         "fix: the node under the cursor not covered (tolerate, select, label), with a preview",

@@ -18,8 +18,7 @@ const NODES_NAMED: usize = 4;
 /// DaemonSets listed; the rest are counted.
 const DAEMON_SETS_SHOWN: usize = 12;
 
-const SHAPES: &str =
-    "label K=V | label K- | taint K[=V]:Effect | taint K[:Effect]- | [un]cordon";
+const SHAPES: &str = "label K=V | label K- | taint K[=V]:Effect | taint K[:Effect]- | [un]cordon";
 
 /// `zone=a (12)  zone=b (9)`: what the argument being typed completes to.
 fn completions(form: &NodeEditForm) -> Option<String> {

@@ -82,6 +82,15 @@ pub enum Action {
     OpenTarget,
     /// `f` on a node a DaemonSet does not cover: the fixes its reason suggests.
     OpenFixes,
+    /// `E` on a DaemonSet: its node targeting as YAML in $EDITOR, as `kubectl edit` does.
+    EditTargetYaml,
+    /// What came back from $EDITOR: the targeting saved (checked by Kubernetes' rules),
+    /// `None` when nothing was changed, or why it could not be used.
+    TargetEdited {
+        uid: Arc<str>,
+        base: PlacementSpec,
+        result: Result<Option<PlacementSpec>, String>,
+    },
     /// Space on the nodes screen: mark or unmark the node under the cursor.
     ToggleMark,
     /// `t` on nodes: type a label, taint or cordon for the marked nodes (or this one).

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::action::Write;
 use crate::view::View;
+use herd_core::model::placement::PlacementSpec;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
@@ -18,5 +19,15 @@ pub enum Effect {
     LoadTheme(String),
     /// Carry out a confirmed write.
     Write(Write),
+    /// `E`: open a DaemonSet's node targeting in $EDITOR (the TUI steps aside meanwhile) and
+    /// report what was saved as [`crate::action::Action::TargetEdited`].
+    EditTargeting {
+        uid: Arc<str>,
+        /// `namespace/name`, for the file's header.
+        daemon_set: String,
+        /// The targeting when `E` was pressed: what the document shows, and what the apply is
+        /// later made over.
+        base: PlacementSpec,
+    },
     Quit,
 }

@@ -54,6 +54,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::OpenTarget => target::open(state),
         Action::OpenFixes => target::open_fixes(state),
+        Action::EditTargetYaml => target::edit_yaml(state),
+        Action::TargetEdited { uid, base, result } => target::edited(state, uid, base, result),
         Action::ToggleMark => node_edit::toggle_mark(state),
         Action::OpenNodeEdit => node_edit::open(state),
         Action::EditMarked(edit) => node_edit::edit_marked(state, edit),

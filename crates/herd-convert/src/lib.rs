@@ -5,3 +5,4 @@
 pub mod convert;
 pub mod lean_pod;
 pub mod records;
+pub mod targeting_doc;

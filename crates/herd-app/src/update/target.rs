@@ -38,6 +38,17 @@ fn open_form(state: &mut State, uid: Arc<str>, shown: Option<PlacementSpec>, not
         return;
     };
     let base = ds.targeting.spec().clone();
+    open_form_over(state, uid, base, shown, note);
+}
+
+/// The editor over `base` (the targeting read when the edit began).
+fn open_form_over(
+    state: &mut State,
+    uid: Arc<str>,
+    base: PlacementSpec,
+    shown: Option<PlacementSpec>,
+    note: Option<String>,
+) {
     let shown = shown.unwrap_or_else(|| base.clone());
     let mut form = TargetForm::new(uid, base, &shown, Arc::new(Vocabulary::of(&state.fleet)));
     form.note = note;
@@ -51,6 +62,47 @@ pub fn open(state: &mut State) -> Vec<Effect> {
     }
     if let Some(uid) = selection::selected_daemon_set(state) {
         open_form(state, uid, None, None);
+    }
+    Vec::new()
+}
+
+/// `E`: the targeting as YAML in $EDITOR; what is saved comes back to the editor's preview.
+pub fn edit_yaml(state: &mut State) -> Vec<Effect> {
+    if refuse_readonly(state) {
+        return Vec::new();
+    }
+    let Some(uid) = selection::selected_daemon_set(state) else {
+        return Vec::new();
+    };
+    let Some(ds) = state.fleet.daemon_set(&uid) else {
+        return Vec::new();
+    };
+    vec![Effect::EditTargeting {
+        daemon_set: ds.key(),
+        base: ds.targeting.spec().clone(),
+        uid,
+    }]
+}
+
+/// Back from $EDITOR: a saved targeting opens in the editor with its preview, to be applied
+/// (or not) the same way as one typed; nothing changed or a failure is said on the flash line.
+pub fn edited(
+    state: &mut State,
+    uid: Arc<str>,
+    base: PlacementSpec,
+    result: Result<Option<PlacementSpec>, String>,
+) -> Vec<Effect> {
+    state.dirty = true;
+    match result {
+        Ok(Some(spec)) => open_form_over(
+            state,
+            uid,
+            base,
+            Some(spec),
+            Some("from $EDITOR: review the preview, then enter".to_string()),
+        ),
+        Ok(None) => flash(state, Level::Info, "edit cancelled, no changes made"),
+        Err(e) => flash(state, Level::Error, e),
     }
     Vec::new()
 }

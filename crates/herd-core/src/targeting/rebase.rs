@@ -49,8 +49,9 @@ pub fn rebase(
         }
     }
     // Tolerations, as a set: the person's removals and additions over theirs.
+    // A toleration stays unless the person removed it (it was in the base, not in theirs).
     out.tolerations
-        .retain(|t| !(base.tolerations.contains(t) && !wanted.tolerations.contains(t)));
+        .retain(|t| !base.tolerations.contains(t) || wanted.tolerations.contains(t));
     for t in &wanted.tolerations {
         if !base.tolerations.contains(t) && !out.tolerations.contains(t) {
             out.tolerations.push(t.clone());

@@ -612,11 +612,21 @@ async fn node_edit_on_marked_nodes() {
     );
     assert!(s.line_with("gpu-01").contains("◆ gpu-01"), "{}", s.text());
     s.key('t');
-    s.type_text("untaint nvidia.com/gpu");
+    // → takes the first completion: the verb, then the fleet's taint.
+    s.type_text("unt");
+    s.special(KeyCode::Right);
+    s.type_text("nv");
+    assert!(
+        s.text()
+            .contains("in the fleet: nvidia.com/gpu:NoSchedule (6)"),
+        "{}",
+        s.text()
+    );
+    s.special(KeyCode::Right);
     let text = s.text();
     assert!(text.contains("edit 2 marked nodes"), "{text}");
     assert!(
-        text.contains("kubectl taint node gpu-01 gpu-02 nvidia.com/gpu-"),
+        text.contains("kubectl taint node gpu-01 gpu-02 nvidia.com/gpu:NoSchedule-"),
         "{text}"
     );
     // falco lacks the GPU toleration: taking the taint off gives it both nodes.
@@ -627,7 +637,7 @@ async fn node_edit_on_marked_nodes() {
     );
     assert_snapshot!("node_edit_marked_120x36", text);
     // A taint without its effect is named, with what is expected.
-    for _ in 0.."untaint nvidia.com/gpu".len() {
+    for _ in 0.."untaint nvidia.com/gpu:NoSchedule".len() {
         s.special(KeyCode::Backspace);
     }
     s.type_text("taint dedicated=infra");

@@ -491,10 +491,14 @@ pub fn action_for(event: KeyEvent, state: &State) -> Option<Action> {
         Mode::TypeName { .. } => prompt_key(event),
         Mode::TargetForm(_) => match event.code {
             KeyCode::Tab => Some(Action::NextField),
+            KeyCode::Right => Some(Action::Complete),
             _ => prompt_key(event),
         },
         Mode::Fixes { .. } => pick_key(event),
-        Mode::NodeEdit(_) => prompt_key(event),
+        Mode::NodeEdit(_) => match event.code {
+            KeyCode::Right => Some(Action::Complete),
+            _ => prompt_key(event),
+        },
         Mode::RolloutPanel { uid } => panel_key(event, state, uid),
         Mode::Normal => {
             // Shifted letters arrive with SHIFT on some terminals and without on others.

@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use super::Scene;
 use super::rollout::{key_hint, overlay};
 use super::theme::Slot;
+use herd_app::completion;
 use herd_app::state::NodeEditForm;
 use herd_core::targeting::delta::NodeChange;
 use herd_core::targeting::nodes::DaemonSetDelta;
@@ -19,26 +20,6 @@ const NODES_NAMED: usize = 4;
 const DAEMON_SETS_SHOWN: usize = 12;
 
 const SHAPES: &str = "label K=V | label K- | taint K[=V]:Effect | taint K[:Effect]- | [un]cordon";
-
-/// `zone=a (12)  zone=b (9)`: what the argument being typed completes to.
-fn completions(form: &NodeEditForm) -> Option<String> {
-    let mut words = form.input.split_whitespace();
-    let verb = words.next()?;
-    let arg = words.next().unwrap_or("");
-    let found = match verb {
-        "label" | "unlabel" => form.vocabulary.complete_label(arg, 5),
-        "taint" | "untaint" => form.vocabulary.complete_taint(arg, 5),
-        _ => return None,
-    };
-    if found.is_empty() {
-        return None;
-    }
-    let shown: Vec<String> = found
-        .iter()
-        .map(|(text, nodes)| format!("{text} ({nodes})"))
-        .collect();
-    Some(shown.join("  "))
-}
 
 /// `gpu-01, gpu-02 and 4 more — reason of the first`.
 fn side(changes: &[NodeChange]) -> String {
@@ -101,9 +82,16 @@ pub fn form(state: &Scene, form: &NodeEditForm, frame: &mut Frame, area: Rect) {
         ]),
         Line::styled(format!("  {SHAPES}"), theme.style(Slot::Dim)),
     ];
-    if let Some(hint) = completions(form) {
+    let found = completion::node_edit(form);
+    if let Some(hint) = found.hint() {
+        // Verbs are herd's words; labels and taints are the fleet's, with their node counts.
+        let from = if found.found.iter().any(|(_, n)| *n > 0) {
+            "in the fleet: "
+        } else {
+            ""
+        };
         lines.push(Line::styled(
-            format!("  in the fleet: {hint}"),
+            format!("  {from}{hint}"),
             theme.style(Slot::Dim),
         ));
     }
@@ -122,7 +110,10 @@ pub fn form(state: &Scene, form: &NodeEditForm, frame: &mut Frame, area: Rect) {
             }
         }
     }
-    lines.push(key_hint(state, &[("enter", "apply…"), ("esc", "cancel")]));
+    lines.push(key_hint(
+        state,
+        &[("→", "complete"), ("enter", "apply…"), ("esc", "cancel")],
+    ));
     let title = match form.nodes.as_slice() {
         [one] => format!("edit node {one}"),
         many => format!("edit {} marked nodes", many.len()),

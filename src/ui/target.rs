@@ -10,6 +10,7 @@ use ratatui::text::{Line, Span};
 use super::Scene;
 use super::rollout::{key_hint, overlay};
 use super::theme::Slot;
+use herd_app::completion;
 use herd_app::state::TargetForm;
 use herd_core::analysis::units;
 use herd_core::targeting::delta::NodeChange;
@@ -18,36 +19,6 @@ use herd_core::targeting::preview::Preview;
 
 /// Nodes listed per side (gain, lose); the rest are counted.
 const NODES_SHOWN: usize = 6;
-
-/// The last word of the focused field: what completion completes.
-fn last_word<'a>(text: &'a str, separators: &[char]) -> &'a str {
-    text.rsplit(separators).next().unwrap_or("").trim_start()
-}
-
-/// `pool=gpu (6)  pool=general (34)`: completions of the word at the end of the field.
-fn completions(form: &TargetForm) -> Option<String> {
-    let text = form.values()[form.focus];
-    let found = match form.focus {
-        0 => form.vocabulary.complete_label(last_word(text, &[',']), 5),
-        2 => form.vocabulary.complete_taint(last_word(text, &[',']), 5),
-        _ => {
-            // In affinity, a key is the first word of a requirement.
-            let word = last_word(text, &[',', '|', '[', ']']);
-            if word.contains(' ') {
-                return None;
-            }
-            form.vocabulary.complete_label(word, 5)
-        }
-    };
-    if found.is_empty() {
-        return None;
-    }
-    let shown: Vec<String> = found
-        .iter()
-        .map(|(text, nodes)| format!("{text} ({nodes})"))
-        .collect();
-    Some(shown.join("  "))
-}
 
 const SHAPES: [&str; 3] = [
     "KEY=VALUE, comma-separated (every pair must match)",
@@ -89,7 +60,7 @@ pub fn form(state: &Scene, form: &TargetForm, frame: &mut Frame, area: Rect) {
         format!("  {}", SHAPES[form.focus.min(SHAPES.len() - 1)]),
         theme.style(Slot::Dim),
     ));
-    if let Some(hint) = completions(form) {
+    if let Some(hint) = completion::target_field(form).hint() {
         lines.push(Line::styled(
             format!("  in the fleet: {hint}"),
             theme.style(Slot::Dim),
@@ -108,6 +79,7 @@ pub fn form(state: &Scene, form: &TargetForm, frame: &mut Frame, area: Rect) {
         state,
         &[
             ("tab", "next field"),
+            ("→", "complete"),
             ("enter", "apply…"),
             ("esc", "cancel"),
         ],

@@ -74,6 +74,8 @@ pub enum Action {
     OpenRollout,
     /// `tab` in the rollout dialog: the next field.
     NextField,
+    /// `→` in the targeting editor or the node edit: take the first completion.
+    Complete,
     /// `ctrl-n` in the rollout dialog: set the image under the DaemonSet's own strategy
     /// instead (native RollingUpdate, with its maxSurge), as `kubectl set image` does.
     SubmitNative,

@@ -4,6 +4,7 @@
 //! only `select!` loop) carries out effects, and its `ui` renders `State`.
 
 pub mod action;
+pub mod completion;
 pub mod derived;
 pub mod effect;
 pub mod filter;

@@ -52,6 +52,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             target::next_field(state);
             rollout::next_field(state)
         }
+        Action::Complete => {
+            target::complete(state);
+            node_edit::complete(state)
+        }
         Action::OpenTarget => target::open(state),
         Action::OpenFixes => target::open_fixes(state),
         Action::EditTargetYaml => target::edit_yaml(state),

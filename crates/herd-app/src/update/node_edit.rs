@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use crate::completion;
 use crate::effect::Effect;
 use crate::selection;
 use crate::state::{Level, Mode, NodeEditForm, State};
@@ -96,6 +97,17 @@ pub fn refresh_preview(state: &mut State) {
     if let Mode::NodeEdit(form) = &mut state.ui.mode {
         form.preview = result;
     }
+}
+
+/// `→`: the verb or argument being typed becomes the first completion.
+pub fn complete(state: &mut State) -> Vec<Effect> {
+    if let Mode::NodeEdit(form) = &mut state.ui.mode {
+        let found = completion::node_edit(form);
+        if found.accept(&mut form.input) {
+            refresh_preview(state);
+        }
+    }
+    Vec::new()
 }
 
 /// Enter: a valid edit that changes some node asks to be confirmed, with its preview; one

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use crate::action::Write;
+use crate::completion;
 use crate::effect::Effect;
 use crate::selection;
 use crate::state::{Level, Mode, State, TargetForm};
@@ -119,6 +120,16 @@ pub fn refresh_preview(state: &mut State) {
     };
     if let Mode::TargetForm(form) = &mut state.ui.mode {
         form.preview = result;
+    }
+}
+
+/// `→`: the word being typed becomes the first completion the fleet offers.
+pub fn complete(state: &mut State) {
+    if let Mode::TargetForm(form) = &mut state.ui.mode {
+        let found = completion::target_field(form);
+        if found.accept(form.field_mut()) {
+            refresh_preview(state);
+        }
     }
 }
 

@@ -427,7 +427,7 @@ async fn a_node_label_moves_the_daemonsets_the_preview_names() {
     assert!(deltas.iter().all(|d| d.gains.is_empty()));
     assert_eq!(
         deltas[0].losses[0].reason,
-        "untolerated taint maintenance:NoExecute"
+        "untolerated taint maintenance:NoExecute: its pod there is deleted"
     );
     target::apply_node_edit(&client, std::slice::from_ref(&node), &taint)
         .await

@@ -589,3 +589,77 @@ fn e_edits_the_targeting_as_yaml_in_the_editor_and_reopens_it_with_the_error() {
     );
     quit_and_check_restored(&pane);
 }
+
+#[test]
+#[cfg_attr(herd_no_tmux, ignore = "tmux is not on PATH")]
+fn a_noexecute_taint_on_two_marked_nodes_evicts_the_daemons_the_preview_named() {
+    require_tmux();
+    let state = tempfile::tempdir().expect("state dir");
+    let xdg = format!("XDG_STATE_HOME={}", state.path().display());
+    let herd = herd();
+    let herd = herd.to_str().expect("utf-8 path");
+    let pane = Pane::run(std::path::Path::new("env"), &[&xdg, herd, "--sim"]);
+    pane.wait_for("every demo DaemonSet listed, all feeds live", synced);
+    pane.type_text(":nodes");
+    pane.press("Enter");
+    pane.type_text("/general-0");
+    pane.press("Enter");
+    pane.type_text("  ");
+    pane.wait_for("general-01 and general-02 marked", |s| {
+        s.contains("◆ 2 marked") && s.contains("◆ general-01") && s.contains("◆ general-02")
+    });
+    pane.type_text("t");
+    pane.wait_for("the node edit", |s| s.contains("edit 2 marked nodes"));
+    pane.type_text("taint maint=true:NoExecute");
+    let screen = pane.wait_for("the DaemonSets the taint evicts", |s| {
+        s.contains("edit 2 marked nodes") && s.contains("kube-system/node-problem-detector")
+    });
+    assert!(
+        screen.contains("− loses 2: general-01, general-02 — untolerated taint"),
+        "{screen}"
+    );
+    assert!(screen.contains("falco/falco"), "{screen}");
+    assert!(
+        !screen.contains("fluent-bit"),
+        "fluent-bit tolerates every taint:\n{screen}"
+    );
+    pane.press("Enter");
+    pane.wait_for("asked first", |s| s.contains("change the cluster?"));
+    pane.type_text("y");
+    // falco and node-problem-detector leave both nodes: 7 daemons run on each, 5 after.
+    pane.wait_for("two daemons gone from each node, counted as gaps", |s| {
+        let row = |name: &str| {
+            s.lines()
+                .find(|l| l.contains(name))
+                .unwrap_or("")
+                .to_string()
+        };
+        [row("general-01"), row("general-02")]
+            .iter()
+            .all(|r| r.contains("general   5    2!"))
+    });
+    // The cursor moved down with each mark: back up to general-01, and open it.
+    pane.type_text("kk");
+    pane.press("Enter");
+    let screen = pane.wait_for("general-01's page", |s| {
+        s.contains("taints: maint=true:NoExecute")
+    });
+    for evicted in ["falco", "node-problem-detector"] {
+        let row = screen
+            .lines()
+            .find(|l| l.contains(&format!(" {evicted} ")))
+            .unwrap_or_default();
+        assert!(
+            row.contains("taint-blocked") && row.contains("untolerated taint maint=true:NoExecute"),
+            "{evicted}: {row}\n{screen}"
+        );
+    }
+    let audit = std::fs::read_to_string(state.path().join("herd").join("audit.jsonl"))
+        .expect("the audit log");
+    assert!(
+        audit.lines().any(|l| l.contains("NodesEdited")
+            && l.contains("kubectl taint node general-01 general-02 maint=true:NoExecute")),
+        "{audit}"
+    );
+    quit_and_check_restored(&pane);
+}

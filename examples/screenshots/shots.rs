@@ -34,6 +34,7 @@ pub async fn take_all(session: &mut Session, dir: &Path) -> anyhow::Result<Vec<P
     shots.hogs().await?;
     shots.rollout_dialog().await?;
     shots.targeting_editor().await?;
+    shots.node_edit().await?;
     shots.fetched().await?;
     shots.themes().await?;
     Ok(shots.written)
@@ -158,6 +159,23 @@ impl Shots<'_> {
         self.press_key(KeyCode::Char('f')).await?;
         self.press_key(KeyCode::Enter).await?;
         self.shoot("targeting-editor", &Palette::dark()).await?;
+        self.press_key(KeyCode::Esc).await?;
+        self.home().await
+    }
+
+    /// Two GPU nodes marked on the nodes screen, and their taint taken off in the node edit:
+    /// falco gains both. Nothing is applied (esc).
+    async fn node_edit(&mut self) -> anyhow::Result<()> {
+        self.command("nodes").await?;
+        self.session.type_text("/gpu-0").await?;
+        self.press_key(KeyCode::Enter).await?;
+        self.press_key(KeyCode::Char(' ')).await?;
+        self.press_key(KeyCode::Char(' ')).await?;
+        self.press_key(KeyCode::Char('t')).await?;
+        self.session.type_text("untaint nv").await?;
+        self.press_key(KeyCode::Right).await?;
+        self.shoot("node-edit", &Palette::dark()).await?;
+        self.press_key(KeyCode::Esc).await?;
         self.press_key(KeyCode::Esc).await?;
         self.home().await
     }

@@ -74,8 +74,10 @@ fn gain_reason(before: &[Exclusion], after: &[Exclusion]) -> String {
     }
 }
 
-/// The new causes that keep the node off; for a pod kept by "continue running" that the
-/// rolling update replaces, says why it does not come back.
+/// The new causes that keep the node off, and what becomes of the pod there: kept by
+/// "continue running" but replaced by the rolling update and not created again, deleted
+/// outright (podsShouldBeOnNode in kubernetes/pkg/controller/daemon/daemon_controller.go), or
+/// none there to lose.
 fn loss_reason(before: &Placement, after: &Placement, has_pod: bool) -> String {
     let new: Vec<String> = after
         .exclusions
@@ -95,12 +97,14 @@ fn loss_reason(before: &Placement, after: &Placement, has_pod: bool) -> String {
     };
     if has_pod && after.should_continue_running {
         format!("{causes}: the rolling update deletes its pod and creates none here")
-    } else if !has_pod {
+    } else if has_pod {
+        // Not even "continue running": the controller deletes the pod there (or, under a
+        // NoExecute taint, the taint manager evicts it) — upstream's podsToDelete.
+        format!("{causes}: its pod there is deleted")
+    } else {
         // The node was owed a pod it does not have: it leaves the set, and stops counting
         // as missing coverage.
         format!("{causes} (no pod there now: no longer counted as missing)")
-    } else {
-        causes
     }
 }
 

@@ -115,7 +115,10 @@ fn a_node_selector_added_loses_the_other_nodes() {
     wanted.node_selector.insert("zone".into(), "1".into());
     let p = preview(&fleet, &d, &wanted);
     assert_eq!(losses(&p), ["b"]);
-    assert_eq!(p.losses[0].reason, "nodeSelector zone=1: node has zone=2");
+    assert_eq!(
+        p.losses[0].reason,
+        "nodeSelector zone=1: node has zone=2: its pod there is deleted"
+    );
     assert_eq!(names(&p.after), ["a"]);
     assert_eq!(p.changes, ["nodeSelector + zone=1"]);
     // Changed value: the other node.
@@ -304,7 +307,7 @@ fn node_edits_move_the_daemonsets_that_care() {
     assert_eq!(deltas[0].losses.len(), 2);
     assert_eq!(
         deltas[0].losses[0].reason,
-        "untolerated taint maint:NoExecute"
+        "untolerated taint maint:NoExecute: its pod there is deleted"
     );
     let no_sched = NodeEdit::Taint(Taint::new("maint", "", TaintEffect::NoSchedule));
     assert!(nodes::preview(&fleet, &g, &no_sched).is_empty());

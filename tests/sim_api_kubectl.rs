@@ -518,3 +518,46 @@ async fn rollout_status_history_and_undo() {
     })
     .await;
 }
+
+/// A refused DaemonSet reads in kubectl as upstream's does: the kind, the name, and each field
+/// error from the Status's `details.causes` (upstream `errors.NewInvalid`); nothing is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(herd_no_kubectl, ignore = "kubectl is not on PATH")]
+async fn a_refused_daemonset_names_each_field_and_rule_as_upstream() {
+    require_kubectl();
+    let sim = TestSim::start().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let cases = [
+        (
+            "bz",
+            serde_json::json!({"maxSurge": 0, "maxUnavailable": 0}),
+            "The DaemonSet \"bz\" is invalid: spec.updateStrategy.rollingUpdate.maxUnavailable: Required value: cannot be 0 when maxSurge is 0",
+        ),
+        (
+            "both",
+            serde_json::json!({"maxSurge": 1, "maxUnavailable": 1}),
+            "The DaemonSet \"both\" is invalid: spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: 1: may not be set when maxUnavailable is non-zero",
+        ),
+    ];
+    for (name, rolling, want) in cases {
+        let mut ds = serde_json::to_value(daemonset("default", name, "agent:1")).expect("json");
+        ds["spec"]["updateStrategy"] =
+            serde_json::json!({"type": "RollingUpdate", "rollingUpdate": rolling});
+        let file = dir.path().join(format!("{name}.json"));
+        std::fs::write(&file, ds.to_string()).expect("write");
+        let out = sim
+            .kubectl(&["create", "-f", file.to_str().unwrap_or("")])
+            .await;
+        assert!(!out.status.success(), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim(), want, "{name}");
+        let stored = sim
+            .handle
+            .world
+            .lock()
+            .store
+            .get::<DaemonSet>("default", name)
+            .is_some();
+        assert!(!stored, "{name} was stored");
+    }
+}

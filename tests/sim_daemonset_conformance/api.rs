@@ -31,7 +31,13 @@ fn s17_validation_of_the_update_strategy() {
     );
     let err = admit(json!({"rollingUpdate": {"maxSurge": 0, "maxUnavailable": 0}}))
         .expect_err("both zero");
-    assert!(err.ends_with("spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: 0: cannot be 0 when maxSurge is 0"), "{err}");
+    // field.Required in upstream's ValidateRollingUpdateDaemonSet, not Invalid.
+    assert!(
+        err.ends_with(
+            "spec.updateStrategy.rollingUpdate.maxUnavailable: Required value: cannot be 0 when maxSurge is 0"
+        ),
+        "{err}"
+    );
     let err = admit(json!({"rollingUpdate": {"maxUnavailable": "101%"}})).expect_err("over 100%");
     assert!(err.contains("spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: 101%: must not be greater than 100%"), "{err}");
 

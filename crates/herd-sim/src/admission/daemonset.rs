@@ -24,6 +24,24 @@ pub struct Invalid {
     pub fields: Vec<FieldError>,
 }
 
+impl Invalid {
+    /// The 422 the API answers, with one cause per field error.
+    pub fn into_rejection(self) -> super::Rejection {
+        super::Rejection::InvalidFields {
+            message: self.to_string(),
+            causes: self
+                .fields
+                .into_iter()
+                .map(|f| super::Cause {
+                    kind: f.reason,
+                    field: f.field,
+                    body: f.body,
+                })
+                .collect(),
+        }
+    }
+}
+
 fn check(ds: &DaemonSet, errs: Vec<FieldError>) -> Result<(), Invalid> {
     if errs.is_empty() {
         return Ok(());

@@ -26,6 +26,19 @@ pub enum Rejection {
     /// 422: the object is not valid ("X \"name\" is invalid: field: reason").
     #[error("{0}")]
     Invalid(String),
+    /// 422 with the field errors one by one, as upstream's `errors.NewInvalid` puts them in
+    /// the Status's `details.causes` (kubectl prints each as `field: body`).
+    #[error("{message}")]
+    InvalidFields { message: String, causes: Vec<Cause> },
+}
+
+/// One field error of a refused object: its type (`FieldValueInvalid`, `FieldValueRequired`…),
+/// its path and its body (`Invalid value: 0: …`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cause {
+    pub kind: &'static str,
+    pub field: String,
+    pub body: String,
 }
 
 /// The namespace and name the request URL names.
@@ -146,9 +159,17 @@ fn check_name(kind: &str, name: &str, field: &str) -> Result<(), Rejection> {
     if ok_chars && ok_ends && name.len() <= 253 {
         return Ok(());
     }
-    Err(Rejection::Invalid(format!(
-        "{kind} \"{name}\" is invalid: {field}: Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"
-    )))
+    let body = format!(
+        "Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"
+    );
+    Err(Rejection::InvalidFields {
+        message: format!("{kind} \"{name}\" is invalid: {field}: {body}"),
+        causes: vec![Cause {
+            kind: "FieldValueInvalid",
+            field: field.to_string(),
+            body,
+        }],
+    })
 }
 
 /// The defaults the API server gives every pod (also useful to controllers creating pods).
@@ -256,11 +277,10 @@ impl Admit for Namespace {
 
 impl Admit for DaemonSet {
     fn on_create(&mut self) -> Result<(), Rejection> {
-        daemonset::admit_create(self).map_err(|e| Rejection::Invalid(e.to_string()))
+        daemonset::admit_create(self).map_err(daemonset::Invalid::into_rejection)
     }
     fn on_update(old: &Self, new: &mut Self, status_only: bool) -> Result<(), Rejection> {
-        daemonset::admit_update(old, new, status_only)
-            .map_err(|e| Rejection::Invalid(e.to_string()))
+        daemonset::admit_update(old, new, status_only).map_err(daemonset::Invalid::into_rejection)
     }
     status_kind!(DaemonSet);
 }

@@ -144,6 +144,25 @@ impl ApiError {
         ApiError::new(422, "Invalid", message).with_details(details(info, name))
     }
 
+    /// As upstream's `errors.NewInvalid`: `details` names the kind (not the resource) and
+    /// carries each field error as a cause, which kubectl prints one per line.
+    pub fn invalid_fields(
+        info: &KindInfo,
+        name: &str,
+        message: impl Into<String>,
+        causes: &[crate::admission::Cause],
+    ) -> Self {
+        let causes: Vec<Value> = causes
+            .iter()
+            .map(|c| json!({"reason": c.kind, "message": c.body, "field": c.field}))
+            .collect();
+        let mut d = json!({"name": name, "kind": info.kind, "causes": causes});
+        if !info.group.is_empty() {
+            d["group"] = json!(info.group);
+        }
+        ApiError::new(422, "Invalid", message).with_details(d)
+    }
+
     pub fn too_many_requests() -> Self {
         let mut e = ApiError::new(
             429,

@@ -81,6 +81,9 @@ fn rejected(info: &KindInfo, name: &str, rejection: Rejection) -> ApiError {
         Rejection::NamespaceNotFound(ns) => ApiError::namespace_not_found(&ns),
         Rejection::BadRequest(message) => ApiError::bad_request(message),
         Rejection::Invalid(message) => ApiError::invalid(info, name, message),
+        Rejection::InvalidFields { message, causes } => {
+            ApiError::invalid_fields(info, name, message, &causes)
+        }
     }
 }
 

@@ -35,6 +35,15 @@ fn required(field: &str) -> FieldError {
     }
 }
 
+/// `field.Required(path, detail)`.
+fn required_because(field: &str, detail: &str) -> FieldError {
+    FieldError {
+        field: field.into(),
+        reason: "FieldValueRequired",
+        body: format!("Required value: {detail}"),
+    }
+}
+
 /// `value` is already rendered the way Go prints it.
 fn invalid(field: &str, value: impl fmt::Display, detail: &str) -> FieldError {
     FieldError {
@@ -168,11 +177,10 @@ fn strategy(s: Option<&DaemonSetUpdateStrategy>, errs: &mut Vec<FieldError>) {
                     show(ms),
                     "may not be set when maxUnavailable is non-zero",
                 )),
-                (false, false) => errs.push(invalid(
-                    &mu_path,
-                    show(mu),
-                    "cannot be 0 when maxSurge is 0",
-                )),
+                // field.Required, not Invalid, in upstream's ValidateRollingUpdateDaemonSet.
+                (false, false) => {
+                    errs.push(required_because(&mu_path, "cannot be 0 when maxSurge is 0"))
+                }
                 _ => {}
             }
         }

@@ -25,7 +25,8 @@ fn node_registers_ready_with_defaults() {
     );
     let status = n.status.expect("status");
     let info = status.node_info.expect("nodeInfo");
-    assert_eq!(info.kubelet_version, "v1.33.0-sim");
+    // One version throughout: the kubelets report the API server's own.
+    assert_eq!(info.kubelet_version, "v1.32.0-herd-sim");
     assert_eq!(info.operating_system, "linux");
     let ip = &status.addresses.expect("addresses")[0];
     assert_eq!(ip.type_, "InternalIP");

@@ -20,6 +20,11 @@ pub mod store;
 pub mod world;
 pub mod write_failures;
 
+/// The one Kubernetes version the simulated cluster is: what `/version` says, and what every
+/// kubelet and kube-proxy reports in its node's `nodeInfo` (a real cluster's skew is not
+/// simulated, so `kubectl version` and `kubectl get nodes` agree).
+pub const KUBERNETES_VERSION: &str = "v1.32.0-herd-sim";
+
 pub use kinds::{AnyObject, Kind, Object};
 pub use store::{Key, Store, StoreError};
 pub use world::{SharedWorld, SimConfig, World};

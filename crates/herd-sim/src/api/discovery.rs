@@ -9,7 +9,7 @@ use crate::Kind;
 /// The Kubernetes version the simulator presents itself as.
 pub const MAJOR: &str = "1";
 pub const MINOR: &str = "32";
-pub const GIT_VERSION: &str = "v1.32.0-herd-sim";
+pub const GIT_VERSION: &str = crate::KUBERNETES_VERSION;
 
 const VERBS: &[&str] = &[
     "create", "delete", "get", "list", "patch", "update", "watch",

@@ -30,7 +30,7 @@ pub const ANNOTATION_ALLOCATABLE_CPU: &str = "sim.herd.dev/allocatable-cpu";
 pub const ANNOTATION_ALLOCATABLE_MEMORY: &str = "sim.herd.dev/allocatable-memory";
 pub const ANNOTATION_ALLOCATABLE_PODS: &str = "sim.herd.dev/allocatable-pods";
 
-pub const KUBELET_VERSION: &str = "v1.33.0-sim";
+pub const KUBELET_VERSION: &str = crate::KUBERNETES_VERSION;
 
 /// Whether a node's kubelet has been stopped by annotation.
 pub fn kubelet_stopped(node: &Node) -> bool {

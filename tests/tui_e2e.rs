@@ -490,9 +490,11 @@ fn a_quick_fix_from_a_coverage_row_gives_falco_the_six_gpu_nodes() {
             && s.contains("tolerate nvidia.com/gpu=present:NoSchedule")
     });
     pane.press("Enter");
+    // Waits for the preview's last node line: tmux may be read while a frame is half drawn.
     let screen = pane.wait_for("the editor with the toleration and its preview", |s| {
         s.contains("node targeting of falco/falco")
             && s.contains("+6 node(s) gain a pod, −1 lose one, 33 keep it")
+            && s.contains("− general-07")
     });
     for gpu in 1..=6 {
         assert!(
@@ -562,6 +564,7 @@ fn e_edits_the_targeting_as_yaml_in_the_editor_and_reopens_it_with_the_error() {
     let screen = pane.wait_for("the saved document in the editor's preview", |s| {
         s.contains("from $EDITOR: review the preview")
             && s.contains("+6 node(s) gain a pod, −1 lose one, 33 keep it")
+            && s.contains("→ complete")
     });
     assert!(
         screen.contains("nvidia.com/gpu:NoSchedule"),
@@ -611,8 +614,11 @@ fn a_noexecute_taint_on_two_marked_nodes_evicts_the_daemons_the_preview_named() 
     pane.type_text("t");
     pane.wait_for("the node edit", |s| s.contains("edit 2 marked nodes"));
     pane.type_text("taint maint=true:NoExecute");
+    // Waits for both losses: tmux may be read while a frame is half drawn.
     let screen = pane.wait_for("the DaemonSets the taint evicts", |s| {
-        s.contains("edit 2 marked nodes") && s.contains("kube-system/node-problem-detector")
+        s.contains("edit 2 marked nodes")
+            && s.contains("kube-system/node-problem-detector")
+            && s.matches("− loses 2: general-01, general-02").count() == 2
     });
     assert!(
         screen.contains("− loses 2: general-01, general-02 — untolerated taint"),

@@ -309,10 +309,14 @@ async fn read_only_session() {
     let mut s = Screen::open(120, 36, |o| o.readonly = true).await;
     assert!(s.line_with("herd").contains("READ-ONLY"));
     s.select_daemon_set("falco");
-    assert!(
-        s.action(char_key('r')).is_none(),
-        "r is not bound read-only"
-    );
+    // r is not bound: pressing it only says why on the flash line.
+    match s.action(char_key('r')) {
+        Some(herd_app::action::Action::Unbound(hint)) => assert!(
+            hint.starts_with("r restart: read-only session, herd changes nothing"),
+            "{hint}"
+        ),
+        other => panic!("r is not bound read-only: {other:?}"),
+    }
     assert!(!s.line_with("<?>").contains("<r>"), "no write hint");
     assert_snapshot!("readonly_fleet", s.text());
     s.key('?');

@@ -503,15 +503,66 @@ pub fn action_for(event: KeyEvent, state: &State) -> Option<Action> {
         Mode::Normal => {
             // Shifted letters arrive with SHIFT on some terminals and without on others.
             let mods = event.modifiers - KeyModifiers::SHIFT;
-            active(state)
-                .find(|b| {
-                    b.keys
-                        .iter()
-                        .any(|k| k.code == event.code && k.mods == mods)
-                })
-                .and_then(|b| (b.action)(state))
+            match active(state).find(|b| {
+                b.keys
+                    .iter()
+                    .any(|k| k.code == event.code && k.mods == mods)
+            }) {
+                Some(b) => (b.action)(state),
+                None => unbound(event.code, mods, state),
+            }
         }
     }
+}
+
+/// What k9s does with keys herd does not bind, for the hint a reflex press gets.
+const K9S_REFLEXES: &[(&str, &str)] = &[
+    ("l", "logs"),
+    ("p", "previous logs"),
+    ("d", "describe"),
+    ("ctrl-d", "delete"),
+    ("ctrl-k", "kill"),
+    ("s", "shell"),
+    ("a", "attach"),
+    ("f", "port-forward"),
+    ("x", "decode"),
+];
+
+/// Bindings the hint offers instead, in this order where they are live.
+const OFFERED: &[&str] = &["enter", "e", "y", "?"];
+
+/// A letter (or ctrl-letter) bound to nothing in this view: one line on the flash line, naming
+/// what k9s would have done with it and the keys that work here, rather than nothing.
+fn unbound(code: KeyCode, mods: KeyModifiers, state: &State) -> Option<Action> {
+    let KeyCode::Char(c) = code else {
+        return None;
+    };
+    let name = if mods == KeyModifiers::CONTROL {
+        format!("ctrl-{c}")
+    } else if mods.is_empty() && !c.is_whitespace() {
+        c.to_string()
+    } else {
+        return None;
+    };
+    let live: Vec<&Binding> = active(state).collect();
+    let offered: Vec<String> = OFFERED
+        .iter()
+        .filter_map(|label| live.iter().find(|b| b.label == *label))
+        .map(|b| format!("{} {}", b.label, b.short))
+        .collect();
+    let elsewhere = BINDINGS
+        .iter()
+        .find(|b| b.keys.iter().any(|k| k.code == code && k.mods == mods));
+    let what = match (elsewhere, K9S_REFLEXES.iter().find(|(key, _)| *key == name)) {
+        (Some(b), _) if b.writes && state.session.readonly => format!(
+            "{} {}: read-only session, herd changes nothing",
+            b.label, b.short
+        ),
+        (Some(b), _) => format!("{} {}: not on this screen", b.label, b.short),
+        (None, Some((_, k9s))) => format!("{name} ({k9s} in k9s): not in herd yet"),
+        (None, None) => format!("{name}: not bound here"),
+    };
+    Some(Action::Unbound(format!("{what} · {}", offered.join(" · "))))
 }
 
 /// The rollout controls: pause, resume, abort, undo (each asks first), esc to leave.

@@ -57,6 +57,9 @@ pub enum Action {
     PickNamespace,
     SwitchContext(String),
     ToggleHelp,
+    /// A key herd does not bind here: the flash line says so, and what is bound (the text is
+    /// the key table's, which `update` does not know).
+    Unbound(String),
     /// `!`: open (or close) the last warning or error in full.
     ToggleLastError,
     /// `m` on a DaemonSet: the per-node table or the coverage map.

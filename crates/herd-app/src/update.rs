@@ -41,6 +41,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::SwitchContext(name) => nav::switch_context(state, name),
         Action::ToggleHelp => nav::toggle_help(state),
         Action::ToggleLastError => nav::toggle_last_error(state),
+        Action::Unbound(hint) => {
+            flash(state, Level::Info, hint);
+            Vec::new()
+        }
         Action::ToggleCoverageMap => nav::toggle_map(state),
         Action::StartFilter => input::start_filter(state),
         Action::StartCommand => input::start_command(state),

@@ -61,6 +61,11 @@ fn fleet_state(readonly: bool, view: View) -> State {
     state
 }
 
+/// Does nothing but, at most, say on the flash line that the key does nothing here.
+fn inert(action: Option<Action>) -> bool {
+    matches!(action, None | Some(Action::Unbound(_)))
+}
+
 fn press(code: KeyCode) -> KeyEvent {
     KeyEvent::new(code, KeyModifiers::NONE)
 }
@@ -213,7 +218,7 @@ fn the_write_keys_do_ask_when_writes_are_allowed() {
 
     let state = fleet_state(true, View::Fleet);
     assert!(
-        action_for(char_key('r'), &state).is_none(),
+        inert(action_for(char_key('r'), &state)),
         "r is simply unbound read-only"
     );
 }
@@ -278,9 +283,9 @@ fn a_confirmation_takes_y_and_everything_else_declines_or_is_ignored() {
             "{key:?}"
         );
     }
-    assert!(action_for(char_key('r'), &state).is_none());
+    assert!(inert(action_for(char_key('r'), &state)));
     assert!(
-        action_for(char_key('q'), &state).is_none(),
+        inert(action_for(char_key('q'), &state)),
         "q does not quit past a question"
     );
 }
@@ -295,7 +300,7 @@ fn help_closes_on_its_own_keys_and_swallows_the_rest() {
             "{key:?}"
         );
     }
-    assert!(action_for(char_key('j'), &state).is_none());
+    assert!(inert(action_for(char_key('j'), &state)));
 }
 
 #[test]
@@ -323,11 +328,11 @@ fn shifted_letters_work_with_or_without_the_shift_flag_and_releases_do_nothing()
 fn view_keys_apply_only_where_they_mean_something() {
     let fleet = fleet_state(false, View::Fleet);
     assert!(
-        action_for(char_key('m'), &fleet).is_none(),
+        inert(action_for(char_key('m'), &fleet)),
         "no coverage map on the fleet"
     );
     assert!(
-        action_for(char_key('c'), &fleet).is_none(),
+        inert(action_for(char_key('c'), &fleet)),
         "no node to cordon on the fleet"
     );
     let ds = fleet_state(false, views()[1].clone());
@@ -363,7 +368,7 @@ fn bang_opens_the_last_error_in_every_view_and_its_own_keys_close_it() {
         );
     }
     assert!(
-        action_for(char_key('r'), &state).is_none(),
+        inert(action_for(char_key('r'), &state)),
         "nothing else acts"
     );
 }
@@ -387,4 +392,43 @@ fn the_namespace_list_moves_with_j_and_k_chooses_on_enter_and_leaves_on_esc() {
         let got = action_for(key, &state);
         assert_eq!(format!("{got:?}"), format!("{want:?}"), "{key:?}");
     }
+}
+
+#[test]
+fn a_k9s_reflex_herd_does_not_bind_says_so_with_the_keys_that_work() {
+    let state = fleet_state(false, View::Fleet);
+    let hint = |event: KeyEvent| match action_for(event, &state) {
+        Some(Action::Unbound(text)) => text,
+        other => panic!("a hint for {event:?}, got {other:?}"),
+    };
+    assert_eq!(
+        hint(char_key('l')),
+        "l (logs in k9s): not in herd yet · enter open · e events · y yaml · ? help"
+    );
+    let ctrl_d = KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL);
+    assert!(hint(ctrl_d).starts_with("ctrl-d (delete in k9s): not in herd yet"));
+    assert!(hint(char_key('z')).starts_with("z: not bound here · enter open"));
+    // A herd key of another screen, and a write under --readonly, say which they are.
+    assert!(hint(char_key('m')).starts_with("m map: not on this screen"));
+    let readonly = fleet_state(true, View::Fleet);
+    match action_for(char_key('r'), &readonly) {
+        Some(Action::Unbound(text)) => {
+            assert!(text.starts_with("r restart: read-only session"), "{text}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // On the nodes screen the offer is what works there (no events of a node yet).
+    let nodes = fleet_state(false, View::Nodes);
+    match action_for(char_key('l'), &nodes) {
+        Some(Action::Unbound(text)) => {
+            assert!(text.ends_with("enter open · y yaml · ? help"), "{text}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // Bound keys, and keys that are not letters, are not hints.
+    assert!(!matches!(
+        action_for(char_key('e'), &state),
+        Some(Action::Unbound(_))
+    ));
+    assert!(action_for(press(KeyCode::F(5)), &state).is_none());
 }

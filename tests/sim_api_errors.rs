@@ -491,3 +491,126 @@ async fn injected_faults_answer_500_and_429_until_cleared() {
     assert_eq!(report["injectedFailures"], 2);
     assert_eq!(world_view(&c).await, before);
 }
+
+/// A DaemonSet body for the namespace `default`, with `spec` merged into a valid one.
+fn daemon_set_body(name: &str, metadata: Value, template_spec: Value) -> String {
+    let mut ds = json!({
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": name},
+        "spec": {
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "c", "image": "agent:1"}]}
+            }
+        }
+    });
+    if let (Some(meta), Some(extra)) = (ds["metadata"].as_object_mut(), metadata.as_object()) {
+        meta.extend(extra.clone());
+    }
+    if let (Some(spec), Some(extra)) = (
+        ds["spec"]["template"]["spec"].as_object_mut(),
+        template_spec.as_object(),
+    ) {
+        spec.extend(extra.clone());
+    }
+    ds.to_string()
+}
+
+/// Refusals a real API server makes and the simulator used to let through: each answers 422
+/// naming the field and the rule in upstream's words, with a cause per field error, and
+/// stores nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn labels_duplicate_containers_tolerations_and_uid_changes_are_422() {
+    let (_sim, c, before) = setup().await;
+    let long = "a".repeat(64);
+    let cases = [
+        (
+            daemon_set_body("long", json!({"labels": {"tier": long}}), json!({})),
+            format!("DaemonSet.apps \"long\" is invalid: metadata.labels: Invalid value: \"{long}\": must be no more than 63 characters"),
+            "metadata.labels",
+        ),
+        (
+            daemon_set_body(
+                "twins",
+                json!({}),
+                json!({"containers": [{"name": "c", "image": "a:1"}, {"name": "c", "image": "b:1"}]}),
+            ),
+            "DaemonSet.apps \"twins\" is invalid: spec.template.spec.containers[1].name: Duplicate value: \"c\"".to_string(),
+            "spec.template.spec.containers[1].name",
+        ),
+        (
+            daemon_set_body(
+                "maybe",
+                json!({}),
+                json!({"tolerations": [{"key": "k", "operator": "Maybe"}]}),
+            ),
+            "DaemonSet.apps \"maybe\" is invalid: spec.template.spec.tolerations[0].operator: Unsupported value: \"Maybe\": supported values: \"Equal\", \"Exists\"".to_string(),
+            "spec.template.spec.tolerations[0].operator",
+        ),
+        (
+            daemon_set_body(
+                "sometimes",
+                json!({}),
+                json!({"tolerations": [{"key": "k", "operator": "Exists", "effect": "Sometimes"}]}),
+            ),
+            "DaemonSet.apps \"sometimes\" is invalid: spec.template.spec.tolerations[0].effect: Unsupported value: \"Sometimes\": supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\"".to_string(),
+            "spec.template.spec.tolerations[0].effect",
+        ),
+        (
+            daemon_set_body(
+                "selected",
+                json!({}),
+                json!({"nodeSelector": {"pool": "-gpu"}}),
+            ),
+            "DaemonSet.apps \"selected\" is invalid: spec.template.spec.nodeSelector: Invalid value: \"-gpu\": a valid label must be an empty string".to_string(),
+            "spec.template.spec.nodeSelector",
+        ),
+    ];
+    for (body, message, field) in cases {
+        let answer = send(
+            &c,
+            Method::POST,
+            "/apis/apps/v1/namespaces/default/daemonsets",
+            JSON,
+            &body,
+        )
+        .await;
+        assert_status(&answer, 422, "Invalid", &message);
+        let details = &answer.body["details"];
+        assert_eq!(details["kind"], "DaemonSet", "{}", answer.text);
+        assert_eq!(details["group"], "apps", "{}", answer.text);
+        assert_eq!(details["causes"][0]["field"], field, "{}", answer.text);
+    }
+    // A node's labels are checked the same way, and its uid cannot change.
+    let node_label = send(
+        &c,
+        Method::PATCH,
+        "/api/v1/nodes/n1",
+        MERGE,
+        &json!({"metadata": {"labels": {"pool": long}}}).to_string(),
+    )
+    .await;
+    assert_status(
+        &node_label,
+        422,
+        "Invalid",
+        "Node \"n1\" is invalid: metadata.labels: Invalid value:",
+    );
+    let uid = send(
+        &c,
+        Method::PATCH,
+        "/api/v1/nodes/n1",
+        MERGE,
+        r#"{"metadata":{"uid":"another"}}"#,
+    )
+    .await;
+    assert_status(
+        &uid,
+        422,
+        "Invalid",
+        "Node \"n1\" is invalid: metadata.uid: Invalid value: \"another\": field is immutable",
+    );
+    assert_eq!(world_view(&c).await, before);
+}

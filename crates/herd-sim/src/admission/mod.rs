@@ -4,6 +4,7 @@
 //! stored spec.
 
 pub mod daemonset;
+pub mod labels;
 
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
 use k8s_openapi::api::coordination::v1::Lease;
@@ -62,6 +63,49 @@ pub trait Admit: Object + PartialEq {
     fn keep_spec(_old: &Self, _new: &mut Self) {}
 }
 
+/// `DaemonSet.apps`, `Pod`: the kind as upstream's `errors.NewInvalid` names it.
+fn qualified_kind<K: Object>() -> String {
+    let info = K::SIM_KIND.info();
+    if info.group.is_empty() {
+        info.kind.to_string()
+    } else {
+        format!("{}.{}", info.kind, info.group)
+    }
+}
+
+/// A 422 for `causes` on the object named `name`, its message as upstream aggregates the
+/// field errors (`[a, b]` when there are several).
+fn invalid<K: Object>(name: &str, causes: Vec<Cause>) -> Rejection {
+    let texts: Vec<String> = causes
+        .iter()
+        .map(|c| format!("{}: {}", c.field, c.body))
+        .collect();
+    let joined = if texts.len() == 1 {
+        texts.join("")
+    } else {
+        format!("[{}]", texts.join(", "))
+    };
+    Rejection::InvalidFields {
+        message: format!("{} {name:?} is invalid: {joined}", qualified_kind::<K>()),
+        causes,
+    }
+}
+
+/// The checks every kind's metadata gets (upstream `ValidateObjectMeta`): its labels.
+fn check_meta<K: Object>(obj: &K) -> Result<(), Rejection> {
+    let meta = obj.metadata();
+    let causes = labels::validate(meta.labels.as_ref(), "metadata.labels");
+    if causes.is_empty() {
+        return Ok(());
+    }
+    let name = meta
+        .name
+        .as_deref()
+        .or(meta.generate_name.as_deref())
+        .unwrap_or("");
+    Err(invalid::<K>(name, causes))
+}
+
 /// Checks and defaults an object about to be created through the API.
 pub fn admit_create<K: Admit>(
     store: &Store,
@@ -86,6 +130,7 @@ pub fn admit_create<K: Admit>(
             }
         }
     }
+    check_meta(obj)?;
     obj.on_create()
 }
 
@@ -109,6 +154,22 @@ pub fn admit_update<K: Admit>(
         Some(_) => {}
     }
     check_namespace(store, target, new)?;
+    // A uid sent must be the object's own (upstream `ValidateObjectMetaUpdate`: immutable);
+    // none sent keeps it, as upstream's `BeforeUpdate` does.
+    let (old_uid, new_uid) = (old.metadata().uid.clone(), new.metadata().uid.clone());
+    match new_uid.as_deref() {
+        None | Some("") => new.metadata_mut().uid = old_uid,
+        Some(uid) if Some(uid) != old_uid.as_deref() => {
+            let cause = Cause {
+                kind: "FieldValueInvalid",
+                field: "metadata.uid".into(),
+                body: format!("Invalid value: {uid:?}: field is immutable"),
+            };
+            return Err(invalid::<K>(url_name, vec![cause]));
+        }
+        Some(_) => {}
+    }
+    check_meta(new)?;
     // Fields only the server sets survive whatever the client sent.
     let (old_meta, meta) = (old.metadata(), new.metadata_mut());
     meta.deletion_timestamp = old_meta.deletion_timestamp.clone();

@@ -227,16 +227,92 @@ fn selector(spec: &DaemonSetSpec, errs: &mut Vec<FieldError>) {
     }
 }
 
+/// The pod template's labels and nodeSelector, as every label map is checked.
+fn template_labels(spec: &DaemonSetSpec, errs: &mut Vec<FieldError>) {
+    let meta_labels = spec
+        .template
+        .metadata
+        .as_ref()
+        .and_then(|m| m.labels.as_ref());
+    let node_selector = spec
+        .template
+        .spec
+        .as_ref()
+        .and_then(|s| s.node_selector.as_ref());
+    let causes = crate::admission::labels::validate(meta_labels, "spec.template.metadata.labels")
+        .into_iter()
+        .chain(crate::admission::labels::validate(
+            node_selector,
+            "spec.template.spec.nodeSelector",
+        ));
+    errs.extend(causes.map(|c| FieldError {
+        field: c.field,
+        reason: c.kind,
+        body: c.body,
+    }));
+}
+
+/// Upstream `validateTolerations` (kubernetes/pkg/apis/core/validation/validation.go): the
+/// operator and the effect are one of theirs, Exists takes no value, tolerationSeconds only
+/// with NoExecute.
+fn tolerations(pod: &k8s_openapi::api::core::v1::PodSpec, errs: &mut Vec<FieldError>) {
+    for (i, t) in pod.tolerations.iter().flatten().enumerate() {
+        let path = format!("spec.template.spec.tolerations[{i}]");
+        let operator = t.operator.as_deref().unwrap_or("");
+        match operator {
+            "" | "Equal" | "Exists" => {}
+            other => errs.push(not_supported(
+                &format!("{path}.operator"),
+                other,
+                &["Equal", "Exists"],
+            )),
+        }
+        if operator == "Exists" && !t.value.as_deref().unwrap_or("").is_empty() {
+            errs.push(invalid(
+                &format!("{path}.operator"),
+                format!("{:?}", t.value.as_deref().unwrap_or("")),
+                "value must be empty when `operator` is 'Exists'",
+            ));
+        }
+        let effect = t.effect.as_deref().unwrap_or("");
+        match effect {
+            "" | "NoSchedule" | "PreferNoSchedule" | "NoExecute" => {}
+            other => errs.push(not_supported(
+                &format!("{path}.effect"),
+                other,
+                &["NoSchedule", "PreferNoSchedule", "NoExecute"],
+            )),
+        }
+        if t.toleration_seconds.is_some() && effect != "NoExecute" {
+            errs.push(invalid(
+                &format!("{path}.effect"),
+                format!("{effect:?}"),
+                "effect must be 'NoExecute' when `tolerationSeconds` is set",
+            ));
+        }
+    }
+}
+
 fn template(spec: &DaemonSetSpec, errs: &mut Vec<FieldError>) {
+    template_labels(spec, errs);
     let pod = spec.template.spec.clone().unwrap_or_default();
     if pod.containers.is_empty() {
         errs.push(required("spec.template.spec.containers"));
     }
+    tolerations(&pod, errs);
+    let mut names = std::collections::BTreeSet::new();
     for (i, c) in pod.containers.iter().enumerate() {
         if c.name.is_empty() {
             errs.push(required(&format!(
                 "spec.template.spec.containers[{i}].name"
             )));
+        } else if !names.insert(c.name.as_str()) {
+            // field.Duplicate in upstream's validateContainers.
+            errs.push(FieldError {
+                field: format!("spec.template.spec.containers[{i}].name"),
+                reason: "FieldValueDuplicate",
+                body: format!("Duplicate value: {:?}", c.name),
+            });
         }
         if c.image.as_deref().unwrap_or("").is_empty() {
             errs.push(required(&format!(

@@ -561,3 +561,58 @@ async fn a_refused_daemonset_names_each_field_and_rule_as_upstream() {
         assert!(!stored, "{name} was stored");
     }
 }
+
+/// A surge rollout with minReadySeconds on five nodes, through kubectl as a person would run
+/// it: `kubectl rollout status` returns and every node ends with one pod, on the new image.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(herd_no_kubectl, ignore = "kubectl is not on PATH")]
+async fn a_surge_rollout_with_min_ready_seconds_finishes() {
+    require_kubectl();
+    let sim = TestSim::start_with(|o| o.speed = 20.0).await;
+    for i in 0..5 {
+        seed(&sim, ready_node(&format!("n{i}")));
+    }
+    let mut ds = serde_json::to_value(daemonset("kube-system", "agent", "agent:1")).expect("json");
+    ds["spec"]["minReadySeconds"] = serde_json::json!(2);
+    ds["spec"]["updateStrategy"] = serde_json::json!({
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}
+    });
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("ds.json");
+    std::fs::write(&file, ds.to_string()).expect("write");
+    succeeded(
+        &sim.kubectl(&["create", "-f", file.to_str().unwrap_or("")])
+            .await,
+    );
+    let ns = ["-n", "kube-system"];
+    let status = [&ns[..], &["rollout", "status", "ds/agent", "--timeout=60s"]].concat();
+    succeeded(&sim.kubectl(&status).await);
+    succeeded(
+        &sim.kubectl(&[&ns[..], &["set", "image", "ds/agent", "agent=agent:2"]].concat())
+            .await,
+    );
+    let out = succeeded(&sim.kubectl(&status).await);
+    assert!(out.contains("successfully rolled out"), "{out}");
+    let pods = eventually("one pod per node, none terminating", || async {
+        let world = sim.handle.world.lock();
+        let live: Vec<(String, String)> = world
+            .store
+            .table::<Pod>()
+            .values()
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+            .map(|p| {
+                let spec = p.spec.clone().unwrap_or_default();
+                (
+                    spec.node_name.unwrap_or_default(),
+                    spec.containers[0].image.clone().unwrap_or_default(),
+                )
+            })
+            .collect();
+        (live.len() == 5).then_some(live)
+    })
+    .await;
+    let nodes: std::collections::BTreeSet<&str> = pods.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(nodes.len(), 5, "{pods:?}");
+    assert!(pods.iter().all(|(_, image)| image == "agent:2"), "{pods:?}");
+}

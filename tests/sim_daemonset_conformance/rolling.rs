@@ -249,3 +249,32 @@ fn s22_restart_replaces_every_pod_under_max_unavailable() {
     );
     assert!(pods.iter().all(|p| target(p).is_some()));
 }
+
+/// A surge rollout with minReadySeconds: a surge pod becomes Available minReadySeconds after
+/// it turned Ready, with no other event to wake the controller; upstream's `updatePod` requeues
+/// the DaemonSet for then, so the old pod goes and the rollout finishes in seconds.
+#[test]
+fn a_surge_rollout_with_min_ready_seconds_finishes_with_one_pod_per_node() {
+    let mut b = Bench::with_nodes(5);
+    b.create_ds(daemonset(
+        "ds",
+        "agent:1",
+        json!({
+            "minReadySeconds": 2,
+            "updateStrategy": {"rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}}
+        }),
+    ));
+    b.settle();
+    assert_eq!(b.live_pods("ds").len(), 5);
+    set_image(&mut b, "agent:2");
+    ticks(&mut b, 40);
+    assert_eq!(old_live_pods(&b), 0, "every old pod replaced within 40 s");
+    assert_eq!(updated(&b), 5);
+    for (node, pods) in b.pods_by_node("ds") {
+        let live = pods
+            .iter()
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+            .count();
+        assert_eq!(live, 1, "{node} runs one pod");
+    }
+}

@@ -53,13 +53,18 @@ pub fn compute(view: &View) -> Counts {
     c
 }
 
-/// The earliest time an oldest, Ready, not-yet-Available pod on a desired node becomes
-/// Available: when the controller must look again (docs/SEMANTICS.md#requeues).
+/// The earliest time a Ready, not-yet-Available pod on a desired node becomes Available: when
+/// the controller must look again (docs/SEMANTICS.md#requeues). Every pod counts, not only each
+/// node's oldest: upstream's `updatePod` requeues the DaemonSet minReadySeconds (plus a second)
+/// after any of its pods turns Ready, and a surge rollout waits on the newer pod of a node to
+/// become Available before it deletes the old one (kubernetes/pkg/controller/daemon/
+/// daemon_controller.go).
 pub fn next_available(view: &View) -> Option<Timestamp> {
     view.nodes
         .iter()
         .filter(|d| d.should_run)
-        .filter_map(|d| view.map.get(&d.name)?.first())
+        .filter_map(|d| view.map.get(&d.name))
+        .flatten()
         .filter_map(|p| podutil::available_at(p, view.min_ready_seconds, view.now))
         .min()
 }

@@ -19,7 +19,7 @@ use common::rollout::{
     Worst, audit_lines, code, demo, demo_with, engine, engine_output, herd, images, record, text,
     until_state,
 };
-use common::server::{TestSim, require_kubectl};
+use common::server::{TestSim, eventually, require_kubectl};
 use herd_core::engine::record::State;
 
 const NEW: &str = "quay.io/prometheus/node-exporter:v1.9.0";
@@ -91,6 +91,14 @@ async fn of_two_engines_only_the_lease_holder_writes_and_the_other_takes_over_wh
     )
     .await;
     assert_eq!(state, State::Complete);
+    // The engine writes the record, then its audit line: let it finish before it is stopped.
+    eventually("the audit log's RolloutComplete line", || async {
+        audit_lines(&sim)
+            .iter()
+            .any(|l| l["reason"] == "RolloutComplete")
+            .then_some(())
+    })
+    .await;
     let other_log = engine_output(other).await;
     let worst = worst.stop().await;
     assert!(

@@ -86,6 +86,8 @@ fn load(
         report(&tx, Outcome::Action(Action::Loaded { view, result }));
         return;
     };
+    // Event ages count from the screen's own clock, as every other age on it does.
+    let now = state.now;
     let ds = |uid: &Arc<str>| {
         state
             .fleet
@@ -117,7 +119,7 @@ fn load(
                 ns,
                 name,
                 uid,
-            } => fetch::events(&client, &ns, &name, &uid).await,
+            } => fetch::events(&client, &ns, &name, &uid, now).await,
             Job::Ds { ns, name, uid, .. } => fetch::history(&client, &ns, &name, &uid).await,
             Job::Yaml(YamlTarget::DaemonSet { namespace, name }) => {
                 fetch::yaml_of(&client, "DaemonSet", Some(&namespace), &name).await

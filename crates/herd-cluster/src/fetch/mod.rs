@@ -51,20 +51,35 @@ pub async fn namespace(client: &Client, name: &str) -> NamespaceLookup {
     }
 }
 
-/// `kubectl get events --field-selector involvedObject.uid=…`, oldest first, one line each.
+/// `kubectl get events --field-selector involvedObject.uid=…`, newest first, one line each, ages
+/// relative to `now` as kubectl's LAST SEEN column prints them.
 pub async fn events(
     client: &Client,
     namespace: &str,
     name: &str,
     uid: &str,
+    now: Timestamp,
 ) -> Result<Vec<String>, String> {
     let api: Api<api::Event> = Api::namespaced(client.clone(), namespace);
     let list = api
         .list(&ListParams::default())
         .await
         .map_err(|e| e.to_string())?;
-    let mut rows: Vec<(Option<Timestamp>, String)> = list
-        .items
+    Ok(event_lines(list.items, namespace, name, uid, now))
+}
+
+/// The events of the DaemonSet `namespace/name` (by uid, or by kind and name for events that
+/// lost the uid), newest first: `LAST SEEN` (`3m`), type, reason, how many times an aggregated
+/// event happened (and since when, `4 over 12m`), message.
+pub fn event_lines(
+    events: Vec<api::Event>,
+    namespace: &str,
+    name: &str,
+    uid: &str,
+    now: Timestamp,
+) -> Vec<String> {
+    let age = |t: Timestamp| herd_core::analysis::units::age(now.duration_since(t));
+    let mut rows: Vec<(Option<Timestamp>, String)> = events
         .into_iter()
         .filter(|e| {
             e.involved_object.uid.as_deref() == Some(uid)
@@ -72,35 +87,40 @@ pub async fn events(
                     && e.involved_object.name.as_deref() == Some(name))
         })
         .map(|e| {
-            let at = e
+            let first = e.first_timestamp.as_ref().map(|t| t.0);
+            let last = e
                 .last_timestamp
                 .as_ref()
-                .or(e.first_timestamp.as_ref())
-                .map(|t| t.0);
+                .map(|t| t.0)
+                .or(first)
+                .or_else(|| e.event_time.as_ref().map(|t| t.0));
+            let count = e.count.unwrap_or(1);
+            let times = match first {
+                Some(first) if count > 1 => format!("{count} over {}", age(first)),
+                _ => count.to_string(),
+            };
             let line = format!(
-                "{:<20} {:<8} {:<24} x{:<4} {}",
-                at.map_or("-".to_string(), |t| t
-                    .strftime("%Y-%m-%d %H:%M:%S")
-                    .to_string()),
+                "{:<10} {:<8} {:<24} {:<12} {}",
+                last.map_or("-".to_string(), age),
                 e.type_.unwrap_or_default(),
                 e.reason.unwrap_or_default(),
-                e.count.unwrap_or(1),
+                times,
                 e.message.unwrap_or_default()
             );
-            (at, line)
+            (last, line)
         })
         .collect();
     // Newest first: what happened last is what one looks for.
     rows.sort_by_key(|row| std::cmp::Reverse(row.0));
     if rows.is_empty() {
-        return Ok(vec![format!("no events for DaemonSet {namespace}/{name}")]);
+        return vec![format!("no events for DaemonSet {namespace}/{name}")];
     }
     let mut out = vec![format!(
-        "{:<20} {:<8} {:<24} {:<5} MESSAGE",
+        "{:<10} {:<8} {:<24} {:<12} MESSAGE",
         "LAST SEEN", "TYPE", "REASON", "COUNT"
     )];
     out.extend(rows.into_iter().map(|(_, l)| l));
-    Ok(out)
+    out
 }
 
 /// Every revision (newest first) with its change-cause, then the template diff of each
@@ -249,4 +269,67 @@ pub async fn cordon(client: &Client, node: &str, cordon: bool) -> Result<(), Str
         .await
         .map(drop)
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod event_tests {
+    use super::*;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+    fn event(
+        reason: &str,
+        count: i32,
+        first_ago: i64,
+        last_ago: i64,
+        now: Timestamp,
+    ) -> api::Event {
+        let at = |ago: i64| Time(now - jiff::SignedDuration::from_secs(ago));
+        api::Event {
+            involved_object: api::ObjectReference {
+                kind: Some("DaemonSet".into()),
+                name: Some("falco".into()),
+                uid: Some("u1".into()),
+                ..Default::default()
+            },
+            reason: Some(reason.into()),
+            type_: Some("Normal".into()),
+            message: Some(format!("{reason} happened")),
+            count: Some(count),
+            first_timestamp: Some(at(first_ago)),
+            last_timestamp: Some(at(last_ago)),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn events_read_newest_first_with_relative_ages_and_counts() {
+        let now = Timestamp::from_second(1_800_000_000).expect("time");
+        let mut other = event("Elsewhere", 1, 5, 5, now);
+        other.involved_object.uid = Some("u2".into());
+        other.involved_object.name = Some("other".into());
+        let lines = event_lines(
+            vec![
+                event("SuccessfulCreate", 1, 3_600, 3_600, now),
+                event("FailedCreate", 4, 720, 30, now),
+                other,
+            ],
+            "falco",
+            "falco",
+            "u1",
+            now,
+        );
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(lines[0].starts_with("LAST SEEN"), "{lines:?}");
+        assert!(lines[1].starts_with("30s "), "{}", lines[1]);
+        assert!(
+            lines[1].contains("FailedCreate") && lines[1].contains("4 over 12m"),
+            "{}",
+            lines[1]
+        );
+        assert!(lines[2].starts_with("60m "), "{}", lines[2]);
+        assert_eq!(
+            event_lines(Vec::new(), "falco", "falco", "u1", now),
+            ["no events for DaemonSet falco/falco"]
+        );
+    }
 }

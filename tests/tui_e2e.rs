@@ -69,6 +69,27 @@ fn map_cells(screen: &str) -> (usize, usize) {
 
 /// Presses `q` and checks the way out: exit status 0, the normal screen back with the
 /// script's output on it and not herd's frame, the cursor shown, the tty in cooked mode.
+/// `herd --sim` in a fresh pane, its state (the audit log) under `state`, with `env` before it
+/// (`NAME=value`, `-u NAME`), once every demo DaemonSet is listed and the feeds are live.
+fn herd_on_the_demo(state: &std::path::Path, env: &[&str]) -> Pane {
+    let xdg = format!("XDG_STATE_HOME={}", state.display());
+    let herd = herd();
+    let herd = herd.to_str().expect("utf-8 path");
+    let args: Vec<&str> = env
+        .iter()
+        .copied()
+        .chain([xdg.as_str(), herd, "--sim"])
+        .collect();
+    let pane = Pane::run(std::path::Path::new("env"), &args);
+    pane.wait_for("every demo DaemonSet listed, all feeds live", synced);
+    pane
+}
+
+/// The audit log a `herd_on_the_demo` wrote.
+fn audit_log(state: &std::path::Path) -> String {
+    std::fs::read_to_string(state.join("herd").join("audit.jsonl")).expect("the audit log")
+}
+
 fn quit_and_check_restored(pane: &Pane) {
     assert_eq!(
         pane.format("#{alternate_on}"),
@@ -370,11 +391,7 @@ fn a_canary_rollout_started_from_the_keyboard_pauses_after_its_canary_and_finish
     require_tmux();
     // The audit log goes to a directory of the test's, not the tester's home.
     let state = tempfile::tempdir().expect("state dir");
-    let xdg = format!("XDG_STATE_HOME={}", state.path().display());
-    let herd = herd();
-    let herd = herd.to_str().expect("utf-8 path");
-    let pane = Pane::run(std::path::Path::new("env"), &[&xdg, herd, "--sim"]);
-    pane.wait_for("every demo DaemonSet listed, all feeds live", synced);
+    let pane = herd_on_the_demo(state.path(), &[]);
     pane.type_text("/fluent-bit");
     pane.press("Enter");
     pane.press("Enter");
@@ -449,8 +466,7 @@ fn a_canary_rollout_started_from_the_keyboard_pauses_after_its_canary_and_finish
         s.contains("strategy RollingUpdate") && s.contains("revision 2")
     });
 
-    let audit = std::fs::read_to_string(state.path().join("herd").join("audit.jsonl"))
-        .expect("the audit log");
+    let audit = audit_log(state.path());
     for reason in [
         "RolloutStarted",
         "RolloutPaused",
@@ -472,11 +488,7 @@ fn a_canary_rollout_started_from_the_keyboard_pauses_after_its_canary_and_finish
 fn a_quick_fix_from_a_coverage_row_gives_falco_the_six_gpu_nodes() {
     require_tmux();
     let state = tempfile::tempdir().expect("state dir");
-    let xdg = format!("XDG_STATE_HOME={}", state.path().display());
-    let herd = herd();
-    let herd = herd.to_str().expect("utf-8 path");
-    let pane = Pane::run(std::path::Path::new("env"), &[&xdg, herd, "--sim"]);
-    pane.wait_for("every demo DaemonSet listed, all feeds live", synced);
+    let pane = herd_on_the_demo(state.path(), &[]);
     pane.type_text("/falco");
     pane.press("Enter");
     pane.press("Enter");
@@ -513,8 +525,7 @@ fn a_quick_fix_from_a_coverage_row_gives_falco_the_six_gpu_nodes() {
         "falco desired on every Ready node, the GPU nodes included",
         |s| s.contains("revision 2") && s.contains("/39") && !s.contains("taint-blocked"),
     );
-    let audit = std::fs::read_to_string(state.path().join("herd").join("audit.jsonl"))
-        .expect("the audit log");
+    let audit = audit_log(state.path());
     assert!(
         audit
             .lines()
@@ -549,15 +560,8 @@ fn e_edits_the_targeting_as_yaml_in_the_editor_and_reopens_it_with_the_error() {
     .expect("editor script");
     let executable = std::os::unix::fs::PermissionsExt::from_mode(0o700);
     std::fs::set_permissions(&editor, executable).expect("chmod the script");
-    let xdg = format!("XDG_STATE_HOME={}", state.path().display());
     let editor_var = format!("EDITOR={}", editor.display());
-    let herd = herd();
-    let herd = herd.to_str().expect("utf-8 path");
-    let pane = Pane::run(
-        std::path::Path::new("env"),
-        &["-u", "KUBE_EDITOR", &xdg, &editor_var, herd, "--sim"],
-    );
-    pane.wait_for("every demo DaemonSet listed, all feeds live", synced);
+    let pane = herd_on_the_demo(state.path(), &["-u", "KUBE_EDITOR", &editor_var]);
     pane.type_text("/falco");
     pane.press("Enter");
     pane.type_text("E");
@@ -598,11 +602,7 @@ fn e_edits_the_targeting_as_yaml_in_the_editor_and_reopens_it_with_the_error() {
 fn a_noexecute_taint_on_two_marked_nodes_evicts_the_daemons_the_preview_named() {
     require_tmux();
     let state = tempfile::tempdir().expect("state dir");
-    let xdg = format!("XDG_STATE_HOME={}", state.path().display());
-    let herd = herd();
-    let herd = herd.to_str().expect("utf-8 path");
-    let pane = Pane::run(std::path::Path::new("env"), &[&xdg, herd, "--sim"]);
-    pane.wait_for("every demo DaemonSet listed, all feeds live", synced);
+    let pane = herd_on_the_demo(state.path(), &[]);
     pane.type_text(":nodes");
     pane.press("Enter");
     pane.type_text("/general-0");
@@ -660,8 +660,7 @@ fn a_noexecute_taint_on_two_marked_nodes_evicts_the_daemons_the_preview_named() 
             "{evicted}: {row}\n{screen}"
         );
     }
-    let audit = std::fs::read_to_string(state.path().join("herd").join("audit.jsonl"))
-        .expect("the audit log");
+    let audit = audit_log(state.path());
     assert!(
         audit.lines().any(|l| l.contains("NodesEdited")
             && l.contains("kubectl taint node general-01 general-02 maint=true:NoExecute")),

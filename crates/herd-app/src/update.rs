@@ -114,7 +114,27 @@ pub fn derive(state: &mut State) {
         .refresh(fleet, thresholds, state.now, &changes);
     state.stale_derived = false;
     rows::refresh(state);
+    // A dialog open over a fleet that changed previews the fleet as it is now, not as it was
+    // when the last key was typed (each refresh is a no-op unless its dialog is open).
+    if changes.everything || !changes.daemon_sets.is_empty() {
+        rollout::refresh_preview(state);
+        target::refresh_preview(state);
+        node_edit::refresh_preview(state);
+    }
     state.dirty = true;
+}
+
+/// Under `--readonly`, says so on the flash line and answers true: the caller changes nothing.
+/// (The keys that write are not even bound then; this holds for any other way in.)
+pub(crate) fn refuse_readonly(state: &mut State) -> bool {
+    if state.session.readonly {
+        flash(
+            state,
+            Level::Error,
+            "read-only session: herd changes nothing",
+        );
+    }
+    state.session.readonly
 }
 
 pub(crate) fn flash(state: &mut State, level: Level, text: impl Into<String>) {

@@ -124,6 +124,25 @@ pub fn required_terms_from(
     ))
 }
 
+/// A required node-affinity term in the API's shape; empty lists are left out.
+pub fn node_selector_term_to_api(t: &NodeSelectorTerm) -> api::NodeSelectorTerm {
+    let list = |rs: &[NodeSelectorRequirement]| {
+        (!rs.is_empty()).then(|| {
+            rs.iter()
+                .map(|r| api::NodeSelectorRequirement {
+                    key: r.key.clone(),
+                    operator: r.operator.as_str().to_string(),
+                    values: (!r.values.is_empty()).then(|| r.values.clone()),
+                })
+                .collect()
+        })
+    };
+    api::NodeSelectorTerm {
+        match_expressions: list(&t.match_expressions),
+        match_fields: list(&t.match_fields),
+    }
+}
+
 /// The API form the DaemonSet controller writes into created pods; empty strings are omitted.
 pub fn toleration_to_api(toleration: &Toleration) -> api::Toleration {
     let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());

@@ -10,10 +10,9 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1 as api;
 use serde_json::{Map, Value, json};
 
-use crate::convert::{node_selector_term, toleration_to_api};
+use crate::convert::{node_selector_term_to_api, required_terms_from, toleration_to_api};
 use herd_core::model::placement::{
-    NodeSelectorRequirement, NodeSelectorTerm, PlacementSpec, TaintEffect, Toleration,
-    TolerationOperator,
+    NodeSelectorTerm, PlacementSpec, TaintEffect, Toleration, TolerationOperator,
 };
 use herd_core::targeting::validate::validate;
 
@@ -69,24 +68,6 @@ fn strict(doc: &Map<String, Value>) -> Vec<String> {
     problems
 }
 
-fn requirement_to_api(r: &NodeSelectorRequirement) -> api::NodeSelectorRequirement {
-    api::NodeSelectorRequirement {
-        key: r.key.clone(),
-        operator: r.operator.as_str().to_string(),
-        values: (!r.values.is_empty()).then(|| r.values.clone()),
-    }
-}
-
-fn term_to_api(t: &NodeSelectorTerm) -> api::NodeSelectorTerm {
-    let list = |rs: &[NodeSelectorRequirement]| {
-        (!rs.is_empty()).then(|| rs.iter().map(requirement_to_api).collect())
-    };
-    api::NodeSelectorTerm {
-        match_expressions: list(&t.match_expressions),
-        match_fields: list(&t.match_fields),
-    }
-}
-
 /// The targeting fields of `spec`, in the API's shape; absent fields are left out.
 pub fn to_document(spec: &PlacementSpec) -> Value {
     let mut doc = Map::new();
@@ -95,7 +76,7 @@ pub fn to_document(spec: &PlacementSpec) -> Value {
     }
     if let Some(terms) = &spec.required_terms {
         let selector = api::NodeSelector {
-            node_selector_terms: terms.iter().map(term_to_api).collect(),
+            node_selector_terms: terms.iter().map(node_selector_term_to_api).collect(),
         };
         doc.insert(
             "affinity".into(),
@@ -195,17 +176,9 @@ fn required_terms(value: Option<&Value>) -> Result<Option<Vec<NodeSelectorTerm>>
         ));
     }
     match node.get(REQUIRED) {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
         Some(v) => {
-            let selector: api::NodeSelector = serde_json::from_value(v.clone())
-                .map_err(|e| format!("affinity.nodeAffinity.{REQUIRED}: {e}"))?;
-            Ok(Some(
-                selector
-                    .node_selector_terms
-                    .iter()
-                    .map(node_selector_term)
-                    .collect(),
-            ))
+            required_terms_from(v).map_err(|e| format!("affinity.nodeAffinity.{REQUIRED}: {e}"))
         }
     }
 }
@@ -261,7 +234,7 @@ fn tolerations(value: Option<&Value>) -> Result<Vec<Toleration>, Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use herd_core::model::placement::NodeSelectorOperator;
+    use herd_core::model::placement::{NodeSelectorOperator, NodeSelectorRequirement};
 
     fn spec() -> PlacementSpec {
         PlacementSpec {

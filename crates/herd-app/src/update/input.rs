@@ -6,7 +6,9 @@ use crate::effect::Effect;
 use crate::filter::Filter;
 use crate::rows;
 use crate::state::{Level, Mode, RolloutForm, State};
-use crate::update::{clear_problem, command, flash, node_edit, normal_mode, pick, rollout, target};
+use crate::update::{
+    clear_problem, command, flash, node_edit, normal_mode, pick, refuse_readonly, rollout, target,
+};
 
 pub fn start_filter(state: &mut State) -> Vec<Effect> {
     let before = state.ui.page().filter.clone();
@@ -142,12 +144,7 @@ fn submit_filter(state: &mut State, input: &str) -> Vec<Effect> {
 
 /// A write asks first; under `--readonly` it is refused (the keys are not even bound).
 pub fn request(state: &mut State, write: Write) -> Vec<Effect> {
-    if state.session.readonly {
-        flash(
-            state,
-            Level::Error,
-            "read-only session: herd changes nothing",
-        );
+    if refuse_readonly(state) {
         return Vec::new();
     }
     state.ui.mode = if write.fleet_wide().is_some() {

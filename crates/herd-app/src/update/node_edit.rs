@@ -9,7 +9,7 @@ use crate::completion;
 use crate::effect::Effect;
 use crate::selection;
 use crate::state::{Level, Mode, NodeEditForm, State};
-use crate::update::{flash, target};
+use crate::update::{flash, refuse_readonly, target};
 use crate::view::View;
 use herd_core::targeting::nodes::{self, NodeEdit};
 use herd_core::targeting::vocabulary::Vocabulary;
@@ -50,12 +50,7 @@ pub fn targets(state: &State) -> Vec<Arc<str>> {
 }
 
 pub fn open(state: &mut State) -> Vec<Effect> {
-    if state.session.readonly {
-        flash(
-            state,
-            Level::Error,
-            "read-only session: herd changes nothing",
-        );
+    if refuse_readonly(state) {
         return Vec::new();
     }
     let nodes = targets(state);

@@ -8,7 +8,7 @@ use crate::action::Write;
 use crate::effect::Effect;
 use crate::selection;
 use crate::state::{Level, Mode, RolloutForm, State};
-use crate::update::flash;
+use crate::update::{flash, refuse_readonly};
 use herd_core::engine::preview;
 use herd_core::engine::record::{ANNOTATION, RolloutRecord};
 
@@ -19,12 +19,7 @@ pub fn record_of(state: &State, uid: &str) -> Option<RolloutRecord> {
 }
 
 pub fn open(state: &mut State) -> Vec<Effect> {
-    if state.session.readonly {
-        flash(
-            state,
-            Level::Error,
-            "read-only session: herd changes nothing",
-        );
+    if refuse_readonly(state) {
         return Vec::new();
     }
     let Some(uid) = selection::selected_daemon_set(state) else {

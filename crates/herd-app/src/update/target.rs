@@ -12,7 +12,7 @@ use crate::completion;
 use crate::effect::Effect;
 use crate::selection;
 use crate::state::{Level, Mode, State, TargetForm};
-use crate::update::{flash, input};
+use crate::update::{flash, input, refuse_readonly};
 use crate::view::Motion;
 use herd_core::model::placement::PlacementSpec;
 use herd_core::targeting::fix::{self, FixEdit};
@@ -20,17 +20,6 @@ use herd_core::targeting::nodes::{self, NodeEdit};
 use herd_core::targeting::preview::{changes, preview};
 use herd_core::targeting::rebase::rebase;
 use herd_core::targeting::vocabulary::Vocabulary;
-
-fn refuse_readonly(state: &mut State) -> bool {
-    if state.session.readonly {
-        flash(
-            state,
-            Level::Error,
-            "read-only session: herd changes nothing",
-        );
-    }
-    state.session.readonly
-}
 
 /// Opens the editor on the selected DaemonSet, its fields showing `shown` (its own
 /// targeting, or a fix of it).

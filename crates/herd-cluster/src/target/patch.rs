@@ -4,8 +4,8 @@
 
 use serde_json::{Map, Value, json};
 
-use herd_convert::convert::toleration_to_api;
-use herd_core::model::placement::{NodeSelectorRequirement, NodeSelectorTerm, PlacementSpec};
+use herd_convert::convert::{node_selector_term_to_api, toleration_to_api};
+use herd_core::model::placement::PlacementSpec;
 
 /// The merge patch taking the DaemonSet's template from `current` to `wanted`; `None` when
 /// they agree.
@@ -33,7 +33,10 @@ pub fn merge_patch(current: &PlacementSpec, wanted: &PlacementSpec) -> Option<Va
     if current.required_terms != wanted.required_terms {
         let required = match &wanted.required_terms {
             None => Value::Null,
-            Some(terms) => json!({"nodeSelectorTerms": terms.iter().map(term).collect::<Vec<_>>()}),
+            Some(terms) => {
+                let terms: Vec<_> = terms.iter().map(node_selector_term_to_api).collect();
+                json!({ "nodeSelectorTerms": terms })
+            }
         };
         pod.insert(
             "affinity".into(),
@@ -54,33 +57,6 @@ pub fn merge_patch(current: &PlacementSpec, wanted: &PlacementSpec) -> Option<Va
         pod.insert("tolerations".into(), value);
     }
     (!pod.is_empty()).then(|| json!({"spec": {"template": {"spec": Value::Object(pod)}}}))
-}
-
-fn term(t: &NodeSelectorTerm) -> Value {
-    let mut o = Map::new();
-    if !t.match_expressions.is_empty() {
-        o.insert(
-            "matchExpressions".into(),
-            t.match_expressions.iter().map(requirement).collect(),
-        );
-    }
-    if !t.match_fields.is_empty() {
-        o.insert(
-            "matchFields".into(),
-            t.match_fields.iter().map(requirement).collect(),
-        );
-    }
-    Value::Object(o)
-}
-
-fn requirement(r: &NodeSelectorRequirement) -> Value {
-    let mut o = Map::new();
-    o.insert("key".into(), json!(r.key));
-    o.insert("operator".into(), json!(r.operator.as_str()));
-    if !r.values.is_empty() {
-        o.insert("values".into(), json!(r.values));
-    }
-    Value::Object(o)
 }
 
 #[cfg(test)]

@@ -279,3 +279,33 @@ fn marks_cordon_together_and_esc_clears_them() {
     assert_eq!(state.ui.mode, Mode::Normal);
     assert!(flash_text(&state).1.contains("read-only"));
 }
+
+#[test]
+fn an_open_node_edit_previews_the_fleet_as_it_changes_under_it() {
+    let mut state = nodes_n2_n3_marked(false);
+    update(&mut state, Action::OpenNodeEdit);
+    type_in(&mut state, "taint maint=true:NoExecute");
+    let agent_losses = |state: &State| -> Vec<String> {
+        let Mode::NodeEdit(form) = &state.ui.mode else {
+            panic!("the node edit: {:?}", state.ui.mode);
+        };
+        let (_, deltas) = form.preview.clone().expect("a preview");
+        deltas
+            .iter()
+            .find(|d| d.daemon_set.ends_with("/agent"))
+            .map(|d| d.losses.iter().map(|l| l.node.to_string()).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(agent_losses(&state), ["n2", "n3"]);
+    // Someone taints n2 NoExecute meanwhile: agent's pod there goes anyway, so the edit no
+    // longer takes it; the preview says so without a key being pressed.
+    let mut n2 = state.fleet.node("n2").expect("n2").clone();
+    n2.taints
+        .push(Taint::new("dedicated", "infra", TaintEffect::NoExecute));
+    feed(
+        &mut state,
+        Feed::Event(FleetEvent::Upsert(Record::Node(n2))),
+    );
+    derive(&mut state);
+    assert_eq!(agent_losses(&state), ["n3"]);
+}

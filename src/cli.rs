@@ -94,10 +94,11 @@ pub enum Command {
 /// The exit codes of `herd target` (docs/TARGETING.md says the same).
 const TARGET_EXIT_CODES: &str = "\
 Exit codes:
-  0  applied, previewed with --dry-run, or nothing to do
+  0  applied, previewed with --dry-run, or nothing to do; staged, resumed or rolled back (with
+     --wait: the staging completed)
   1  refused: the preview has a warning (the edit removes the daemon everywhere, targets no
      node, or evicts running pods) and --force was not given; or the DaemonSet's targeting
-     changed while herd read it
+     changed while herd read it; with --wait: the staging halted
   2  bad input (a flag that does not parse, an edit the API server would refuse: the line names
      the field and the rule), an unknown DaemonSet or an unusable cluster; nothing is written";
 
@@ -128,6 +129,26 @@ pub struct TargetArgs {
     /// Output format: table or json.
     #[arg(short = 'o', long, value_name = "FORMAT", default_value = "table")]
     pub output: String,
+    /// Stage the edit: hold the nodes that gain the daemon and release them in batches, each
+    /// once the pods before it are Available (`herd engine`, the TUI or --wait carries it on).
+    #[arg(long)]
+    pub stage: bool,
+    /// With --stage: nodes per batch, a count or a share of the nodes that gain it.
+    #[arg(long, value_name = "N|P%", default_value = "10%", requires = "stage")]
+    pub batch: String,
+    /// With --stage: release nodes in the order of this node label's value (then by name).
+    #[arg(long, value_name = "LABEL", requires = "stage")]
+    pub order_by: Option<String>,
+    /// With --stage or --resume: carry the staging from this process until it completes or
+    /// halts.
+    #[arg(long)]
+    pub wait: bool,
+    /// Let a halted staging go on.
+    #[arg(long, conflicts_with_all = ["stage", "rollback", "dry_run"])]
+    pub resume: bool,
+    /// Roll a staged edit back: the targeting from before it, and every held node released.
+    #[arg(long, conflicts_with_all = ["stage", "resume", "dry_run", "wait"])]
+    pub rollback: bool,
 }
 
 #[derive(Debug, Clone, Args)]

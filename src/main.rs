@@ -45,6 +45,12 @@ async fn main() -> Result<()> {
                 dry_run: a.dry_run,
                 force: a.force,
                 output: a.output,
+                stage: a.stage,
+                batch: a.batch,
+                order_by: a.order_by,
+                wait: a.wait,
+                resume: a.resume,
+                rollback: a.rollback,
             };
             std::process::exit(herd::target::run(args).await)
         }

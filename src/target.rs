@@ -2,6 +2,8 @@
 //! the wanted targeting, previews it on the cluster as it is (`herd_core::targeting`), and
 //! applies it over the targeting it read (`herd_cluster::target`) unless told not to.
 
+mod stage;
+
 use std::path::Path;
 
 use serde::Serialize;
@@ -12,6 +14,7 @@ use herd_cluster::target::{self, TargetError};
 use herd_core::model::placement::{PlacementSpec, TaintEffect, Toleration};
 use herd_core::targeting::preview::{Preview, preview};
 use herd_core::targeting::spelling::{format_toleration, parse_node_selector, parse_toleration};
+use herd_core::targeting::stage::without_hold;
 use herd_core::targeting::validate::validate;
 
 /// `herd target`'s flags, as the command line read them.
@@ -28,6 +31,12 @@ pub struct TargetArgs {
     pub dry_run: bool,
     pub force: bool,
     pub output: String,
+    pub stage: bool,
+    pub batch: String,
+    pub order_by: Option<String>,
+    pub wait: bool,
+    pub resume: bool,
+    pub rollback: bool,
 }
 
 /// The edit the flags ask for, applied to the targeting read from the cluster.
@@ -151,7 +160,7 @@ struct Report<'a> {
     no_fit: Vec<NoFit>,
     warnings: Vec<String>,
     rolls: String,
-    /// `applied`, `dry-run`, `nothing to do` or `refused`.
+    /// `applied`, `staged`, `dry-run`, `nothing to do` or `refused`.
     outcome: &'a str,
 }
 
@@ -250,6 +259,20 @@ pub async fn run(args: TargetArgs) -> i32 {
         eprintln!("herd target: {e}");
         2
     };
+    let staging = match stage::options(&args) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    if args.resume || args.rollback {
+        let connect = ConnectOptions {
+            kubeconfig: args.kubeconfig.clone(),
+            context: args.context.clone(),
+        };
+        return match herd_cluster::connect::connect(&connect).await {
+            Ok(client) => stage::command(&args, &client).await,
+            Err(e) => fail(format!("{e:#}")),
+        };
+    }
     let edit = match Edit::from_args(&args) {
         Ok(edit) => edit,
         Err(e) => return fail(e),
@@ -273,9 +296,20 @@ pub async fn run(args: TargetArgs) -> i32 {
         Err(e) => return fail(e.to_string()),
     };
     let key = snap.daemon_set.key();
+    match herd_cluster::target::stage::record_of(&snap.daemon_set) {
+        Err(e) => return fail(format!("daemonset {key}: {e}")),
+        Ok(Some(r)) if !r.state.is_final() => {
+            return fail(format!(
+                "daemonset {key} stages an edit ({}): roll it back (--rollback) or let it finish first",
+                r.state.describe()
+            ));
+        }
+        _ => {}
+    }
     let base = snap.daemon_set.targeting.spec().clone();
+    // A finished staging's hold requirement matches no node: the next edit leaves it out.
     let wanted = match edit.apply(&base) {
-        Ok(w) => w,
+        Ok(w) => without_hold(&w),
         Err(e) => return fail(e),
     };
     let rules = validate(&wanted);
@@ -293,11 +327,14 @@ pub async fn run(args: TargetArgs) -> i32 {
         "dry-run"
     } else if !p.warnings.is_empty() && !args.force {
         "refused"
+    } else if staging.is_some() && !p.gains.is_empty() {
+        "staged"
     } else {
         "applied"
     };
-    if outcome == "applied"
-        && let Err(e) = write(&client, ns, name, &base, &wanted, &p).await
+    let stage_with = staging.as_ref().filter(|_| outcome == "staged");
+    if matches!(outcome, "applied" | "staged")
+        && let Err(e) = write(&client, ns, name, &base, &wanted, &p, stage_with).await
     {
         eprintln!("herd target: {e}");
         return match e {
@@ -319,8 +356,21 @@ pub async fn run(args: TargetArgs) -> i32 {
                 "refused: the preview warns (above); --force applies it anyway".to_string()
             }
             "dry-run" => "dry run: nothing was changed".to_string(),
+            "staged" => format!(
+                "staged: {} node(s) held, released in batches of {}; herd engine, the TUI or \
+                 `herd target -n {ns} {name} --resume --wait` carries it on, \
+                 `--rollback` undoes it",
+                p.gains.len(),
+                staging
+                    .as_ref()
+                    .map(|s| s.batch.to_string())
+                    .unwrap_or_default()
+            ),
             other => other.to_string(),
         });
+    }
+    if outcome == "staged" && args.wait {
+        return stage::wait(&client, ns, name).await;
     }
     i32::from(outcome == "refused")
 }
@@ -332,8 +382,31 @@ async fn write(
     base: &PlacementSpec,
     wanted: &PlacementSpec,
     p: &Preview,
+    staging: Option<&target::stage::StageOptions>,
 ) -> Result<(), TargetError> {
-    let applied = target::apply(client, ns, name, base, wanted, &p.headline()).await?;
+    let applied = match staging {
+        Some(options) => {
+            let gains: Vec<_> = p
+                .gains
+                .iter()
+                .map(|g| std::sync::Arc::clone(&g.node))
+                .collect();
+            target::stage::start(
+                client,
+                ns,
+                name,
+                target::stage::Staged {
+                    base,
+                    wanted,
+                    gains: &gains,
+                    summary: &p.headline(),
+                },
+                options,
+            )
+            .await?
+        }
+        None => target::apply(client, ns, name, base, wanted, &p.headline()).await?,
+    };
     for problem in record_actions("herd target", &applied.actions, &applied.trouble) {
         eprintln!("herd target: {problem}");
     }

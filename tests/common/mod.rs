@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod objects;
+pub mod placement;
 pub mod rollout;
 pub mod server;
 pub mod status;

@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 use crate::events;
 use crate::lease::{Hold, Leases};
 use crate::rollout::{RolloutError, execute};
+use crate::target::stage;
 use crate::watch::{Feed, FeedKind, Scope, spawn_watches};
 use herd_core::engine::action::{self, Action, Reason};
 use herd_core::engine::plan::{Next, NodeCache, Plan, Planner};
@@ -28,6 +29,7 @@ use herd_core::engine::retarget::retarget;
 use herd_core::model::daemonset::DaemonSet;
 use herd_core::model::fleet::{Fleet, FleetEvent, Record, Relist};
 use herd_core::model::version::ResourceVersion;
+use herd_core::targeting::stage::StageState;
 
 /// How the engine runs.
 #[derive(Debug, Clone)]
@@ -74,6 +76,9 @@ struct Tracked {
     said_holder: Option<String>,
     said_blocked: bool,
     said_trouble: Option<String>,
+    /// The DaemonSet's version when this engine last wrote its staging record, until the
+    /// watch shows a newer one.
+    staged_from: Option<(Option<ResourceVersion>, Instant)>,
 }
 
 /// How long to wait for the watch to show the engine's own write of a record before planning
@@ -118,6 +123,13 @@ pub async fn run(client: Client, options: Options, mut report: impl FnMut(Report
             });
         }
         tracked.retain(|uid, _| fleet.daemon_set(uid).is_some());
+        for uid in staged(&fleet) {
+            let Some(ds) = fleet.daemon_set(&uid).cloned() else {
+                continue;
+            };
+            let t = tracked.entry(Arc::clone(&uid)).or_default();
+            stage_one(&client, &fleet, &ds, &mut leases, t, &mut report).await;
+        }
         if managed.is_empty() {
             continue;
         }
@@ -183,6 +195,75 @@ fn managed(fleet: &Fleet) -> Vec<Arc<str>> {
         .filter(|ds| ds.annotations.contains_key(ANNOTATION) && !ds.deleting)
         .map(|ds| Arc::clone(&ds.uid))
         .collect()
+}
+
+/// The uids of DaemonSets whose staged targeting edit is in progress.
+fn staged(fleet: &Fleet) -> Vec<Arc<str>> {
+    fleet
+        .daemon_sets()
+        .filter(|ds| !ds.deleting)
+        .filter(|ds| {
+            stage::record_of(ds)
+                .ok()
+                .flatten()
+                .is_some_and(|r| r.state == StageState::Progressing)
+        })
+        .map(|ds| Arc::clone(&ds.uid))
+        .collect()
+}
+
+/// One staged DaemonSet, once: hold its Lease (the one its rollouts use), then release a
+/// batch, or record a halt or the end. After a record write it waits for the watch to show
+/// it, so a stale view never releases a batch twice over.
+async fn stage_one(
+    client: &Client,
+    fleet: &Fleet,
+    ds: &DaemonSet,
+    leases: &mut Leases,
+    t: &mut Tracked,
+    report: &mut impl FnMut(Report),
+) {
+    let key = ds.key();
+    if let Some((version, at)) = &t.staged_from {
+        if ds.resource_version == *version && at.elapsed() < OWN_WRITE_WAIT {
+            return;
+        }
+        t.staged_from = None;
+    }
+    match leases.hold(&ds.namespace, &ds.name).await {
+        Ok(Hold::Mine) => {}
+        Ok(Hold::Other(holder)) => {
+            if t.said_holder.as_ref() != Some(&holder) {
+                t.said_holder = Some(holder.clone());
+                report(Report::HeldBy {
+                    daemon_set: key,
+                    holder,
+                });
+            }
+            return;
+        }
+        Err(e) => {
+            trouble(t, report, &key, e.to_string());
+            return;
+        }
+    }
+    if !leases.may_write(&ds.namespace, &ds.name) {
+        return;
+    }
+    match stage::carry_step(client, fleet, ds).await {
+        Ok(stepped) => {
+            if stepped.wrote {
+                t.staged_from = Some((ds.resource_version.clone(), Instant::now()));
+            }
+            for e in stepped.trouble {
+                trouble(t, report, &key, e);
+            }
+            for a in stepped.actions {
+                report(Report::Acted(a));
+            }
+        }
+        Err(e) => trouble(t, report, &key, e.to_string()),
+    }
 }
 
 /// One managed DaemonSet, once: read its record, hold its lease, plan, carry out.

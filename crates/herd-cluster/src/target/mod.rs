@@ -5,6 +5,7 @@
 
 mod nodes;
 pub mod patch;
+pub mod stage;
 
 pub use nodes::apply_node_edit;
 
@@ -137,6 +138,21 @@ pub async fn apply(
     wanted: &PlacementSpec,
     summary: &str,
 ) -> Result<Applied, TargetError> {
+    apply_annotated(client, namespace, name, base, wanted, summary, None).await
+}
+
+/// [`apply`], writing the annotation `(key, value)` in the same patch (a staging's record
+/// goes on with the edit it carries, or not at all). With an annotation the patch is made
+/// even when the targeting is already `wanted`.
+pub(crate) async fn apply_annotated(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    base: &PlacementSpec,
+    wanted: &PlacementSpec,
+    summary: &str,
+    annotation: Option<(&str, &str)>,
+) -> Result<Applied, TargetError> {
     let key = format!("{namespace}/{name}");
     let rules = validate(wanted);
     if !rules.is_empty() {
@@ -179,7 +195,18 @@ pub async fn apply(
                 current,
             });
         }
-        let Some(by_hand) = patch::merge_patch(&current, wanted) else {
+        let mut by_hand = match (patch::merge_patch(&current, wanted), annotation) {
+            (Some(mut p), Some((key, value))) => {
+                p["metadata"] = json!({"annotations": {key: value}});
+                Some(p)
+            }
+            (None, Some((key, value))) => Some(json!({"metadata": {"annotations": {key: value}}})),
+            (p, None) => p,
+        };
+        if let Some(p) = &mut by_hand {
+            patch::tidy_affinity(p, &object);
+        }
+        let Some(by_hand) = by_hand else {
             return Ok(Applied {
                 unchanged: true,
                 actions: Vec::new(),
@@ -188,7 +215,7 @@ pub async fn apply(
         };
         let mut guarded = by_hand.clone();
         if let Some(version) = &object.metadata.resource_version {
-            guarded["metadata"] = json!({"resourceVersion": version});
+            guarded["metadata"]["resourceVersion"] = json!(version);
         }
         match dss.patch(name, &params(), &Patch::Merge(guarded)).await {
             Ok(_) => break (object.metadata.uid.clone().unwrap_or_default(), by_hand),

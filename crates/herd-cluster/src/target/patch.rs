@@ -2,6 +2,7 @@
 //! removed nodeSelector key as `null`, lists whole (a merge patch replaces lists), and the
 //! required node affinity alone, so preferred affinity and pod affinity are left as they are.
 
+use k8s_openapi::api::apps::v1::DaemonSet;
 use serde_json::{Map, Value, json};
 
 use herd_convert::convert::{node_selector_term_to_api, toleration_to_api};
@@ -57,6 +58,36 @@ pub fn merge_patch(current: &PlacementSpec, wanted: &PlacementSpec) -> Option<Va
         pod.insert("tolerations".into(), value);
     }
     (!pod.is_empty()).then(|| json!({"spec": {"template": {"spec": Value::Object(pod)}}}))
+}
+
+/// When `patch` drops the required node affinity and the template's affinity holds nothing
+/// else, drops the whole `affinity` instead, so the template goes back to the shape it had
+/// before any affinity was added (an empty `affinity: {nodeAffinity: {}}` left behind would
+/// make it a template, and a revision, of its own).
+pub fn tidy_affinity(patch: &mut Value, object: &DaemonSet) {
+    let dropped = patch
+        .pointer("/spec/template/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution")
+        .is_some_and(Value::is_null);
+    let affinity = object
+        .spec
+        .template
+        .spec
+        .as_ref()
+        .and_then(|p| p.affinity.as_ref());
+    let nothing_else = affinity.is_none_or(|a| {
+        a.pod_affinity.is_none()
+            && a.pod_anti_affinity.is_none()
+            && a.node_affinity.as_ref().is_none_or(|n| {
+                n.preferred_during_scheduling_ignored_during_execution
+                    .is_none()
+            })
+    });
+    if dropped
+        && nothing_else
+        && let Some(pod) = patch.pointer_mut("/spec/template/spec")
+    {
+        pod["affinity"] = Value::Null;
+    }
 }
 
 #[cfg(test)]

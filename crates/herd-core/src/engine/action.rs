@@ -32,6 +32,18 @@ pub enum Reason {
     /// A person labelled, tainted or cordoned nodes from herd (recorded in the audit log; the
     /// Event goes on each DaemonSet the preview said gains or loses a pod).
     NodesEdited,
+    /// A targeting edit staged: the nodes that gain the daemon held, the edit applied.
+    StageStarted,
+    /// A batch of held nodes released.
+    StageReleased,
+    /// Pods on released nodes fail: nothing more is released.
+    StageHalted,
+    /// A person let a halted staging go on.
+    StageResumed,
+    /// Every held node released, every pod Available.
+    StageComplete,
+    /// The targeting from before the edit put back, every hold lifted.
+    StageRolledBack,
 }
 
 impl Reason {
@@ -52,6 +64,12 @@ impl Reason {
             Reason::Restarted => "Restarted",
             Reason::Retargeted => "Retargeted",
             Reason::NodesEdited => "NodesEdited",
+            Reason::StageStarted => "StageStarted",
+            Reason::StageReleased => "StageReleased",
+            Reason::StageHalted => "StageHalted",
+            Reason::StageResumed => "StageResumed",
+            Reason::StageComplete => "StageComplete",
+            Reason::StageRolledBack => "StageRolledBack",
         }
     }
 
@@ -59,7 +77,10 @@ impl Reason {
     pub fn is_warning(self) -> bool {
         matches!(
             self,
-            Reason::RolloutHalted | Reason::RolloutContested | Reason::RolloutRollingBack
+            Reason::RolloutHalted
+                | Reason::RolloutContested
+                | Reason::RolloutRollingBack
+                | Reason::StageHalted
         )
     }
 }
@@ -164,7 +185,7 @@ pub fn reason_for(state: &State) -> Option<Reason> {
 }
 
 /// `'text'` for a POSIX shell, with any `'` inside closed, escaped and reopened.
-fn shell_quote(text: &str) -> String {
+pub fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 

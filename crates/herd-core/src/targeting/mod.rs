@@ -10,6 +10,7 @@ pub mod nodes;
 pub mod preview;
 pub mod rebase;
 pub mod spelling;
+pub mod stage;
 pub mod validate;
 pub mod vocabulary;
 

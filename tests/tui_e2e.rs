@@ -7,6 +7,9 @@
 #[path = "tui_e2e/tmux.rs"]
 mod tmux;
 
+#[path = "tui_e2e/staging.rs"]
+mod staging;
+
 use tmux::{Pane, assert_restored, herd, require_tmux};
 
 const DAEMON_SETS: [&str; 9] = [

@@ -547,6 +547,38 @@ async fn targeting_editor_and_fixes() {
 }
 
 #[tokio::test]
+async fn staging_is_offered_for_an_edit_that_adds_many_nodes() {
+    let mut s = Screen::demo().await;
+    s.open_daemon_set("csi-rbdplugin");
+    s.key('T');
+    for _ in 0.."node-role.herd.dev/storage=true".len() {
+        s.special(KeyCode::Backspace);
+    }
+    assert!(s.text().contains("+34 node(s) gain a pod"), "{}", s.text());
+    s.special(KeyCode::Enter);
+    let text = s.text();
+    assert!(
+        text.contains("The edit adds the daemon to 34 node(s) at once unless it is staged."),
+        "{text}"
+    );
+    assert!(
+        text.contains("released 4 at a time (10%) in the order of"),
+        "{text}"
+    );
+    assert_snapshot!("stage_choice_120x36", text);
+    // esc: back to the edit; enter twice: staged, the name asked for.
+    s.special(KeyCode::Esc);
+    assert!(s.text().contains("node targeting of storage/csi-rbdplugin"));
+    s.special(KeyCode::Enter);
+    s.special(KeyCode::Enter);
+    assert!(
+        s.text().contains("stage the node targeting change"),
+        "{}",
+        s.text()
+    );
+}
+
+#[tokio::test]
 async fn rollout_dialog() {
     let mut s = Screen::demo().await;
     s.open_daemon_set("fluent-bit");

@@ -169,7 +169,7 @@ fn write_out(write: Write, connection: &Connection, outcomes: &mpsc::UnboundedSe
                 container,
                 image,
             } => fetch::set_image(&client, namespace, name, container, image).await,
-            Write::Retarget { .. } | Write::EditNodes { .. } => {
+            Write::Retarget { .. } | Write::EditNodes { .. } | Write::Stage { .. } => {
                 targets::write(&client, &write, &tx).await
             }
             Write::StartRollout {

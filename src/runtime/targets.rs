@@ -8,7 +8,10 @@ use tokio::sync::mpsc;
 use super::Outcome;
 use super::effects::report;
 use crate::rollout::record_actions;
-use herd_app::action::{Action, Write};
+use std::sync::Arc;
+
+use herd_app::action::{Action, StageWord, Staging, Write};
+use herd_cluster::target::stage::{self, StageCommand, StageOptions, Staged};
 use herd_cluster::target::{self, TargetError};
 use herd_core::engine::action::{Action as Done, Reason};
 
@@ -26,10 +29,14 @@ pub async fn write(
             name,
             base,
             wanted,
-            summary,
-        } => match target::apply(client, namespace, name, base, wanted, summary).await {
+            stage,
+            ..
+        } => match retarget(client, write, stage.as_ref()).await {
             Ok(applied) => {
                 let problems = record_actions(ACTOR, &applied.actions, &applied.trouble);
+                if stage.is_some() {
+                    carry_stage(client.clone(), namespace, name, outcomes.clone());
+                }
                 problems_or_done(problems)
             }
             Err(TargetError::Conflict {
@@ -49,8 +56,38 @@ pub async fn write(
                     theirs.join("; ")
                 ))
             }
-            Err(e) => Err(e.to_string()),
+            Err(e) => {
+                if let Some(daemon_set) = write.carried() {
+                    report(outcomes, Outcome::Action(Action::CarryEnded { daemon_set }));
+                }
+                Err(e.to_string())
+            }
         },
+        Write::Stage {
+            namespace,
+            name,
+            word,
+        } => {
+            let command = match word {
+                StageWord::Resume => StageCommand::Resume,
+                StageWord::Rollback => StageCommand::Rollback,
+            };
+            match stage::command(client, namespace, name, command).await {
+                Ok(applied) => {
+                    let problems = record_actions(ACTOR, &applied.actions, &applied.trouble);
+                    if *word == StageWord::Resume {
+                        carry_stage(client.clone(), namespace, name, outcomes.clone());
+                    }
+                    problems_or_done(problems)
+                }
+                Err(e) => {
+                    if let Some(daemon_set) = write.carried() {
+                        report(outcomes, Outcome::Action(Action::CarryEnded { daemon_set }));
+                    }
+                    Err(e.to_string())
+                }
+            }
+        }
         Write::EditNodes {
             nodes,
             edit,
@@ -74,6 +111,77 @@ pub async fn write(
         }
         _ => Ok(()),
     }
+}
+
+/// A targeting write: at once, or staged.
+async fn retarget(
+    client: &Client,
+    write: &Write,
+    staging: Option<&Staging>,
+) -> Result<target::Applied, TargetError> {
+    let Write::Retarget {
+        namespace,
+        name,
+        base,
+        wanted,
+        summary,
+        ..
+    } = write
+    else {
+        return Err(TargetError::Api {
+            what: "node targeting".into(),
+            message: "not a targeting write".into(),
+        });
+    };
+    match staging {
+        None => target::apply(client, namespace, name, base, wanted, summary).await,
+        Some(s) => {
+            let options = StageOptions {
+                batch: s.batch,
+                order_by: s.order_by.clone(),
+            };
+            let edit = Staged {
+                base,
+                wanted,
+                gains: &s.gains,
+                summary,
+            };
+            stage::start(client, namespace, name, edit, &options).await
+        }
+    }
+}
+
+/// Carries the staging of `namespace/name` from this process until it completes or halts
+/// (as `herd engine` would), recording each release, then says how it ended.
+fn carry_stage(
+    client: Client,
+    namespace: &Arc<str>,
+    name: &Arc<str>,
+    outcomes: mpsc::UnboundedSender<Outcome>,
+) {
+    let (namespace, name) = (Arc::clone(namespace), Arc::clone(name));
+    tokio::spawn(async move {
+        let daemon_set = format!("{namespace}/{name}");
+        let mut problems = Vec::new();
+        let ended = stage::run_until_settled(&client, &namespace, &name, |stepped| {
+            problems.extend(record_actions(ACTOR, &stepped.actions, &stepped.trouble));
+        })
+        .await;
+        let what = format!("staging of {daemon_set}");
+        let (what, result) = match (ended, problems.first()) {
+            (Ok(record), None) => (format!("{what}: {}", record.state.describe()), Ok(())),
+            (Ok(record), Some(p)) => (what, Err(format!("{}, but {p}", record.state.describe()))),
+            (Err(e), _) => (what, Err(e.to_string())),
+        };
+        report(
+            &outcomes,
+            Outcome::Action(Action::CarryEnded { daemon_set }),
+        );
+        report(
+            &outcomes,
+            Outcome::Action(Action::WriteDone { what, result }),
+        );
+    });
 }
 
 /// The write is made either way; a failure to record it is said, not hidden.

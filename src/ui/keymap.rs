@@ -495,6 +495,12 @@ pub fn action_for(event: KeyEvent, state: &State) -> Option<Action> {
             _ => prompt_key(event),
         },
         Mode::Fixes { .. } => pick_key(event),
+        Mode::StageChoice { .. } => match event.code {
+            KeyCode::Enter => Some(Action::InputSubmit),
+            KeyCode::Char(c @ ('s' | 'a')) => Some(Action::Input(c)),
+            KeyCode::Esc => Some(Action::Cancel),
+            _ => None,
+        },
         Mode::NodeEdit(_) => match event.code {
             KeyCode::Right => Some(Action::Complete),
             _ => prompt_key(event),

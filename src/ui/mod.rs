@@ -60,6 +60,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
         }
         Mode::ConfirmQuit => rollout::confirm_quit(state, frame, areas.body),
         Mode::TargetForm(form) => target::form(state, form, frame, areas.body),
+        Mode::StageChoice { write, .. } => target::stage_choice(state, write, frame, areas.body),
         Mode::NodeEdit(form) => node_edit::form(state, form, frame, areas.body),
         Mode::Fixes {
             node,

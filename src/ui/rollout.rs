@@ -364,9 +364,9 @@ pub fn confirm_quit(state: &Scene, frame: &mut Frame, area: Rect) {
             theme.style(Slot::Text),
         ),
         Line::styled(
-            "Quit, and it stays as recorded and waits, deleting nothing more, until `herd \
-             engine` or another herd carries it on (`herd rollout status` shows where it \
-             stands).",
+            "Quit, and it stays as recorded and waits, deleting and releasing nothing more, \
+             until `herd engine` or another herd carries it on (`herd rollout status`, or a \
+             staged edit's DaemonSet page, shows where it stands).",
             theme.style(Slot::Dim),
         ),
         Line::from(""),

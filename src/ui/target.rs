@@ -10,12 +10,14 @@ use ratatui::text::{Line, Span};
 use super::Scene;
 use super::rollout::{key_hint, overlay};
 use super::theme::Slot;
+use herd_app::action::Write;
 use herd_app::completion;
 use herd_app::state::TargetForm;
 use herd_core::analysis::units;
 use herd_core::targeting::delta::NodeChange;
 use herd_core::targeting::fix::Fix;
 use herd_core::targeting::preview::Preview;
+use herd_core::targeting::stage::Batch;
 
 /// Nodes listed per side (gain, lose); the rest are counted.
 const NODES_SHOWN: usize = 6;
@@ -87,6 +89,60 @@ pub fn form(state: &Scene, form: &TargetForm, frame: &mut Frame, area: Rect) {
     overlay(
         state,
         &format!("node targeting of {}", ds.key()),
+        lines,
+        frame,
+        area,
+    );
+}
+
+/// An edit that adds the daemon to many nodes: stage it (the default) or apply it at once.
+pub fn stage_choice(state: &Scene, write: &Write, frame: &mut Frame, area: Rect) {
+    let theme = &state.theme;
+    let Write::Retarget {
+        namespace,
+        name,
+        summary,
+        stage: Some(stage),
+        ..
+    } = write
+    else {
+        return;
+    };
+    let gains = stage.gains.len() as u32;
+    let per = Batch::size(stage.batch, gains);
+    let order = stage.order_by.as_ref().map_or_else(
+        || "by node name".to_string(),
+        |l| format!("in the order of {l}"),
+    );
+    let lines = vec![
+        Line::styled(summary.clone(), theme.style(Slot::Text)),
+        Line::from(""),
+        Line::styled(
+            format!("The edit adds the daemon to {gains} node(s) at once unless it is staged."),
+            theme.style(Slot::Title),
+        ),
+        Line::styled(
+            format!(
+                "Staged: they are held with a label and released {per} at a time ({}) {order}, each \
+                 batch once every pod is Available; new pods that fail halt it. herd carries it \
+                 while open (herd engine does when it is not); :stage rollback undoes it all.",
+                stage.batch
+            ),
+            theme.style(Slot::Dim),
+        ),
+        Line::from(""),
+        key_hint(
+            state,
+            &[
+                ("enter/s", "stage it"),
+                ("a", "apply at once"),
+                ("esc", "back to the editor"),
+            ],
+        ),
+    ];
+    overlay(
+        state,
+        &format!("stage the targeting edit of {namespace}/{name}?"),
         lines,
         frame,
         area,

@@ -9,6 +9,7 @@ use crate::view::{Motion, SortKey, View};
 use herd_core::engine::policy::{Policy, Selection};
 use herd_core::model::placement::PlacementSpec;
 use herd_core::targeting::nodes::NodeEdit;
+use herd_core::targeting::stage::Batch;
 
 fn selection(s: &Selection) -> String {
     match s {
@@ -197,6 +198,14 @@ pub enum Write {
         wanted: PlacementSpec,
         /// The edit and its preview's headline, for the confirmation and the audit line.
         summary: String,
+        /// Staged through the engine rather than applied at once.
+        stage: Option<Staging>,
+    },
+    /// `herd target --resume|--rollback`: a person's word on a staged targeting edit.
+    Stage {
+        namespace: Arc<str>,
+        name: Arc<str>,
+        word: StageWord,
     },
     /// `kubectl label|taint|cordon` on nodes.
     EditNodes {
@@ -205,6 +214,45 @@ pub enum Write {
         /// Which DaemonSets gain or lose a pod there, for the confirmation.
         summary: String,
     },
+}
+
+/// How a targeting edit is staged: the nodes that gain the daemon held, then released
+/// `batch` at a time in the order of the node label `order_by`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staging {
+    pub batch: Batch,
+    pub order_by: Option<String>,
+    /// The preview's nodes that gain the daemon.
+    pub gains: Vec<Arc<str>>,
+}
+
+impl Staging {
+    /// The `herd target` flags that stage the same way.
+    pub fn flags(&self) -> String {
+        let mut flags = format!("--stage --batch {}", self.batch);
+        if let Some(label) = &self.order_by {
+            flags.push_str(&format!(" --order-by {label}"));
+        }
+        flags
+    }
+}
+
+/// A person's word on a staged targeting edit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StageWord {
+    /// A halted staging goes on releasing.
+    Resume,
+    /// The targeting from before the edit, and every held node released.
+    Rollback,
+}
+
+impl StageWord {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StageWord::Resume => "resume",
+            StageWord::Rollback => "rollback",
+        }
+    }
 }
 
 /// A person's word on a managed rollout.
@@ -299,8 +347,45 @@ impl Write {
                 namespace,
                 name,
                 summary,
+                stage: None,
                 ..
             } => format!("change the node targeting of {namespace}/{name}: {summary}"),
+            Write::Retarget {
+                namespace,
+                name,
+                summary,
+                stage: Some(stage),
+                ..
+            } => {
+                let order = stage
+                    .order_by
+                    .as_ref()
+                    .map_or_else(|| "by name".to_string(), |l| format!("in the order of {l}"));
+                format!(
+                    "stage the node targeting change of {namespace}/{name}: {summary}; the {} \
+                     node(s) that gain it are held and released {} at a time {order}, each \
+                     batch once the last is Available (herd target -n {namespace} {name} … {})",
+                    stage.gains.len(),
+                    stage.batch,
+                    stage.flags()
+                )
+            }
+            Write::Stage {
+                namespace,
+                name,
+                word: StageWord::Resume,
+            } => format!(
+                "resume the staged edit of {namespace}/{name}: release the held nodes again \
+                 (herd target -n {namespace} {name} --resume)"
+            ),
+            Write::Stage {
+                namespace,
+                name,
+                word: StageWord::Rollback,
+            } => format!(
+                "roll back the staged edit of {namespace}/{name}: its targeting from before, \
+                 every held node released (herd target -n {namespace} {name} --rollback)"
+            ),
             Write::EditNodes {
                 nodes,
                 edit,
@@ -323,6 +408,17 @@ impl Write {
             }
             | Write::UndoTo {
                 namespace, name, ..
+            }
+            | Write::Retarget {
+                namespace,
+                name,
+                stage: Some(_),
+                ..
+            }
+            | Write::Stage {
+                namespace,
+                name,
+                word: StageWord::Resume,
             } => Some(format!("{namespace}/{name}")),
             _ => None,
         }
@@ -336,6 +432,11 @@ impl Write {
             | Write::UndoTo { name, .. }
             | Write::Retarget { name, .. }
             | Write::SetImage { name, .. }
+            | Write::Stage {
+                name,
+                word: StageWord::Rollback,
+                ..
+            }
             | Write::Rollout {
                 name,
                 word: RolloutWord::Abort | RolloutWord::Undo,

@@ -213,6 +213,13 @@ pub enum Mode {
     ConfirmQuit,
     /// `T`: a DaemonSet's node targeting being edited, with the preview of what it does.
     TargetForm(Box<TargetForm>),
+    /// An edit that adds the daemon to many nodes, before its confirmation: stage it (enter
+    /// or `s`), apply it at once (`a`), or go back to the editor (esc), which `form` keeps.
+    StageChoice {
+        form: Box<TargetForm>,
+        /// The write, staged.
+        write: Write,
+    },
     /// `t` on nodes: a label, taint or cordon typed for the marked nodes (or the one under the
     /// cursor), with the DaemonSets that gain or lose a pod there.
     NodeEdit(Box<NodeEditForm>),

@@ -14,11 +14,13 @@ use crate::ui::screens::coverage_map;
 use crate::ui::table::{self, Col, col, styled};
 use crate::ui::theme::Slot;
 use herd_app::update::rollout::record_of;
+use herd_app::update::target::staging_record;
 use herd_core::analysis::coverage::{Coverage, DsCoverage};
 use herd_core::analysis::units;
 use herd_core::analysis::verdict::{self, Verdict};
 use herd_core::engine::record::{RolloutRecord, State as RecordState};
 use herd_core::model::daemonset::{DaemonSet, StrategyKind};
+use herd_core::targeting::stage::{StageRecord, StageState};
 
 const COLS: [Col; 10] = [
     col("NODE", 18, 0),
@@ -42,9 +44,11 @@ pub fn render(state: &Scene, uid: &str, frame: &mut Frame, area: Rect) {
         return;
     };
     let managed = record_of(state, uid).filter(|r| !r.state.is_final());
-    let [summary, banner, gauge, rest] = Layout::vertical([
+    let staged = staging_record(ds).filter(|r| !r.state.is_final());
+    let [summary, banner, staging, gauge, rest] = Layout::vertical([
         Constraint::Length(crate::ui::layout::DS_SUMMARY_ROWS),
         Constraint::Length(u16::from(managed.is_some())),
+        Constraint::Length(u16::from(staged.is_some())),
         Constraint::Length(1),
         Constraint::Min(3),
     ])
@@ -52,6 +56,9 @@ pub fn render(state: &Scene, uid: &str, frame: &mut Frame, area: Rect) {
     render_summary(state, ds, frame, summary);
     if let Some(record) = managed {
         render_banner(state, &record, frame, banner);
+    }
+    if let Some(record) = staged {
+        render_staging(state, &record, frame, staging);
     }
     render_gauge(state, ds, cov, frame, gauge);
     if state.ui.page().map {
@@ -173,6 +180,29 @@ fn render_banner(state: &Scene, record: &RolloutRecord, frame: &mut Frame, area:
         "{glyph} managed rollout{target}: {}{took} · max unavailable {} · R for its controls",
         record.state.describe(),
         record.policy.max_unavailable
+    );
+    frame.render_widget(
+        Paragraph::new(Line::styled(safe::text(&text), state.theme.style(slot))),
+        area,
+    );
+}
+
+/// A staged targeting edit in hand: how far it is, and the commands that act on it.
+fn render_staging(state: &Scene, record: &StageRecord, frame: &mut Frame, area: Rect) {
+    let held = state
+        .fleet
+        .nodes()
+        .filter(|n| n.labels.contains_key(&record.hold))
+        .count();
+    let (glyph, slot, next) = match record.state {
+        StageState::Progressing => ("▶", Slot::Info, ":stage rollback undoes it"),
+        _ => ("✗", Slot::Critical, ":stage resume or :stage rollback"),
+    };
+    let text = format!(
+        "{glyph} staged targeting edit: {} · {} of {} batch(es) released · {held} node(s) held · {next}",
+        record.state.describe(),
+        record.released,
+        record.batches(),
     );
     frame.render_widget(
         Paragraph::new(Line::styled(safe::text(&text), state.theme.style(slot))),

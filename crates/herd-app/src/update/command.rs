@@ -1,9 +1,9 @@
 //! The `:` command line, k9s style: `:ds`, `:nodes`, `:hogs`, `:ctx NAME`, `:ns [NAME]`,
-//! `:theme NAME`, `:events`, `:history`, `:yaml`, `:q`.
+//! `:theme NAME`, `:events`, `:history`, `:yaml`, `:stage resume|rollback`, `:q`.
 
 use std::sync::Arc;
 
-use crate::action::Action;
+use crate::action::{Action, StageWord, Write};
 use crate::effect::Effect;
 use crate::state::{Level, State};
 use crate::update::{clear_problem, flash, update};
@@ -36,6 +36,27 @@ pub fn parse_command(line: &str, state: &State) -> Result<Action, String> {
         ("yaml", None) => crate::selection::yaml_target(state)
             .map(|target| Action::Show(View::Yaml { target }))
             .ok_or_else(|| ":yaml needs something selected".to_string()),
+        ("stage", Some(word @ ("resume" | "rollback"))) => {
+            let uid = needs_ds()?;
+            let ds = state
+                .fleet
+                .daemon_set(&uid)
+                .ok_or_else(|| ":stage needs a DaemonSet selected".to_string())?;
+            let word = if word == "resume" {
+                StageWord::Resume
+            } else {
+                StageWord::Rollback
+            };
+            Ok(Action::Request(Write::Stage {
+                namespace: Arc::clone(&ds.namespace),
+                name: Arc::clone(&ds.name),
+                word,
+            }))
+        }
+        ("stage", _) => Err(
+            ":stage resume or :stage rollback (the selected DaemonSet's staged targeting edit)"
+                .into(),
+        ),
         ("help", None) => Ok(Action::ToggleHelp),
         ("theme", None) => Err(format!(
             "themes: {} (or a user theme name, or a .toml path); current: {}",
@@ -46,7 +67,7 @@ pub fn parse_command(line: &str, state: &State) -> Result<Action, String> {
         ("", _) => Err("empty command; try :ds, :nodes, :hogs, :ctx NAME, :ns NAME".into()),
         _ => Err(format!(
             "unknown command :{}; try :ds, :nodes, :hogs, :events, :history, :yaml, :ctx NAME, \
-             :ns NAME, :theme NAME, :q",
+             :ns NAME, :theme NAME, :stage resume|rollback, :q",
             line.trim()
         )),
     }

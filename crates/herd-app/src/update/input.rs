@@ -28,6 +28,13 @@ pub fn start_command(state: &mut State) -> Vec<Effect> {
 }
 
 pub fn type_char(state: &mut State, c: char) -> Vec<Effect> {
+    if let Mode::StageChoice { .. } = state.ui.mode {
+        return match c {
+            's' => target::choose_staging(state, true),
+            'a' => target::choose_staging(state, false),
+            _ => Vec::new(),
+        };
+    }
     edit(state, |input| input.push(c))
 }
 
@@ -107,6 +114,10 @@ pub fn submit(state: &mut State) -> Vec<Effect> {
         Mode::PickNamespace { choices, cursor } => pick::choose(state, choices, cursor),
         Mode::RolloutForm(form) => submit_rollout(state, form),
         Mode::TargetForm(form) => target::submit(state, form),
+        choice @ Mode::StageChoice { .. } => {
+            state.ui.mode = choice;
+            target::choose_staging(state, true)
+        }
         Mode::NodeEdit(form) => node_edit::submit(state, form),
         Mode::Fixes {
             uid, fixes, cursor, ..
@@ -211,6 +222,10 @@ fn send(state: &mut State, write: Write) -> Vec<Effect> {
 
 /// `esc` in a prompt: a filter goes back to what it was before typing.
 pub fn cancel(state: &mut State) -> Vec<Effect> {
+    if let Mode::StageChoice { .. } = state.ui.mode {
+        target::back_to_editor(state);
+        return Vec::new();
+    }
     if let Mode::Filter { before, .. } = &state.ui.mode {
         let before = before.clone();
         show_filter(state, before);

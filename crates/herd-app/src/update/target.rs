@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use crate::action::Write;
+use crate::action::{Staging, Write};
 use crate::completion;
 use crate::effect::Effect;
 use crate::selection;
@@ -19,6 +19,9 @@ use herd_core::targeting::fix::{self, FixEdit};
 use herd_core::targeting::nodes::{self, NodeEdit};
 use herd_core::targeting::preview::{changes, preview};
 use herd_core::targeting::rebase::rebase;
+use herd_core::targeting::stage::{
+    ANNOTATION as STAGE_ANNOTATION, Batch, OFFER_FROM, StageRecord, without_hold,
+};
 use herd_core::targeting::vocabulary::Vocabulary;
 
 /// Opens the editor on the selected DaemonSet, its fields showing `shown` (its own
@@ -39,7 +42,8 @@ fn open_form_over(
     shown: Option<PlacementSpec>,
     note: Option<String>,
 ) {
-    let shown = shown.unwrap_or_else(|| base.clone());
+    // A finished staging's hold requirement matches no node: the next edit leaves it out.
+    let shown = shown.unwrap_or_else(|| without_hold(&base));
     let mut form = TargetForm::new(uid, base, &shown, Arc::new(Vocabulary::of(&state.fleet)));
     form.note = note;
     state.ui.mode = Mode::TargetForm(Box::new(form));
@@ -50,10 +54,38 @@ pub fn open(state: &mut State) -> Vec<Effect> {
     if refuse_readonly(state) {
         return Vec::new();
     }
-    if let Some(uid) = selection::selected_daemon_set(state) {
+    if let Some(uid) = selection::selected_daemon_set(state)
+        && !refuse_while_staging(state, &uid)
+    {
         open_form(state, uid, None, None);
     }
     Vec::new()
+}
+
+/// A DaemonSet whose staged edit is still in hand is not edited again (the edit would drop
+/// the hold and give every held node its pod at once): says so and returns `true`.
+fn refuse_while_staging(state: &mut State, uid: &str) -> bool {
+    let Some(ds) = state.fleet.daemon_set(uid) else {
+        return false;
+    };
+    let Some(record) = staging_record(ds).filter(|r| !r.state.is_final()) else {
+        return false;
+    };
+    let message = format!(
+        "{}/{} stages a targeting edit ({}): :stage rollback, or let it finish first",
+        ds.namespace,
+        ds.name,
+        record.state.describe()
+    );
+    flash(state, Level::Warn, message);
+    true
+}
+
+/// The DaemonSet's staging record, when it has one herd can read.
+pub fn staging_record(ds: &herd_core::model::daemonset::DaemonSet) -> Option<StageRecord> {
+    ds.annotations
+        .get(STAGE_ANNOTATION)
+        .and_then(|text| StageRecord::decode(text).ok())
 }
 
 /// `E`: the targeting as YAML in $EDITOR; what is saved comes back to the editor's preview.
@@ -64,6 +96,9 @@ pub fn edit_yaml(state: &mut State) -> Vec<Effect> {
     let Some(uid) = selection::selected_daemon_set(state) else {
         return Vec::new();
     };
+    if refuse_while_staging(state, &uid) {
+        return Vec::new();
+    }
     let Some(ds) = state.fleet.daemon_set(&uid) else {
         return Vec::new();
     };
@@ -152,16 +187,82 @@ pub fn submit(state: &mut State, form: Box<TargetForm>) -> Vec<Effect> {
     };
     let (wanted, headline) = wanted;
     let summary = format!("{} ({headline})", changes(&form.base, &wanted).join("; "));
-    input::request(
-        state,
+    let stage = form
+        .preview
+        .as_ref()
+        .ok()
+        .and_then(|p| offer_staging(state, p));
+    let offered = stage.is_some();
+    let write = Write::Retarget {
+        namespace,
+        name,
+        base: form.base.clone(),
+        wanted,
+        summary,
+        stage,
+    };
+    if offered {
+        state.ui.mode = Mode::StageChoice { form, write };
+        return Vec::new();
+    }
+    input::request(state, write)
+}
+
+/// The zone label releases are ordered by when the nodes carry it.
+const ORDER_LABEL: &str = "topology.kubernetes.io/zone";
+
+/// Staging, offered when the edit adds the daemon to many nodes: a tenth of them at a time,
+/// zone by zone when they carry a zone label.
+fn offer_staging(state: &State, p: &herd_core::targeting::preview::Preview) -> Option<Staging> {
+    if p.gains.len() < OFFER_FROM {
+        return None;
+    }
+    let zoned = p.gains.iter().any(|g| {
+        state
+            .fleet
+            .node(&g.node)
+            .is_some_and(|n| n.labels.contains_key(ORDER_LABEL))
+    });
+    Some(Staging {
+        batch: Batch::Percent(10),
+        order_by: zoned.then(|| ORDER_LABEL.to_string()),
+        gains: p.gains.iter().map(|g| Arc::clone(&g.node)).collect(),
+    })
+}
+
+/// A key in the staging choice: enter or `s` stages, `a` applies at once; either goes on to
+/// the confirmation.
+pub fn choose_staging(state: &mut State, stage: bool) -> Vec<Effect> {
+    let Mode::StageChoice { write, .. } = std::mem::replace(&mut state.ui.mode, Mode::Normal)
+    else {
+        return Vec::new();
+    };
+    let write = match write {
         Write::Retarget {
             namespace,
             name,
-            base: form.base.clone(),
+            base,
             wanted,
             summary,
+            stage: staging,
+        } => Write::Retarget {
+            namespace,
+            name,
+            base,
+            wanted,
+            summary,
+            stage: staging.filter(|_| stage),
         },
-    )
+        other => other,
+    };
+    input::request(state, write)
+}
+
+/// esc in the staging choice: back to the editor, the edit as it was.
+pub fn back_to_editor(state: &mut State) {
+    if let Mode::StageChoice { form, .. } = std::mem::replace(&mut state.ui.mode, Mode::Normal) {
+        state.ui.mode = Mode::TargetForm(form);
+    }
 }
 
 /// `f`: the fixes for the node under the cursor of a DaemonSet's node list, or for a

@@ -6,6 +6,7 @@ mod feeds;
 mod flash;
 mod namespaces;
 mod rollouts;
+mod staging;
 mod targeting;
 
 use std::sync::Arc;

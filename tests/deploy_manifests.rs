@@ -1,6 +1,6 @@
 //! The in-cluster manifests under deploy/ hold together, and the engine's ClusterRole grants
-//! exactly what a real `herd engine` run asks the API server for: a rollout carried out from
-//! start to end against the simulator, every request counted by verb and resource, compared
+//! exactly what a real `herd engine` run asks the API server for: a rollout and a staged
+//! targeting edit carried out from start to end against the simulator, every request counted by verb and resource, compared
 //! with the role's rules. A verb the engine starts to use and the role lacks fails here, and
 //! so does a grant nothing uses.
 // Test code: a failed expectation is the report, so it may panic.
@@ -14,8 +14,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use common::rollout::{code, demo, engine, engine_output, herd, text, until_state};
+use common::objects::world_ds;
+use common::rollout::{code, demo, engine, engine_output, herd, herd_target, text, until_state};
+use common::server::eventually;
 use herd_core::engine::record::State;
+use herd_core::targeting::stage::{ANNOTATION as STAGING, StageRecord, StageState};
 
 const MANIFESTS: &str = include_str!("../deploy/herd-engine.yaml");
 
@@ -102,6 +105,21 @@ async fn the_role_grants_exactly_what_a_run_of_the_engine_uses() {
     )
     .await;
     assert_eq!(code(&out), Some(0), "{}", text(&out));
+    let staged = herd_target(
+        &sim,
+        &[
+            "-n",
+            "storage",
+            "csi-rbdplugin",
+            "--node-selector",
+            "",
+            "--stage",
+            "--batch",
+            "50%",
+        ],
+    )
+    .await;
+    assert_eq!(code(&staged), Some(0), "{}", text(&staged));
     // From here on, only the engine talks to the server.
     sim.handle.counters.reset();
     // A short Lease, so it is renewed as well as taken and given back.
@@ -113,6 +131,13 @@ async fn the_role_grants_exactly_what_a_run_of_the_engine_uses() {
         Duration::from_secs(60),
         |s| *s == State::Complete,
     )
+    .await;
+    eventually("the staging completes", || async {
+        let ds = world_ds(&sim, "storage", "csi-rbdplugin");
+        let text = ds.metadata.annotations.unwrap_or_default()[STAGING].clone();
+        let record = StageRecord::decode(&text).expect("a staging record");
+        (record.state == StageState::Complete).then_some(())
+    })
     .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let log = engine_output(runner).await;

@@ -9,32 +9,15 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::process::Output;
 use std::sync::Arc;
-
-use tokio::process::Command;
 
 use common::objects::world_ds;
 use common::placement::{nodes_with_pod, settles_on};
-use common::rollout::{audit_lines, code, demo, state_dir, text};
+use common::rollout::{audit_lines, code, demo, herd_target, text};
 use common::server::{TestSim, require_kubectl, succeeded};
 use herd_cluster::target::{self, TargetError};
 use herd_core::model::placement::{TaintEffect, Toleration};
 use herd_core::targeting::nodes::{self, NodeEdit};
-
-/// `herd target ARGS --kubeconfig …`, to completion.
-async fn herd_target(sim: &TestSim, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_herd"))
-        .arg("target")
-        .args(args)
-        .arg("--kubeconfig")
-        .arg(&sim.kubeconfig)
-        .env_remove("KUBECONFIG")
-        .env("XDG_STATE_HOME", state_dir(sim))
-        .output()
-        .await
-        .expect("herd runs")
-}
 
 /// `herd target … -o json`, parsed, with its exit code.
 async fn target_json(sim: &TestSim, args: &[&str]) -> (i32, serde_json::Value) {

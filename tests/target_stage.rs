@@ -10,15 +10,13 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::process::Output;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::{Event, Node, Pod};
-use tokio::process::Command;
 
 use common::objects::world_ds;
 use common::placement::{nodes_with_pod, settles_on};
-use common::rollout::{code, demo, engine, state_dir, text};
+use common::rollout::{code, demo, engine, herd_target, text};
 use common::server::{TestSim, eventually, require_kubectl, succeeded};
 use herd_core::targeting::stage::{ANNOTATION, StageRecord, StageState};
 
@@ -26,19 +24,6 @@ const NS: &str = "storage";
 const DS: &str = "csi-rbdplugin";
 const HOLD: &str = "stage.herd.dev/storage.csi-rbdplugin";
 const ZONE: &str = "topology.kubernetes.io/zone";
-
-async fn herd_target(sim: &TestSim, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_herd"))
-        .arg("target")
-        .args(args)
-        .arg("--kubeconfig")
-        .arg(&sim.kubeconfig)
-        .env_remove("KUBECONFIG")
-        .env("XDG_STATE_HOME", state_dir(sim))
-        .output()
-        .await
-        .expect("herd runs")
-}
 
 /// Stages csi-rbdplugin off its storage-only nodeSelector (it gains the general nodes), in
 /// batches of 25% by zone; returns the preview's gains and the node set it ends on.

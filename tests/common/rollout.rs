@@ -45,6 +45,20 @@ pub async fn herd(sim: &TestSim, args: &[&str]) -> Output {
         .expect("herd runs")
 }
 
+/// `herd target ARGS --kubeconfig …`, to completion.
+pub async fn herd_target(sim: &TestSim, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_herd"))
+        .arg("target")
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(&sim.kubeconfig)
+        .env_remove("KUBECONFIG")
+        .env("XDG_STATE_HOME", state_dir(sim))
+        .output()
+        .await
+        .expect("herd runs")
+}
+
 /// `herd engine` in the background under `identity`, its output piped; killed when dropped.
 pub fn engine(sim: &TestSim, identity: &str, lease_seconds: u64) -> Child {
     Command::new(env!("CARGO_BIN_EXE_herd"))

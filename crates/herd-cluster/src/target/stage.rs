@@ -253,6 +253,25 @@ async fn change_record(
     })
 }
 
+/// Writes `record` on `ds`, conditional on the version `ds` was read at; `false` when the
+/// DaemonSet changed since (nothing written).
+async fn write_record(
+    client: &Client,
+    ds: &DaemonSet,
+    record: &StageRecord,
+) -> Result<bool, TargetError> {
+    let mut body = json!({"metadata": {"annotations": {ANNOTATION: record.encode()}}});
+    if let Some(v) = &ds.resource_version {
+        body["metadata"]["resourceVersion"] = json!(v.to_string());
+    }
+    let dss: Api<apps::DaemonSet> = Api::namespaced(client.clone(), &ds.namespace);
+    match dss.patch(&ds.name, &params(), &Patch::Merge(body)).await {
+        Ok(_) => Ok(true),
+        Err(kube::Error::Api(e)) if e.code == 409 => Ok(false),
+        Err(e) => Err(api_error(&format!("daemonset {}", ds.key()), &e)),
+    }
+}
+
 /// How often a record write reads and writes again after losing to another write.
 const CONFLICT_ATTEMPTS: u32 = 5;
 
@@ -286,7 +305,6 @@ pub async fn carry_step(
     let s = step(fleet, ds, &record, Timestamp::now());
     let mut out = Stepped::default();
     let mut wanted = record.clone();
-    let was = record.state.clone();
     let (reason, message, kubectl) = match s.next {
         StageNext::Hold | StageNext::Wait { .. } => {
             out.record = Some(record);
@@ -296,8 +314,15 @@ pub async fn carry_step(
             label_nodes(client, &nodes, &record.hold, None)
                 .await
                 .map_err(|(_, e)| e)?;
-            wanted.released += 1;
             let left = s.held.saturating_sub(nodes.len() as u32);
+            // Counted from the nodes still held, so a count missed once is right again next
+            // time.
+            let size = wanted.batch.size(wanted.total);
+            wanted.released = wanted
+                .total
+                .saturating_sub(left)
+                .div_ceil(size)
+                .max(record.released + 1);
             let list: Vec<&str> = nodes.iter().map(|n| &**n).collect();
             (
                 Reason::StageReleased,
@@ -331,22 +356,15 @@ pub async fn carry_step(
             )
         }
     };
-    // The record is written over whatever it is now, provided it is still the staging this
-    // step read (a rollback in between wins).
-    let written = change_record(client, &ds.namespace, &ds.name, |now| {
-        if now.state != was || now.hold != wanted.hold {
-            return false;
-        }
-        now.released = now.released.max(wanted.released);
-        now.state = wanted.state.clone();
-        true
-    })
-    .await?;
-    let Some(record) = written else {
+    // Conditional on the version the step was planned from: a person's rollback or resume in
+    // between wins, and the next pass plans again from what they wrote. Labels already lifted
+    // are told all the same.
+    let written = write_record(client, ds, &wanted).await?;
+    if !written && reason != Reason::StageReleased {
         out.record = Some(record);
         return Ok(out);
-    };
-    out.wrote = true;
+    }
+    out.wrote = written;
     let (actions, trouble) = told_actions(
         client,
         &ds.uid,
@@ -355,7 +373,7 @@ pub async fn carry_step(
     .await;
     out.actions = actions;
     out.trouble = trouble;
-    out.record = Some(record);
+    out.record = Some(if written { wanted } else { record });
     Ok(out)
 }
 

@@ -497,7 +497,7 @@ pub fn action_for(event: KeyEvent, state: &State) -> Option<Action> {
         Mode::Fixes { .. } => pick_key(event),
         Mode::StageChoice { .. } => match event.code {
             KeyCode::Enter => Some(Action::InputSubmit),
-            KeyCode::Char(c @ ('s' | 'a')) => Some(Action::Input(c)),
+            KeyCode::Char(c @ ('s' | 'a' | 'b' | 'o')) => Some(Action::Input(c)),
             KeyCode::Esc => Some(Action::Cancel),
             _ => None,
         },

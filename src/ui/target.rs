@@ -135,6 +135,8 @@ pub fn stage_choice(state: &Scene, write: &Write, frame: &mut Frame, area: Rect)
             state,
             &[
                 ("enter/s", "stage it"),
+                ("b", "batch"),
+                ("o", "order"),
                 ("a", "apply at once"),
                 ("esc", "back to the editor"),
             ],

@@ -214,7 +214,8 @@ pub enum Mode {
     /// `T`: a DaemonSet's node targeting being edited, with the preview of what it does.
     TargetForm(Box<TargetForm>),
     /// An edit that adds the daemon to many nodes, before its confirmation: stage it (enter
-    /// or `s`), apply it at once (`a`), or go back to the editor (esc), which `form` keeps.
+    /// or `s`; `b` and `o` change the batch and the order), apply it at once (`a`), or go back
+    /// to the editor (esc), which `form` keeps.
     StageChoice {
         form: Box<TargetForm>,
         /// The write, staged.

@@ -32,6 +32,10 @@ pub fn type_char(state: &mut State, c: char) -> Vec<Effect> {
         return match c {
             's' => target::choose_staging(state, true),
             'a' => target::choose_staging(state, false),
+            'b' | 'o' => {
+                target::cycle_staging(state, c == 'b');
+                Vec::new()
+            }
             _ => Vec::new(),
         };
     }

@@ -208,8 +208,36 @@ pub fn submit(state: &mut State, form: Box<TargetForm>) -> Vec<Effect> {
     input::request(state, write)
 }
 
-/// The zone label releases are ordered by when the nodes carry it.
-const ORDER_LABEL: &str = "topology.kubernetes.io/zone";
+/// The node labels a staging can release in the order of, first choice first: zone by zone,
+/// then region by region, then the instance type; by node name when none is carried.
+const ORDER_LABELS: [&str; 3] = [
+    "topology.kubernetes.io/zone",
+    "topology.kubernetes.io/region",
+    "node.kubernetes.io/instance-type",
+];
+
+/// Batch sizes `b` cycles through in the staging choice.
+const BATCHES: [Batch; 4] = [
+    Batch::Percent(10),
+    Batch::Percent(25),
+    Batch::Percent(50),
+    Batch::Count(1),
+];
+
+/// The order labels some gained node carries, in [`ORDER_LABELS`]' order.
+fn order_labels(state: &State, gains: &[Arc<str>]) -> Vec<&'static str> {
+    ORDER_LABELS
+        .into_iter()
+        .filter(|label| {
+            gains.iter().any(|g| {
+                state
+                    .fleet
+                    .node(g)
+                    .is_some_and(|n| n.labels.contains_key(*label))
+            })
+        })
+        .collect()
+}
 
 /// Staging, offered when the edit adds the daemon to many nodes: a tenth of them at a time,
 /// zone by zone when they carry a zone label.
@@ -217,21 +245,59 @@ fn offer_staging(state: &State, p: &herd_core::targeting::preview::Preview) -> O
     if p.gains.len() < OFFER_FROM {
         return None;
     }
-    let zoned = p.gains.iter().any(|g| {
-        state
-            .fleet
-            .node(&g.node)
-            .is_some_and(|n| n.labels.contains_key(ORDER_LABEL))
-    });
+    let gains: Vec<Arc<str>> = p.gains.iter().map(|g| Arc::clone(&g.node)).collect();
+    let order_by = order_labels(state, &gains).first().map(|l| l.to_string());
     Some(Staging {
-        batch: Batch::Percent(10),
-        order_by: zoned.then(|| ORDER_LABEL.to_string()),
-        gains: p.gains.iter().map(|g| Arc::clone(&g.node)).collect(),
+        batch: BATCHES[0],
+        order_by,
+        gains,
     })
 }
 
+/// `b` and `o` in the staging choice: the next batch size, or the next order (through the
+/// labels the gained nodes carry, then by name).
+pub fn cycle_staging(state: &mut State, batch: bool) {
+    let Mode::StageChoice {
+        write: Write::Retarget {
+            stage: Some(stage), ..
+        },
+        ..
+    } = &state.ui.mode
+    else {
+        return;
+    };
+    let labels = order_labels(state, &stage.gains);
+    let next_batch = {
+        let at = BATCHES.iter().position(|b| *b == stage.batch);
+        BATCHES[at.map_or(0, |i| (i + 1) % BATCHES.len())]
+    };
+    let next_order = {
+        let at = stage
+            .order_by
+            .as_deref()
+            .and_then(|o| labels.iter().position(|l| *l == o));
+        match at {
+            Some(i) => labels.get(i + 1).map(|l| l.to_string()),
+            None => labels.first().map(|l| l.to_string()),
+        }
+    };
+    if let Mode::StageChoice {
+        write: Write::Retarget {
+            stage: Some(stage), ..
+        },
+        ..
+    } = &mut state.ui.mode
+    {
+        if batch {
+            stage.batch = next_batch;
+        } else {
+            stage.order_by = next_order;
+        }
+    }
+}
+
 /// A key in the staging choice: enter or `s` stages, `a` applies at once; either goes on to
-/// the confirmation.
+/// the confirmation. `b` and `o` change the batch and the order ([`cycle_staging`]).
 pub fn choose_staging(state: &mut State, stage: bool) -> Vec<Effect> {
     let Mode::StageChoice { write, .. } = std::mem::replace(&mut state.ui.mode, Mode::Normal)
     else {

@@ -62,6 +62,31 @@ fn an_edit_gaining_many_nodes_offers_staging_and_enter_takes_it() {
         Some("topology.kubernetes.io/zone"),
         "the nodes carry zones: released zone by zone"
     );
+    // `b` and `o` change the batch and the order: the nodes carry zones only, so the order
+    // goes from zone to node name and back.
+    update(&mut state, Action::Input('b'));
+    update(&mut state, Action::Input('o'));
+    let staged = |state: &State| match &state.ui.mode {
+        Mode::StageChoice {
+            write: Write::Retarget {
+                stage: Some(stage), ..
+            },
+            ..
+        } => (stage.batch, stage.order_by.clone()),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(staged(&state), (Batch::Percent(25), None));
+    for _ in 0..3 {
+        update(&mut state, Action::Input('b'));
+    }
+    update(&mut state, Action::Input('o'));
+    assert_eq!(
+        staged(&state),
+        (
+            Batch::Percent(10),
+            Some("topology.kubernetes.io/zone".into())
+        )
+    );
     // esc goes back to the edit as it was.
     update(&mut state, Action::Cancel);
     let Mode::TargetForm(form) = &state.ui.mode else {

@@ -253,22 +253,40 @@ async fn change_record(
     })
 }
 
-/// Writes `record` on `ds`, conditional on the version `ds` was read at; `false` when the
-/// DaemonSet changed since (nothing written).
+/// Writes `record` on `ds` in place of the record `ds` carries, as a JSON patch that first
+/// tests the annotation is still that text: a person's rollback or resume in between makes it
+/// fail (`false`, nothing written), while the controller's status updates, which move the
+/// `resourceVersion` all the time, do not.
 async fn write_record(
     client: &Client,
     ds: &DaemonSet,
     record: &StageRecord,
 ) -> Result<bool, TargetError> {
-    let mut body = json!({"metadata": {"annotations": {ANNOTATION: record.encode()}}});
-    if let Some(v) = &ds.resource_version {
-        body["metadata"]["resourceVersion"] = json!(v.to_string());
-    }
+    let what = format!("daemonset {}", ds.key());
+    let Some(old) = ds.annotations.get(ANNOTATION) else {
+        return Ok(false);
+    };
+    let path = format!(
+        "/metadata/annotations/{}",
+        ANNOTATION.replace('~', "~0").replace('/', "~1")
+    );
+    let ops = json!([
+        {"op": "test", "path": path, "value": old},
+        {"op": "replace", "path": path, "value": record.encode()},
+    ]);
+    let ops: json_patch::Patch = serde_json::from_value(ops).map_err(|e| TargetError::Api {
+        what: what.clone(),
+        message: e.to_string(),
+    })?;
     let dss: Api<apps::DaemonSet> = Api::namespaced(client.clone(), &ds.namespace);
-    match dss.patch(&ds.name, &params(), &Patch::Merge(body)).await {
+    match dss
+        .patch(&ds.name, &params(), &Patch::<()>::Json(ops))
+        .await
+    {
         Ok(_) => Ok(true),
-        Err(kube::Error::Api(e)) if e.code == 409 => Ok(false),
-        Err(e) => Err(api_error(&format!("daemonset {}", ds.key()), &e)),
+        // The test failed: the record is no longer the one planned from.
+        Err(kube::Error::Api(e)) if e.code == 422 || e.code == 409 => Ok(false),
+        Err(e) => Err(api_error(&what, &e)),
     }
 }
 
@@ -356,7 +374,7 @@ pub async fn carry_step(
             )
         }
     };
-    // Conditional on the version the step was planned from: a person's rollback or resume in
+    // Conditional on the record the step was planned from: a person's rollback or resume in
     // between wins, and the next pass plans again from what they wrote. Labels already lifted
     // are told all the same.
     let written = write_record(client, ds, &wanted).await?;

@@ -53,6 +53,10 @@ pub struct Placement {
     pub exclusions: Vec<Exclusion>,
 }
 
+/// The prefix of the node labels that hold a staged targeting edit's nodes back (see
+/// `crate::targeting::stage`): a requirement on such a label is a hold, not a choice.
+pub const STAGE_HOLD_PREFIX: &str = "stage.herd.dev/";
+
 /// One cause a person can act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Exclusion {
@@ -99,6 +103,15 @@ impl fmt::Display for Exclusion {
                 wanted,
                 actual: None,
             } => write!(f, "nodeSelector {key}={wanted}: node has no label {key}"),
+            Exclusion::AffinityUnmatched { first_failure, .. }
+                if first_failure.starts_with(STAGE_HOLD_PREFIX) =>
+            {
+                let label = first_failure.split(' ').next().unwrap_or_default();
+                write!(
+                    f,
+                    "held by a staged targeting edit (label {label}): released batch by batch"
+                )
+            }
             Exclusion::AffinityUnmatched {
                 terms: 1,
                 first_failure,

@@ -28,7 +28,7 @@ pub const ANNOTATION: &str = "herd.dev/staging";
 /// The schema version this herd reads and writes.
 pub const VERSION: u32 = 1;
 /// Every hold label's prefix.
-pub const HOLD_PREFIX: &str = "stage.herd.dev/";
+pub const HOLD_PREFIX: &str = crate::model::placement::STAGE_HOLD_PREFIX;
 /// The value a held node's label carries.
 pub const HELD: &str = "held";
 /// Staging is offered when an edit adds the daemon to at least this many nodes.

@@ -16,6 +16,7 @@ use crate::session::{Session, key};
 /// toleration, the crash-looping release stuck mid-rollout, and the memory hog.
 const FALCO: &str = "falco";
 const BROKEN: &str = "node-problem-detector";
+const STORAGE: &str = "csi-rbdplugin";
 const HOG: (&str, &str) = ("observability", "otel-agent");
 /// Metrics samples each hog pod needs before its sparklines have shape (a full history).
 const SAMPLES: usize = herd_core::model::usage::USAGE_HISTORY;
@@ -35,6 +36,7 @@ pub async fn take_all(session: &mut Session, dir: &Path) -> anyhow::Result<Vec<P
     shots.rollout_dialog().await?;
     shots.targeting_editor().await?;
     shots.node_edit().await?;
+    shots.stage_choice().await?;
     shots.fetched().await?;
     shots.themes().await?;
     Ok(shots.written)
@@ -175,6 +177,22 @@ impl Shots<'_> {
         self.session.type_text("untaint nv").await?;
         self.press_key(KeyCode::Right).await?;
         self.shoot("node-edit", &Palette::dark()).await?;
+        self.press_key(KeyCode::Esc).await?;
+        self.press_key(KeyCode::Esc).await?;
+        self.home().await
+    }
+
+    /// csi-rbdplugin's storage-only nodeSelector cleared: 34 nodes gain it, and herd offers to
+    /// stage the edit. Nothing is applied (esc twice).
+    async fn stage_choice(&mut self) -> anyhow::Result<()> {
+        self.select_daemon_set(STORAGE).await?;
+        self.press_key(KeyCode::Enter).await?;
+        self.press_key(KeyCode::Char('T')).await?;
+        for _ in 0.."node-role.herd.dev/storage=true".len() {
+            self.press_key(KeyCode::Backspace).await?;
+        }
+        self.press_key(KeyCode::Enter).await?;
+        self.shoot("stage-choice", &Palette::dark()).await?;
         self.press_key(KeyCode::Esc).await?;
         self.press_key(KeyCode::Esc).await?;
         self.home().await

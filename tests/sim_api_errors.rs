@@ -6,30 +6,12 @@
 mod common;
 
 use axum::http::Method;
-use common::objects::{namespace, node, seed};
-use common::server::{TestSim, raw};
-use common::status::{assert_status, send, world_view};
+use common::objects::node;
+use common::server::raw;
+use common::status::{assert_status, daemon_set_body, send, setup, world_view};
 use k8s_openapi::api::core::v1::Node;
-use kube::Client;
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
-
-/// A simulator with a node and an extra namespace, and an admin client that does not retry.
-async fn setup() -> (TestSim, Client, Vec<Value>) {
-    // The clock stands still, so only a request could change the world from here on.
-    let sim = TestSim::start_with(|o| o.speed = 0.0).await;
-    seed(&sim, node("n1", &[("pool", "general")]));
-    seed(&sim, namespace("team-a"));
-    {
-        // Let the components react to the seeded objects now rather than mid-test.
-        let mut world = sim.handle.world.lock();
-        let now = world.now();
-        world.step(now);
-    }
-    let client = sim.client_without_retry().await;
-    let before = world_view(&client).await;
-    (sim, client, before)
-}
 
 const JSON: &str = "application/json";
 const MERGE: &str = "application/merge-patch+json";
@@ -490,32 +472,6 @@ async fn injected_faults_answer_500_and_429_until_cleared() {
     let report = sim.faults(json!({"failRate": 0.0})).await;
     assert_eq!(report["injectedFailures"], 2);
     assert_eq!(world_view(&c).await, before);
-}
-
-/// A DaemonSet body for the namespace `default`, with `spec` merged into a valid one.
-fn daemon_set_body(name: &str, metadata: Value, template_spec: Value) -> String {
-    let mut ds = json!({
-        "apiVersion": "apps/v1",
-        "kind": "DaemonSet",
-        "metadata": {"name": name},
-        "spec": {
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {"containers": [{"name": "c", "image": "agent:1"}]}
-            }
-        }
-    });
-    if let (Some(meta), Some(extra)) = (ds["metadata"].as_object_mut(), metadata.as_object()) {
-        meta.extend(extra.clone());
-    }
-    if let (Some(spec), Some(extra)) = (
-        ds["spec"]["template"]["spec"].as_object_mut(),
-        template_spec.as_object(),
-    ) {
-        spec.extend(extra.clone());
-    }
-    ds.to_string()
 }
 
 /// Refusals a real API server makes and the simulator used to let through: each answers 422

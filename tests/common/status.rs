@@ -3,9 +3,10 @@
 
 use axum::http::Method;
 use kube::Client;
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use super::server::{Answer, raw};
+use super::objects::{namespace, node, seed};
+use super::server::{Answer, TestSim, raw};
 
 const LISTS: [&str; 7] = [
     "/api/v1/namespaces",
@@ -55,4 +56,47 @@ pub async fn send(
     body: &str,
 ) -> Answer {
     raw(client, method, path, Some(content_type), body.to_string()).await
+}
+
+/// A simulator with a node and an extra namespace, and an admin client that does not retry.
+pub async fn setup() -> (TestSim, Client, Vec<Value>) {
+    // The clock stands still, so only a request could change the world from here on.
+    let sim = TestSim::start_with(|o| o.speed = 0.0).await;
+    seed(&sim, node("n1", &[("pool", "general")]));
+    seed(&sim, namespace("team-a"));
+    {
+        // Let the components react to the seeded objects now rather than mid-test.
+        let mut world = sim.handle.world.lock();
+        let now = world.now();
+        world.step(now);
+    }
+    let client = sim.client_without_retry().await;
+    let before = world_view(&client).await;
+    (sim, client, before)
+}
+
+/// A DaemonSet's JSON body, with `metadata` and the template's `spec` fields added.
+pub fn daemon_set_body(name: &str, metadata: Value, template_spec: Value) -> String {
+    let mut ds = json!({
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": name},
+        "spec": {
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "c", "image": "agent:1"}]}
+            }
+        }
+    });
+    if let (Some(meta), Some(extra)) = (ds["metadata"].as_object_mut(), metadata.as_object()) {
+        meta.extend(extra.clone());
+    }
+    if let (Some(spec), Some(extra)) = (
+        ds["spec"]["template"]["spec"].as_object_mut(),
+        template_spec.as_object(),
+    ) {
+        spec.extend(extra.clone());
+    }
+    ds.to_string()
 }

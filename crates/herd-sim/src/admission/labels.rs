@@ -54,7 +54,7 @@ fn is_dns1123_subdomain(s: &str) -> bool {
 }
 
 /// Upstream `IsQualifiedName`.
-fn qualified_name(key: &str) -> Vec<String> {
+pub(super) fn qualified_name(key: &str) -> Vec<String> {
     let parts: Vec<&str> = key.split('/').collect();
     let mut errs = Vec::new();
     let name = match parts.as_slice() {

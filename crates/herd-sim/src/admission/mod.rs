@@ -3,8 +3,10 @@
 //! of each kind. The main resource keeps the stored status; the `status` subresource keeps the
 //! stored spec.
 
+pub mod annotations;
 pub mod daemonset;
 pub mod labels;
+pub mod resources;
 
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
 use k8s_openapi::api::coordination::v1::Lease;
@@ -91,10 +93,12 @@ fn invalid<K: Object>(name: &str, causes: Vec<Cause>) -> Rejection {
     }
 }
 
-/// The checks every kind's metadata gets (upstream `ValidateObjectMeta`): its labels.
+/// The checks every kind's metadata gets (upstream `ValidateObjectMeta`): its labels and
+/// annotations.
 fn check_meta<K: Object>(obj: &K) -> Result<(), Rejection> {
     let meta = obj.metadata();
-    let causes = labels::validate(meta.labels.as_ref(), "metadata.labels");
+    let mut causes = labels::validate(meta.labels.as_ref(), "metadata.labels");
+    causes.extend(annotations::validate(meta.annotations.as_ref()));
     if causes.is_empty() {
         return Ok(());
     }
@@ -290,6 +294,10 @@ fn validate_pod(pod: &Pod) -> Result<(), Rejection> {
                 "spec.containers[{i}].image: Required value"
             )));
         }
+    }
+    let negative = resources::negative(containers, "spec.containers");
+    if !negative.is_empty() {
+        return Err(self::invalid::<Pod>(name, negative));
     }
     Ok(())
 }

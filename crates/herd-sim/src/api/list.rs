@@ -167,6 +167,7 @@ pub fn serve(
     params: &Params,
     encoding: Encoding,
 ) -> Result<Response, ApiError> {
+    params.check_list()?;
     let limit = params.limit()?;
     let resume = match params.continue_token.as_deref().filter(|t| !t.is_empty()) {
         Some(token) => Some(decode_continue(token)?),

@@ -23,6 +23,7 @@ pub struct Params {
     pub watch: Option<String>,
     pub allow_watch_bookmarks: Option<String>,
     pub timeout_seconds: Option<String>,
+    pub resource_version_match: Option<String>,
     pub dry_run: Option<String>,
     pub grace_period_seconds: Option<String>,
     pub propagation_policy: Option<String>,
@@ -56,7 +57,10 @@ impl Params {
     }
 
     pub fn limit(&self) -> Result<Option<usize>, ApiError> {
-        Ok(number::<usize>("limit", self.limit.as_deref())?.filter(|n| *n > 0))
+        // As upstream, a limit of 0 or below is no limit.
+        Ok(number::<i64>("limit", self.limit.as_deref())?
+            .filter(|n| *n > 0)
+            .and_then(|n| usize::try_from(n).ok()))
     }
 
     pub fn timeout_seconds(&self) -> Result<Option<u64>, ApiError> {
@@ -76,15 +80,87 @@ impl Params {
     }
 
     /// The requested resourceVersion as a number; `None` for "" (most recent) and "0" (any).
+    /// One that is not a number is a 400 in the words of upstream's storage layer
+    /// (`ParseResourceVersion` in k8s.io/apiserver/pkg/storage/api_object_versioner.go).
     pub fn resource_version(&self) -> Result<Option<u64>, ApiError> {
         match self.resource_version.as_deref() {
             None | Some("") | Some("0") => Ok(None),
             Some(rv) => rv.parse().map(Some).map_err(|_| {
                 ApiError::bad_request(format!(
-                    "resourceVersion {rv:?} is not a valid resource version"
+                    "resourceVersion: Invalid value: {rv:?}: strconv.ParseUint: parsing {rv:?}: invalid syntax"
                 ))
             }),
         }
+    }
+
+    /// A list's options checked as upstream's `ValidateListOptions` does
+    /// (k8s.io/apimachinery/pkg/apis/meta/internalversion/validation/validation.go): a 422
+    /// naming `ListOptions.meta.k8s.io` with one cause per problem with resourceVersionMatch.
+    pub fn check_list(&self) -> Result<(), ApiError> {
+        self.timeout_seconds()?;
+        self.resource_version()?;
+        let Some(wanted) = self
+            .resource_version_match
+            .as_deref()
+            .filter(|m| !m.is_empty())
+        else {
+            return Ok(());
+        };
+        let rv = self.resource_version.as_deref().unwrap_or("");
+        let mut causes = Vec::new();
+        let mut forbid = |body: &str| {
+            causes.push(crate::admission::Cause {
+                kind: "FieldValueForbidden",
+                field: "resourceVersionMatch".into(),
+                body: format!("Forbidden: {body}"),
+            })
+        };
+        if rv.is_empty() {
+            forbid("resourceVersionMatch is forbidden unless resourceVersion is provided");
+        }
+        if self
+            .continue_token
+            .as_deref()
+            .is_some_and(|c| !c.is_empty())
+        {
+            forbid("resourceVersionMatch is forbidden when continue is provided");
+        }
+        if wanted == "Exact" && rv == "0" {
+            forbid("resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"");
+        }
+        if wanted != "Exact" && wanted != "NotOlderThan" {
+            causes.push(crate::admission::Cause {
+                kind: "FieldValueNotSupported",
+                field: "resourceVersionMatch".into(),
+                body: format!(
+                    "Unsupported value: {wanted:?}: supported values: \"Exact\", \"NotOlderThan\", \"\""
+                ),
+            });
+        }
+        if causes.is_empty() {
+            return Ok(());
+        }
+        let texts: Vec<String> = causes
+            .iter()
+            .map(|c| format!("{}: {}", c.field, c.body))
+            .collect();
+        let joined = if texts.len() == 1 {
+            texts.join("")
+        } else {
+            format!("[{}]", texts.join(", "))
+        };
+        let mut details =
+            serde_json::json!({"name": "", "group": "meta.k8s.io", "kind": "ListOptions"});
+        details["causes"] = causes
+            .iter()
+            .map(|c| serde_json::json!({"reason": c.kind, "message": c.body, "field": c.field}))
+            .collect();
+        Err(ApiError::new(
+            422,
+            "Invalid",
+            format!("ListOptions.meta.k8s.io \"\" is invalid: {joined}"),
+        )
+        .with_details(details))
     }
 }
 
@@ -98,7 +174,12 @@ fn number<T: FromStr>(name: &str, value: Option<&str>) -> Result<Option<T>, ApiE
         Some(v) => v
             .parse()
             .map(Some)
-            .map_err(|_| ApiError::bad_request(format!("{name} {v:?} is not a valid number"))),
+            // Upstream's query decoding fails in strconv's words.
+            .map_err(|_| {
+                ApiError::bad_request(format!(
+                    "{name}: strconv.ParseInt: parsing {v:?}: invalid syntax"
+                ))
+            }),
     }
 }
 

@@ -31,7 +31,7 @@ impl ApiError {
         }
     }
 
-    fn with_details(mut self, details: Value) -> Self {
+    pub(crate) fn with_details(mut self, details: Value) -> Self {
         self.details = Some(details);
         self
     }
@@ -126,6 +126,20 @@ impl ApiError {
             "Expired",
             format!("too old resource version: {requested} ({oldest})"),
         )
+    }
+
+    /// A create or replace body in a format the simulator does not read, as upstream's
+    /// `NewUnsupportedMediaTypeError` says it, listing what is accepted.
+    pub fn unsupported_body(accepted: &[&str]) -> Self {
+        ApiError::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: {}",
+                accepted.join(", ")
+            ),
+        )
+        .with_details(json!({}))
     }
 
     pub fn unsupported_media_type(given: &str) -> Self {

@@ -88,8 +88,13 @@ fn the_hold_goes_into_every_term_and_comes_out_again() {
     assert!(!prepared.should_run(&n.facts()), "a held node is kept off");
     let why = prepared.evaluate(&n.facts());
     assert_eq!(
-        why.exclusions.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
-        [format!("held by a staged targeting edit (label {HOLD}): released batch by batch")]
+        why.exclusions
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>(),
+        [format!(
+            "held by a staged targeting edit (label {HOLD}): released batch by batch"
+        )]
     );
 
     spec.required_terms = parse_affinity("a", "zone In [a] | pool Exists").unwrap();

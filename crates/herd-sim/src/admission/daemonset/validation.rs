@@ -320,6 +320,15 @@ fn template(spec: &DaemonSetSpec, errs: &mut Vec<FieldError>) {
             )));
         }
     }
+    for cause in
+        crate::admission::resources::negative(&pod.containers, "spec.template.spec.containers")
+    {
+        errs.push(FieldError {
+            field: cause.field,
+            reason: cause.kind,
+            body: cause.body,
+        });
+    }
     let restart = pod.restart_policy.as_deref().unwrap_or("");
     if restart != "Always" {
         errs.push(not_supported(

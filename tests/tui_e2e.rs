@@ -7,6 +7,9 @@
 #[path = "tui_e2e/tmux.rs"]
 mod tmux;
 
+#[path = "tui_e2e/pods.rs"]
+mod pods;
+
 #[path = "tui_e2e/staging.rs"]
 mod staging;
 

@@ -163,6 +163,7 @@ fn write_out(write: Write, connection: &Connection, outcomes: &mpsc::UnboundedSe
                 fetch::restart(&client, namespace, name, Timestamp::now()).await
             }
             Write::Cordon { node, cordon } => fetch::cordon(&client, node, *cordon).await,
+            Write::DeletePod { .. } => targets::delete_pod(&client, &write).await,
             Write::SetImage {
                 namespace,
                 name,

@@ -113,6 +113,32 @@ pub async fn write(
     }
 }
 
+/// `ctrl-d`: the pod deleted, the deletion recorded in the audit log.
+pub async fn delete_pod(client: &Client, write: &Write) -> Result<(), String> {
+    let Write::DeletePod {
+        namespace,
+        name,
+        uid,
+        owner,
+    } = write
+    else {
+        return Ok(());
+    };
+    herd_cluster::fetch::delete_pod(client, namespace, name, uid).await?;
+    let (ds_namespace, ds_name) = owner
+        .as_deref()
+        .and_then(|k| k.split_once('/'))
+        .unwrap_or(("", ""));
+    let done = Done {
+        namespace: ds_namespace.to_string(),
+        daemon_set: ds_name.to_string(),
+        reason: Reason::PodDeleted,
+        message: format!("deleted pod {namespace}/{name}"),
+        kubectl: format!("kubectl -n {namespace} delete pod {name}"),
+    };
+    problems_or_done(record_actions(ACTOR, &[done], &[]))
+}
+
 /// A targeting write: at once, or staged.
 async fn retarget(
     client: &Client,

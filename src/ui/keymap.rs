@@ -24,6 +24,8 @@ pub enum Scope {
     NodeList,
     /// The revision history of a DaemonSet.
     History,
+    /// Views whose rows are pods: a DaemonSet's nodes, the hogs, a node's DaemonSets.
+    Pods,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -341,6 +343,15 @@ pub static BINDINGS: &[Binding] = &[
         |s| nav_selection::selected_daemon_set(s).map(|_| Action::EditTargetYaml)
     ),
     bind!(
+        &[ctrl('d')],
+        "ctrl-d",
+        "delete: the pod of the row (its DaemonSet creates a new one; asks first)",
+        Pods,
+        true,
+        false,
+        delete_pod
+    ),
+    bind!(
         &[key('f')],
         "f",
         "fix: the node under the cursor not covered (tolerate, select, label), with a preview",
@@ -413,6 +424,21 @@ fn restart(state: &State) -> Option<Action> {
     }))
 }
 
+fn delete_pod(state: &State) -> Option<Action> {
+    let pod = state.fleet.pod(nav_selection::selected_pod_id(state)?)?;
+    let owner = pod
+        .owner_uid
+        .as_ref()
+        .and_then(|uid| state.fleet.daemon_set(uid))
+        .map(|ds| Arc::from(ds.key().as_str()));
+    Some(Action::Request(Write::DeletePod {
+        namespace: Arc::clone(&pod.namespace),
+        name: Arc::clone(&pod.name),
+        uid: Arc::clone(&pod.uid),
+        owner,
+    }))
+}
+
 fn undo_to(state: &State) -> Option<Action> {
     let (uid, revision) = nav_selection::history_revision(state)?;
     let ds = state.fleet.daemon_set(&uid)?;
@@ -433,10 +459,16 @@ fn cordon(state: &State, cordon: bool) -> Option<Action> {
 
 fn scopes(view: &View) -> &'static [Scope] {
     match view {
-        View::Fleet | View::Hogs => &[Scope::Global, Scope::DaemonSets],
-        View::DaemonSet { .. } => &[Scope::Global, Scope::DaemonSets, Scope::DaemonSet],
+        View::Fleet => &[Scope::Global, Scope::DaemonSets],
+        View::Hogs => &[Scope::Global, Scope::DaemonSets, Scope::Pods],
+        View::DaemonSet { .. } => &[
+            Scope::Global,
+            Scope::DaemonSets,
+            Scope::DaemonSet,
+            Scope::Pods,
+        ],
         View::Nodes => &[Scope::Global, Scope::NodeList, Scope::Nodes],
-        View::Node { .. } => &[Scope::Global, Scope::DaemonSets, Scope::Nodes],
+        View::Node { .. } => &[Scope::Global, Scope::DaemonSets, Scope::Nodes, Scope::Pods],
         View::History { .. } => &[Scope::Global, Scope::History],
         View::Events { .. } | View::Yaml { .. } => &[Scope::Global],
     }
@@ -526,7 +558,6 @@ const K9S_REFLEXES: &[(&str, &str)] = &[
     ("l", "logs"),
     ("p", "previous logs"),
     ("d", "describe"),
-    ("ctrl-d", "delete"),
     ("ctrl-k", "kill"),
     ("s", "shell"),
     ("a", "attach"),

@@ -207,6 +207,14 @@ pub enum Write {
         name: Arc<str>,
         word: StageWord,
     },
+    /// `kubectl delete pod`: the pod `uid` only (a pod recreated under the same name is left
+    /// alone). Its DaemonSet, `owner`, creates a new one.
+    DeletePod {
+        namespace: Arc<str>,
+        name: Arc<str>,
+        uid: Arc<str>,
+        owner: Option<Arc<str>>,
+    },
     /// `kubectl label|taint|cordon` on nodes.
     EditNodes {
         nodes: Vec<Arc<str>>,
@@ -391,6 +399,20 @@ impl Write {
                 edit,
                 summary,
             } => format!("{edit}: {summary} ({})", edit.kubectl(nodes)),
+            Write::DeletePod {
+                namespace,
+                name,
+                owner,
+                ..
+            } => {
+                let after = owner.as_ref().map_or_else(
+                    || "nothing recreates it".to_string(),
+                    |ds| format!("DaemonSet {ds} creates a new one on its node"),
+                );
+                format!(
+                    "delete pod {namespace}/{name}: {after} (kubectl -n {namespace} delete pod {name})"
+                )
+            }
         }
     }
 

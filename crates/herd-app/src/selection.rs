@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use herd_core::model::fleet::PodId;
+
 use crate::state::State;
 use crate::view::{View, YamlTarget};
 
@@ -51,16 +53,22 @@ fn daemon_set_yaml(state: &State) -> Option<YamlTarget> {
     })
 }
 
-/// The pod of the selected row, on views whose rows are pods.
-fn selected_pod(state: &State) -> Option<YamlTarget> {
+/// The pod of the selected row, on views whose rows are pods: a DaemonSet's nodes, the hogs,
+/// and a node's DaemonSets.
+pub fn selected_pod_id(state: &State) -> Option<PodId> {
     let page = state.ui.page();
     let i = page.selected()?;
-    let id = match &page.view {
-        View::DaemonSet { uid } => state.derived.coverage_of(uid)?.rows.get(i)?.pod?,
-        View::Hogs => state.derived.hogs.as_ref()?.pods.get(i)?.pod,
-        _ => return None,
-    };
-    let pod = state.fleet.pod(id)?;
+    match &page.view {
+        View::DaemonSet { uid } => state.derived.coverage_of(uid)?.rows.get(i)?.pod,
+        View::Hogs => Some(state.derived.hogs.as_ref()?.pods.get(i)?.pod),
+        View::Node { .. } => state.derived.node_view.as_ref()?.rows.get(i)?.1.pod,
+        _ => None,
+    }
+}
+
+/// The pod of the selected row, as a YAML target.
+fn selected_pod(state: &State) -> Option<YamlTarget> {
+    let pod = state.fleet.pod(selected_pod_id(state)?)?;
     Some(YamlTarget::Pod {
         namespace: Arc::clone(&pod.namespace),
         name: Arc::clone(&pod.name),

@@ -406,7 +406,12 @@ fn a_k9s_reflex_herd_does_not_bind_says_so_with_the_keys_that_work() {
         "l (logs in k9s): not in herd yet · enter open · e events · y yaml · ? help"
     );
     let ctrl_d = KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL);
-    assert!(hint(ctrl_d).starts_with("ctrl-d (delete in k9s): not in herd yet"));
+    assert!(
+        hint(ctrl_d).starts_with("ctrl-d delete: not on this screen"),
+        "{}",
+        hint(ctrl_d)
+    );
+    assert!(hint(char_key('d')).starts_with("d (describe in k9s): not in herd yet"));
     assert!(hint(char_key('z')).starts_with("z: not bound here · enter open"));
     // A herd key of another screen, and a write under --readonly, say which they are.
     assert!(hint(char_key('m')).starts_with("m map: not on this screen"));
@@ -431,4 +436,36 @@ fn a_k9s_reflex_herd_does_not_bind_says_so_with_the_keys_that_work() {
         Some(Action::Unbound(_))
     ));
     assert!(action_for(press(KeyCode::F(5)), &state).is_none());
+}
+
+#[test]
+fn ctrl_d_on_a_pod_row_asks_to_delete_that_pod_and_is_unbound_read_only() {
+    let view = View::DaemonSet {
+        uid: Arc::from("uid-agent"),
+    };
+    let ctrl_d = KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL);
+    let state = fleet_state(false, view.clone());
+    match action_for(ctrl_d, &state) {
+        Some(Action::Request(write @ Write::DeletePod { .. })) => {
+            let Write::DeletePod {
+                name, uid, owner, ..
+            } = &write
+            else {
+                unreachable!()
+            };
+            assert_eq!((&**name, &**uid), ("agent-n1", "uid-agent-n1"));
+            assert_eq!(owner.as_deref(), Some("kube-system/agent"));
+            assert!(
+                write
+                    .describe()
+                    .contains("DaemonSet kube-system/agent creates a new one on its node"),
+                "{}",
+                write.describe()
+            );
+            assert_eq!(write.fleet_wide(), None, "one pod: y/n, not the name");
+        }
+        other => panic!("{other:?}"),
+    }
+    let readonly = fleet_state(true, view);
+    assert!(inert(action_for(ctrl_d, &readonly)));
 }

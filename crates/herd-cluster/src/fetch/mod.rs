@@ -257,6 +257,31 @@ pub async fn set_image(
         .map_err(|e| e.to_string())
 }
 
+/// `kubectl delete pod NAME`, only if it is still the pod `uid` (a pod recreated under the
+/// same name is not deleted in its place); one already gone is done.
+pub async fn delete_pod(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    uid: &str,
+) -> Result<(), String> {
+    let params = kube::api::DeleteParams {
+        preconditions: Some(kube::api::Preconditions {
+            uid: Some(uid.to_string()),
+            resource_version: None,
+        }),
+        ..kube::api::DeleteParams::default()
+    };
+    match Api::<api::Pod>::namespaced(client.clone(), namespace)
+        .delete(name, &params)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
+        Err(e) => Err(crate::problem::Problem::of_kube(&e).to_string()),
+    }
+}
+
 /// `kubectl cordon|uncordon NODE`.
 pub async fn cordon(client: &Client, node: &str, cordon: bool) -> Result<(), String> {
     let patch = json!({"spec": {"unschedulable": cordon}});

@@ -32,6 +32,8 @@ pub enum Reason {
     /// A person labelled, tainted or cordoned nodes from herd (recorded in the audit log; the
     /// Event goes on each DaemonSet the preview said gains or loses a pod).
     NodesEdited,
+    /// A person deleted a pod from herd (recorded in the audit log).
+    PodDeleted,
     /// A targeting edit staged: the nodes that gain the daemon held, the edit applied.
     StageStarted,
     /// A batch of held nodes released.
@@ -64,6 +66,7 @@ impl Reason {
             Reason::Restarted => "Restarted",
             Reason::Retargeted => "Retargeted",
             Reason::NodesEdited => "NodesEdited",
+            Reason::PodDeleted => "PodDeleted",
             Reason::StageStarted => "StageStarted",
             Reason::StageReleased => "StageReleased",
             Reason::StageHalted => "StageHalted",

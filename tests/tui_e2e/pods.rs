@@ -1,0 +1,62 @@
+//! A pod from the keyboard: `ctrl-d` on node-problem-detector's crash-looping pod asks first,
+//! says the DaemonSet recreates it, and after `y` a new pod takes its place; audited.
+
+use super::{audit_log, herd_on_the_demo, quit_and_check_restored};
+use crate::tmux::require_tmux;
+
+/// The restarts of the pod on general-01's row of a DaemonSet's node table (the column after
+/// the revision).
+fn restarts_on_general_01(screen: &str) -> Option<u32> {
+    let line = screen
+        .lines()
+        .find(|l| l.starts_with('│') && l.contains("general-01"))?;
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let rev = words.iter().position(|w| *w == "new" || *w == "old")?;
+    words.get(rev + 1)?.parse().ok()
+}
+
+/// The pod the delete question names.
+fn asked_about(screen: &str) -> Option<String> {
+    let (_, rest) = screen.split_once("delete pod kube-system/")?;
+    Some(rest.split(':').next()?.trim().to_string())
+}
+
+#[test]
+#[cfg_attr(herd_no_tmux, ignore = "tmux is not on PATH")]
+fn ctrl_d_deletes_the_pod_of_the_row_after_asking_and_the_daemonset_replaces_it() {
+    require_tmux();
+    let state = tempfile::tempdir().expect("state dir");
+    let pane = herd_on_the_demo(state.path(), &[]);
+    pane.type_text("/node-problem");
+    pane.press("Enter");
+    pane.press("Enter");
+    // The crash-looping pod on general-01 sorts first (the worst verdict on top).
+    pane.wait_for(
+        "node-problem-detector's view, general-01 first, crash-looping",
+        |s| {
+            s.contains("kube-system/node-problem-detector")
+                && s.lines()
+                    .find(|l| l.starts_with('│') && l.contains("node-problem-detect"))
+                    .is_some_and(|l| l.contains("general-01"))
+                && restarts_on_general_01(s).is_some_and(|r| r >= 5)
+        },
+    );
+    pane.press("C-d");
+    let screen = pane.wait_for("the question", |s| {
+        asked_about(s).is_some() && s.contains("creates a new one on its node")
+    });
+    let before = asked_about(&screen).expect("the pod asked about");
+    pane.type_text("y");
+    // The replacement starts over: its restarts count from nothing.
+    pane.wait_for("a new pod on general-01", |s| {
+        restarts_on_general_01(s).is_some_and(|r| r < 3)
+    });
+    let audit = audit_log(state.path());
+    assert!(
+        audit
+            .lines()
+            .any(|l| l.contains("PodDeleted") && l.contains(&before)),
+        "{audit}"
+    );
+    quit_and_check_restored(&pane);
+}

@@ -8,6 +8,7 @@ pub mod due;
 pub mod events;
 pub mod kinds;
 pub mod kubelet;
+pub mod logs;
 pub mod managed_fields;
 pub mod metrics;
 pub mod pods;

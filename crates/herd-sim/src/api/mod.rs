@@ -47,6 +47,7 @@ pub mod counters;
 pub mod discovery;
 pub mod faults;
 pub mod list;
+pub mod logs;
 pub mod metrics_api;
 pub mod params;
 pub mod patch;
@@ -291,6 +292,12 @@ fn resource(
     body: &[u8],
 ) -> Result<Response, ApiError> {
     let info = path.kind.info();
+    if path.kind == crate::Kind::Pod && path.subresource.as_deref() == Some("log") {
+        return match (verb, path.namespace.as_deref(), path.name.as_deref()) {
+            (Verb::Get, Some(ns), Some(name)) => logs::serve(state, ns, name, params),
+            _ => Err(ApiError::method_not_allowed()),
+        };
+    }
     if path
         .subresource
         .as_deref()

@@ -7,6 +7,7 @@ mod driver;
 mod editor;
 mod effects;
 pub mod headless;
+mod logs;
 mod rollouts;
 mod signals;
 mod targets;

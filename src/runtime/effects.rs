@@ -62,6 +62,7 @@ pub fn run(effect: Effect, cx: Context) {
             };
             report(cx.outcomes, Outcome::Editor(request));
         }
+        Effect::SaveLog { target, lines } => super::logs::save(target, lines, cx.outcomes),
         Effect::Quit => {}
     }
 }
@@ -105,6 +106,7 @@ fn load(
             }
         }),
         View::Yaml { target } => Some(Job::Yaml(target.clone())),
+        View::Logs { target } => Some(Job::Logs(target.clone())),
         _ => None,
     };
     let Some(job) = job else {
@@ -130,6 +132,9 @@ fn load(
             Job::Yaml(YamlTarget::Node { name }) => {
                 fetch::yaml_of(&client, "Node", None, &name).await
             }
+            Job::Logs(t) => {
+                fetch::logs(&client, &t.namespace, &t.pod, &t.container, t.previous).await
+            }
         };
         report(&tx, Outcome::Action(Action::Loaded { view, result }));
     });
@@ -143,6 +148,7 @@ enum Job {
         uid: String,
     },
     Yaml(YamlTarget),
+    Logs(herd_app::view::LogTarget),
 }
 
 fn write_out(write: Write, connection: &Connection, outcomes: &mpsc::UnboundedSender<Outcome>) {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use herd_app::action::{Action, RolloutWord, Write};
+use herd_app::action::{Action, LogsKey, RolloutWord, Write};
 use herd_app::selection as nav_selection;
 use herd_app::state::{Mode, State};
 use herd_app::view::{Motion, SortKey, View};
@@ -26,6 +26,8 @@ pub enum Scope {
     History,
     /// Views whose rows are pods: a DaemonSet's nodes, the hogs, a node's DaemonSets.
     Pods,
+    /// A container's log.
+    Logs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -343,6 +345,52 @@ pub static BINDINGS: &[Binding] = &[
         |s| nav_selection::selected_daemon_set(s).map(|_| Action::EditTargetYaml)
     ),
     bind!(
+        &[key('l')],
+        "l",
+        "logs: the pod's log, followed (a crash loop opens on its previous run)",
+        Pods,
+        false,
+        true,
+        |s| nav_selection::selected_pod_id(s).map(|_| Action::OpenLogs)
+    ),
+    bind!(
+        &[key('p')],
+        "p",
+        "previous: the run before (a crash loop's last words), or back to the current one",
+        Logs,
+        false,
+        true,
+        |_| Some(Action::Logs(LogsKey::Previous))
+    ),
+    bind!(
+        &[key('w')],
+        "w",
+        "wrap: long lines wrapped, or cut",
+        Logs,
+        false,
+        true,
+        |_| Some(Action::Logs(LogsKey::Wrap))
+    ),
+    bind!(
+        &[key('s')],
+        "s",
+        "save: the lines shown, to a private file under herd's state directory",
+        Logs,
+        false,
+        true,
+        |_| Some(Action::Logs(LogsKey::Save))
+    ),
+    bind!(
+        &DIGITS,
+        "0…9",
+        "container: the pod's container of that number",
+        Logs,
+        false,
+        false,
+        // Dispatched before the table, knowing which digit (see `container_key`).
+        |_| None
+    ),
+    bind!(
         &[ctrl('d')],
         "ctrl-d",
         "delete: the pod of the row (its DaemonSet creates a new one; asks first)",
@@ -470,6 +518,7 @@ fn scopes(view: &View) -> &'static [Scope] {
         View::Nodes => &[Scope::Global, Scope::NodeList, Scope::Nodes],
         View::Node { .. } => &[Scope::Global, Scope::DaemonSets, Scope::Nodes, Scope::Pods],
         View::History { .. } => &[Scope::Global, Scope::History],
+        View::Logs { .. } => &[Scope::Global, Scope::Logs],
         View::Events { .. } | View::Yaml { .. } => &[Scope::Global],
     }
 }
@@ -541,6 +590,9 @@ pub fn action_for(event: KeyEvent, state: &State) -> Option<Action> {
         Mode::Normal => {
             // Shifted letters arrive with SHIFT on some terminals and without on others.
             let mods = event.modifiers - KeyModifiers::SHIFT;
+            if let Some(action) = container_key(event.code, mods, state) {
+                return Some(action);
+            }
             match active(state).find(|b| {
                 b.keys
                     .iter()
@@ -553,10 +605,34 @@ pub fn action_for(event: KeyEvent, state: &State) -> Option<Action> {
     }
 }
 
+/// `0`…`9` on a log view picks the container of that number (elsewhere `0` is every
+/// namespace).
+fn container_key(code: KeyCode, mods: KeyModifiers, state: &State) -> Option<Action> {
+    let KeyCode::Char(c @ '0'..='9') = code else {
+        return None;
+    };
+    if !mods.is_empty() || !matches!(state.ui.page().view, View::Logs { .. }) {
+        return None;
+    }
+    let i = c.to_digit(10)? as usize;
+    Some(Action::Logs(LogsKey::Container(i)))
+}
+
+const DIGITS: [Key; 10] = [
+    key('0'),
+    key('1'),
+    key('2'),
+    key('3'),
+    key('4'),
+    key('5'),
+    key('6'),
+    key('7'),
+    key('8'),
+    key('9'),
+];
+
 /// What k9s does with keys herd does not bind, for the hint a reflex press gets.
 const K9S_REFLEXES: &[(&str, &str)] = &[
-    ("l", "logs"),
-    ("p", "previous logs"),
     ("d", "describe"),
     ("ctrl-k", "kill"),
     ("s", "shell"),

@@ -1,5 +1,6 @@
-//! A pod from the keyboard: `ctrl-d` on node-problem-detector's crash-looping pod asks first,
-//! says the DaemonSet recreates it, and after `y` a new pod takes its place; audited.
+//! A pod from the keyboard: `l` on node-problem-detector's crash-looping pod shows its previous
+//! run's last words, `p` the current run, `s` saves a private copy; `ctrl-d` asks first, says
+//! the DaemonSet recreates it, and after `y` a new pod takes its place; audited.
 
 use super::{audit_log, herd_on_the_demo, quit_and_check_restored};
 use crate::tmux::require_tmux;
@@ -58,5 +59,52 @@ fn ctrl_d_deletes_the_pod_of_the_row_after_asking_and_the_daemonset_replaces_it(
             .any(|l| l.contains("PodDeleted") && l.contains(&before)),
         "{audit}"
     );
+    quit_and_check_restored(&pane);
+}
+
+#[test]
+#[cfg_attr(herd_no_tmux, ignore = "tmux is not on PATH")]
+fn l_shows_a_crash_loops_last_words_p_the_current_run_and_s_saves_a_private_copy() {
+    use std::os::unix::fs::PermissionsExt;
+    require_tmux();
+    let state = tempfile::tempdir().expect("state dir");
+    let pane = herd_on_the_demo(state.path(), &[]);
+    pane.type_text("/node-problem");
+    pane.press("Enter");
+    pane.press("Enter");
+    pane.wait_for("node-problem-detector's view, general-01 first", |s| {
+        s.lines()
+            .find(|l| l.starts_with('│') && l.contains("node-problem-detect"))
+            .is_some_and(|l| l.contains("general-01"))
+    });
+    pane.type_text("l");
+    let screen = pane.wait_for("the previous run's log, ending in its fatal error", |s| {
+        s.contains("previous run") && s.contains("cannot start: required plugin failed to load")
+    });
+    assert!(
+        screen.contains("crash loop: the previous run's log"),
+        "{screen}"
+    );
+    pane.type_text("p");
+    pane.wait_for("the current run", |s| {
+        s.contains("[node-problem-detector] following")
+    });
+    pane.type_text("s");
+    let saved = state.path().join("herd").join("logs");
+    let screen = pane.wait_for("the log saved", |s| s.contains("done: save the log of"));
+    let files: Vec<_> = std::fs::read_dir(&saved)
+        .unwrap_or_else(|e| panic!("{}: {e}\n{screen}", saved.display()))
+        .map(|e| e.expect("an entry").path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let mode = std::fs::metadata(&files[0])
+        .expect("saved")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+    let text = std::fs::read_to_string(&files[0]).expect("saved");
+    assert!(text.contains("Starting node-problem-detector"), "{text}");
+    pane.press("Escape");
     quit_and_check_restored(&pane);
 }

@@ -58,6 +58,10 @@ pub enum Action {
     PickNamespace,
     SwitchContext(String),
     ToggleHelp,
+    /// `l`: the log of the pod of the selected row.
+    OpenLogs,
+    /// A key of the log view.
+    Logs(LogsKey),
     /// A key herd does not bind here: the flash line says so, and what is bound (the text is
     /// the key table's, which `update` does not know).
     Unbound(String),
@@ -153,6 +157,19 @@ pub struct ClusterInfo {
     pub server_version: Option<String>,
     /// Every context in the kubeconfig, for `:ctx`.
     pub contexts: Vec<String>,
+}
+
+/// The keys of the log view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogsKey {
+    /// `p`: the run before, or back to the current one.
+    Previous,
+    /// `0`…`9`: the pod's container of that number.
+    Container(usize),
+    /// `w`: long lines wrapped, or cut.
+    Wrap,
+    /// `s`: the lines shown, to a private file.
+    Save,
 }
 
 /// A change to the cluster the user asked for.

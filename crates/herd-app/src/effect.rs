@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::action::Write;
-use crate::view::View;
+use crate::view::{LogTarget, View};
 use herd_core::model::placement::PlacementSpec;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +28,11 @@ pub enum Effect {
         /// The targeting when `E` was pressed: what the document shows, and what the apply is
         /// later made over.
         base: PlacementSpec,
+    },
+    /// `s` on a log: the lines to a private file named after `target`.
+    SaveLog {
+        target: LogTarget,
+        lines: Vec<String>,
     },
     Quit,
 }

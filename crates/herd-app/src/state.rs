@@ -137,6 +137,8 @@ pub struct Ui {
     pub namespace: Option<Arc<str>>,
     /// Nodes marked with space on the nodes screen: `t`, `c` and `u` act on all of them.
     pub marked: BTreeSet<Arc<str>>,
+    /// Long log lines wrapped rather than cut (`w` on a log).
+    pub wrap_logs: bool,
     pub width: u16,
     pub height: u16,
 }
@@ -150,6 +152,7 @@ impl Ui {
             last_error: None,
             namespace: None,
             marked: BTreeSet::new(),
+            wrap_logs: false,
             width,
             height,
         }

@@ -4,6 +4,7 @@
 mod command;
 mod feed;
 mod input;
+pub mod logs;
 mod nav;
 mod node_edit;
 mod pick;
@@ -41,6 +42,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::SwitchContext(name) => nav::switch_context(state, name),
         Action::ToggleHelp => nav::toggle_help(state),
         Action::ToggleLastError => nav::toggle_last_error(state),
+        Action::OpenLogs => logs::open(state),
+        Action::Logs(key) => logs::key(state, key),
         Action::Unbound(hint) => {
             flash(state, Level::Info, hint);
             Vec::new()
@@ -175,7 +178,7 @@ fn tick(state: &mut State, now: Timestamp) -> Vec<Effect> {
     if state.derived.rollout_view.is_some() {
         rows::refresh_rollout_view(state);
     }
-    Vec::new()
+    logs::follow(state, now)
 }
 
 fn resize(state: &mut State, width: u16, height: u16) -> Vec<Effect> {

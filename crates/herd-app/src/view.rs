@@ -31,6 +31,35 @@ pub enum View {
     Yaml {
         target: YamlTarget,
     },
+    /// One container's log (fetched on demand, and again every few seconds while it is the
+    /// current run: following).
+    Logs {
+        target: LogTarget,
+    },
+}
+
+/// Whose log: a pod's container, its current run or the one before.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LogTarget {
+    pub namespace: Arc<str>,
+    pub pod: Arc<str>,
+    pub container: Arc<str>,
+    /// The pod's containers, for `0`…`9`.
+    pub containers: Vec<Arc<str>>,
+    /// The run before the current one (`kubectl logs --previous`).
+    pub previous: bool,
+}
+
+impl LogTarget {
+    /// `kube-system/npd-x [npd] previous run`, as the title says it.
+    pub fn describe(&self) -> String {
+        let run = if self.previous {
+            "previous run"
+        } else {
+            "following"
+        };
+        format!("{}/{} [{}] {run}", self.namespace, self.pod, self.container)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -52,6 +81,7 @@ impl View {
             View::Events { .. } => "events",
             View::History { .. } => "history",
             View::Yaml { .. } => "yaml",
+            View::Logs { .. } => "logs",
         }
     }
 
@@ -67,7 +97,7 @@ impl View {
     pub fn is_fetched(&self) -> bool {
         matches!(
             self,
-            View::Events { .. } | View::History { .. } | View::Yaml { .. }
+            View::Events { .. } | View::History { .. } | View::Yaml { .. } | View::Logs { .. }
         )
     }
 }
@@ -134,6 +164,8 @@ pub struct Page {
     pub rows: Vec<u32>,
     /// Fetched views only.
     pub fetched: Fetched,
+    /// When the fetched lines last arrived (a followed log asks again a while after).
+    pub loaded_at: Option<jiff::Timestamp>,
     /// The name of the DaemonSet a DaemonSet, events or history view is about, taken when the
     /// view opens: the view is named by uid, and once the DaemonSet is deleted the fleet can
     /// no longer say what that uid was called, yet the crumb must still say it.
@@ -168,6 +200,7 @@ impl Page {
             map: false,
             rows: Vec::new(),
             name: None,
+            loaded_at: None,
         }
     }
 

@@ -403,8 +403,9 @@ fn a_k9s_reflex_herd_does_not_bind_says_so_with_the_keys_that_work() {
     };
     assert_eq!(
         hint(char_key('l')),
-        "l (logs in k9s): not in herd yet · enter open · e events · y yaml · ? help"
+        "l logs: not on this screen · enter open · e events · y yaml · ? help"
     );
+    assert!(hint(char_key('x')).starts_with("x (decode in k9s): not in herd yet"));
     let ctrl_d = KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL);
     assert!(
         hint(ctrl_d).starts_with("ctrl-d delete: not on this screen"),

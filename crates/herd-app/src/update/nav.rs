@@ -103,7 +103,7 @@ pub(crate) fn drill_target(state: &State) -> Option<View> {
         View::Hogs => derived.hogs.as_ref()?.pods.get(i).map(|h| View::DaemonSet {
             uid: Arc::clone(&h.ds_uid),
         }),
-        View::Events { .. } | View::History { .. } | View::Yaml { .. } => None,
+        View::Events { .. } | View::History { .. } | View::Yaml { .. } | View::Logs { .. } => None,
     }
 }
 
@@ -287,12 +287,27 @@ pub fn toggle_map(state: &mut State) -> Vec<Effect> {
 
 /// A fetch finished; it lands only if its view is still on the stack.
 pub fn loaded(state: &mut State, view: View, result: Result<Vec<String>, String>) -> Vec<Effect> {
-    if let Some(page) = state.ui.stack.iter_mut().rev().find(|p| p.view == view) {
-        page.fetched = match result {
-            Ok(lines) => Fetched::Lines(lines),
-            Err(e) => Fetched::Failed(e),
-        };
-    }
+    let now = state.now;
+    let visible = state.ui.visible_rows();
+    let Some(at) = state.ui.stack.iter().rposition(|p| p.view == view) else {
+        return Vec::new();
+    };
+    let page = &mut state.ui.stack[at];
+    // A log read again keeps following its end when the cursor was there (or is new).
+    let at_end = match &page.fetched {
+        Fetched::Lines(_) => page.cursor + 1 >= page.rows.len(),
+        _ => true,
+    };
+    page.fetched = match result {
+        Ok(lines) => Fetched::Lines(lines),
+        Err(e) => Fetched::Failed(e),
+    };
+    page.loaded_at = Some(now);
+    let follows = matches!(view, View::Logs { .. }) && at_end;
     rows::refresh(state);
+    if follows && let Some(page) = state.ui.stack.get_mut(at) {
+        page.cursor = page.rows.len().saturating_sub(1);
+        rows::clamp_offset(page, visible);
+    }
     Vec::new()
 }

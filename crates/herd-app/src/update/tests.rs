@@ -4,6 +4,7 @@
 mod commands;
 mod feeds;
 mod flash;
+mod logs;
 mod namespaces;
 mod rollouts;
 mod staging;

@@ -257,6 +257,34 @@ pub async fn set_image(
         .map_err(|e| e.to_string())
 }
 
+/// Lines a log view shows at most: the tail of a long log (`kubectl logs --tail`).
+pub const LOG_LINES: i64 = 2000;
+
+/// `kubectl logs [-p] POD -c CONTAINER --tail 2000`: the lines, or the kubelet's refusal in
+/// its own words (`previous terminated container … not found`).
+pub async fn logs(
+    client: &Client,
+    namespace: &str,
+    pod: &str,
+    container: &str,
+    previous: bool,
+) -> Result<Vec<String>, String> {
+    let params = kube::api::LogParams {
+        container: Some(container.to_string()),
+        previous,
+        tail_lines: Some(LOG_LINES),
+        ..kube::api::LogParams::default()
+    };
+    match Api::<api::Pod>::namespaced(client.clone(), namespace)
+        .logs(pod, &params)
+        .await
+    {
+        Ok(text) => Ok(text.lines().map(String::from).collect()),
+        Err(kube::Error::Api(e)) => Err(e.message),
+        Err(e) => Err(crate::problem::Problem::of_kube(&e).to_string()),
+    }
+}
+
 /// `kubectl delete pod NAME`, only if it is still the pod `uid` (a pod recreated under the
 /// same name is not deleted in its place); one already gone is done.
 pub async fn delete_pod(

@@ -253,11 +253,17 @@ async fn failing_new_pods_halt_the_staging_and_a_rollback_puts_everything_back()
         &sim.kubectl(&["patch", "ds", "-n", NS, DS, "--type", "merge", "-p", patch])
             .await,
     );
-    let version = world_ds(&sim, NS, DS).metadata.resource_version;
+    // What a refused rollback must leave alone: the template and the record (the controller
+    // keeps writing the status, so the resourceVersion moves regardless).
+    let written = || {
+        let ds = world_ds(&sim, NS, DS);
+        (ds.spec.template, ds.metadata.annotations)
+    };
+    let unchanged = written();
     let out = herd_target(&sim, &["-n", NS, DS, "--rollback"]).await;
     assert_eq!(code(&out), Some(1), "{}", text(&out));
     assert!(text(&out).contains("nodeSelector"), "{}", text(&out));
-    assert_eq!(world_ds(&sim, NS, DS).metadata.resource_version, version);
+    assert_eq!(written(), unchanged, "nothing written");
     assert_eq!(held(&sim).len(), gains.len());
     let undo = r#"{"spec":{"template":{"spec":{"nodeSelector":{"team":null}}}}}"#;
     succeeded(

@@ -188,9 +188,13 @@ pub(super) fn apply(
     let cs = status_of(status, container);
     let pulling = tr == Transition::Start && Behaviour::of(&image) == Behaviour::PullError;
     match tr {
-        _ if pulling => pull_failed(cs, &image, 1, at, ctx),
+        _ if pulling => {
+            ctx.events.push(pulling_event(&image));
+            pull_failed(cs, &image, 1, at, ctx)
+        }
         Transition::RetryPull => {
             let attempts = ctx.pulls.get(&container.name).map_or(1, |p| p.attempts) + 1;
+            ctx.events.push(pulling_event(&image));
             pull_failed(cs, &image, attempts, at, ctx);
         }
         Transition::ShowPullBackOff => {
@@ -201,9 +205,32 @@ pub(super) fn apply(
             }
             ctx.events.push((EventType::Normal, "BackOff", message));
         }
-        Transition::Start => start(cs, pod, index, &image, at),
+        Transition::Start => {
+            // The first start pulls the image (kubelet's image manager, then the runtime's
+            // create and start: kubernetes/pkg/kubelet/kuberuntime/kuberuntime_container.go).
+            let uid = pod.metadata.uid.as_deref().unwrap_or("");
+            let took = 400 + seed(uid, index, 0, Purpose::Pull) % 4_600;
+            let size = 20_000_000 + seed(uid, index, 1, Purpose::Pull) % 180_000_000;
+            let secs = format!("{}.{:03}s", took / 1000, took % 1000);
+            ctx.events.push(pulling_event(&image));
+            ctx.events.push((
+                EventType::Normal,
+                "Pulled",
+                format!(
+                    "Successfully pulled image \"{image}\" in {secs} ({secs} including waiting). Image size: {size} bytes."
+                ),
+            ));
+            ctx.events.extend(started_events(&container.name));
+            start(cs, pod, index, &image, at)
+        }
         Transition::Restart => {
             cs.restart_count += 1;
+            ctx.events.push((
+                EventType::Normal,
+                "Pulled",
+                format!("Container image \"{image}\" already present on machine"),
+            ));
+            ctx.events.extend(started_events(&container.name));
             start(cs, pod, index, &image, at);
         }
         Transition::TurnReady => cs.ready = true,
@@ -222,6 +249,30 @@ pub(super) fn apply(
             }
         }
     }
+}
+
+fn pulling_event(image: &str) -> (EventType, &'static str, String) {
+    (
+        EventType::Normal,
+        "Pulling",
+        format!("Pulling image \"{image}\""),
+    )
+}
+
+/// What the kubelet says as it creates and starts a container.
+fn started_events(name: &str) -> [(EventType, &'static str, String); 2] {
+    [
+        (
+            EventType::Normal,
+            "Created",
+            format!("Created container: {name}"),
+        ),
+        (
+            EventType::Normal,
+            "Started",
+            format!("Started container {name}"),
+        ),
+    ]
 }
 
 /// The sandbox is up by the time containers start: the pod gets its IP (the node's own

@@ -45,6 +45,18 @@ pub(super) fn sync_pod(world: &mut World, key: &Key, pod: &Pod, node: &str) {
     let now = world.now();
     if pod.metadata.deletion_timestamp.is_some() {
         if removal_due(pod, &world.config.kubelet) <= now {
+            let stopping = containers(pod)
+                .iter()
+                .filter(|c| is_running(pod, &c.name))
+                .map(|c| {
+                    (
+                        EventType::Normal,
+                        "Killing",
+                        format!("Stopping container {}", c.name),
+                    )
+                })
+                .collect();
+            record_events(world, pod, stopping);
             let uid = pod.metadata.uid.as_deref();
             let removed = world
                 .store
@@ -222,7 +234,24 @@ pub(crate) fn containers(pod: &Pod) -> &[Container] {
     pod.spec.as_ref().map_or(&[], |s| s.containers.as_slice())
 }
 
+/// Whether container `name` of `pod` is running.
+fn is_running(pod: &Pod, name: &str) -> bool {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+        .and_then(|all| all.iter().find(|c| c.name == name))
+        .and_then(|c| c.state.as_ref())
+        .is_some_and(|s| s.running.is_some())
+}
+
 fn record_events(world: &mut World, pod: &Pod, events: Vec<(EventType, &'static str, String)>) {
+    // While a scenario builds its fleet, the Normal events of every start would long have
+    // expired in a real cluster (as the scheduler's binds, which the same flag quiets).
+    let quiet = world.scheduler.quiet_binds;
+    let events: Vec<_> = events
+        .into_iter()
+        .filter(|(kind, ..)| !(quiet && *kind == EventType::Normal))
+        .collect();
     if events.is_empty() {
         return;
     }

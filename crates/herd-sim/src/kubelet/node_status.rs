@@ -97,6 +97,60 @@ pub(super) fn sync(world: &mut World, node: &Node) {
     if first_sight || resumed || was_ready != Some(ready_now) {
         refresh_pods_on(world, &name);
     }
+    // The Ready condition as it was stored before this post, and as it is after.
+    let stated = node
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready"));
+    let before = stated.then(|| is_ready(node));
+    node_events(world, node, first_sight, before, ready_now);
+}
+
+/// What the kubelet says of its node as upstream's does (kubernetes/pkg/kubelet/
+/// kubelet_node_status.go, `recordNodeStatusEvent`): at registration, its conditions one by one;
+/// then each change of the Ready condition it posts (`was_ready`: as stored before, `None`
+/// when it had none). A scenario's build stays quiet, as its binds do.
+fn node_events(
+    world: &mut World,
+    node: &Node,
+    first_sight: bool,
+    was_ready: Option<bool>,
+    ready_now: bool,
+) {
+    let name = node.metadata.name.clone().unwrap_or_default();
+    let mut reasons: Vec<&str> = Vec::new();
+    if first_sight {
+        reasons.extend([
+            "NodeHasSufficientMemory",
+            "NodeHasNoDiskPressure",
+            "NodeHasSufficientPID",
+        ]);
+    }
+    match (was_ready, ready_now) {
+        (Some(false) | None, true) => reasons.push("NodeReady"),
+        (Some(true), false) => reasons.push("NodeNotReady"),
+        _ => {}
+    }
+    if reasons.is_empty() || world.scheduler.quiet_binds {
+        return;
+    }
+    let subject = Subject {
+        kind: "Node",
+        api_version: "v1",
+        namespace: String::new(),
+        name: name.clone(),
+        uid: node.metadata.uid.clone().unwrap_or_default(),
+    };
+    for reason in reasons {
+        world.record_event(
+            &subject,
+            EventType::Normal,
+            "kubelet",
+            reason,
+            format!("Node {name} status is now: {reason}"),
+        );
+    }
 }
 
 fn post(world: &mut World, node: &Node, status: NodeStatus, bad: Vec<(String, String)>) {

@@ -70,6 +70,7 @@ pub enum Purpose {
     Stop = 5,
     PullError = 6,
     Admit = 7,
+    Pull = 8,
 }
 
 /// A seed for one container's delay in one run (restart) of it.

@@ -57,9 +57,9 @@ pub(super) fn add_nodes(world: &mut World, total: usize) -> Result<(), ScenarioE
 }
 
 pub(super) fn settle(world: &mut World) {
-    world.scheduler.quiet_binds = true;
+    let was = std::mem::replace(&mut world.scheduler.quiet_binds, true);
     world.settle_with(TICK, QUIET, LIMIT);
-    world.scheduler.quiet_binds = false;
+    world.scheduler.quiet_binds = was;
 }
 
 pub(super) fn build(world: &mut World, options: &ScenarioOptions) -> Result<(), ScenarioError> {

@@ -363,7 +363,19 @@ async fn monochrome_keeps_meaning_in_glyphs_and_modifiers() {
 async fn events_of_node_problem_detector() {
     let mut s = Screen::demo().await;
     s.open_daemon_set("node-problem-detector");
+    // `e` on a row: the events of its pod (the crash loop on general-01, sorted first).
     s.key('e');
+    let lines = s.fetched().await;
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("BackOff") && l.contains("Back-off restarting failed container")),
+        "{lines:?}"
+    );
+    s.special(KeyCode::Esc);
+    // `:events`: the DaemonSet's own.
+    s.type_text(":events");
+    s.special(KeyCode::Enter);
     let lines = s.fetched().await;
     assert!(
         lines.iter().any(|l| l.contains("SuccessfulCreate")),
@@ -415,7 +427,8 @@ async fn yaml_of_falco() {
 async fn a_text_line_too_long_for_the_screen_ends_in_an_ellipsis() {
     let mut s = Screen::open(80, 24, |_| {}).await;
     s.open_daemon_set("node-problem-detector");
-    s.key('e');
+    s.type_text(":events");
+    s.special(KeyCode::Enter);
     let lines = s.fetched().await;
     let long = lines
         .iter()

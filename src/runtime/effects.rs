@@ -107,6 +107,7 @@ fn load(
         }),
         View::Yaml { target } => Some(Job::Yaml(target.clone())),
         View::Logs { target } => Some(Job::Logs(target.clone())),
+        View::ObjectEvents { target } => Some(Job::Events(target.clone())),
         _ => None,
     };
     let Some(job) = job else {
@@ -132,6 +133,15 @@ fn load(
             Job::Yaml(YamlTarget::Node { name }) => {
                 fetch::yaml_of(&client, "Node", None, &name).await
             }
+            Job::Events(YamlTarget::Pod { namespace, name }) => {
+                fetch::object_events(&client, "Pod", Some(&namespace), &name, now).await
+            }
+            Job::Events(YamlTarget::Node { name }) => {
+                fetch::object_events(&client, "Node", None, &name, now).await
+            }
+            Job::Events(YamlTarget::DaemonSet { namespace, name }) => {
+                fetch::object_events(&client, "DaemonSet", Some(&namespace), &name, now).await
+            }
             Job::Logs(t) => {
                 fetch::logs(&client, &t.namespace, &t.pod, &t.container, t.previous).await
             }
@@ -149,6 +159,7 @@ enum Job {
     },
     Yaml(YamlTarget),
     Logs(herd_app::view::LogTarget),
+    Events(YamlTarget),
 }
 
 fn write_out(write: Write, connection: &Connection, outcomes: &mpsc::UnboundedSender<Outcome>) {

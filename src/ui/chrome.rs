@@ -353,6 +353,10 @@ fn crumb(state: &Scene, page: &herd_app::view::Page) -> String {
         View::Node { name } => name.to_string(),
         View::Events { uid } => format!("events {}", ds_name(uid)),
         View::History { uid } => format!("history {}", ds_name(uid)),
+        View::ObjectEvents {
+            target:
+                herd_app::view::YamlTarget::Pod { name, .. } | herd_app::view::YamlTarget::Node { name },
+        } => format!("events {name}"),
         _ => page.view.title().to_string(),
     }
 }

@@ -293,11 +293,20 @@ pub static BINDINGS: &[Binding] = &[
     bind!(
         &[key('e')],
         "e",
-        "events: of the DaemonSet",
+        "events: of the row's pod, or of the DaemonSet or node",
         DaemonSets,
         false,
         true,
-        |s| ds_view(s, |uid| View::Events { uid })
+        |s| nav_selection::events_view(s).map(Action::Show)
+    ),
+    bind!(
+        &[key('e')],
+        "e",
+        "events: of the node",
+        NodeList,
+        false,
+        true,
+        |s| nav_selection::events_view(s).map(Action::Show)
     ),
     bind!(
         &[key('H')],
@@ -519,7 +528,7 @@ fn scopes(view: &View) -> &'static [Scope] {
         View::Node { .. } => &[Scope::Global, Scope::DaemonSets, Scope::Nodes, Scope::Pods],
         View::History { .. } => &[Scope::Global, Scope::History],
         View::Logs { .. } => &[Scope::Global, Scope::Logs],
-        View::Events { .. } | View::Yaml { .. } => &[Scope::Global],
+        View::Events { .. } | View::Yaml { .. } | View::ObjectEvents { .. } => &[Scope::Global],
     }
 }
 

@@ -23,9 +23,11 @@ pub fn list_top(view: &View, map: bool, body_height: u16, ranking_rows: usize) -
         View::DaemonSet { .. } => None,
         View::Node { .. } => Some(NODE_SUMMARY_ROWS + table),
         View::Hogs => Some(hogs_ranking_rows(body_height, ranking_rows) + 3 + table),
-        View::Events { .. } | View::History { .. } | View::Yaml { .. } | View::Logs { .. } => {
-            Some(1)
-        }
+        View::Events { .. }
+        | View::History { .. }
+        | View::Yaml { .. }
+        | View::Logs { .. }
+        | View::ObjectEvents { .. } => Some(1),
     }
 }
 

@@ -30,9 +30,11 @@ pub fn refresh(state: &mut State) {
         View::Nodes => node_rows(state, &filter, sort),
         View::Node { .. } => node_ds_rows(state, &filter, sort),
         View::Hogs => hog_rows(state, &filter, sort),
-        View::Events { .. } | View::History { .. } | View::Yaml { .. } | View::Logs { .. } => {
-            text_rows(state, &filter)
-        }
+        View::Events { .. }
+        | View::History { .. }
+        | View::Yaml { .. }
+        | View::Logs { .. }
+        | View::ObjectEvents { .. } => text_rows(state, &filter),
     };
     let visible = state.ui.visible_rows();
     let page = state.ui.page_mut();

@@ -66,6 +66,26 @@ pub fn selected_pod_id(state: &State) -> Option<PodId> {
     }
 }
 
+/// What `e` shows: the events of the object in focus — the pod of the selected row where the
+/// rows are pods, the node on the nodes list (or a node's page without a pod on the row), the
+/// DaemonSet on the fleet (or a DaemonSet's page without a pod on the row).
+pub fn events_view(state: &State) -> Option<View> {
+    if let Some(YamlTarget::Pod { namespace, name }) = selected_pod(state) {
+        return Some(View::ObjectEvents {
+            target: YamlTarget::Pod { namespace, name },
+        });
+    }
+    match &state.ui.page().view {
+        View::Fleet | View::DaemonSet { .. } => {
+            selected_daemon_set(state).map(|uid| View::Events { uid })
+        }
+        View::Nodes | View::Node { .. } => selected_node(state).map(|name| View::ObjectEvents {
+            target: YamlTarget::Node { name },
+        }),
+        _ => None,
+    }
+}
+
 /// The pod of the selected row, as a YAML target.
 fn selected_pod(state: &State) -> Option<YamlTarget> {
     let pod = state.fleet.pod(selected_pod_id(state)?)?;

@@ -31,6 +31,10 @@ pub enum View {
     Yaml {
         target: YamlTarget,
     },
+    /// Events about one pod or node (fetched on demand; a DaemonSet's are [`View::Events`]).
+    ObjectEvents {
+        target: YamlTarget,
+    },
     /// One container's log (fetched on demand, and again every few seconds while it is the
     /// current run: following).
     Logs {
@@ -82,6 +86,7 @@ impl View {
             View::History { .. } => "history",
             View::Yaml { .. } => "yaml",
             View::Logs { .. } => "logs",
+            View::ObjectEvents { .. } => "events",
         }
     }
 
@@ -97,7 +102,11 @@ impl View {
     pub fn is_fetched(&self) -> bool {
         matches!(
             self,
-            View::Events { .. } | View::History { .. } | View::Yaml { .. } | View::Logs { .. }
+            View::Events { .. }
+                | View::History { .. }
+                | View::Yaml { .. }
+                | View::Logs { .. }
+                | View::ObjectEvents { .. }
         )
     }
 }

@@ -340,11 +340,29 @@ fn view_keys_apply_only_where_they_mean_something() {
         action_for(char_key('m'), &ds),
         Some(Action::ToggleCoverageMap)
     ));
+    // `e`: the events of the object in focus — the row's pod here, the DaemonSet on the
+    // fleet, the node on the nodes list.
     let events = action_for(char_key('e'), &ds);
     assert!(
-        matches!(events, Some(Action::Show(View::Events { .. }))),
+        matches!(
+            &events,
+            Some(Action::Show(View::ObjectEvents {
+                target: YamlTarget::Pod { name, .. }
+            })) if &**name == "agent-n1"
+        ),
         "{events:?}"
     );
+    assert!(matches!(
+        action_for(char_key('e'), &fleet),
+        Some(Action::Show(View::Events { .. }))
+    ));
+    let nodes = fleet_state(false, View::Nodes);
+    assert!(matches!(
+        action_for(char_key('e'), &nodes),
+        Some(Action::Show(View::ObjectEvents {
+            target: YamlTarget::Node { .. }
+        }))
+    ));
 }
 
 #[test]
@@ -423,11 +441,14 @@ fn a_k9s_reflex_herd_does_not_bind_says_so_with_the_keys_that_work() {
         }
         other => panic!("{other:?}"),
     }
-    // On the nodes screen the offer is what works there (no events of a node yet).
+    // On the nodes screen the offer is what works there.
     let nodes = fleet_state(false, View::Nodes);
     match action_for(char_key('l'), &nodes) {
         Some(Action::Unbound(text)) => {
-            assert!(text.ends_with("enter open · y yaml · ? help"), "{text}")
+            assert!(
+                text.ends_with("enter open · e events · y yaml · ? help"),
+                "{text}"
+            )
         }
         other => panic!("{other:?}"),
     }

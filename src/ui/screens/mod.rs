@@ -22,9 +22,11 @@ pub fn body(state: &Scene, frame: &mut Frame, area: Rect) {
         View::Nodes => nodes::render(state, frame, area),
         View::Node { name } => node::render(state, name, frame, area),
         View::Hogs => hogs::render(state, frame, area),
-        View::Events { .. } | View::History { .. } | View::Yaml { .. } | View::Logs { .. } => {
-            text::render(state, frame, area)
-        }
+        View::Events { .. }
+        | View::History { .. }
+        | View::Yaml { .. }
+        | View::Logs { .. }
+        | View::ObjectEvents { .. } => text::render(state, frame, area),
     }
 }
 

@@ -103,7 +103,11 @@ pub(crate) fn drill_target(state: &State) -> Option<View> {
         View::Hogs => derived.hogs.as_ref()?.pods.get(i).map(|h| View::DaemonSet {
             uid: Arc::clone(&h.ds_uid),
         }),
-        View::Events { .. } | View::History { .. } | View::Yaml { .. } | View::Logs { .. } => None,
+        View::Events { .. }
+        | View::History { .. }
+        | View::Yaml { .. }
+        | View::Logs { .. }
+        | View::ObjectEvents { .. } => None,
     }
 }
 

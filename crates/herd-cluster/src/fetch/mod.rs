@@ -65,14 +65,40 @@ pub async fn events(
         .list(&ListParams::default())
         .await
         .map_err(|e| e.to_string())?;
-    Ok(event_lines(list.items, namespace, name, uid, now))
+    Ok(event_lines(
+        list.items,
+        "DaemonSet",
+        namespace,
+        name,
+        uid,
+        now,
+    ))
 }
 
-/// The events of the DaemonSet `namespace/name` (by uid, or by kind and name for events that
+/// The events of one pod or node (`kind`), newest first, as [`event_lines`] writes them. A
+/// node's events live in the `default` namespace, as upstream's recorder puts them.
+pub async fn object_events(
+    client: &Client,
+    kind: &str,
+    namespace: Option<&str>,
+    name: &str,
+    now: Timestamp,
+) -> Result<Vec<String>, String> {
+    let ns = namespace.unwrap_or("default");
+    let api: Api<api::Event> = Api::namespaced(client.clone(), ns);
+    let params = ListParams::default().fields(&format!(
+        "involvedObject.kind={kind},involvedObject.name={name}"
+    ));
+    let list = api.list(&params).await.map_err(|e| e.to_string())?;
+    Ok(event_lines(list.items, kind, ns, name, "", now))
+}
+
+/// The events of the `kind` `namespace/name` (by uid, or by kind and name for events that
 /// lost the uid), newest first: `LAST SEEN` (`3m`), type, reason, how many times an aggregated
 /// event happened (and since when, `4 over 12m`), message.
 pub fn event_lines(
     events: Vec<api::Event>,
+    kind: &str,
     namespace: &str,
     name: &str,
     uid: &str,
@@ -82,8 +108,8 @@ pub fn event_lines(
     let mut rows: Vec<(Option<Timestamp>, String)> = events
         .into_iter()
         .filter(|e| {
-            e.involved_object.uid.as_deref() == Some(uid)
-                || (e.involved_object.kind.as_deref() == Some("DaemonSet")
+            (!uid.is_empty() && e.involved_object.uid.as_deref() == Some(uid))
+                || (e.involved_object.kind.as_deref() == Some(kind)
                     && e.involved_object.name.as_deref() == Some(name))
         })
         .map(|e| {
@@ -113,7 +139,12 @@ pub fn event_lines(
     // Newest first: what happened last is what one looks for.
     rows.sort_by_key(|row| std::cmp::Reverse(row.0));
     if rows.is_empty() {
-        return vec![format!("no events for DaemonSet {namespace}/{name}")];
+        let shown = if kind == "Node" {
+            name.to_string()
+        } else {
+            format!("{namespace}/{name}")
+        };
+        return vec![format!("no events for {kind} {shown}")];
     }
     let mut out = vec![format!(
         "{:<10} {:<8} {:<24} {:<12} MESSAGE",
@@ -366,6 +397,7 @@ mod event_tests {
                 event("FailedCreate", 4, 720, 30, now),
                 other,
             ],
+            "DaemonSet",
             "falco",
             "falco",
             "u1",
@@ -381,8 +413,12 @@ mod event_tests {
         );
         assert!(lines[2].starts_with("60m "), "{}", lines[2]);
         assert_eq!(
-            event_lines(Vec::new(), "falco", "falco", "u1", now),
+            event_lines(Vec::new(), "DaemonSet", "falco", "falco", "u1", now),
             ["no events for DaemonSet falco/falco"]
+        );
+        assert_eq!(
+            event_lines(Vec::new(), "Node", "default", "general-07", "", now),
+            ["no events for Node general-07"]
         );
     }
 }

@@ -1,7 +1,8 @@
 //! The kubelet's and the node's Events as upstream records them, read over HTTP: a new pod's
 //! Scheduled, Pulling, Pulled, Created, Started in that order, Killing as a deleted pod stops,
 //! a crash loop's repeats folded into one Event with a count, a node going NotReady and Ready
-//! again; and a scenario's build, like a cluster that old, shows none of its own.
+//! again; a pod patched to Failed stays failed and is replaced, with the controller's
+//! FailedDaemonPod; and a scenario's build, like a cluster that old, shows none of its own.
 // Test code: a failed expectation is the report, so it may panic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -179,5 +180,59 @@ async fn a_node_going_not_ready_and_back_is_said_on_the_node() {
     assert_eq!(
         ready.message.as_deref(),
         Some("Node general-05 status is now: NodeReady")
+    );
+}
+
+/// A pod whose status is patched to Failed (as a kubelet does on an eviction) is terminal: it
+/// never reads Running again, and the DaemonSet controller deletes it, says so, and creates a
+/// replacement on its node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pod_patched_to_failed_stays_failed_and_the_controller_replaces_it() {
+    let sim = demo().await;
+    let pods: Api<Pod> = Api::namespaced(sim.client().await, "monitoring");
+    let victim = pods
+        .list(&ListParams::default().fields("spec.nodeName=general-09"))
+        .await
+        .expect("pods")
+        .items
+        .remove(0);
+    let name = victim.metadata.name.clone().expect("a name");
+    let patch = serde_json::json!({"status": {"phase": "Failed", "reason": "Evicted",
+        "message": "The node was low on resource: memory."}});
+    let patched = pods
+        .patch_status(
+            &name,
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(&patch),
+        )
+        .await
+        .expect("patched");
+    assert_eq!(
+        patched.status.and_then(|s| s.phase).as_deref(),
+        Some("Failed")
+    );
+    eventually("the failed pod gone and another on general-09", || async {
+        let now = pods
+            .list(&ListParams::default().fields("spec.nodeName=general-09"))
+            .await
+            .ok()?
+            .items;
+        if let Some(p) = now
+            .iter()
+            .find(|p| p.metadata.name.as_deref() == Some(&name))
+        {
+            let phase = p.status.as_ref().and_then(|s| s.phase.as_deref());
+            assert_ne!(phase, Some("Running"), "a terminal phase stays terminal");
+            return None;
+        }
+        (!now.is_empty()).then_some(())
+    })
+    .await;
+    let said = events_of(&sim, "node-exporter").await;
+    assert!(
+        said.iter()
+            .any(|e| e.reason.as_deref() == Some("FailedDaemonPod")
+                && e.message.as_deref().is_some_and(|m| m.contains(&name))),
+        "{said:?}"
     );
 }

@@ -108,6 +108,7 @@ fn load(
         View::Yaml { target } => Some(Job::Yaml(target.clone())),
         View::Logs { target } => Some(Job::Logs(target.clone())),
         View::ObjectEvents { target } => Some(Job::Events(target.clone())),
+        View::Describe { target } => Some(Job::Describe(target.clone())),
         _ => None,
     };
     let Some(job) = job else {
@@ -142,6 +143,16 @@ fn load(
             Job::Events(YamlTarget::DaemonSet { namespace, name }) => {
                 fetch::object_events(&client, "DaemonSet", Some(&namespace), &name, now).await
             }
+            Job::Describe(target) => {
+                let (kind, ns, name) = match &target {
+                    YamlTarget::Pod { namespace, name } => ("Pod", Some(&**namespace), name),
+                    YamlTarget::DaemonSet { namespace, name } => {
+                        ("DaemonSet", Some(&**namespace), name)
+                    }
+                    YamlTarget::Node { name } => ("Node", None, name),
+                };
+                fetch::describe::describe(&client, kind, ns, name, now).await
+            }
             Job::Logs(t) => {
                 fetch::logs(&client, &t.namespace, &t.pod, &t.container, t.previous).await
             }
@@ -160,6 +171,7 @@ enum Job {
     Yaml(YamlTarget),
     Logs(herd_app::view::LogTarget),
     Events(YamlTarget),
+    Describe(YamlTarget),
 }
 
 fn write_out(write: Write, connection: &Connection, outcomes: &mpsc::UnboundedSender<Outcome>) {

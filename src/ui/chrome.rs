@@ -357,6 +357,12 @@ fn crumb(state: &Scene, page: &herd_app::view::Page) -> String {
             target:
                 herd_app::view::YamlTarget::Pod { name, .. } | herd_app::view::YamlTarget::Node { name },
         } => format!("events {name}"),
+        View::Describe {
+            target:
+                herd_app::view::YamlTarget::Pod { name, .. }
+                | herd_app::view::YamlTarget::Node { name }
+                | herd_app::view::YamlTarget::DaemonSet { name, .. },
+        } => format!("describe {name}"),
         _ => page.view.title().to_string(),
     }
 }

@@ -300,6 +300,24 @@ pub static BINDINGS: &[Binding] = &[
         |s| nav_selection::events_view(s).map(Action::Show)
     ),
     bind!(
+        &[key('d')],
+        "d",
+        "describe: the row's pod, or the DaemonSet or node, as kubectl describe",
+        DaemonSets,
+        false,
+        true,
+        describe
+    ),
+    bind!(
+        &[key('d')],
+        "d",
+        "describe: the node, as kubectl describe",
+        NodeList,
+        false,
+        true,
+        describe
+    ),
+    bind!(
         &[key('e')],
         "e",
         "events: of the node",
@@ -481,6 +499,10 @@ fn restart(state: &State) -> Option<Action> {
     }))
 }
 
+fn describe(state: &State) -> Option<Action> {
+    nav_selection::describe_target(state).map(|target| Action::Show(View::Describe { target }))
+}
+
 fn delete_pod(state: &State) -> Option<Action> {
     let pod = state.fleet.pod(nav_selection::selected_pod_id(state)?)?;
     let owner = pod
@@ -528,7 +550,10 @@ fn scopes(view: &View) -> &'static [Scope] {
         View::Node { .. } => &[Scope::Global, Scope::DaemonSets, Scope::Nodes, Scope::Pods],
         View::History { .. } => &[Scope::Global, Scope::History],
         View::Logs { .. } => &[Scope::Global, Scope::Logs],
-        View::Events { .. } | View::Yaml { .. } | View::ObjectEvents { .. } => &[Scope::Global],
+        View::Events { .. }
+        | View::Yaml { .. }
+        | View::ObjectEvents { .. }
+        | View::Describe { .. } => &[Scope::Global],
     }
 }
 
@@ -642,7 +667,6 @@ const DIGITS: [Key; 10] = [
 
 /// What k9s does with keys herd does not bind, for the hint a reflex press gets.
 const K9S_REFLEXES: &[(&str, &str)] = &[
-    ("d", "describe"),
     ("ctrl-k", "kill"),
     ("s", "shell"),
     ("a", "attach"),

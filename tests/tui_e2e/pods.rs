@@ -1,5 +1,5 @@
 //! A pod from the keyboard: `l` on node-problem-detector's crash-looping pod shows its previous
-//! run's last words, `p` the current run, `s` saves a private copy; `ctrl-d` asks first, says
+//! run's last words, `p` the current run, `s` saves a private copy, `d` describes it; `ctrl-d` asks first, says
 //! the DaemonSet recreates it, and after `y` a new pod takes its place; audited.
 
 use super::{audit_log, herd_on_the_demo, quit_and_check_restored};
@@ -105,6 +105,14 @@ fn l_shows_a_crash_loops_last_words_p_the_current_run_and_s_saves_a_private_copy
     assert_eq!(mode, 0o600);
     let text = std::fs::read_to_string(&files[0]).expect("saved");
     assert!(text.contains("Starting node-problem-detector"), "{text}");
+    // `d` on the same row: the pod as kubectl describe reads it, the last exit and its code.
+    pane.press("Escape");
+    pane.type_text("d");
+    pane.wait_for("the pod described", |s| {
+        s.contains("Last State:   Terminated")
+            && s.contains("Exit Code:  1")
+            && s.contains("Reason:     CrashLoopBackOff")
+    });
     pane.press("Escape");
     quit_and_check_restored(&pane);
 }

@@ -27,7 +27,8 @@ pub fn list_top(view: &View, map: bool, body_height: u16, ranking_rows: usize) -
         | View::History { .. }
         | View::Yaml { .. }
         | View::Logs { .. }
-        | View::ObjectEvents { .. } => Some(1),
+        | View::ObjectEvents { .. }
+        | View::Describe { .. } => Some(1),
     }
 }
 

@@ -34,7 +34,8 @@ pub fn refresh(state: &mut State) {
         | View::History { .. }
         | View::Yaml { .. }
         | View::Logs { .. }
-        | View::ObjectEvents { .. } => text_rows(state, &filter),
+        | View::ObjectEvents { .. }
+        | View::Describe { .. } => text_rows(state, &filter),
     };
     let visible = state.ui.visible_rows();
     let page = state.ui.page_mut();

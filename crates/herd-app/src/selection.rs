@@ -86,6 +86,21 @@ pub fn events_view(state: &State) -> Option<View> {
     }
 }
 
+/// What `d` describes: the pod of the selected row where the rows are pods, else the node or
+/// DaemonSet in focus, as [`events_view`] picks.
+pub fn describe_target(state: &State) -> Option<YamlTarget> {
+    if let Some(pod) = selected_pod(state) {
+        return Some(pod);
+    }
+    match &state.ui.page().view {
+        View::Fleet | View::DaemonSet { .. } => daemon_set_yaml(state),
+        View::Nodes | View::Node { .. } => {
+            selected_node(state).map(|name| YamlTarget::Node { name })
+        }
+        _ => None,
+    }
+}
+
 /// The pod of the selected row, as a YAML target.
 fn selected_pod(state: &State) -> Option<YamlTarget> {
     let pod = state.fleet.pod(selected_pod_id(state)?)?;

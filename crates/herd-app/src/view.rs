@@ -31,6 +31,10 @@ pub enum View {
     Yaml {
         target: YamlTarget,
     },
+    /// One pod, node or DaemonSet described as `kubectl describe` does (fetched on demand).
+    Describe {
+        target: YamlTarget,
+    },
     /// Events about one pod or node (fetched on demand; a DaemonSet's are [`View::Events`]).
     ObjectEvents {
         target: YamlTarget,
@@ -87,6 +91,7 @@ impl View {
             View::Yaml { .. } => "yaml",
             View::Logs { .. } => "logs",
             View::ObjectEvents { .. } => "events",
+            View::Describe { .. } => "describe",
         }
     }
 
@@ -107,6 +112,7 @@ impl View {
                 | View::Yaml { .. }
                 | View::Logs { .. }
                 | View::ObjectEvents { .. }
+                | View::Describe { .. }
         )
     }
 }

@@ -363,6 +363,25 @@ fn view_keys_apply_only_where_they_mean_something() {
             target: YamlTarget::Node { .. }
         }))
     ));
+    // `d` describes the same object `e` shows the events of.
+    assert!(matches!(
+        action_for(char_key('d'), &ds),
+        Some(Action::Show(View::Describe {
+            target: YamlTarget::Pod { .. }
+        }))
+    ));
+    assert!(matches!(
+        action_for(char_key('d'), &nodes),
+        Some(Action::Show(View::Describe {
+            target: YamlTarget::Node { .. }
+        }))
+    ));
+    assert!(matches!(
+        action_for(char_key('d'), &fleet),
+        Some(Action::Show(View::Describe {
+            target: YamlTarget::DaemonSet { .. }
+        }))
+    ));
 }
 
 #[test]
@@ -430,7 +449,8 @@ fn a_k9s_reflex_herd_does_not_bind_says_so_with_the_keys_that_work() {
         "{}",
         hint(ctrl_d)
     );
-    assert!(hint(char_key('d')).starts_with("d (describe in k9s): not in herd yet"));
+    let ctrl_k = KeyEvent::new(KeyCode::Char('k'), KeyModifiers::CONTROL);
+    assert!(hint(ctrl_k).starts_with("ctrl-k (kill in k9s): not in herd yet"));
     assert!(hint(char_key('z')).starts_with("z: not bound here · enter open"));
     // A herd key of another screen, and a write under --readonly, say which they are.
     assert!(hint(char_key('m')).starts_with("m map: not on this screen"));

@@ -26,7 +26,8 @@ pub fn body(state: &Scene, frame: &mut Frame, area: Rect) {
         | View::History { .. }
         | View::Yaml { .. }
         | View::Logs { .. }
-        | View::ObjectEvents { .. } => text::render(state, frame, area),
+        | View::ObjectEvents { .. }
+        | View::Describe { .. } => text::render(state, frame, area),
     }
 }
 

@@ -107,7 +107,8 @@ pub(crate) fn drill_target(state: &State) -> Option<View> {
         | View::History { .. }
         | View::Yaml { .. }
         | View::Logs { .. }
-        | View::ObjectEvents { .. } => None,
+        | View::ObjectEvents { .. }
+        | View::Describe { .. } => None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! diff between consecutive revisions, any object's YAML, whether a namespace exists; and the
 //! writes the TUI offers.
 
+pub mod describe;
 mod diff;
 mod yaml;
 

@@ -675,7 +675,7 @@ const K9S_REFLEXES: &[(&str, &str)] = &[
 ];
 
 /// Bindings the hint offers instead, in this order where they are live.
-const OFFERED: &[&str] = &["enter", "e", "y", "?"];
+const OFFERED: &[&str] = &["enter", "l", "d", "e", "y", "?"];
 
 /// A letter (or ctrl-letter) bound to nothing in this view: one line on the flash line, naming
 /// what k9s would have done with it and the keys that work here, rather than nothing.

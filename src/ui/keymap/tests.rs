@@ -440,7 +440,7 @@ fn a_k9s_reflex_herd_does_not_bind_says_so_with_the_keys_that_work() {
     };
     assert_eq!(
         hint(char_key('l')),
-        "l logs: not on this screen · enter open · e events · y yaml · ? help"
+        "l logs: not on this screen · enter open · d describe · e events · y yaml · ? help"
     );
     assert!(hint(char_key('x')).starts_with("x (decode in k9s): not in herd yet"));
     let ctrl_d = KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL);
@@ -466,7 +466,7 @@ fn a_k9s_reflex_herd_does_not_bind_says_so_with_the_keys_that_work() {
     match action_for(char_key('l'), &nodes) {
         Some(Action::Unbound(text)) => {
             assert!(
-                text.ends_with("enter open · e events · y yaml · ? help"),
+                text.ends_with("enter open · d describe · e events · y yaml · ? help"),
                 "{text}"
             )
         }

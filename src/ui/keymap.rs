@@ -665,52 +665,6 @@ const DIGITS: [Key; 10] = [
     key('9'),
 ];
 
-/// What k9s does with keys herd does not bind, for the hint a reflex press gets.
-const K9S_REFLEXES: &[(&str, &str)] = &[
-    ("ctrl-k", "kill"),
-    ("s", "shell"),
-    ("a", "attach"),
-    ("f", "port-forward"),
-    ("x", "decode"),
-];
-
-/// Bindings the hint offers instead, in this order where they are live.
-const OFFERED: &[&str] = &["enter", "l", "d", "e", "y", "?"];
-
-/// A letter (or ctrl-letter) bound to nothing in this view: one line on the flash line, naming
-/// what k9s would have done with it and the keys that work here, rather than nothing.
-fn unbound(code: KeyCode, mods: KeyModifiers, state: &State) -> Option<Action> {
-    let KeyCode::Char(c) = code else {
-        return None;
-    };
-    let name = if mods == KeyModifiers::CONTROL {
-        format!("ctrl-{c}")
-    } else if mods.is_empty() && !c.is_whitespace() {
-        c.to_string()
-    } else {
-        return None;
-    };
-    let live: Vec<&Binding> = active(state).collect();
-    let offered: Vec<String> = OFFERED
-        .iter()
-        .filter_map(|label| live.iter().find(|b| b.label == *label))
-        .map(|b| format!("{} {}", b.label, b.short))
-        .collect();
-    let elsewhere = BINDINGS
-        .iter()
-        .find(|b| b.keys.iter().any(|k| k.code == code && k.mods == mods));
-    let what = match (elsewhere, K9S_REFLEXES.iter().find(|(key, _)| *key == name)) {
-        (Some(b), _) if b.writes && state.session.readonly => format!(
-            "{} {}: read-only session, herd changes nothing",
-            b.label, b.short
-        ),
-        (Some(b), _) => format!("{} {}: not on this screen", b.label, b.short),
-        (None, Some((_, k9s))) => format!("{name} ({k9s} in k9s): not in herd yet"),
-        (None, None) => format!("{name}: not bound here"),
-    };
-    Some(Action::Unbound(format!("{what} · {}", offered.join(" · "))))
-}
-
 /// The rollout controls: pause, resume, abort, undo (each asks first), esc to leave.
 fn panel_key(event: KeyEvent, state: &State, uid: &str) -> Option<Action> {
     let word = match event.code {
@@ -755,6 +709,10 @@ fn prompt_key(event: KeyEvent) -> Option<Action> {
         _ => None,
     }
 }
+
+mod hint;
+
+use hint::unbound;
 
 #[cfg(test)]
 mod tests;

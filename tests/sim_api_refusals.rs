@@ -192,3 +192,41 @@ async fn bodies_in_a_format_it_does_not_read_are_415_and_yaml_is_read() {
     assert_eq!(answer.code, 201, "{}", answer.text);
     assert_eq!(answer.body["metadata"]["name"], "from-yaml");
 }
+
+/// client-go's default Accept for built-in kinds lists protobuf first and JSON after: the
+/// simulator answers JSON. A client that accepts protobuf alone gets upstream's 406 rather
+/// than JSON it cannot read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_protobuf_first_accept_gets_json_and_protobuf_alone_gets_406() {
+    let (_sim, c, _) = setup().await;
+    let get = |accept: &'static str| {
+        let c = c.clone();
+        async move {
+            let request = axum::http::Request::builder()
+                .method(Method::GET)
+                .uri("/api/v1/namespaces")
+                .header("accept", accept)
+                .body(kube::client::Body::empty())
+                .expect("a request");
+            let response = c.send(request).await.expect("an answer");
+            let code = response.status().as_u16();
+            let kind = response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            let body = response.into_body().collect_bytes().await.expect("a body");
+            (code, kind, String::from_utf8_lossy(&body).to_string())
+        }
+    };
+    let (code, kind, body) = get("application/vnd.kubernetes.protobuf,application/json").await;
+    assert_eq!((code, kind.as_str()), (200, "application/json"), "{body}");
+    assert!(body.contains("\"kind\":\"NamespaceList\""), "{body}");
+    let (code, _, body) = get("application/vnd.kubernetes.protobuf").await;
+    assert_eq!(code, 406, "{body}");
+    assert!(
+        body.contains("only the following media types are accepted: application/json"),
+        "{body}"
+    );
+}

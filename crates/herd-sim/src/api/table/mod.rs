@@ -41,9 +41,10 @@ pub fn negotiate(accept: Option<&str>, include_object: Option<&str>) -> Result<E
             )));
         }
     };
-    let Some(accept) = accept else {
+    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
         return Ok(Encoding::Full);
     };
+    let mut json_allowed = false;
     for media in accept.split(',') {
         let mut parts = media.split(';').map(str::trim);
         let mime = parts.next().unwrap_or("");
@@ -52,6 +53,7 @@ pub fn negotiate(accept: Option<&str>, include_object: Option<&str>) -> Result<E
         if !matches!(mime, "application/json" | "application/*" | "*/*") {
             continue;
         }
+        json_allowed = true;
         match (param("as"), param("g")) {
             (None, _) => return Ok(Encoding::Full),
             (Some("Table"), Some("meta.k8s.io")) => return Ok(Encoding::Table(include)),
@@ -61,7 +63,16 @@ pub fn negotiate(accept: Option<&str>, include_object: Option<&str>) -> Result<E
             _ => continue,
         }
     }
-    Ok(Encoding::Full)
+    if json_allowed {
+        return Ok(Encoding::Full);
+    }
+    // Only formats the simulator does not write (protobuf alone, say): upstream's
+    // `NewNotAcceptableError`, rather than an answer the client cannot read.
+    Err(ApiError::new(
+        406,
+        "NotAcceptable",
+        "only the following media types are accepted: application/json",
+    ))
 }
 
 /// The object in PartialObjectMetadata form.

@@ -1,6 +1,7 @@
 //! More bad input a real API server refuses, sent over HTTP: each gets upstream's status code
 //! and words as a Kubernetes `Status`, and nothing is stored. Bodies in a format the simulator
-//! does not read (protobuf among them) are a 415; YAML bodies are read as upstream reads them.
+//! does not read are a 415 (protobuf is read for a Namespace, as `kubectl create namespace`
+//! sends it); YAML bodies are read as upstream reads them.
 // Test code: a failed expectation is the report, so it may panic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -229,4 +230,36 @@ async fn a_protobuf_first_accept_gets_json_and_protobuf_alone_gets_406() {
         body.contains("only the following media types are accepted: application/json"),
         "{body}"
     );
+}
+
+/// `kubectl create namespace` sends its typed object in protobuf: the simulator reads it
+/// (a Namespace is the one kind it reads so) and the namespace is there, labelled with its
+/// name as upstream labels every namespace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_create_namespace_in_protobuf_works() {
+    common::server::require_kubectl();
+    let (sim, c, _) = setup().await;
+    let out = sim.kubectl(&["create", "namespace", "team-b"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answer = raw(
+        &c,
+        Method::GET,
+        "/api/v1/namespaces/team-b",
+        None,
+        String::new(),
+    )
+    .await;
+    assert_eq!(answer.code, 200, "{}", answer.text);
+    assert_eq!(
+        answer.body["metadata"]["labels"]["kubernetes.io/metadata.name"],
+        "team-b"
+    );
+    assert_eq!(answer.body["status"]["phase"], "Active");
+    // Again: upstream's 409, not a second namespace.
+    let again = sim.kubectl(&["create", "namespace", "team-b"]).await;
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 }

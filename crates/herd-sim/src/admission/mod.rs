@@ -332,6 +332,14 @@ impl Admit for Node {
 
 impl Admit for Namespace {
     fn on_create(&mut self) -> Result<(), Rejection> {
+        // Every namespace carries its own name as a label (upstream's namespace strategy,
+        // kubernetes/pkg/registry/core/namespace/strategy.go), so selectors can pick it.
+        if let Some(name) = self.metadata.name.clone() {
+            self.metadata
+                .labels
+                .get_or_insert_with(Default::default)
+                .insert("kubernetes.io/metadata.name".into(), name);
+        }
         self.spec = Some(NamespaceSpec {
             finalizers: Some(vec!["kubernetes".into()]),
         });

@@ -51,6 +51,7 @@ pub mod logs;
 pub mod metrics_api;
 pub mod params;
 pub mod patch;
+pub mod protobuf;
 pub mod route;
 pub mod selector;
 pub mod status;

@@ -92,11 +92,13 @@ fn object_response<K: Object>(code: StatusCode, object: &K) -> Result<Response, 
     Ok(json_response(code, body))
 }
 
-/// The body formats a create or replace is read in. Protobuf, which a real API server also
-/// reads, is not among them: the simulator says so with a 415 rather than misreading it.
+/// The body formats a create or replace is read in for every kind. Protobuf, which a real API
+/// server reads for every built-in kind, is read for a Namespace only (what `kubectl create
+/// namespace` sends): any other kind in it is a 415 rather than a misreading.
 const BODY_TYPES: [&str; 2] = ["application/json", "application/yaml"];
 
-/// The request body as JSON, from JSON (the default) or YAML; any other content type is a 415.
+/// The request body as JSON, from JSON (the default), YAML or (a Namespace) protobuf; any other
+/// content type is a 415.
 fn body_value(content_type: Option<&str>, body: &[u8], kind: &str) -> Result<Value, ApiError> {
     let media = content_type
         .and_then(|c| c.split(';').next())
@@ -112,6 +114,11 @@ fn body_value(content_type: Option<&str>, body: &[u8], kind: &str) -> Result<Val
             let text = std::str::from_utf8(body).map_err(|e| decoding(&e))?;
             serde_saphyr::from_str(text).map_err(|e| decoding(&e))
         }
+        Some("application/vnd.kubernetes.protobuf") => super::protobuf::to_json(body, kind)
+            .map_err(|e| match e {
+                super::protobuf::ProtobufError::Kind(_) => ApiError::unsupported_body(&BODY_TYPES),
+                other => decoding(&other),
+            }),
         Some(_) => Err(ApiError::unsupported_body(&BODY_TYPES)),
     }
 }

@@ -383,6 +383,15 @@ pub static BINDINGS: &[Binding] = &[
     bind!(
         &[key('p')],
         "p",
+        "previous logs: the row's pod's run before this one (a crash loop's last words)",
+        Pods,
+        false,
+        false,
+        |s| nav_selection::selected_pod_id(s).map(|_| Action::OpenPreviousLogs)
+    ),
+    bind!(
+        &[key('p')],
+        "p",
         "previous: the run before (a crash loop's last words), or back to the current one",
         Logs,
         false,

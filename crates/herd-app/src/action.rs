@@ -60,6 +60,8 @@ pub enum Action {
     ToggleHelp,
     /// `l`: the log of the pod of the selected row.
     OpenLogs,
+    /// `p` on a pod's row: its previous run's log straight away (`kubectl logs --previous`).
+    OpenPreviousLogs,
     /// A key of the log view.
     Logs(LogsKey),
     /// A key herd does not bind here: the flash line says so, and what is bound (the text is

@@ -42,7 +42,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::SwitchContext(name) => nav::switch_context(state, name),
         Action::ToggleHelp => nav::toggle_help(state),
         Action::ToggleLastError => nav::toggle_last_error(state),
-        Action::OpenLogs => logs::open(state),
+        Action::OpenLogs => logs::open(state, false),
+        Action::OpenPreviousLogs => logs::open(state, true),
         Action::Logs(key) => logs::key(state, key),
         Action::Unbound(hint) => {
             flash(state, Level::Info, hint);

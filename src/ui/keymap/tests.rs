@@ -363,6 +363,15 @@ fn view_keys_apply_only_where_they_mean_something() {
             target: YamlTarget::Node { .. }
         }))
     ));
+    // `l` and `p` on a pod's row: its log, or its previous run's.
+    assert!(matches!(
+        action_for(char_key('l'), &ds),
+        Some(Action::OpenLogs)
+    ));
+    assert!(matches!(
+        action_for(char_key('p'), &ds),
+        Some(Action::OpenPreviousLogs)
+    ));
     // `d` describes the same object `e` shows the events of.
     assert!(matches!(
         action_for(char_key('d'), &ds),

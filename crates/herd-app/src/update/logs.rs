@@ -1,5 +1,6 @@
 //! `l` on a pod's row: its container's log, as `kubectl logs` reads it, followed while open
-//! (read again every few seconds); `p` the run before (a crash loop's last words: a
+//! (read again every few seconds), and `p` there its previous run at once; in the log, `p` the
+//! run before (a crash loop's last words: a
 //! crash-looping pod opens there, and says so), `0`…`9` another container, `w` wrap, `s` save
 //! to a private file. `/` searches the lines as on every text view.
 
@@ -18,8 +19,9 @@ use crate::view::{Fetched, LogTarget, View};
 pub const FOLLOW_EVERY: SignedDuration = SignedDuration::from_secs(2);
 
 /// `l`: the log of the pod of the selected row, on its current run, or on the one before when
-/// it crash-loops (the current run has not said anything yet).
-pub fn open(state: &mut State) -> Vec<Effect> {
+/// it crash-loops (the current run has not said anything yet); `p` (`previous`): the one before
+/// whatever it does.
+pub fn open(state: &mut State, previous: bool) -> Vec<Effect> {
     let Some(pod) = selection::selected_pod_id(state).and_then(|id| state.fleet.pod(id)) else {
         flash(state, Level::Warn, "l: no pod on this row");
         return Vec::new();
@@ -35,10 +37,10 @@ pub fn open(state: &mut State) -> Vec<Effect> {
         pod: Arc::clone(&pod.name),
         container: first,
         containers,
-        previous: crash_looping,
+        previous: previous || crash_looping,
     };
     let effects = nav::push(state, View::Logs { target });
-    if crash_looping {
+    if crash_looping && !previous {
         flash(
             state,
             Level::Info,

@@ -62,6 +62,11 @@ fn l_opens_the_rows_pod_log_and_a_crash_loop_opens_on_its_previous_run() {
         "{effects:?}"
     );
 
+    // `p` on the row: the previous run whatever the pod does.
+    let mut state = on_agent_n1(false);
+    update(&mut state, Action::OpenPreviousLogs);
+    assert!(target(&state).previous);
+
     let mut state = on_agent_n1(true);
     update(&mut state, Action::OpenLogs);
     assert!(target(&state).previous, "the crash loop's last words");

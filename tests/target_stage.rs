@@ -246,6 +246,11 @@ async fn failing_new_pods_halt_the_staging_and_a_rollback_puts_everything_back()
         gains.len(),
         "nothing released while pods fail"
     );
+    // A person lets it go on (no engine runs now, so it stays so until the rollback).
+    let out = herd_target(&sim, &["-n", NS, DS, "--resume"]).await;
+    assert_eq!(code(&out), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("StageResumed"), "{}", text(&out));
+    assert_eq!(record(&sim).state, StageState::Progressing);
 
     // Someone changes the targeting meanwhile: the rollback refuses to overwrite it.
     let patch = r#"{"spec":{"template":{"spec":{"nodeSelector":{"team":"x"}}}}}"#;

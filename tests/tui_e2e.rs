@@ -96,6 +96,19 @@ fn audit_log(state: &std::path::Path) -> String {
     std::fs::read_to_string(state.join("herd").join("audit.jsonl")).expect("the audit log")
 }
 
+/// Each of `reasons` is in the audit log, written by the TUI.
+fn assert_audited_by_tui(state: &std::path::Path, reasons: &[&str]) {
+    let audit = audit_log(state);
+    for reason in reasons {
+        assert!(
+            audit
+                .lines()
+                .any(|l| l.contains(reason) && l.contains("\"herd tui\"")),
+            "{reason} in:\n{audit}"
+        );
+    }
+}
+
 fn quit_and_check_restored(pane: &Pane) {
     assert_eq!(
         pane.format("#{alternate_on}"),
@@ -472,20 +485,15 @@ fn a_canary_rollout_started_from_the_keyboard_pauses_after_its_canary_and_finish
         s.contains("strategy RollingUpdate") && s.contains("revision 2")
     });
 
-    let audit = audit_log(state.path());
-    for reason in [
-        "RolloutStarted",
-        "RolloutPaused",
-        "RolloutResumed",
-        "RolloutComplete",
-    ] {
-        assert!(
-            audit
-                .lines()
-                .any(|l| l.contains(reason) && l.contains("\"herd tui\"")),
-            "{reason} in:\n{audit}"
-        );
-    }
+    assert_audited_by_tui(
+        state.path(),
+        &[
+            "RolloutStarted",
+            "RolloutPaused",
+            "RolloutResumed",
+            "RolloutComplete",
+        ],
+    );
     quit_and_check_restored(&pane);
 }
 

@@ -117,26 +117,32 @@ pub fn carry_on(
             }
         })
         .await;
+        let ended = settled
+            .map(|step| rollout::phase(&step.record.state))
+            .map_err(|e| e.to_string());
         let what = format!("rollout of {namespace}/{name}");
-        let result = match (settled, problems.first()) {
-            (Ok(step), None) => Ok(rollout::phase(&step.record.state)),
-            (Ok(step), Some(problem)) => Err(format!(
-                "{}, but {problem}",
-                rollout::phase(&step.record.state)
-            )),
-            (Err(e), _) => Err(e.to_string()),
-        };
-        let (what, result) = match result {
-            Ok(phase) => (format!("{what}: {phase}"), Ok(())),
-            Err(e) => (what, Err(e)),
-        };
-        report(
-            &outcomes,
-            Outcome::Action(Action::CarryEnded { daemon_set }),
-        );
-        report(
-            &outcomes,
-            Outcome::Action(Action::WriteDone { what, result }),
-        );
+        report_carried(&outcomes, daemon_set, what, ended, &problems);
     });
+}
+
+/// What this process carried (a rollout, a staging) has ended in `ended` (the phase it ended
+/// in, or why it could not be carried): it is no longer carried, and the flash line says how
+/// it ended — with the first problem recording it, if there was one.
+pub(super) fn report_carried(
+    outcomes: &mpsc::UnboundedSender<Outcome>,
+    daemon_set: String,
+    what: String,
+    ended: Result<String, String>,
+    problems: &[String],
+) {
+    let (what, result) = match (ended, problems.first()) {
+        (Ok(phase), None) => (format!("{what}: {phase}"), Ok(())),
+        (Ok(phase), Some(problem)) => (what, Err(format!("{phase}, but {problem}"))),
+        (Err(e), _) => (what, Err(e)),
+    };
+    report(outcomes, Outcome::Action(Action::CarryEnded { daemon_set }));
+    report(
+        outcomes,
+        Outcome::Action(Action::WriteDone { what, result }),
+    );
 }

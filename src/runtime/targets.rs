@@ -193,20 +193,11 @@ fn carry_stage(
             problems.extend(record_actions(ACTOR, &stepped.actions, &stepped.trouble));
         })
         .await;
+        let ended = ended
+            .map(|record| record.state.describe())
+            .map_err(|e| e.to_string());
         let what = format!("staging of {daemon_set}");
-        let (what, result) = match (ended, problems.first()) {
-            (Ok(record), None) => (format!("{what}: {}", record.state.describe()), Ok(())),
-            (Ok(record), Some(p)) => (what, Err(format!("{}, but {p}", record.state.describe()))),
-            (Err(e), _) => (what, Err(e.to_string())),
-        };
-        report(
-            &outcomes,
-            Outcome::Action(Action::CarryEnded { daemon_set }),
-        );
-        report(
-            &outcomes,
-            Outcome::Action(Action::WriteDone { what, result }),
-        );
+        super::rollouts::report_carried(&outcomes, daemon_set, what, ended, &problems);
     });
 }
 

@@ -32,27 +32,23 @@ pub async fn demo_with(nodes: Option<usize>) -> TestSim {
 
 /// `herd rollout ARGS --kubeconfig …`, to completion.
 pub async fn herd(sim: &TestSim, args: &[&str]) -> Output {
+    herd_command(sim, "rollout", args).await
+}
+
+/// `herd target ARGS --kubeconfig …`, to completion.
+pub async fn herd_target(sim: &TestSim, args: &[&str]) -> Output {
+    herd_command(sim, "target", args).await
+}
+
+/// `herd COMMAND ARGS --kubeconfig …` on `sim`, to completion.
+async fn herd_command(sim: &TestSim, command: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_herd"))
-        .arg("rollout")
+        .arg(command)
         .args(args)
         .arg("--kubeconfig")
         .arg(&sim.kubeconfig)
         .env_remove("KUBECONFIG")
         // The audit log goes beside the simulator's kubeconfig, not into the tester's home.
-        .env("XDG_STATE_HOME", state_dir(sim))
-        .output()
-        .await
-        .expect("herd runs")
-}
-
-/// `herd target ARGS --kubeconfig …`, to completion.
-pub async fn herd_target(sim: &TestSim, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_herd"))
-        .arg("target")
-        .args(args)
-        .arg("--kubeconfig")
-        .arg(&sim.kubeconfig)
-        .env_remove("KUBECONFIG")
         .env("XDG_STATE_HOME", state_dir(sim))
         .output()
         .await

@@ -22,16 +22,13 @@ fn asked_about(screen: &str) -> Option<String> {
     Some(rest.split(':').next()?.trim().to_string())
 }
 
-#[test]
-#[cfg_attr(herd_no_tmux, ignore = "tmux is not on PATH")]
-fn ctrl_d_deletes_the_pod_of_the_row_after_asking_and_the_daemonset_replaces_it() {
-    require_tmux();
-    let state = tempfile::tempdir().expect("state dir");
-    let pane = herd_on_the_demo(state.path(), &[]);
+/// herd on the demo, on node-problem-detector's page with the crash-looping pod on general-01
+/// first (the worst verdict on top), under the cursor.
+fn on_the_crash_loop(state: &std::path::Path) -> crate::tmux::Pane {
+    let pane = herd_on_the_demo(state, &[]);
     pane.type_text("/node-problem");
     pane.press("Enter");
     pane.press("Enter");
-    // The crash-looping pod on general-01 sorts first (the worst verdict on top).
     pane.wait_for(
         "node-problem-detector's view, general-01 first, crash-looping",
         |s| {
@@ -42,6 +39,15 @@ fn ctrl_d_deletes_the_pod_of_the_row_after_asking_and_the_daemonset_replaces_it(
                 && restarts_on_general_01(s).is_some_and(|r| r >= 5)
         },
     );
+    pane
+}
+
+#[test]
+#[cfg_attr(herd_no_tmux, ignore = "tmux is not on PATH")]
+fn ctrl_d_deletes_the_pod_of_the_row_after_asking_and_the_daemonset_replaces_it() {
+    require_tmux();
+    let state = tempfile::tempdir().expect("state dir");
+    let pane = on_the_crash_loop(state.path());
     pane.press("C-d");
     let screen = pane.wait_for("the question", |s| {
         asked_about(s).is_some() && s.contains("creates a new one on its node")
@@ -68,15 +74,7 @@ fn l_shows_a_crash_loops_last_words_p_the_current_run_and_s_saves_a_private_copy
     use std::os::unix::fs::PermissionsExt;
     require_tmux();
     let state = tempfile::tempdir().expect("state dir");
-    let pane = herd_on_the_demo(state.path(), &[]);
-    pane.type_text("/node-problem");
-    pane.press("Enter");
-    pane.press("Enter");
-    pane.wait_for("node-problem-detector's view, general-01 first", |s| {
-        s.lines()
-            .find(|l| l.starts_with('│') && l.contains("node-problem-detect"))
-            .is_some_and(|l| l.contains("general-01"))
-    });
+    let pane = on_the_crash_loop(state.path());
     pane.type_text("l");
     let screen = pane.wait_for("the previous run's log, ending in its fatal error", |s| {
         s.contains("previous run") && s.contains("cannot start: required plugin failed to load")

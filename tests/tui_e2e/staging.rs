@@ -2,7 +2,7 @@
 //! storage pool is staged from the editor, the DaemonSet page says how far it is, and
 //! `:stage rollback` puts the nodeSelector back and lifts every hold; each step audited.
 
-use super::{audit_log, herd_on_the_demo, quit_and_check_restored};
+use super::{assert_audited_by_tui, herd_on_the_demo, quit_and_check_restored};
 use crate::tmux::require_tmux;
 
 #[test]
@@ -61,19 +61,14 @@ fn a_targeting_edit_staged_from_the_editor_shows_its_progress_and_rolls_back() {
     pane.wait_for("the staging ended", |s| {
         s.contains("staging of storage/csi-rbdplugin: RolledBack")
     });
-    let audit = audit_log(state.path());
-    for reason in [
-        "StageStarted",
-        "Retargeted",
-        "StageReleased",
-        "StageRolledBack",
-    ] {
-        assert!(
-            audit
-                .lines()
-                .any(|l| l.contains(reason) && l.contains("\"herd tui\"")),
-            "{reason} in:\n{audit}"
-        );
-    }
+    assert_audited_by_tui(
+        state.path(),
+        &[
+            "StageStarted",
+            "Retargeted",
+            "StageReleased",
+            "StageRolledBack",
+        ],
+    );
     quit_and_check_restored(&pane);
 }

@@ -230,24 +230,7 @@ async fn stage_one(
         }
         t.staged_from = None;
     }
-    match leases.hold(&ds.namespace, &ds.name).await {
-        Ok(Hold::Mine) => {}
-        Ok(Hold::Other(holder)) => {
-            if t.said_holder.as_ref() != Some(&holder) {
-                t.said_holder = Some(holder.clone());
-                report(Report::HeldBy {
-                    daemon_set: key,
-                    holder,
-                });
-            }
-            return;
-        }
-        Err(e) => {
-            trouble(t, report, &key, e.to_string());
-            return;
-        }
-    }
-    if !leases.may_write(&ds.namespace, &ds.name) {
+    if !hold_lease(ds, leases, t, report).await {
         return;
     }
     match stage::carry_step(client, fleet, ds).await {
@@ -310,31 +293,7 @@ async fn engine_one(
         t.said_holder = None;
         return;
     }
-    match leases.hold(&ds.namespace, &ds.name).await {
-        Ok(Hold::Mine) => {
-            if t.said_holder.as_deref() != Some(leases.identity()) {
-                t.said_holder = Some(leases.identity().to_string());
-                report(Report::Holding {
-                    daemon_set: key.clone(),
-                });
-            }
-        }
-        Ok(Hold::Other(holder)) => {
-            if t.said_holder.as_ref() != Some(&holder) {
-                t.said_holder = Some(holder.clone());
-                report(Report::HeldBy {
-                    daemon_set: key,
-                    holder,
-                });
-            }
-            return;
-        }
-        Err(e) => {
-            trouble(t, report, &key, e.to_string());
-            return;
-        }
-    }
-    if !leases.may_write(&ds.namespace, &ds.name) {
+    if !hold_lease(ds, leases, t, report).await {
         return;
     }
     if retargeted {
@@ -380,6 +339,40 @@ async fn engine_one(
         }
         Err(e) => written_error(t, report, &key, e),
     }
+}
+
+/// Takes or renews the DaemonSet's Lease, saying (once) who holds it; `true` when this engine
+/// may write for it now. Rollouts and stagings of one DaemonSet share the Lease.
+async fn hold_lease(
+    ds: &DaemonSet,
+    leases: &mut Leases,
+    t: &mut Tracked,
+    report: &mut impl FnMut(Report),
+) -> bool {
+    let key = ds.key();
+    match leases.hold(&ds.namespace, &ds.name).await {
+        Ok(Hold::Mine) => {
+            if t.said_holder.as_deref() != Some(leases.identity()) {
+                t.said_holder = Some(leases.identity().to_string());
+                report(Report::Holding { daemon_set: key });
+            }
+        }
+        Ok(Hold::Other(holder)) => {
+            if t.said_holder.as_ref() != Some(&holder) {
+                t.said_holder = Some(holder.clone());
+                report(Report::HeldBy {
+                    daemon_set: key,
+                    holder,
+                });
+            }
+            return false;
+        }
+        Err(e) => {
+            trouble(t, report, &key, e.to_string());
+            return false;
+        }
+    }
+    leases.may_write(&ds.namespace, &ds.name)
 }
 
 /// A write that failed: a DaemonSet changed under the plan is planned again, anything else is

@@ -75,20 +75,28 @@ fn qualified_kind<K: Object>() -> String {
     }
 }
 
-/// A 422 for `causes` on the object named `name`, its message as upstream aggregates the
-/// field errors (`[a, b]` when there are several).
-fn invalid<K: Object>(name: &str, causes: Vec<Cause>) -> Rejection {
+/// The field errors as upstream's aggregate prints them: `field: body`, and `[a, b]` when
+/// there are several.
+pub fn aggregate(causes: &[Cause]) -> String {
     let texts: Vec<String> = causes
         .iter()
         .map(|c| format!("{}: {}", c.field, c.body))
         .collect();
-    let joined = if texts.len() == 1 {
+    if texts.len() == 1 {
         texts.join("")
     } else {
         format!("[{}]", texts.join(", "))
-    };
+    }
+}
+
+/// A 422 for `causes` on the object named `name`.
+fn invalid<K: Object>(name: &str, causes: Vec<Cause>) -> Rejection {
     Rejection::InvalidFields {
-        message: format!("{} {name:?} is invalid: {joined}", qualified_kind::<K>()),
+        message: format!(
+            "{} {name:?} is invalid: {}",
+            qualified_kind::<K>(),
+            aggregate(&causes)
+        ),
         causes,
     }
 }

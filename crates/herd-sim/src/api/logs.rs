@@ -14,7 +14,7 @@ use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 
 use super::ApiState;
-use super::params::Params;
+use super::params::{Params, flag, number};
 use super::status::ApiError;
 use crate::kinds::Object;
 use crate::kubelet::timing::hash_str;
@@ -110,17 +110,8 @@ impl Options {
                 format!("PodLogOptions {pod:?} is invalid: {field}: {body}"),
             )
         };
-        let flag = |v: &Option<String>| matches!(v.as_deref(), Some("true" | "1"));
-        let number = |name: &str, v: &Option<String>| -> Result<Option<i64>, ApiError> {
-            match v.as_deref() {
-                None | Some("") => Ok(None),
-                Some(text) => text.parse().map(Some).map_err(|_| {
-                    ApiError::bad_request(format!(
-                        "{name}: strconv.ParseInt: parsing {text:?}: invalid syntax"
-                    ))
-                }),
-            }
-        };
+        let flag = |v: &Option<String>| flag(v.as_deref());
+        let number = |name: &str, v: &Option<String>| number::<i64>(name, v.as_deref());
         let positive = |name: &str, v: Option<i64>| match v {
             Some(n) if n < 1 => Err(invalid(
                 name,

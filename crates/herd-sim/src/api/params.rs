@@ -149,35 +149,27 @@ impl Params {
         if causes.is_empty() {
             return Ok(());
         }
-        let texts: Vec<String> = causes
-            .iter()
-            .map(|c| format!("{}: {}", c.field, c.body))
-            .collect();
-        let joined = if texts.len() == 1 {
-            texts.join("")
-        } else {
-            format!("[{}]", texts.join(", "))
-        };
-        let mut details =
-            serde_json::json!({"name": "", "group": "meta.k8s.io", "kind": "ListOptions"});
-        details["causes"] = causes
-            .iter()
-            .map(|c| serde_json::json!({"reason": c.kind, "message": c.body, "field": c.field}))
-            .collect();
-        Err(ApiError::new(
-            422,
-            "Invalid",
-            format!("ListOptions.meta.k8s.io \"\" is invalid: {joined}"),
-        )
-        .with_details(details))
+        let message = format!(
+            "ListOptions.meta.k8s.io \"\" is invalid: {}",
+            crate::admission::aggregate(&causes)
+        );
+        Err(ApiError::invalid_of(
+            "meta.k8s.io",
+            "ListOptions",
+            "",
+            message,
+            &causes,
+        ))
     }
 }
 
-fn flag(value: Option<&str>) -> bool {
+pub(super) fn flag(value: Option<&str>) -> bool {
     matches!(value, Some("true" | "1"))
 }
 
-fn number<T: FromStr>(name: &str, value: Option<&str>) -> Result<Option<T>, ApiError> {
+/// A number parameter, `None` when absent; one that does not parse is a 400 in upstream's
+/// words.
+pub(super) fn number<T: FromStr>(name: &str, value: Option<&str>) -> Result<Option<T>, ApiError> {
     match value {
         None | Some("") => Ok(None),
         Some(v) => v

@@ -31,7 +31,7 @@ impl ApiError {
         }
     }
 
-    pub(crate) fn with_details(mut self, details: Value) -> Self {
+    fn with_details(mut self, details: Value) -> Self {
         self.details = Some(details);
         self
     }
@@ -166,13 +166,25 @@ impl ApiError {
         message: impl Into<String>,
         causes: &[crate::admission::Cause],
     ) -> Self {
+        ApiError::invalid_of(info.group, info.kind, name, message, causes)
+    }
+
+    /// [`ApiError::invalid_fields`] for a kind the simulator does not serve (the options of a
+    /// request, `ListOptions.meta.k8s.io`).
+    pub fn invalid_of(
+        group: &str,
+        kind: &str,
+        name: &str,
+        message: impl Into<String>,
+        causes: &[crate::admission::Cause],
+    ) -> Self {
         let causes: Vec<Value> = causes
             .iter()
             .map(|c| json!({"reason": c.kind, "message": c.body, "field": c.field}))
             .collect();
-        let mut d = json!({"name": name, "kind": info.kind, "causes": causes});
-        if !info.group.is_empty() {
-            d["group"] = json!(info.group);
+        let mut d = json!({"name": name, "kind": kind, "causes": causes});
+        if !group.is_empty() {
+            d["group"] = json!(group);
         }
         ApiError::new(422, "Invalid", message).with_details(d)
     }

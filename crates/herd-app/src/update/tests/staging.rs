@@ -22,24 +22,34 @@ fn agent_gaining_twelve(readonly: bool) -> State {
     let mut state = listed(readonly);
     for i in 1..=12 {
         let mut n = testkit::node(&format!("x{i:02}"));
-        n.taints
-            .push(Taint::new("dedicated", "infra", TaintEffect::NoSchedule));
         n.labels
             .insert("topology.kubernetes.io/zone".into(), format!("z{}", i % 3));
-        feed(&mut state, Feed::Event(FleetEvent::Upsert(Record::Node(n))));
+        taint_infra(&mut state, n);
     }
-    derive(&mut state);
+    tolerate_infra_on_agent(&mut state);
+    state
+}
+
+/// `node`, tainted `dedicated=infra:NoSchedule`, into the fleet.
+fn taint_infra(state: &mut State, mut node: herd_core::model::node::Node) {
+    node.taints
+        .push(Taint::new("dedicated", "infra", TaintEffect::NoSchedule));
+    feed(state, Feed::Event(FleetEvent::Upsert(Record::Node(node))));
+}
+
+/// The editor open on `agent`, its tolerations field holding `dedicated=infra:NoSchedule`.
+fn tolerate_infra_on_agent(state: &mut State) {
+    derive(state);
     update(
-        &mut state,
+        state,
         Action::Show(View::DaemonSet {
             uid: Arc::from("uid-agent"),
         }),
     );
-    update(&mut state, Action::OpenTarget);
-    update(&mut state, Action::NextField);
-    update(&mut state, Action::NextField);
-    type_in(&mut state, "dedicated=infra:NoSchedule");
-    state
+    update(state, Action::OpenTarget);
+    update(state, Action::NextField);
+    update(state, Action::NextField);
+    type_in(state, "dedicated=infra:NoSchedule");
 }
 
 #[test]
@@ -138,24 +148,9 @@ fn a_applies_at_once_and_a_small_edit_is_not_offered_staging() {
 
     // Gaining one node: straight to the confirmation.
     let mut state = listed(false);
-    let mut n3 = state.fleet.node("n3").expect("n3").clone();
-    n3.taints
-        .push(Taint::new("dedicated", "infra", TaintEffect::NoSchedule));
-    feed(
-        &mut state,
-        Feed::Event(FleetEvent::Upsert(Record::Node(n3))),
-    );
-    derive(&mut state);
-    update(
-        &mut state,
-        Action::Show(View::DaemonSet {
-            uid: Arc::from("uid-agent"),
-        }),
-    );
-    update(&mut state, Action::OpenTarget);
-    update(&mut state, Action::NextField);
-    update(&mut state, Action::NextField);
-    type_in(&mut state, "dedicated=infra:NoSchedule");
+    let n3 = state.fleet.node("n3").expect("n3").clone();
+    taint_infra(&mut state, n3);
+    tolerate_infra_on_agent(&mut state);
     update(&mut state, Action::InputSubmit);
     assert!(
         matches!(state.ui.mode, Mode::TypeName { .. }),

@@ -7,26 +7,27 @@ use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::core::v1 as api;
 use kube::api::{ListParams, Patch};
 use kube::{Api, Client};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{action, annotate_command, label_command, label_nodes, object_uid, record_of};
 use crate::rollout::{params, told_actions};
 use crate::target::{Applied, TargetError, api_error, patch};
 use herd_convert::records;
 use herd_core::engine::action::{Reason, shell_quote};
+use herd_core::model::daemonset::DaemonSet;
 use herd_core::targeting::preview::changes;
 use herd_core::targeting::stage::{ANNOTATION, StageRecord, StageState, held};
 
-/// Changes the DaemonSet's record with `change` and writes it back, conditional on the version
-/// read; a write that lost to another (the controller's status updates move the version all
-/// the time) reads again and tries again. `change` says `false` when the record as read no
-/// longer wants the change (another process made it, or a person rolled back).
-async fn change_record(
+/// Reads the DaemonSet, asks `build` for the merge patch to write over it (`None`: nothing to
+/// write), and writes it over the version read; a write that lost to another (the
+/// controller's status updates move the version all the time) reads again and asks again.
+/// Returns the patch written, as a person would send it.
+async fn write_over_read(
     client: &Client,
     namespace: &str,
     name: &str,
-    mut change: impl FnMut(&mut StageRecord) -> bool,
-) -> Result<Option<StageRecord>, TargetError> {
+    mut build: impl FnMut(&apps::DaemonSet, &DaemonSet) -> Result<Option<Value>, Box<TargetError>>,
+) -> Result<Option<Value>, TargetError> {
     let what = format!("daemonset {namespace}/{name}");
     let dss: Api<apps::DaemonSet> = Api::namespaced(client.clone(), namespace);
     for _ in 0..CONFLICT_ATTEMPTS {
@@ -35,32 +36,53 @@ async fn change_record(
             what: what.clone(),
             message: e.to_string(),
         })?;
-        let Some(mut record) = record_of(&ds).map_err(|message| TargetError::Api {
-            what: what.clone(),
-            message,
-        })?
-        else {
+        let Some(by_hand) = build(&object, &ds).map_err(|e| *e)? else {
             return Ok(None);
         };
-        if !change(&mut record) {
-            return Ok(None);
-        }
-        let mut body = json!({"metadata": {"annotations": {ANNOTATION: record.encode()}}});
+        let mut body = by_hand.clone();
         if let Some(v) = &object.metadata.resource_version {
             body["metadata"]["resourceVersion"] = json!(v);
         }
         match dss.patch(name, &params(), &Patch::Merge(body)).await {
-            Ok(_) => return Ok(Some(record)),
+            Ok(_) => return Ok(Some(by_hand)),
             Err(kube::Error::Api(e)) if e.code == 409 => continue,
             Err(e) => return Err(api_error(&what, &e)),
         }
     }
     Err(TargetError::Api {
         what,
-        message: format!(
-            "changed {CONFLICT_ATTEMPTS} times while herd wrote its {ANNOTATION} record; trying again later"
-        ),
+        message: format!("changed {CONFLICT_ATTEMPTS} times while herd wrote it; try again"),
     })
+}
+
+/// Changes the DaemonSet's record with `change` and writes it back over the version read.
+/// `change` says `false` when the record as read no longer wants the change (another process
+/// made it, or a person rolled back).
+async fn change_record(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    mut change: impl FnMut(&mut StageRecord) -> bool,
+) -> Result<Option<StageRecord>, TargetError> {
+    let what = format!("daemonset {namespace}/{name}");
+    let mut written = None;
+    write_over_read(client, namespace, name, |_, ds| {
+        let record = record_of(ds).map_err(|message| TargetError::Api {
+            what: what.clone(),
+            message,
+        })?;
+        let Some(mut record) = record else {
+            return Ok(None);
+        };
+        if !change(&mut record) {
+            return Ok(None);
+        }
+        let body = json!({"metadata": {"annotations": {ANNOTATION: record.encode()}}});
+        written = Some(record);
+        Ok(Some(body))
+    })
+    .await?;
+    Ok(written)
 }
 
 /// How often a record write reads and writes again after losing to another write.
@@ -166,42 +188,25 @@ async fn roll_back(
     namespace: &str,
     name: &str,
     record: &mut StageRecord,
-) -> Result<serde_json::Value, TargetError> {
-    let what = format!("daemonset {namespace}/{name}");
-    let dss: Api<apps::DaemonSet> = Api::namespaced(client.clone(), namespace);
-    for _ in 0..CONFLICT_ATTEMPTS {
-        let object = dss.get(name).await.map_err(|e| api_error(&what, &e))?;
-        let ds = records::daemon_set(&object).map_err(|e| TargetError::Api {
-            what: what.clone(),
-            message: e.to_string(),
-        })?;
+) -> Result<Value, TargetError> {
+    let written = write_over_read(client, namespace, name, |object, ds| {
         let current = ds.targeting.spec().clone();
         let staged = held(&record.wanted, &record.hold);
         if current != staged && current != record.wanted {
-            return Err(TargetError::Conflict {
+            return Err(Box::new(TargetError::Conflict {
                 daemon_set: format!("{namespace}/{name}"),
                 theirs: changes(&staged, &current),
                 current,
-            });
+            }));
         }
         record.state = StageState::RolledBack;
         let mut body = patch::merge_patch(&current, &record.original).unwrap_or_else(|| json!({}));
-        patch::tidy_affinity(&mut body, &object);
+        patch::tidy_affinity(&mut body, object);
         body["metadata"] = json!({"annotations": {ANNOTATION: record.encode()}});
-        let by_hand = body.clone();
-        if let Some(v) = &object.metadata.resource_version {
-            body["metadata"]["resourceVersion"] = json!(v);
-        }
-        match dss.patch(name, &params(), &Patch::Merge(body)).await {
-            Ok(_) => return Ok(by_hand),
-            Err(kube::Error::Api(e)) if e.code == 409 => continue,
-            Err(e) => return Err(api_error(&what, &e)),
-        }
-    }
-    Err(TargetError::Api {
-        what,
-        message: format!("changed {CONFLICT_ATTEMPTS} times while herd rolled it back; try again"),
+        Ok(Some(body))
     })
+    .await?;
+    Ok(written.unwrap_or_else(|| json!({})))
 }
 
 /// The nodes carrying label `hold`.

@@ -1,7 +1,7 @@
 //! More bad input a real API server refuses, sent over HTTP: each gets upstream's status code
 //! and words as a Kubernetes `Status`, and nothing is stored. Bodies in a format the simulator
-//! does not read are a 415 (protobuf is read for a Namespace, as `kubectl create namespace`
-//! sends it); YAML bodies are read as upstream reads them.
+//! does not read are a 415; YAML bodies are read as upstream reads them (protobuf has its own
+//! file, sim_protobuf.rs).
 // Test code: a failed expectation is the report, so it may panic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -167,17 +167,13 @@ async fn list_options_upstream_refuses_are_refused() {
 async fn bodies_in_a_format_it_does_not_read_are_415_and_yaml_is_read() {
     let (_sim, c, before) = setup().await;
     let body = daemon_set_body("typed", json!({}), json!({}));
-    for media in [
-        "application/vnd.kubernetes.protobuf",
-        "text/plain",
-        "application/cbor",
-    ] {
+    for media in ["text/plain", "application/cbor"] {
         let answer = send(&c, Method::POST, DAEMONSETS, media, &body).await;
         assert_status(
             &answer,
             415,
             "UnsupportedMediaType",
-            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml",
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf",
         );
     }
     assert_eq!(world_view(&c).await, before);
@@ -194,72 +190,52 @@ async fn bodies_in_a_format_it_does_not_read_are_415_and_yaml_is_read() {
     assert_eq!(answer.body["metadata"]["name"], "from-yaml");
 }
 
-/// client-go's default Accept for built-in kinds lists protobuf first and JSON after: the
-/// simulator answers JSON. A client that accepts protobuf alone gets upstream's 406 rather
-/// than JSON it cannot read.
+/// A pod that does not restart its containers cannot have a terminated container brought back
+/// to running by a status write: upstream's ValidateContainerStateTransition, word for word.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_protobuf_first_accept_gets_json_and_protobuf_alone_gets_406() {
+async fn a_terminated_container_of_a_never_restarting_pod_stays_terminated() {
     let (_sim, c, _) = setup().await;
-    let get = |accept: &'static str| {
-        let c = c.clone();
-        async move {
-            let request = axum::http::Request::builder()
-                .method(Method::GET)
-                .uri("/api/v1/namespaces")
-                .header("accept", accept)
-                .body(kube::client::Body::empty())
-                .expect("a request");
-            let response = c.send(request).await.expect("an answer");
-            let code = response.status().as_u16();
-            let kind = response
-                .headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_string();
-            let body = response.into_body().collect_bytes().await.expect("a body");
-            (code, kind, String::from_utf8_lossy(&body).to_string())
-        }
+    let pods = "/api/v1/namespaces/team-a/pods";
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "once"},
+        "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "job:1"}]}});
+    let created = send(&c, Method::POST, pods, JSON, &pod.to_string()).await;
+    assert_eq!(created.code, 201, "{}", created.text);
+    let with_state = |state: serde_json::Value| {
+        let mut body = created.body.clone();
+        body["metadata"]["resourceVersion"] = serde_json::Value::Null;
+        body["status"]["phase"] = json!("Failed");
+        body["status"]["containerStatuses"] = json!([{"name": "c", "image": "job:1", "imageID": "", "ready": false,
+                "restartCount": 0, "state": state}]);
+        body.to_string()
     };
-    let (code, kind, body) = get("application/vnd.kubernetes.protobuf,application/json").await;
-    assert_eq!((code, kind.as_str()), (200, "application/json"), "{body}");
-    assert!(body.contains("\"kind\":\"NamespaceList\""), "{body}");
-    let (code, _, body) = get("application/vnd.kubernetes.protobuf").await;
-    assert_eq!(code, 406, "{body}");
-    assert!(
-        body.contains("only the following media types are accepted: application/json"),
-        "{body}"
-    );
-}
-
-/// `kubectl create namespace` sends its typed object in protobuf: the simulator reads it
-/// (a Namespace is the one kind it reads so) and the namespace is there, labelled with its
-/// name as upstream labels every namespace.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kubectl_create_namespace_in_protobuf_works() {
-    common::server::require_kubectl();
-    let (sim, c, _) = setup().await;
-    let out = sim.kubectl(&["create", "namespace", "team-b"]).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let answer = raw(
+    let status = format!("{pods}/once/status");
+    let done = send(
         &c,
-        Method::GET,
-        "/api/v1/namespaces/team-b",
-        None,
-        String::new(),
+        Method::PUT,
+        &status,
+        JSON,
+        &with_state(json!({"terminated": {"exitCode": 1}})),
     )
     .await;
-    assert_eq!(answer.code, 200, "{}", answer.text);
-    assert_eq!(
-        answer.body["metadata"]["labels"]["kubernetes.io/metadata.name"],
-        "team-b"
+    assert_eq!(done.code, 200, "{}", done.text);
+    let before = world_view(&c).await;
+    let back = send(
+        &c,
+        Method::PUT,
+        &status,
+        JSON,
+        &with_state(json!({"running": {}})),
+    )
+    .await;
+    assert_status(
+        &back,
+        422,
+        "Invalid",
+        "Pod \"once\" is invalid: status.containerStatuses[0].state: Forbidden: may not be transitioned to non-terminated state",
     );
-    assert_eq!(answer.body["status"]["phase"], "Active");
-    // Again: upstream's 409, not a second namespace.
-    let again = sim.kubectl(&["create", "namespace", "team-b"]).await;
-    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    assert_eq!(
+        back.body["details"]["causes"][0]["field"],
+        "status.containerStatuses[0].state"
+    );
+    assert_eq!(world_view(&c).await, before);
 }

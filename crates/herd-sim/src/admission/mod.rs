@@ -6,6 +6,7 @@
 pub mod annotations;
 pub mod daemonset;
 pub mod labels;
+mod pod_status;
 pub mod resources;
 
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
@@ -330,6 +331,18 @@ impl Admit for Pod {
             ..Default::default()
         });
         Ok(())
+    }
+    fn on_update(old: &Self, new: &mut Self, status_only: bool) -> Result<(), Rejection> {
+        let causes = if status_only {
+            pod_status::state_transition_causes(old, new)
+        } else {
+            Vec::new()
+        };
+        if causes.is_empty() {
+            return Ok(());
+        }
+        let name = new.metadata.name.clone().unwrap_or_default();
+        Err(invalid::<Pod>(&name, causes))
     }
     status_kind!(Pod);
 }

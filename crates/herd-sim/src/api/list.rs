@@ -5,13 +5,14 @@ use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use futures::stream::{self, StreamExt};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::ApiState;
 use super::params::Params;
+use super::protobuf;
 use super::route::ResourcePath;
 use super::selector::{FieldSelector, LabelSelector};
 use super::status::{ApiError, json_response};
@@ -129,7 +130,7 @@ pub fn get(
     let object = object.ok_or_else(|| ApiError::not_found(path.kind.info(), name))?;
     let body = table::encode_bytes(&object, encoding, now)
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(json_response(StatusCode::OK, body))
+    Ok(encoding.response(StatusCode::OK, body))
 }
 
 /// `continue` tokens carry the list's resourceVersion and the last key served, hex-encoded.
@@ -205,7 +206,11 @@ pub fn respond(kind: Kind, page: Page, encoding: Encoding, now: Timestamp) -> Re
         metadata["continue"] = json!(token);
     }
     let info = kind.info();
+    if encoding == Encoding::Protobuf {
+        return protobuf_list(kind, &page.items, &metadata);
+    }
     let header = match encoding {
+        Encoding::Protobuf => Vec::new(),
         Encoding::Table(_) => table::header(kind, &metadata),
         Encoding::Full => list_header(info.list_kind, &info.api_version(), &metadata),
         Encoding::Metadata => list_header("PartialObjectMetadataList", "meta.k8s.io/v1", &metadata),
@@ -220,7 +225,7 @@ pub fn respond(kind: Kind, page: Page, encoding: Encoding, now: Timestamp) -> Re
                 buf.push(b',');
             }
             let encoded = match encoding {
-                Encoding::Full => object.to_json(),
+                Encoding::Full | Encoding::Protobuf => object.to_json(),
                 Encoding::Metadata => serde_json::to_vec(&table::partial_metadata(object)),
                 Encoding::Table(include) => {
                     table::row(object, now, include).and_then(|r| serde_json::to_vec(&r))
@@ -236,6 +241,28 @@ pub fn respond(kind: Kind, page: Page, encoding: Encoding, now: Timestamp) -> Re
     let mut response = json_response(StatusCode::OK, Vec::new());
     *response.body_mut() = Body::from_stream(all);
     response
+}
+
+/// A list in protobuf. Every length comes before its bytes, so the list is encoded whole
+/// before it is sent (the JSON list streams).
+fn protobuf_list(kind: Kind, items: &[AnyObject], metadata: &Value) -> Response {
+    let info = kind.info();
+    let encoded = items
+        .iter()
+        .map(|o| {
+            o.to_value()
+                .map_err(|e| e.to_string())
+                .and_then(|v| protobuf::item_bytes(&v).map_err(|e| e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .and_then(|items| {
+            protobuf::list_bytes(&info.api_version(), info.list_kind, metadata, &items)
+                .map_err(|e| e.to_string())
+        });
+    match encoded {
+        Ok(body) => Encoding::Protobuf.response(StatusCode::OK, body),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
 }
 
 fn list_header(kind: &str, api_version: &str, metadata: &Value) -> Vec<u8> {

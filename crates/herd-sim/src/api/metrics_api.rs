@@ -257,6 +257,18 @@ pub fn serve_json(
     serde_json::to_vec(&served).map_err(|e| ApiError::internal(e.to_string()))
 }
 
+/// A metrics answer in protobuf, as metrics-server writes it when asked.
+pub fn to_protobuf(json: &[u8]) -> Result<axum::response::Response, ApiError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(json).map_err(|e| ApiError::internal(e.to_string()))?;
+    let body =
+        super::protobuf::value_bytes(&value).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(super::status::protobuf_response(
+        axum::http::StatusCode::OK,
+        body,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

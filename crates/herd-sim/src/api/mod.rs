@@ -274,6 +274,16 @@ async fn serve(state: &ApiState, req: Request<'_>) -> Result<Response, ApiError>
             }
             let labels = params.labels()?;
             let body = metrics_api::serve_json(&state.world.lock(), &path, &labels)?;
+            let accept = req
+                .headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok());
+            if matches!(
+                table::negotiate(accept, None),
+                Ok(table::Encoding::Protobuf)
+            ) {
+                return metrics_api::to_protobuf(&body);
+            }
             Ok(json_response(StatusCode::OK, body))
         }
         Target::Resource(path) => {
@@ -339,6 +349,7 @@ fn resource(
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok()),
         body,
+        encoding,
     };
     match verb {
         Verb::Get => list::get(state, path, encoding),

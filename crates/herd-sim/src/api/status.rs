@@ -264,6 +264,17 @@ pub fn json_response(code: StatusCode, body: Vec<u8>) -> Response {
     response
 }
 
+/// A protobuf body with the given status code.
+pub fn protobuf_response(code: StatusCode, body: Vec<u8>) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = code;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(super::protobuf::MEDIA_TYPE),
+    );
+    response
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let code = StatusCode::from_u16(self.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

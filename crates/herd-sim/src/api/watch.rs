@@ -18,7 +18,8 @@ use super::ApiState;
 use super::counters::WatchGuard;
 use super::list::{Selection, collect};
 use super::params::Params;
-use super::status::{ApiError, json_response};
+use super::protobuf;
+use super::status::ApiError;
 use super::table::{self, Encoding};
 use crate::AnyObject;
 use crate::store::{Change, ChangeType, Key};
@@ -71,7 +72,7 @@ pub fn serve(
                         members,
                     )
                 }
-                None => return Ok(expired(rv, store.resource_version())),
+                None => return Ok(expired(rv, store.resource_version(), encoding)),
             },
         }
     };
@@ -96,17 +97,28 @@ pub fn serve(
             .await
             .map(|chunk| (Ok::<_, std::convert::Infallible>(chunk), w))
     });
-    let mut response = json_response(StatusCode::OK, Vec::new());
+    let mut response = encoding.response(StatusCode::OK, Vec::new());
     *response.body_mut() = Body::from_stream(body);
     Ok(response)
 }
 
 /// A watch from a compacted version: one ERROR event carrying a 410 Expired Status.
-fn expired(requested: u64, current: u64) -> Response {
-    let event = json!({"type": "ERROR", "object": ApiError::gone(requested, current).to_status()});
-    let mut line = serde_json::to_vec(&event).unwrap_or_default();
+fn expired(requested: u64, current: u64, encoding: Encoding) -> Response {
+    let status = ApiError::gone(requested, current).to_status();
+    encoding.response(StatusCode::OK, event_bytes(encoding, "ERROR", &status))
+}
+
+/// One event the simulator makes up (a bookmark, an error), as a JSON line or a protobuf frame.
+fn event_bytes(encoding: Encoding, event_type: &str, object: &serde_json::Value) -> Vec<u8> {
+    if encoding == Encoding::Protobuf {
+        return protobuf::object_bytes(object)
+            .map(|o| protobuf::watch_frame(event_type, &o))
+            .unwrap_or_default();
+    }
+    let mut line =
+        serde_json::to_vec(&json!({"type": event_type, "object": object})).unwrap_or_default();
     line.push(b'\n');
-    json_response(StatusCode::OK, line)
+    line
 }
 
 /// A change still to be sent: from the replay, or an object of the initial state.
@@ -226,6 +238,10 @@ impl Watcher {
         let Ok(encoded) = table::encode_bytes(object, self.encoding, self.sim_now.get()) else {
             return;
         };
+        if self.encoding == Encoding::Protobuf {
+            buf.extend(protobuf::watch_frame(event_type, &encoded));
+            return;
+        }
         buf.extend_from_slice(b"{\"type\":\"");
         buf.extend_from_slice(event_type.as_bytes());
         buf.extend_from_slice(b"\",\"object\":");
@@ -235,16 +251,11 @@ impl Watcher {
 
     fn bookmark(&self) -> Vec<u8> {
         let info = self.selection.kind.info();
-        let event = json!({
-            "type": "BOOKMARK",
-            "object": {
-                "kind": info.kind,
-                "apiVersion": info.api_version(),
-                "metadata": {"resourceVersion": self.last_rv.to_string()},
-            },
+        let object = json!({
+            "kind": info.kind,
+            "apiVersion": info.api_version(),
+            "metadata": {"resourceVersion": self.last_rv.to_string()},
         });
-        let mut line = serde_json::to_vec(&event).unwrap_or_default();
-        line.push(b'\n');
-        line
+        event_bytes(self.encoding, "BOOKMARK", &object)
     }
 }

@@ -13,8 +13,10 @@ use serde_json::{Value, json};
 
 use super::params::Params;
 use super::patch;
+use super::protobuf;
 use super::route::ResourcePath;
-use super::status::{ApiError, json_response};
+use super::status::ApiError;
+use super::table::Encoding;
 use super::{ApiState, Verb};
 use crate::admission::{self, Admit, Rejection, Target};
 use crate::kinds::{KindInfo, Object};
@@ -30,6 +32,8 @@ pub struct WriteRequest<'a> {
     /// Names the field manager when the `fieldManager` parameter does not.
     pub user_agent: Option<&'a str>,
     pub body: &'a [u8],
+    /// What the Accept header asked the answer in.
+    pub encoding: Encoding,
 }
 
 impl WriteRequest<'_> {
@@ -87,19 +91,33 @@ fn rejected(info: &KindInfo, name: &str, rejection: Rejection) -> ApiError {
     }
 }
 
-fn object_response<K: Object>(code: StatusCode, object: &K) -> Result<Response, ApiError> {
-    let body = serde_json::to_vec(object).map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(json_response(code, body))
+fn object_response<K: Object>(
+    code: StatusCode,
+    object: &K,
+    encoding: Encoding,
+) -> Result<Response, ApiError> {
+    let internal = |e: &dyn std::fmt::Display| ApiError::internal(e.to_string());
+    let body = match encoding {
+        Encoding::Protobuf => {
+            let value = serde_json::to_value(object).map_err(|e| internal(&e))?;
+            protobuf::object_bytes(&value).map_err(|e| internal(&e))?
+        }
+        _ => serde_json::to_vec(object).map_err(|e| internal(&e))?,
+    };
+    Ok(encoding.response(code, body))
 }
 
-/// The body formats a create or replace is read in for every kind. Protobuf, which a real API
-/// server reads for every built-in kind, is read for a Namespace only (what `kubectl create
-/// namespace` sends): any other kind in it is a 415 rather than a misreading.
-const BODY_TYPES: [&str; 2] = ["application/json", "application/yaml"];
+/// The body formats a create or replace is read in, for every kind.
+const BODY_TYPES: [&str; 3] = ["application/json", "application/yaml", protobuf::MEDIA_TYPE];
 
-/// The request body as JSON, from JSON (the default), YAML or (a Namespace) protobuf; any other
-/// content type is a 415.
-fn body_value(content_type: Option<&str>, body: &[u8], kind: &str) -> Result<Value, ApiError> {
+/// The request body as JSON, from JSON (the default), YAML or protobuf; any other content type
+/// is a 415.
+fn body_value(
+    content_type: Option<&str>,
+    body: &[u8],
+    api_version: &str,
+    kind: &str,
+) -> Result<Value, ApiError> {
     let media = content_type
         .and_then(|c| c.split(';').next())
         .map(|m| m.trim().to_ascii_lowercase());
@@ -114,11 +132,9 @@ fn body_value(content_type: Option<&str>, body: &[u8], kind: &str) -> Result<Val
             let text = std::str::from_utf8(body).map_err(|e| decoding(&e))?;
             serde_saphyr::from_str(text).map_err(|e| decoding(&e))
         }
-        Some("application/vnd.kubernetes.protobuf") => super::protobuf::to_json(body, kind)
-            .map_err(|e| match e {
-                super::protobuf::ProtobufError::Kind(_) => ApiError::unsupported_body(&BODY_TYPES),
-                other => decoding(&other),
-            }),
+        Some(protobuf::MEDIA_TYPE) => {
+            protobuf::to_json(body, api_version, kind).map_err(|e| decoding(&e))
+        }
         Some(_) => Err(ApiError::unsupported_body(&BODY_TYPES)),
     }
 }
@@ -126,7 +142,7 @@ fn body_value(content_type: Option<&str>, body: &[u8], kind: &str) -> Result<Val
 /// Decodes a request body as `K`, with upstream's 400 wording for JSON and type mismatches.
 fn decode<K: Object>(content_type: Option<&str>, body: &[u8]) -> Result<K, ApiError> {
     let info = K::SIM_KIND.info();
-    let value = body_value(content_type, body, info.kind)?;
+    let value = body_value(content_type, body, &info.api_version(), info.kind)?;
     if let Some(kind) = value.get("kind").and_then(Value::as_str)
         && kind != info.kind
     {
@@ -185,7 +201,7 @@ pub fn create<K: Admit>(state: &ApiState, req: &WriteRequest<'_>) -> Result<Resp
         managed_fields::record_update(None, &mut obj, writer, world.now())
             .map_err(|e| ApiError::internal(e.to_string()))?;
         if dry_run {
-            return dry_run_create(&world, obj);
+            return dry_run_create(&world, obj, req.encoding);
         }
         let now = world.now();
         world
@@ -193,11 +209,15 @@ pub fn create<K: Admit>(state: &ApiState, req: &WriteRequest<'_>) -> Result<Resp
             .create(obj, now)
             .map_err(|e| ApiError::from_store(info, e))?
     };
-    object_response(StatusCode::CREATED, stored.as_ref())
+    object_response(StatusCode::CREATED, stored.as_ref(), req.encoding)
 }
 
 /// What a create would store, without storing it.
-fn dry_run_create<K: Object>(world: &World, mut obj: K) -> Result<Response, ApiError> {
+fn dry_run_create<K: Object>(
+    world: &World,
+    mut obj: K,
+    encoding: Encoding,
+) -> Result<Response, ApiError> {
     let info = K::SIM_KIND.info();
     let meta = obj.metadata_mut();
     if meta.name.as_deref().unwrap_or("").is_empty() {
@@ -219,7 +239,7 @@ fn dry_run_create<K: Object>(world: &World, mut obj: K) -> Result<Response, ApiE
         return Err(ApiError::already_exists(info, &name));
     }
     obj.metadata_mut().creation_timestamp = Some(Time(world.now()));
-    object_response(StatusCode::CREATED, &obj)
+    object_response(StatusCode::CREATED, &obj, encoding)
 }
 
 pub fn replace<K: Admit>(state: &ApiState, req: &WriteRequest<'_>) -> Result<Response, ApiError> {
@@ -239,7 +259,7 @@ pub fn replace<K: Admit>(state: &ApiState, req: &WriteRequest<'_>) -> Result<Res
     };
     let stored = finish_update(&mut world, req, &old, new, write)?;
     drop(world);
-    object_response(StatusCode::OK, &stored)
+    object_response(StatusCode::OK, &stored, req.encoding)
 }
 
 pub fn patch<K: Admit>(state: &ApiState, req: &WriteRequest<'_>) -> Result<Response, ApiError> {
@@ -270,7 +290,7 @@ pub fn patch<K: Admit>(state: &ApiState, req: &WriteRequest<'_>) -> Result<Respo
     };
     let stored = finish_update(&mut world, req, &old, new, write)?;
     drop(world);
-    object_response(StatusCode::OK, &stored)
+    object_response(StatusCode::OK, &stored, req.encoding)
 }
 
 fn current<K: Object>(world: &World, req: &WriteRequest<'_>) -> Result<Arc<K>, ApiError> {
@@ -346,7 +366,14 @@ fn delete_options(req: &WriteRequest<'_>) -> Result<(pods::DeleteOptions, bool),
     let body: DeleteOptions = if req.body.iter().all(u8::is_ascii_whitespace) {
         DeleteOptions::default()
     } else {
-        serde_json::from_slice(req.body)
+        // client-go sends a typed delete's options in protobuf, as its other bodies.
+        let value = body_value(
+            req.content_type,
+            req.body,
+            "meta.k8s.io/v1",
+            "DeleteOptions",
+        )?;
+        serde_json::from_value(value)
             .map_err(|e| ApiError::bad_request(format!("error decoding DeleteOptions: {e}")))?
     };
     let policy = body.propagation_policy.as_deref();
@@ -390,7 +417,7 @@ pub fn delete<K: Admit>(state: &ApiState, req: &WriteRequest<'_>) -> Result<Resp
     }
     if dry_run {
         drop(world);
-        return object_response(StatusCode::OK, existing.as_ref());
+        return object_response(StatusCode::OK, existing.as_ref(), req.encoding);
     }
     if K::SIM_KIND == Kind::Pod {
         // Pods end gracefully: the kubelet removes them once their containers stop.
@@ -398,7 +425,7 @@ pub fn delete<K: Admit>(state: &ApiState, req: &WriteRequest<'_>) -> Result<Resp
             .delete_pod(ns, name, &options)
             .map_err(|e| ApiError::from_store(info, e))?;
         drop(world);
-        return object_response(StatusCode::OK, pod.as_ref());
+        return object_response(StatusCode::OK, pod.as_ref(), req.encoding);
     }
     if K::SIM_KIND == Kind::Namespace {
         purge_namespace(&mut world, name);
@@ -418,10 +445,13 @@ pub fn delete<K: Admit>(state: &ApiState, req: &WriteRequest<'_>) -> Result<Resp
         details["group"] = json!(info.group);
     }
     let status = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details});
-    Ok(json_response(
-        StatusCode::OK,
-        serde_json::to_vec(&status).unwrap_or_default(),
-    ))
+    let body = match req.encoding {
+        Encoding::Protobuf => {
+            protobuf::object_bytes(&status).map_err(|e| ApiError::internal(e.to_string()))?
+        }
+        _ => serde_json::to_vec(&status).unwrap_or_default(),
+    };
+    Ok(req.encoding.response(StatusCode::OK, body))
 }
 
 /// Deletes everything inside a namespace being deleted (the namespace controller's job upstream).

@@ -27,6 +27,18 @@ pub enum Encoding {
     /// `PartialObjectMetadata(List)`: metadata only.
     Metadata,
     Table(IncludeObject),
+    /// The object in protobuf, in upstream's envelope.
+    Protobuf,
+}
+
+impl Encoding {
+    /// A response of this encoding's media type.
+    pub fn response(self, code: axum::http::StatusCode, body: Vec<u8>) -> axum::response::Response {
+        match self {
+            Encoding::Protobuf => super::status::protobuf_response(code, body),
+            _ => super::status::json_response(code, body),
+        }
+    }
 }
 
 /// Picks the first media type in `accept` the server can produce.
@@ -50,6 +62,13 @@ pub fn negotiate(accept: Option<&str>, include_object: Option<&str>) -> Result<E
         let mime = parts.next().unwrap_or("");
         let params: Vec<(&str, &str)> = parts.filter_map(|p| p.split_once('=')).collect();
         let param = |k: &str| params.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
+        if mime == super::protobuf::MEDIA_TYPE {
+            // Whole objects only: a Table or metadata in protobuf is not written here.
+            if param("as").is_none() {
+                return Ok(Encoding::Protobuf);
+            }
+            continue;
+        }
         if !matches!(mime, "application/json" | "application/*" | "*/*") {
             continue;
         }
@@ -66,12 +85,12 @@ pub fn negotiate(accept: Option<&str>, include_object: Option<&str>) -> Result<E
     if json_allowed {
         return Ok(Encoding::Full);
     }
-    // Only formats the simulator does not write (protobuf alone, say): upstream's
-    // `NewNotAcceptableError`, rather than an answer the client cannot read.
+    // Only formats the simulator does not write: upstream's `NewNotAcceptableError`, rather
+    // than an answer the client cannot read.
     Err(ApiError::new(
         406,
         "NotAcceptable",
-        "only the following media types are accepted: application/json",
+        "only the following media types are accepted: application/json, application/vnd.kubernetes.protobuf",
     ))
 }
 
@@ -135,10 +154,10 @@ pub fn table(
     }))
 }
 
-/// One object in the chosen encoding (a list item, a get answer or a watch event's object).
+/// One object in the chosen JSON encoding (a list item, a get answer or a watch event's object).
 pub fn encode(object: &AnyObject, encoding: Encoding, now: Timestamp) -> serde_json::Result<Value> {
     match encoding {
-        Encoding::Full => object.to_value(),
+        Encoding::Full | Encoding::Protobuf => object.to_value(),
         Encoding::Metadata => Ok(partial_metadata(object)),
         Encoding::Table(include) => table(
             object.kind(),
@@ -158,6 +177,8 @@ pub fn encode_bytes(
 ) -> serde_json::Result<Vec<u8>> {
     match encoding {
         Encoding::Full => object.to_json(),
+        Encoding::Protobuf => super::protobuf::object_bytes(&object.to_value()?)
+            .map_err(<serde_json::Error as serde::ser::Error>::custom),
         other => serde_json::to_vec(&encode(object, other, now)?),
     }
 }
@@ -177,8 +198,13 @@ mod tests {
             negotiate(Some("application/json"), None).expect("ok"),
             Encoding::Full
         );
+        // client-go's default: protobuf first, so protobuf.
         assert_eq!(
             negotiate(Some("application/vnd.kubernetes.protobuf, */*"), None).expect("ok"),
+            Encoding::Protobuf
+        );
+        assert_eq!(
+            negotiate(Some("application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io, application/json"), None).expect("ok"),
             Encoding::Full
         );
         assert!(negotiate(None, Some("Everything")).is_err());

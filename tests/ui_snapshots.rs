@@ -703,3 +703,44 @@ async fn node_edit_on_marked_nodes() {
         "esc cleared the marks"
     );
 }
+
+/// `l` on the crash-looping pod: its previous run, which ends in the fatal line, and says so.
+#[tokio::test]
+async fn logs_of_the_crash_looping_pod_open_on_its_previous_run() {
+    let mut s = Screen::demo().await;
+    s.open_daemon_set("node-problem-detector");
+    s.key('l');
+    let lines = s.fetched().await;
+    assert!(
+        lines
+            .last()
+            .is_some_and(|l| l.starts_with('F') && l.contains("cannot start")),
+        "the previous run ends in its fatal (glog F) line: {lines:#?}"
+    );
+    assert!(s.text().contains("previous"), "{}", s.text());
+    assert_snapshot!("logs_node_problem_detector_previous", s.text());
+}
+
+/// `d` on the crash-looping pod: kubectl describe's layout, with the last termination.
+#[tokio::test]
+async fn describe_of_the_crash_looping_pod() {
+    let mut s = Screen::demo().await;
+    s.open_daemon_set("node-problem-detector");
+    s.key('d');
+    let lines = s.fetched().await;
+    for want in ["Name:", "Node:", "Last State:", "Exit Code:", "Tolerations:", "Events:"] {
+        assert!(lines.iter().any(|l| l.contains(want)), "{want}: {lines:#?}");
+    }
+    assert_snapshot!("describe_node_problem_detector_pod", s.text());
+}
+
+/// `e` on the crash-looping pod: its own events, ages relative, aggregated with their count.
+#[tokio::test]
+async fn events_of_the_crash_looping_pod() {
+    let mut s = Screen::demo().await;
+    s.open_daemon_set("node-problem-detector");
+    s.key('e');
+    let lines = s.fetched().await;
+    assert!(lines.iter().any(|l| l.contains("BackOff")), "{lines:#?}");
+    assert_snapshot!("events_node_problem_detector_pod", s.text());
+}

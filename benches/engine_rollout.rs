@@ -405,6 +405,7 @@ async fn managed(
                 scope: Scope {
                     namespace: Some(NS.to_string()),
                     daemon_set_labels: None,
+                    pods: herd_cluster::watch::PodScope::Daemon,
                 },
                 tick: Duration::from_millis(500),
             },

@@ -37,6 +37,13 @@ pub struct TuiArgs {
     /// With --sim: scale the fleet to this many DaemonSets.
     #[arg(long, value_name = "M", requires = "sim")]
     pub daemonsets: Option<usize>,
+    /// Watch every pod, not only the DaemonSets' (a node's other pods are otherwise read when
+    /// a screen needs them: the node page, the targeting editor's fit check).
+    #[arg(long)]
+    pub all_pods: bool,
+    /// With --sim: give every node this many application pods besides its daemons.
+    #[arg(long, value_name = "K", default_value_t = 0, requires = "sim")]
+    pub app_pods_per_node: usize,
     /// This kubeconfig file only [default: KUBECONFIG, else ~/.kube/config].
     #[arg(long, value_name = "FILE", conflicts_with = "sim")]
     pub kubeconfig: Option<PathBuf>,
@@ -431,6 +438,10 @@ pub struct SimArgs {
     /// Scale the fleet to this many DaemonSets.
     #[arg(long, value_name = "M")]
     pub daemonsets: Option<usize>,
+    /// Give every node this many application pods (Deployment-like, in namespace `apps`)
+    /// besides its daemons, as a production cluster has.
+    #[arg(long, value_name = "K", default_value_t = 0)]
+    pub app_pods_per_node: usize,
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, value_name = "P", default_value_t = 0)]
     pub port: u16,

@@ -50,6 +50,8 @@ pub async fn run(options: EngineOptions) -> Result<()> {
             scope: Scope {
                 namespace: options.namespace.clone(),
                 daemon_set_labels: None,
+                // The engine drives daemon pods only.
+                pods: herd_cluster::watch::PodScope::Daemon,
             },
             tick: TICK,
         },

@@ -299,6 +299,11 @@ async fn run_tui(args: TuiArgs) -> Result<()> {
         // often reads the same numbers again, at 150,000 pods 60 MiB of JSON a time.
         metrics_every: Duration::from_secs(15),
         mouse: args.mouse,
+        pods: if args.all_pods {
+            herd_cluster::watch::PodScope::All
+        } else {
+            herd_cluster::watch::PodScope::Daemon
+        },
     };
     if !args.sim {
         return runtime::run(options).await;
@@ -313,6 +318,7 @@ async fn run_tui(args: TuiArgs) -> Result<()> {
         scenario: args.scenario.clone(),
         nodes: args.nodes,
         daemonsets: args.daemonsets,
+        app_pods_per_node: args.app_pods_per_node,
         kubeconfig: Some(kubeconfig.clone()),
         ..ServerOptions::default()
     })
@@ -368,6 +374,8 @@ async fn check_report(args: &CheckArgs) -> Result<(check::Report, Format), Check
         scope: Scope {
             namespace: args.namespace.clone().filter(|_| !args.all_namespaces),
             daemon_set_labels,
+            // Coverage, verdicts and hogs read the daemons' pods only.
+            pods: herd_cluster::watch::PodScope::Daemon,
         },
         format,
         fail_on,
@@ -391,6 +399,7 @@ async fn run_sim(args: SimArgs) -> Result<()> {
         seed: args.seed,
         nodes: args.nodes,
         daemonsets: args.daemonsets,
+        app_pods_per_node: args.app_pods_per_node,
         port: args.port,
         kubeconfig: Some(kubeconfig.clone()),
         speed: args.speed,

@@ -48,6 +48,8 @@ pub struct Options {
     pub metrics_every: Duration,
     /// Mouse capture: wheel scrolls, click selects, a second click opens.
     pub mouse: bool,
+    /// Which pods to watch: the DaemonSets' only (the default), or every pod (`--all-pods`).
+    pub pods: herd_cluster::watch::PodScope,
 }
 
 pub async fn run(options: Options) -> anyhow::Result<()> {

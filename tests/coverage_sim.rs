@@ -23,6 +23,7 @@ fn options(nodes: Option<usize>, seed: u64) -> ScenarioOptions {
         seed,
         nodes,
         daemonsets: None,
+        app_pods_per_node: 0,
         start: "2025-01-01T00:00:00Z"
             .parse::<Timestamp>()
             .expect("timestamp"),

@@ -21,6 +21,7 @@ fn options(name: &str, nodes: Option<usize>, daemonsets: Option<usize>) -> Scena
         seed: 42,
         nodes,
         daemonsets,
+        app_pods_per_node: 0,
         start: "2025-01-01T00:00:00Z"
             .parse::<Timestamp>()
             .expect("timestamp"),

@@ -463,6 +463,7 @@ async fn when_the_api_server_dies_every_feed_is_named_stale_metrics_included() {
         monochrome: false,
         metrics_every: Duration::from_secs(3600),
         mouse: false,
+        pods: herd_cluster::watch::PodScope::Daemon,
     };
     // Wide enough for every feed's name, age and reason.
     let mut tui = Headless::connect(options, 400, 40);

@@ -62,6 +62,7 @@ impl Session {
             monochrome: false,
             metrics_every: Duration::from_secs(1),
             mouse: false,
+            pods: herd_cluster::watch::PodScope::Daemon,
         };
         let mut session = Session {
             tui: Headless::connect(options, width, height),

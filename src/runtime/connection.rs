@@ -12,20 +12,22 @@ use tokio::task::JoinHandle;
 use herd_app::action::{Action, ClusterInfo};
 use herd_cluster::connect::ConnectOptions;
 use herd_cluster::session::{self, Feeds};
-use herd_cluster::watch::{Feed, Scope};
+use herd_cluster::watch::{Feed, PodScope, Scope};
 
 pub struct Connection {
     options: ConnectOptions,
     metrics_every: Duration,
+    pods: PodScope,
     task: Option<JoinHandle<()>>,
     client: Arc<Mutex<Option<Client>>>,
 }
 
 impl Connection {
-    pub fn new(options: ConnectOptions, metrics_every: Duration) -> Self {
+    pub fn new(options: ConnectOptions, metrics_every: Duration, pods: PodScope) -> Self {
         Connection {
             options,
             metrics_every,
+            pods,
             task: None,
             client: Arc::new(Mutex::new(None)),
         }
@@ -57,6 +59,7 @@ impl Connection {
         let scope = Scope {
             namespace: namespace.map(|ns| ns.to_string()),
             daemon_set_labels: None,
+            pods: self.pods,
         };
         let slot = Arc::clone(&self.client);
         let every = self.metrics_every;

@@ -33,6 +33,7 @@ pub fn run(effect: Effect, cx: Context) {
                 .open(cx.feeds, cx.state.session.epoch, context, namespace)
         }
         Effect::Load(view) => load(cx.state, view, cx.connection, cx.outcomes),
+        Effect::ReadOtherPods { nodes } => read_other_pods(cx.state, nodes, cx.connection, cx.outcomes),
         Effect::LoadTheme(name) => {
             let outcomes = cx.outcomes.clone();
             // Reading a user theme file is IO: off the loop, like every other effect.
@@ -73,6 +74,45 @@ pub(super) fn report(outcomes: &mpsc::UnboundedSender<Outcome>, outcome: Outcome
     if outcomes.send(outcome).is_err() {
         // The runtime has shut down; the result has no reader.
     }
+}
+
+/// Lists each node's pods the watch does not carry, a few at a time, each answer a feed event
+/// of this connection.
+fn read_other_pods(
+    state: &State,
+    nodes: Vec<Arc<str>>,
+    connection: &Connection,
+    outcomes: &mpsc::UnboundedSender<Outcome>,
+) {
+    /// Node reads at once: an editor's preview may ask for a few hundred.
+    const AT_ONCE: usize = 8;
+    let Some(client) = connection.client() else {
+        return; // asked again once connected, while the screen still needs it
+    };
+    let (epoch, now, tx) = (state.session.epoch, state.now, outcomes.clone());
+    tokio::spawn(async move {
+        use futures::StreamExt;
+        let reads = futures::stream::iter(nodes).map(|node| {
+            let client = client.clone();
+            async move { (fetch::other_pods(&client, &node, now).await, node) }
+        });
+        let mut answers = reads.buffer_unordered(AT_ONCE);
+        while let Some((answer, node)) = answers.next().await {
+            let action = match answer {
+                Ok(others) => Action::Feed {
+                    epoch,
+                    feed: herd_core::model::feed::Feed::Event(
+                        herd_core::model::fleet::FleetEvent::OtherPods(others),
+                    ),
+                },
+                Err(e) => Action::OtherPodsUnread {
+                    node,
+                    error: e.to_string(),
+                },
+            };
+            report(&tx, Outcome::Action(action));
+        }
+    });
 }
 
 fn load(

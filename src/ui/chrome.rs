@@ -1,6 +1,7 @@
 //! The frame around every view: the header (cluster, scope, read-only badge, feed health), the
 //! footer (prompt, flash or key hints, and the breadcrumbs), and the confirmation dialog.
 
+use herd_core::model::others::PodScope;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -99,7 +100,8 @@ fn health_line(state: &Scene) -> Line<'static> {
     Line::from(spans)
 }
 
-/// `nodes 40 · 1 NotReady · 2 cordoned  daemonsets 9  pods 285`.
+/// `nodes 40 · 1 NotReady · 2 cordoned  daemonsets 9  pods 285`, or `daemon pods 285` when
+/// only the DaemonSets' pods are watched: the header says what herd reads.
 fn totals(state: &Scene) -> Vec<Span<'static>> {
     let theme = &state.theme;
     let fleet = &state.fleet;
@@ -108,9 +110,13 @@ fn totals(state: &Scene) -> Vec<Span<'static>> {
         theme.style(Slot::Header),
     )];
     spans.extend(node_trouble(state));
+    let pods = match fleet.pod_scope() {
+        PodScope::Daemon => "daemon pods",
+        PodScope::All => "pods",
+    };
     spans.push(Span::styled(
         format!(
-            "  daemonsets {}  pods {}",
+            "  daemonsets {}  {pods} {}",
             fleet.daemon_set_count(),
             fleet.pod_count()
         ),

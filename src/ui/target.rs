@@ -201,6 +201,22 @@ fn preview_lines(state: &Scene, p: &Preview, lines: &mut Vec<Line<'_>>) {
             theme.style(Slot::Warn),
         ));
     }
+    if !p.fit_unchecked.is_empty() {
+        // Only daemon pods are watched: the other pods on these nodes are being read.
+        let reads = herd_app::update::others::PREVIEW_READS;
+        let more = if p.fit_unchecked.len() > reads {
+            format!(" (fit is checked on the first {reads})")
+        } else {
+            String::new()
+        };
+        lines.push(Line::styled(
+            format!(
+                "fit not checked yet on {} node(s): reading the other pods there…{more}",
+                p.fit_unchecked.len()
+            ),
+            theme.style(Slot::Dim),
+        ));
+    }
     for w in &p.warnings {
         lines.push(Line::styled(format!("⚠ {w}"), theme.style(Slot::Critical)));
     }

@@ -29,6 +29,7 @@ pub fn options(sim: &TestSim) -> Options {
         monochrome: false,
         metrics_every: Duration::from_secs(1),
         mouse: false,
+        pods: herd_cluster::watch::PodScope::Daemon,
     }
 }
 

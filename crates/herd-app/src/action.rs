@@ -35,6 +35,11 @@ pub enum Action {
     },
     /// Once a second: ages, flash expiry, staleness.
     Tick(Timestamp),
+    /// A read of a node's other pods failed (see `update::others`).
+    OtherPodsUnread {
+        node: Arc<str>,
+        error: String,
+    },
     Resize {
         width: u16,
         height: u16,

@@ -11,7 +11,7 @@ pub const CHROME_ROWS: u16 = HEADER_ROWS + FOOTER_ROWS + 2 + 1;
 
 /// The DaemonSet screen's spec summary and the node screen's header.
 pub const DS_SUMMARY_ROWS: u16 = 6;
-pub const NODE_SUMMARY_ROWS: u16 = 3;
+pub const NODE_SUMMARY_ROWS: u16 = 4;
 
 /// Lines above a view's scrolling list inside the body (panels, border, column header): where a
 /// mouse click lands in the list.

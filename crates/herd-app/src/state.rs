@@ -61,6 +61,8 @@ pub struct Session {
     pub feeds: Vec<FeedHealth>,
     /// When the last watch event arrived.
     pub last_event: Option<Timestamp>,
+    /// Reads of nodes' other pods asked and not answered yet (see `update::others`).
+    pub others_asked: crate::update::others::InFlight,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,6 +7,7 @@ mod input;
 pub mod logs;
 mod nav;
 mod node_edit;
+pub mod others;
 mod pick;
 pub mod rollout;
 pub mod target;
@@ -25,7 +26,7 @@ pub(crate) use self::nav::drill_target;
 const FLASH_SECONDS: i64 = 5;
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
-    let effects = match action {
+    let mut effects = match action {
         Action::Feed { epoch, feed } => feed::apply(state, epoch, feed),
         Action::Connected { epoch, info } => feed::connected(state, epoch, info),
         Action::Tick(now) => tick(state, now),
@@ -103,7 +104,19 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.quit = true;
             vec![Effect::Quit]
         }
+        Action::OtherPodsUnread { node, error } => {
+            // Asked again once the retry time is up, if the screen still needs it.
+            flash(
+                state,
+                Level::Warn,
+                format!("could not read the other pods on node {node}: {error}"),
+            );
+            Vec::new()
+        }
     };
+    if !state.quit {
+        effects.extend(others::wanted(state));
+    }
     state.dirty = true;
     effects
 }

@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::list_stream::{decode_one, for_each_item};
+use herd_core::model::others::{DAEMON_POD_SELECTOR, PodScope};
 use super::problem::Problem;
 use super::watch::{Feed, FeedKind, Scope, WatchNews};
 use herd_convert::lean_pod::Amount;
@@ -41,6 +42,8 @@ pub fn poll_interval(every: Duration, read: Duration) -> Duration {
 pub struct MetricsApis {
     client: Client,
     pods_url: String,
+    /// The pod list's selector: the pod watch's.
+    pod_params: ListParams,
     nodes_url: String,
     /// The asked interval between polls.
     every: Duration,
@@ -62,9 +65,16 @@ impl MetricsApis {
             Some(ns) => format!("{METRICS_API}/namespaces/{ns}/pods"),
             None => format!("{METRICS_API}/pods"),
         };
+        // metrics-server gives each PodMetrics its pod's labels and filters on them, so the
+        // poll reads the usage of the pods the watch carries and no other.
+        let pod_params = match scope.pods {
+            PodScope::Daemon => ListParams::default().labels(DAEMON_POD_SELECTOR),
+            PodScope::All => ListParams::default(),
+        };
         MetricsApis {
             client: client.clone(),
             pods_url,
+            pod_params,
             nodes_url: format!("{METRICS_API}/nodes"),
             every,
             last_pods: 0,
@@ -194,10 +204,12 @@ pub fn spawn_metrics(
 pub async fn poll(apis: &mut MetricsApis) -> Vec<Feed> {
     let mut pods = Vec::with_capacity(apis.last_pods);
     let mut nodes = Vec::new();
+    let every_node = ListParams::default();
     let (pods_read, nodes_read) = tokio::join!(
         read_list(
             &apis.client,
             &apis.pods_url,
+            &apis.pod_params,
             "the PodMetrics list",
             |bytes| {
                 let (item, used) = decode_one::<PodMetrics>(bytes)?;
@@ -208,6 +220,7 @@ pub async fn poll(apis: &mut MetricsApis) -> Vec<Feed> {
         read_list(
             &apis.client,
             &apis.nodes_url,
+            &every_node,
             "the NodeMetrics list",
             |bytes| {
                 let (item, used) = decode_one::<NodeMetrics>(bytes)?;
@@ -294,11 +307,12 @@ impl std::fmt::Display for ListFailure {
 async fn read_list(
     client: &Client,
     url: &str,
+    params: &ListParams,
     what: &str,
     decode: impl FnMut(&[u8]) -> serde_json::Result<usize>,
 ) -> Result<Duration, ListFailure> {
     let request = kube::core::Request::new(url)
-        .list(&ListParams::default())
+        .list(params)
         .map_err(|e| ListFailure::Other(format!("building the request for {what}: {e}")))?;
     let body = match client.request_stream(request).await {
         Ok(body) => body,

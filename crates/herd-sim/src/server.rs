@@ -36,6 +36,8 @@ pub struct ServerOptions {
     pub seed: u64,
     pub nodes: Option<usize>,
     pub daemonsets: Option<usize>,
+    /// Application pods per node (`--app-pods-per-node`).
+    pub app_pods_per_node: usize,
     /// 0 picks a free port.
     pub port: u16,
     /// Where to write the kubeconfig; `None` writes none (in-process users read the handle).
@@ -58,6 +60,7 @@ impl Default for ServerOptions {
             seed: 42,
             nodes: None,
             daemonsets: None,
+            app_pods_per_node: 0,
             port: 0,
             kubeconfig: None,
             speed: 1.0,
@@ -151,6 +154,7 @@ pub async fn start(options: ServerOptions) -> Result<SimHandle, ServerError> {
         seed: options.seed,
         nodes: options.nodes,
         daemonsets: options.daemonsets,
+        app_pods_per_node: options.app_pods_per_node,
         start: options
             .start
             .unwrap_or_else(|| Timestamp::now() - SETTLED_HISTORY),

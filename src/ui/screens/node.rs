@@ -11,7 +11,7 @@ use crate::ui::glyph;
 use crate::ui::safe;
 use crate::ui::table::{self, Col, col, styled};
 use crate::ui::theme::Slot;
-use herd_core::analysis::units;
+use herd_core::analysis::{fill, units};
 use herd_core::analysis::verdict;
 
 const COLS: [Col; 6] = [
@@ -83,9 +83,48 @@ pub fn render(state: &Scene, name: &str, frame: &mut Frame, area: Rect) {
             ),
             theme.style(Slot::Text),
         )),
+        Line::from(Span::styled(
+            other_pods_line(state, name),
+            theme.style(Slot::Text),
+        )),
     ];
     frame.render_widget(Paragraph::new(safe::lines(lines)), top);
     render_rows(state, frame, rest);
+}
+
+/// Who fills the node besides its daemons: ` other pods 30 requesting 3.2 CPU / 8.0GiB; largest
+/// apps/search-x 400m/700Mi, …`. With only daemon pods watched they are read when the page
+/// opens, and the line says so until they are in.
+fn other_pods_line(state: &Scene, name: &str) -> String {
+    let Some(fill) = fill::other_pods_on(&state.fleet, name, 3) else {
+        return " other pods: reading the pods on this node…".to_string();
+    };
+    if fill.count == 0 {
+        return " other pods: none".to_string();
+    }
+    let largest: Vec<String> = fill
+        .largest
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}/{}",
+                f.pod,
+                units::cpu(f.requests.cpu_millis),
+                units::memory(f.requests.memory_bytes)
+            )
+        })
+        .collect();
+    let read = fill
+        .read_at
+        .map(|at| format!(" (read {} ago)", units::age(state.now.duration_since(at))))
+        .unwrap_or_default();
+    format!(
+        " other pods {} requesting {} CPU / {}; largest {}{read}",
+        fill.count,
+        units::cpu(fill.requests.cpu_millis),
+        units::memory(fill.requests.memory_bytes),
+        largest.join(", ")
+    )
 }
 
 fn render_rows(state: &Scene, frame: &mut Frame, area: Rect) {

@@ -1,6 +1,8 @@
 //! Watch and metrics feeds into the state: fleet events applied, and each feed's health kept
 //! so the header can say which data is stale and why.
 
+use std::sync::Arc;
+
 use crate::action::ClusterInfo;
 use crate::effect::Effect;
 use crate::state::{FeedHealth, FeedState, Level, State};
@@ -86,7 +88,16 @@ fn event_in(state: &mut State, event: FleetEvent) {
     // A poll that failed on node metrics clears them and says so as NodeMetrics trouble right
     // after; one that read any node usage proves that feed live.
     let node_usage_read = matches!(&event, FleetEvent::Metrics(s) if !s.nodes.is_empty());
+    let others_read = match &event {
+        FleetEvent::OtherPods(others) => Some(Arc::clone(&others.node)),
+        _ => None,
+    };
     state.fleet.apply(event);
+    if let Some(node) = others_read {
+        super::others::answered(state, &node);
+        // The editor's fit check counts them now.
+        super::target::refresh_preview(state);
+    }
     let now = state.now;
     if pods_listed && let Some(held) = state.held_metrics.take() {
         state.fleet.apply(FleetEvent::Metrics(held));

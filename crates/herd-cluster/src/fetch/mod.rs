@@ -4,6 +4,7 @@
 
 pub mod describe;
 mod diff;
+mod others;
 mod yaml;
 
 use jiff::Timestamp;
@@ -14,6 +15,7 @@ use kube::{Api, Client};
 use serde_json::{Value, json};
 
 pub use self::diff::diff;
+pub use self::others::other_pods;
 pub use self::yaml::to_yaml;
 
 /// What the API server says about one namespace.

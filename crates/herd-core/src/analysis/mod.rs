@@ -4,6 +4,7 @@
 
 pub(crate) mod by_node;
 pub mod coverage;
+pub mod fill;
 pub mod hogs;
 pub mod rollout;
 pub mod thresholds;

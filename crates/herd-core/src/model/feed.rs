@@ -64,7 +64,9 @@ impl FeedKind {
             | FleetEvent::Relisted(Relist::Nodes(_)) => FeedKind::Nodes,
             FleetEvent::Upsert(Record::Pod(_))
             | FleetEvent::Delete(RecordKey::Pod { .. })
-            | FleetEvent::Relisted(Relist::Pods(_)) => FeedKind::Pods,
+            | FleetEvent::Relisted(Relist::Pods(_))
+            | FleetEvent::PodScope(_)
+            | FleetEvent::OtherPods(_) => FeedKind::Pods,
             FleetEvent::Upsert(Record::DaemonSet(_))
             | FleetEvent::Delete(RecordKey::DaemonSet { .. })
             | FleetEvent::Relisted(Relist::DaemonSets(_)) => FeedKind::DaemonSets,

@@ -22,6 +22,7 @@ use crate::model::daemonset::DaemonSet;
 use crate::model::fasthash::FastMap;
 use crate::model::intern::Interner;
 use crate::model::node::{Node, NodeTally};
+use crate::model::others::{OtherPods, PodScope};
 use crate::model::pod::{ContainerResources, Pod};
 use crate::model::resources::Usage;
 use crate::model::revision::ControllerRevision;
@@ -44,6 +45,10 @@ pub enum FleetEvent {
         at: Timestamp,
         reason: String,
     },
+    /// Which pods the pod watch carries, said before its first list.
+    PodScope(PodScope),
+    /// A node's pods that the watch does not carry, read on demand.
+    OtherPods(OtherPods),
 }
 
 #[allow(clippy::large_enum_variant)]
@@ -110,6 +115,9 @@ pub struct Fleet {
     /// Node usage history by (interned) node name; only for nodes in `nodes`.
     node_usage: FastMap<Arc<str>, UsageHistory>,
     metrics: MetricsState,
+    pod_scope: PodScope,
+    /// Per node, the pods the watch does not carry, as last read (daemon-only scope).
+    others: FastMap<Arc<str>, OtherPods>,
     generation: u64,
     /// Bumped when a node comes, goes or changes, or the pods are listed again (which numbers
     /// the node slots afresh): see [`Fleet::node_layout`].
@@ -281,6 +289,24 @@ impl Fleet {
 
     pub fn metrics(&self) -> &MetricsState {
         &self.metrics
+    }
+
+    /// Which pods the pod watch carries.
+    pub fn pod_scope(&self) -> PodScope {
+        self.pod_scope
+    }
+
+    /// The node's other pods as last read, fresh or not; `None` when never read (or every
+    /// pod is watched, so none are other).
+    pub fn others_on(&self, node: &str) -> Option<&OtherPods> {
+        self.others.get(node)
+    }
+
+    /// Whether what the node's other pods request is unknown or stale at `now`, so a fit
+    /// check or a "node full" explanation should read them first.
+    pub fn others_wanted(&self, node: &str, now: Timestamp) -> bool {
+        self.pod_scope == PodScope::Daemon
+            && self.others.get(node).is_none_or(|o| !o.fresh_at(now))
     }
 
     /// The pod's usage from the latest metrics poll; `None` when metrics are unavailable or

@@ -7,6 +7,7 @@ pub mod feed;
 pub mod fleet;
 pub mod intern;
 pub mod node;
+pub mod others;
 pub mod placement;
 pub mod pod;
 pub mod quantity;

@@ -90,6 +90,12 @@ pub struct Pod {
 }
 
 impl Pod {
+    /// Created by the DaemonSet controller: it stamps both labels of
+    /// [`crate::model::others::DAEMON_POD_SELECTOR`] on every pod it makes.
+    pub fn is_daemon_created(&self) -> bool {
+        self.revision_hash.is_some() && self.template_generation.is_some()
+    }
+
     /// A Pending, unowned pod with no containers (the base of tests and fixtures).
     pub fn new(namespace: &str, name: &str, uid: &str) -> Self {
         Pod {

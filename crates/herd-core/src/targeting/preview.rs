@@ -12,6 +12,7 @@ use crate::analysis::coverage::{ShortResource, Shortfall, used_on};
 use crate::model::daemonset::{DaemonSet, StrategyKind};
 use crate::model::fleet::Fleet;
 use crate::model::node::Node;
+use crate::model::others::PodScope;
 use crate::model::placement::{PlacementSpec, PreparedPlacement, Taint, TaintEffect, Toleration};
 use crate::model::resources::Totals;
 
@@ -108,6 +109,9 @@ pub struct Preview {
     /// What one pod requests (the sum over its containers).
     pub per_pod: Totals,
     pub no_fit: Vec<NoFit>,
+    /// Gained nodes whose other pods have not been read (only daemon pods are watched), so
+    /// whether a new pod fits there is not known yet.
+    pub fit_unchecked: Vec<Arc<str>>,
     pub warnings: Vec<Warning>,
     pub rolls: Rolls,
 }
@@ -174,11 +178,16 @@ pub fn preview(fleet: &Fleet, ds: &DaemonSet, wanted: &PlacementSpec) -> Preview
         }
     }
     let per_pod = requests(ds);
-    let no_fit = gains
+    let daemon_only = fleet.pod_scope() == PodScope::Daemon;
+    let (checked, unchecked): (Vec<&NodeChange>, Vec<&NodeChange>) = gains
+        .iter()
+        .partition(|g| !daemon_only || fleet.others_on(&g.node).is_some());
+    let no_fit = checked
         .iter()
         .filter_map(|g| fleet.node(&g.node))
         .filter_map(|n| no_fit(fleet, n, per_pod))
         .collect();
+    let fit_unchecked = unchecked.iter().map(|g| Arc::clone(&g.node)).collect();
     let mut warnings = Vec::new();
     if selected == 0 && !nodes.is_empty() {
         warnings.push(Warning::TargetsNoNode);
@@ -209,6 +218,7 @@ pub fn preview(fleet: &Fleet, ds: &DaemonSet, wanted: &PlacementSpec) -> Preview
         after,
         per_pod,
         no_fit,
+        fit_unchecked,
         warnings,
         rolls,
     }

@@ -444,3 +444,57 @@ fn node_edits_read_in_kubectls_words() {
     let bad = NodeEdit::parse("label -pool=gpu").expect("reads");
     assert!(!bad.validate().is_empty());
 }
+
+/// With only daemon pods watched, a gained node's other pods count once read; until then its
+/// fit is said to be unchecked rather than taken to be fine.
+#[test]
+fn with_daemon_pods_only_fit_waits_for_the_nodes_other_pods() {
+    use crate::analysis::fill::other_pods_on;
+    use crate::model::fleet::FleetEvent;
+    use crate::model::others::{OtherPod, OtherPods, PodScope};
+    use crate::model::resources::Totals;
+    let (mut fleet, d) = fleet(PlacementSpec::default(), StrategyKind::RollingUpdate);
+    fleet.apply(FleetEvent::PodScope(PodScope::Daemon));
+    let mut wanted = PlacementSpec::default();
+    wanted
+        .tolerations
+        .push(Toleration::exists("nvidia.com/gpu", None));
+    let p = preview(&fleet, &d, &wanted);
+    assert_eq!(gains(&p), ["g1", "g2"]);
+    assert!(p.no_fit.is_empty());
+    assert_eq!(p.fit_unchecked, [Arc::from("g1"), Arc::from("g2")]);
+    assert_eq!(other_pods_on(&fleet, "g1", 3), None);
+
+    // g1's applications leave 50m of its 4 CPUs; g2 has none.
+    let app = |name: &str, cpu| OtherPod {
+        namespace: "apps".into(),
+        name: name.into(),
+        requests: Totals {
+            cpu_millis: cpu,
+            memory_bytes: 0,
+        },
+    };
+    let read_at = jiff::Timestamp::UNIX_EPOCH;
+    fleet.apply(FleetEvent::OtherPods(OtherPods {
+        node: "g1".into(),
+        read_at,
+        pods: vec![app("web-1", 1950), app("db-1", 2000)],
+    }));
+    fleet.apply(FleetEvent::OtherPods(OtherPods {
+        node: "g2".into(),
+        read_at,
+        pods: Vec::new(),
+    }));
+    let p = preview(&fleet, &d, &wanted);
+    assert!(p.fit_unchecked.is_empty());
+    assert_eq!(p.no_fit.len(), 1);
+    assert_eq!(
+        p.no_fit[0].shortfalls[0].to_string(),
+        "cpu: needs 100m, 50m free (50m short)"
+    );
+    let fill = other_pods_on(&fleet, "g1", 1).expect("read");
+    assert_eq!((fill.count, fill.requests.cpu_millis), (2, 3950));
+    assert_eq!(fill.largest[0].pod, "apps/db-1");
+    assert!(!fleet.others_wanted("g1", read_at));
+    assert!(fleet.others_wanted("g1", read_at + crate::model::others::FRESH_FOR));
+}

@@ -2,6 +2,7 @@
 //! --daemonsets M`. Objects are created through the store and admission, then the real
 //! controllers, scheduler and kubelets run until the world settles.
 
+mod apps;
 pub mod catalog;
 mod demo;
 pub mod nodes;
@@ -12,6 +13,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::store::StoreError;
 use super::world::World;
+pub use apps::APP_NAMESPACE;
 pub use demo::{CORDONED_NODE, DEMO_DAEMONSETS, DEMO_NODES, NOT_READY_NODE, node_name, pool_sizes};
 pub use nodes::{Pool, UnknownPool};
 
@@ -24,6 +26,8 @@ pub struct ScenarioOptions {
     pub nodes: Option<usize>,
     /// Scale the fleet to this many DaemonSets.
     pub daemonsets: Option<usize>,
+    /// Application pods per node, besides the daemons (`apps`).
+    pub app_pods_per_node: usize,
     /// The simulated clock's start.
     pub start: Timestamp,
 }
@@ -45,6 +49,10 @@ pub fn build(options: &ScenarioOptions) -> Result<World, ScenarioError> {
     // expired in a cluster that old: none are recorded until it is done.
     world.scheduler.quiet_binds = true;
     let mut world = built(world, options)?;
+    if options.app_pods_per_node > 0 {
+        apps::add(&mut world, options.app_pods_per_node, options.seed)?;
+        demo::settle(&mut world);
+    }
     world.scheduler.quiet_binds = false;
     Ok(world)
 }

@@ -147,17 +147,29 @@ pub fn shortfalls(fleet: &Fleet, pod_id: PodId) -> Vec<Shortfall> {
 }
 
 /// Requests and count of the live pods bound to the node, but `except`: what the scheduler
-/// counts against the node's allocatable.
+/// counts against the node's allocatable. With only daemon pods watched, the node's other pods
+/// count as last read (none when never read: see [`Fleet::others_wanted`]).
 pub fn used_on(fleet: &Fleet, node: &str, except: Option<PodId>) -> (Totals, i64) {
     let mut used = Totals::default();
     let mut count = 0;
-    let others = fleet.pods_on(node).iter().filter(|id| Some(**id) != except);
-    for pod in others
+    let watched = fleet.pods_on(node).iter().filter(|id| Some(**id) != except);
+    for pod in watched
         .filter_map(|id| fleet.pod(*id))
         .filter(|p| occupies(p))
     {
         used.add(pod.requests());
         count += 1;
+    }
+    if let Some(others) = fleet.others_on(node) {
+        // A read of the node's pods may include pods the watch also carries: counted once.
+        for other in others
+            .pods
+            .iter()
+            .filter(|o| fleet.pod_id(&o.namespace, &o.name).is_none())
+        {
+            used.add(other.requests);
+            count += 1;
+        }
     }
     (used, count)
 }

@@ -7,6 +7,7 @@ use super::{Fleet, FleetEvent, Record, RecordKey, Relist};
 use crate::model::daemonset::DaemonSet;
 use crate::model::fasthash::FastMap;
 use crate::model::node::{Node, NodeTally};
+use crate::model::others::PodScope;
 use crate::model::pod::Pod;
 use crate::model::revision::ControllerRevision;
 use crate::model::usage::{MetricsSnapshot, MetricsState, UsageHistory};
@@ -29,6 +30,25 @@ impl Fleet {
                     _ => at,
                 };
                 self.metrics = MetricsState::Unavailable { since, reason };
+            }
+            FleetEvent::PodScope(scope) => {
+                if self.pod_scope != scope {
+                    self.pod_scope = scope;
+                    self.others.clear();
+                    self.changes.everything();
+                }
+            }
+            FleetEvent::OtherPods(others) => {
+                // Only for nodes the fleet knows, and only when some pods are not watched.
+                if self.pod_scope == PodScope::Daemon
+                    && let Some((name, _)) = self.nodes.get_key_value(&*others.node)
+                {
+                    let name = Arc::clone(name);
+                    if self.others.get(&name) != Some(&others) {
+                        self.changes.everything();
+                    }
+                    self.others.insert(name, others);
+                }
             }
         }
         self.strings.maybe_purge();
@@ -92,6 +112,7 @@ impl Fleet {
                     self.node_epoch += 1;
                 }
                 self.node_usage.remove(&**name);
+                self.others.remove(&**name);
             }
             RecordKey::DaemonSet { uid } => {
                 if self.daemon_sets.contains_key(&**uid) {

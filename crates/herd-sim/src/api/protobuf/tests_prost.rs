@@ -21,6 +21,7 @@ fn demo() -> World {
         seed: 7,
         nodes: None,
         daemonsets: None,
+        app_pods_per_node: 0,
         start: Timestamp::from_second(1_780_000_000).expect("time"),
     })
     .expect("demo builds")

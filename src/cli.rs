@@ -41,6 +41,9 @@ pub struct TuiArgs {
     /// a screen needs them: the node page, the targeting editor's fit check).
     #[arg(long)]
     pub all_pods: bool,
+    /// Ask the API server for gzipped lists: auto (servers not on loopback), always, never.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub compression: CompressionArg,
     /// With --sim: give every node this many application pods besides its daemons.
     #[arg(long, value_name = "K", default_value_t = 0, requires = "sim")]
     pub app_pods_per_node: usize,
@@ -425,6 +428,27 @@ pub struct CheckArgs {
     /// How long to wait for the cluster's initial lists and first metrics poll (30s, 2m, …).
     #[arg(long, value_name = "DURATION", default_value = "30s")]
     pub timeout: String,
+    /// Ask the API server for gzipped lists: auto (servers not on loopback), always, never.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub compression: CompressionArg,
+}
+
+/// `--compression`: whether to ask for gzipped responses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompressionArg {
+    Auto,
+    Always,
+    Never,
+}
+
+impl From<CompressionArg> for herd_cluster::connect::Compression {
+    fn from(arg: CompressionArg) -> Self {
+        match arg {
+            CompressionArg::Auto => Self::Auto,
+            CompressionArg::Always => Self::Always,
+            CompressionArg::Never => Self::Never,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]

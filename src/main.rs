@@ -78,6 +78,7 @@ fn engine_options(args: EngineArgs) -> herd::engine::EngineOptions {
         connect: ConnectOptions {
             kubeconfig: args.kubeconfig,
             context: args.context,
+            compression: herd_cluster::connect::Compression::Auto,
         },
         namespace: args.namespace,
         identity: args.identity,
@@ -117,6 +118,7 @@ async fn rollout_action(action: RolloutAction) -> Result<i32> {
     let connect = ConnectOptions {
         kubeconfig: target.kubeconfig.clone(),
         context: target.context.clone(),
+        compression: herd_cluster::connect::Compression::Auto,
     };
     let (ns, name) = (target.namespace.clone(), target.daemonset.clone());
     match action {
@@ -290,6 +292,7 @@ async fn run_tui(args: TuiArgs) -> Result<()> {
         connect: ConnectOptions {
             kubeconfig: args.kubeconfig.clone(),
             context: args.context.clone(),
+            compression: args.compression.into(),
         },
         namespace: args.namespace.clone().filter(|_| !args.all_namespaces),
         readonly: args.readonly,
@@ -370,6 +373,7 @@ async fn check_report(args: &CheckArgs) -> Result<(check::Report, Format), Check
         connect: ConnectOptions {
             kubeconfig: args.kubeconfig.clone(),
             context: args.context.clone(),
+            compression: args.compression.into(),
         },
         scope: Scope {
             namespace: args.namespace.clone().filter(|_| !args.all_namespaces),

@@ -267,6 +267,7 @@ pub async fn run(args: TargetArgs) -> i32 {
         let connect = ConnectOptions {
             kubeconfig: args.kubeconfig.clone(),
             context: args.context.clone(),
+            compression: herd_cluster::connect::Compression::Auto,
         };
         return match herd_cluster::connect::connect(&connect).await {
             Ok(client) => stage::command(&args, &client).await,
@@ -285,6 +286,7 @@ pub async fn run(args: TargetArgs) -> i32 {
     let connect = ConnectOptions {
         kubeconfig: args.kubeconfig.clone(),
         context: args.context.clone(),
+        compression: herd_cluster::connect::Compression::Auto,
     };
     let client = match herd_cluster::connect::connect(&connect).await {
         Ok(c) => c,

@@ -35,6 +35,7 @@ async fn herd_client(sim: &TestSim) -> Client {
     connect(&ConnectOptions {
         kubeconfig: Some(sim.kubeconfig.clone()),
         context: None,
+        compression: herd_cluster::connect::Compression::Auto,
     })
     .await
     .expect("client from the simulator's kubeconfig")

@@ -81,18 +81,32 @@ async fn the_selector_is_every_pod_the_controller_creates_and_nothing_else() {
     // A rolling update: fluent-bit's pods are replaced under a new revision hash.
     let sets: Api<DaemonSet> = Api::namespaced(c.clone(), "logging");
     let before: Api<Pod> = Api::namespaced(c.clone(), "logging");
-    let old_hash = hash_of(&before.list(&ListParams::default()).await.expect("pods").items[0]);
+    let old_hash = hash_of(
+        &before
+            .list(&ListParams::default())
+            .await
+            .expect("pods")
+            .items[0],
+    );
     let image = json!({"spec": {"template": {"spec": {"containers": [
         {"name": "fluent-bit", "image": "cr.fluentbit.io/fluent/fluent-bit:3.2.1"}]}}}});
-    sets.patch("fluent-bit", &PatchParams::default(), &Patch::Strategic(&image))
-        .await
-        .expect("image patched");
+    sets.patch(
+        "fluent-bit",
+        &PatchParams::default(),
+        &Patch::Strategic(&image),
+    )
+    .await
+    .expect("image patched");
     settle(&sim);
     assert_selector_is_the_daemon_pods(&c, "after a rolling update").await;
     let after = before.list(&ListParams::default()).await.expect("pods");
     // The NotReady node's pod holds the budget (maxUnavailable 1), as upstream's would: the
     // rollout replaces what it can, and the replacements carry the new revision.
-    let replaced = after.items.iter().filter(|p| hash_of(p) != old_hash).count();
+    let replaced = after
+        .items
+        .iter()
+        .filter(|p| hash_of(p) != old_hash)
+        .count();
     assert!(replaced >= 1, "pods of the new revision");
 
     // OnDelete: the template changes, nothing moves until a pod is deleted; its replacement
@@ -101,7 +115,11 @@ async fn the_selector_is_every_pod_the_controller_creates_and_nothing_else() {
         "template": {"metadata": {"annotations": {"herd.dev/test": "on-delete"}}}}});
     let exporters: Api<DaemonSet> = Api::namespaced(c.clone(), "monitoring");
     exporters
-        .patch("node-exporter", &PatchParams::default(), &Patch::Merge(&on_delete))
+        .patch(
+            "node-exporter",
+            &PatchParams::default(),
+            &Patch::Merge(&on_delete),
+        )
         .await
         .expect("OnDelete and a new template");
     settle(&sim);
@@ -112,7 +130,11 @@ async fn the_selector_is_every_pod_the_controller_creates_and_nothing_else() {
         .await
         .expect("deleted");
     settle(&sim);
-    let node = victim.spec.as_ref().and_then(|s| s.node_name.clone()).expect("bound");
+    let node = victim
+        .spec
+        .as_ref()
+        .and_then(|s| s.node_name.clone())
+        .expect("bound");
     let replacement = pods
         .list(&ListParams::default().fields(&format!("spec.nodeName={node}")))
         .await

@@ -56,9 +56,12 @@ async fn a_pending_daemon_on_a_full_node_names_the_pods_that_fill_it() {
     assert!(frame(&tui).contains(&format!("daemon pods {}", fleet.pod_count())));
 
     tui.send(Action::Show(View::Node { name: NODE.into() }));
-    tui.run_until("the node's other pods to be read", DEADLINE, sim_now(&sim), |s| {
-        s.fleet.others_on(NODE).is_some()
-    })
+    tui.run_until(
+        "the node's other pods to be read",
+        DEADLINE,
+        sim_now(&sim),
+        |s| s.fleet.others_on(NODE).is_some(),
+    )
     .await
     .expect("read");
     tui.run_until("the page to show them", DEADLINE, sim_now(&sim), |s| {

@@ -456,6 +456,7 @@ async fn when_the_api_server_dies_every_feed_is_named_stale_metrics_included() {
         connect: ConnectOptions {
             kubeconfig: Some(sim.kubeconfig.clone()),
             context: None,
+            compression: herd_cluster::connect::Compression::Auto,
         },
         namespace: None,
         readonly: false,

@@ -157,7 +157,7 @@ async fn nodes() {
 #[tokio::test]
 async fn node_not_ready() {
     let mut s = Screen::demo().await;
-    s.open_node("general-07");
+    s.open_node("general-07").await;
     assert!(
         s.line_with("ready False")
             .contains("node.kubernetes.io/not-ready")
@@ -173,7 +173,7 @@ async fn node_not_ready() {
 #[tokio::test]
 async fn node_gpu_where_falco_is_kept_off_by_the_taint() {
     let mut s = Screen::demo().await;
-    s.open_node("gpu-01");
+    s.open_node("gpu-01").await;
     let falco = s.line_with("falco ");
     assert!(
         falco.contains("untolerated taint nvidia.com/gpu"),
@@ -200,7 +200,7 @@ async fn hogs() {
         s.line_with("kube-system/cilium").contains("cores"),
         "Σ CPU says its unit"
     );
-    assert!(s.line_with("daemon pods").contains("[285]"));
+    assert!(s.line_with("daemon pods[").contains("[285]"));
     let text = s.text();
     let pods: Vec<&str> = text.lines().filter(|l| l.contains("otel-agent-")).collect();
     assert!(!pods.is_empty());
@@ -728,7 +728,14 @@ async fn describe_of_the_crash_looping_pod() {
     s.open_daemon_set("node-problem-detector");
     s.key('d');
     let lines = s.fetched().await;
-    for want in ["Name:", "Node:", "Last State:", "Exit Code:", "Tolerations:", "Events:"] {
+    for want in [
+        "Name:",
+        "Node:",
+        "Last State:",
+        "Exit Code:",
+        "Tolerations:",
+        "Events:",
+    ] {
         assert!(lines.iter().any(|l| l.contains(want)), "{want}: {lines:#?}");
     }
     assert_snapshot!("describe_node_problem_detector_pod", s.text());

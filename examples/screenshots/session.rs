@@ -55,6 +55,7 @@ impl Session {
             connect: ConnectOptions {
                 kubeconfig: Some(kubeconfig.clone()),
                 context: None,
+                compression: herd_cluster::connect::Compression::Auto,
             },
             namespace: None,
             readonly: false,

@@ -66,7 +66,8 @@ impl Driver {
         let state = initial_state(&options, width, height);
         let (feed_tx, feeds) = mpsc::channel(FEED_CAPACITY);
         let (outcome_tx, outcomes) = mpsc::unbounded_channel();
-        let mut connection = Connection::new(options.connect.clone(), options.metrics_every, options.pods);
+        let mut connection =
+            Connection::new(options.connect.clone(), options.metrics_every, options.pods);
         connection.open(&feed_tx, 0, None, state.session.watch_namespace.clone());
         let theme = themed(&options.theme, options.monochrome);
         Driver {

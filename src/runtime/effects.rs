@@ -33,7 +33,9 @@ pub fn run(effect: Effect, cx: Context) {
                 .open(cx.feeds, cx.state.session.epoch, context, namespace)
         }
         Effect::Load(view) => load(cx.state, view, cx.connection, cx.outcomes),
-        Effect::ReadOtherPods { nodes } => read_other_pods(cx.state, nodes, cx.connection, cx.outcomes),
+        Effect::ReadOtherPods { nodes } => {
+            read_other_pods(cx.state, nodes, cx.connection, cx.outcomes)
+        }
         Effect::LoadTheme(name) => {
             let outcomes = cx.outcomes.clone();
             // Reading a user theme file is IO: off the loop, like every other effect.

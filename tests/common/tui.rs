@@ -22,6 +22,7 @@ pub fn options(sim: &TestSim) -> Options {
         connect: ConnectOptions {
             kubeconfig: Some(sim.kubeconfig.clone()),
             context: None,
+            compression: herd_cluster::connect::Compression::Auto,
         },
         namespace: None,
         readonly: false,

@@ -142,11 +142,19 @@ impl Screen {
         );
     }
 
-    /// Opens node `name` from the nodes screen.
-    pub fn open_node(&mut self, name: &str) {
+    /// Opens node `name` from the nodes screen, once its other pods (read when the page
+    /// opens: only daemon pods are watched) are in.
+    pub async fn open_node(&mut self, name: &str) {
         self.command("nodes");
         self.select_node(name);
         self.special(KeyCode::Enter);
+        let now = sim_now(&self.sim);
+        self.tui
+            .run_until("the node's other pods to be read", DEADLINE, now, |s| {
+                s.fleet.others_on(name).is_some()
+            })
+            .await
+            .expect("the node's pods are read");
     }
 
     /// Waits until the fetched view on top has its content, and returns its lines.

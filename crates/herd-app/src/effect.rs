@@ -17,7 +17,9 @@ pub enum Effect {
     Load(View),
     /// Read the pods on these nodes that the pod watch does not carry; each node's answer
     /// comes back as a `FleetEvent::OtherPods` feed event.
-    ReadOtherPods { nodes: Vec<Arc<str>> },
+    ReadOtherPods {
+        nodes: Vec<Arc<str>>,
+    },
     /// Read a theme by name or path.
     LoadTheme(String),
     /// Carry out a confirmed write.

@@ -168,6 +168,8 @@ async fn client_is_built_for_the_chosen_context() {
         ),
     );
     let loaded = load(Some(&path), None, None).expect("loads");
-    let client = client_for(loaded, Some("b")).await.expect("client");
+    let client = client_for(loaded, Some("b"), Compression::Auto)
+        .await
+        .expect("client");
     assert_eq!(client.default_namespace(), "default");
 }

@@ -14,11 +14,11 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::list_stream::{decode_one, for_each_item};
-use herd_core::model::others::{DAEMON_POD_SELECTOR, PodScope};
 use super::problem::Problem;
 use super::watch::{Feed, FeedKind, Scope, WatchNews};
 use herd_convert::lean_pod::Amount;
 use herd_core::model::fleet::FleetEvent;
+use herd_core::model::others::{DAEMON_POD_SELECTOR, PodScope};
 use herd_core::model::resources::Usage;
 use herd_core::model::usage::{MetricsSnapshot, NodeUsage, PodUsage};
 

@@ -31,7 +31,7 @@ pub async fn open(options: &ConnectOptions) -> Result<(Client, Identity), Connec
         home,
     )?;
     let identity = identity(&loaded, options.context.as_deref())?;
-    let client = connect::client_for(loaded, Some(&identity.context)).await?;
+    let client = connect::client_for(loaded, Some(&identity.context), options.compression).await?;
     Ok((client, identity))
 }
 

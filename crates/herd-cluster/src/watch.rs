@@ -24,8 +24,8 @@ use crate::problem::Problem;
 use herd_convert::{lean_pod, records};
 pub use herd_core::model::feed::{Feed, FeedKind};
 use herd_core::model::fleet::{FleetEvent, Record, RecordKey, Relist};
-pub use herd_core::model::others::PodScope;
 use herd_core::model::others::DAEMON_POD_SELECTOR;
+pub use herd_core::model::others::PodScope;
 
 /// How often a troubled watch checks whether the API server answers again. The watcher itself
 /// resumes silently (kube-runtime yields nothing when a re-watch succeeds), so without a probe
@@ -137,7 +137,11 @@ pub fn spawn_watches(
             let told = news(Some(pods_listed));
             async move {
                 // Said before the first list, so no reader takes a daemon-only fleet for all.
-                if tx.send(Feed::Event(FleetEvent::PodScope(scope))).await.is_ok() {
+                if tx
+                    .send(Feed::Event(FleetEvent::PodScope(scope)))
+                    .await
+                    .is_ok()
+                {
                     run_with(pods, pod_config(scope), tx, told).await;
                 }
             }

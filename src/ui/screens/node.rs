@@ -11,8 +11,8 @@ use crate::ui::glyph;
 use crate::ui::safe;
 use crate::ui::table::{self, Col, col, styled};
 use crate::ui::theme::Slot;
-use herd_core::analysis::{fill, units};
 use herd_core::analysis::verdict;
+use herd_core::analysis::{fill, units};
 
 const COLS: [Col; 6] = [
     col("NAMESPACE", 14, 2),

@@ -305,8 +305,7 @@ impl Fleet {
     /// Whether what the node's other pods request is unknown or stale at `now`, so a fit
     /// check or a "node full" explanation should read them first.
     pub fn others_wanted(&self, node: &str, now: Timestamp) -> bool {
-        self.pod_scope == PodScope::Daemon
-            && self.others.get(node).is_none_or(|o| !o.fresh_at(now))
+        self.pod_scope == PodScope::Daemon && self.others.get(node).is_none_or(|o| !o.fresh_at(now))
     }
 
     /// The pod's usage from the latest metrics poll; `None` when metrics are unavailable or

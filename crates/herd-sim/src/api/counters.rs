@@ -8,7 +8,9 @@
 //! create, update, patch, delete, deletecollection); resources are plural names qualified by
 //! group outside the core group (`pods`, `daemonsets.apps`, `nodes.metrics.k8s.io`), or
 //! `discovery`, `openapi`, `unknown`. Bytes are response body bytes, watch streams included,
-//! counted as they are sent. `DELETE /sim/stats` resets every counter except `openWatches`.
+//! counted as they are sent, before any compression; `gzipRequests` counts the requests that
+//! asked for gzip (`Accept-Encoding`). `DELETE /sim/stats` resets every counter except
+//! `openWatches`.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -37,6 +39,7 @@ impl Entry {
 pub struct Counters {
     entries: Mutex<BTreeMap<(String, String), Arc<Entry>>>,
     open_watches: AtomicI64,
+    gzip_requests: AtomicU64,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -56,6 +59,7 @@ pub struct StatsReport {
     pub total_bytes: u64,
     pub total_errors: u64,
     pub open_watches: i64,
+    pub gzip_requests: u64,
     pub by_verb_and_resource: Vec<EntryReport>,
 }
 
@@ -88,7 +92,13 @@ impl Counters {
         WatchGuard(self.clone())
     }
 
+    /// A request asked for its answer gzipped.
+    pub fn gzip_asked(&self) {
+        self.gzip_requests.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn reset(&self) {
+        self.gzip_requests.store(0, Ordering::Relaxed);
         self.entries
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -112,6 +122,7 @@ impl Counters {
             total_bytes: by.iter().map(|e| e.bytes).sum(),
             total_errors: by.iter().map(|e| e.errors).sum(),
             open_watches: self.open_watches.load(Ordering::Relaxed),
+            gzip_requests: self.gzip_requests.load(Ordering::Relaxed),
             by_verb_and_resource: by,
         }
     }
@@ -122,7 +133,14 @@ pub fn count_response(response: Response, entry: Arc<Entry>) -> Response {
     if response.status().as_u16() >= 400 {
         entry.errors.fetch_add(1, Ordering::Relaxed);
     }
-    let (parts, body) = response.into_parts();
+    let (mut parts, body) = response.into_parts();
+    // The count's stream hides the body's size; the header keeps it, so an answer of known
+    // size is gzipped only when it is big enough.
+    if let Some(size) = axum::body::HttpBody::size_hint(&body).exact() {
+        parts
+            .headers
+            .insert(axum::http::header::CONTENT_LENGTH, size.into());
+    }
     let counted = body.into_data_stream().map(move |chunk| {
         if let Ok(bytes) = &chunk {
             entry.add_bytes(bytes.len());

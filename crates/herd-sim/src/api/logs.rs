@@ -80,11 +80,15 @@ pub fn serve(
     } else {
         Body::from(first)
     };
-    Response::builder()
+    let mut response = Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, "text/plain")
         .body(body)
-        .map_err(|e| ApiError::internal(e.to_string()))
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    if following {
+        response.extensions_mut().insert(super::Unbuffered);
+    }
+    Ok(response)
 }
 
 /// The request's log options.

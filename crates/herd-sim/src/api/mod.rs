@@ -72,6 +72,8 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::Serialize;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{Predicate, SizeAbove};
 
 use self::auth::{Role, Tokens};
 use self::counters::{Counters, count_response};
@@ -148,8 +150,24 @@ impl Verb {
     }
 }
 
+/// Responses of at least this many bytes are gzipped for a client that asks, as upstream's
+/// API server does (k8s.io/apiserver/pkg/endpoints/handlers/responsewriters/writers.go,
+/// `defaultGzipThresholdBytes`). A list streams with no size known up front, and is gzipped.
+const GZIP_ABOVE: u64 = 128 * 1024;
+
+/// Marks a response that streams as things happen (a watch, a followed log): never gzipped,
+/// as upstream does not, since a compressor holds bytes back until it has enough.
+#[derive(Debug, Clone, Copy)]
+pub struct Unbuffered;
+
 pub fn router(state: Arc<ApiState>) -> Router {
-    Router::new().fallback(handle).with_state(state)
+    let not_streaming =
+        |_: StatusCode,
+         _: axum::http::Version,
+         _: &HeaderMap,
+         extensions: &axum::http::Extensions| { extensions.get::<Unbuffered>().is_none() };
+    let gzip = CompressionLayer::new().compress_when(SizeAbove::new(GZIP_ABOVE).and(not_streaming));
+    Router::new().fallback(handle).with_state(state).layer(gzip)
 }
 
 async fn handle(
@@ -166,6 +184,13 @@ async fn handle(
     }
     let params = Params::from_uri(&uri);
     let watching = params.as_ref().is_ok_and(Params::is_watch);
+    if headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("gzip"))
+    {
+        state.counters.gzip_asked();
+    }
     let (verb, resource) = classify(&method, &target, watching);
     let entry = state
         .counters

@@ -99,6 +99,7 @@ pub fn serve(
     });
     let mut response = encoding.response(StatusCode::OK, Vec::new());
     *response.body_mut() = Body::from_stream(body);
+    response.extensions_mut().insert(super::Unbuffered);
     Ok(response)
 }
 

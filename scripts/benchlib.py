@@ -52,7 +52,7 @@ def wait_for(what, predicate, limit, every=0.05):
 class Sim:
     """`herd sim` in the background; the kubeconfig it wrote; its admin endpoint."""
 
-    def __init__(self, herd, nodes, daemonsets):
+    def __init__(self, herd, nodes, daemonsets, app_pods_per_node=0):
         self.dir = tempfile.mkdtemp(prefix="herd-bench-")
         self.kubeconfig = os.path.join(self.dir, "kubeconfig")
         self.log_path = os.path.join(self.dir, "sim.log")
@@ -60,7 +60,7 @@ class Sim:
         started = time.monotonic()
         self.proc = subprocess.Popen(
             [herd, "sim", "--nodes", str(nodes), "--daemonsets", str(daemonsets),
-             "--kubeconfig", self.kubeconfig],
+             "--app-pods-per-node", str(app_pods_per_node), "--kubeconfig", self.kubeconfig],
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         # The world is built before serving starts; the kubeconfig line means it serves.
         wait_for("the simulator to serve", self._serving, 900, every=0.5)

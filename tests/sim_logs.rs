@@ -94,6 +94,37 @@ async fn kubectl_logs_reads_an_agent_tails_it_stamps_it_and_shows_a_crash_loops_
         last.contains("cannot start") && last.contains("exit code 1"),
         "{last}"
     );
+    // A pod whose node's kubelet is stopped cannot be read: the API server's dial error.
+    let annotate = sim
+        .kubectl(&[
+            "annotate",
+            "node",
+            "general-04",
+            "sim.herd.dev/kubelet=stopped",
+        ])
+        .await;
+    assert!(annotate.status.success());
+    let on_04 = pod_of(&sim, "logging", "fluent-bit-", "general-04").await;
+    let out = sim.kubectl(&["logs", "-n", "logging", &on_04]).await;
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("Error from server: Get \"https://")
+            && err.contains(&format!(
+                ":10250/containerLogs/logging/{on_04}/fluent-bit\": dial tcp "
+            ))
+            && err.contains("connect: connection refused"),
+        "{err}"
+    );
+    // A container the pod does not have, in the kubelet's words.
+    let out = sim
+        .kubectl(&["logs", "-n", "logging", &fluent, "-c", "nope"])
+        .await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("container nope is not valid for pod {fluent}")),
+        "{err}"
+    );
     // A pod that never restarted has no previous run, in the kubelet's words.
     let out = sim
         .kubectl(&["logs", "-n", "logging", &fluent, "--previous"])

@@ -751,3 +751,20 @@ async fn events_of_the_crash_looping_pod() {
     assert!(lines.iter().any(|l| l.contains("BackOff")), "{lines:#?}");
     assert_snapshot!("events_node_problem_detector_pod", s.text());
 }
+
+/// `l` on a pod whose node's kubelet is stopped: the API server's error is the view, not an
+/// empty log.
+#[tokio::test]
+async fn logs_of_a_pod_whose_kubelet_is_stopped_say_why() {
+    let mut s = Screen::demo().await;
+    s.stop_kubelet("general-01");
+    s.open_daemon_set("node-problem-detector");
+    s.key('l');
+    let why = s.fetch_failed().await;
+    assert!(
+        why.contains(":10250/containerLogs/kube-system/node-problem-detector-")
+            && why.contains("connect: connection refused"),
+        "{why}"
+    );
+    assert!(s.text().contains("connection refused"), "{}", s.text());
+}

@@ -173,6 +173,38 @@ impl Screen {
     }
 }
 
+impl Screen {
+    /// Waits until the fetched view on top has failed, and returns what it says.
+    pub async fn fetch_failed(&mut self) -> String {
+        let now = sim_now(&self.sim);
+        self.tui
+            .run_until("the fetched view to fail", DEADLINE, now, |s| {
+                s.ui.page().fetched != Fetched::Loading
+            })
+            .await
+            .expect("the fetch answers");
+        match &self.tui.state.ui.page().fetched {
+            Fetched::Failed(why) => why.clone(),
+            other => panic!("the fetch did not fail: {other:?}"),
+        }
+    }
+
+    /// Stops the kubelet of `node`, as `kubectl annotate node N sim.herd.dev/kubelet=stopped`.
+    pub fn stop_kubelet(&self, node: &str) {
+        let mut world = self.sim.handle.world.lock();
+        let mut n = world
+            .store
+            .get::<k8s_openapi::api::core::v1::Node>("", node)
+            .map(|n| n.as_ref().clone())
+            .expect("the node");
+        n.metadata
+            .annotations
+            .get_or_insert_with(Default::default)
+            .insert("sim.herd.dev/kubelet".into(), "stopped".into());
+        world.store.update(n).expect("annotated");
+    }
+}
+
 pub fn char_key(c: char) -> KeyEvent {
     let mods = if c.is_ascii_uppercase() {
         KeyModifiers::SHIFT

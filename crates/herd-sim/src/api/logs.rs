@@ -46,6 +46,7 @@ pub fn serve(
             .store
             .get::<Pod>(namespace, name)
             .ok_or_else(|| ApiError::not_found(Pod::SIM_KIND.info(), name))?;
+        unreachable_kubelet(&world, pod, options.container.as_deref())?;
         (
             source_of(pod, options.container.as_deref(), options.previous)?,
             world.now(),
@@ -165,6 +166,52 @@ impl Options {
         };
         since.map_or(run.started, |s| s.max(run.started))
     }
+}
+
+/// A pod whose node's kubelet is stopped: the API server cannot reach the kubelet to read the
+/// log, and answers with its dial error as a 500 of no particular reason — what upstream's
+/// `ErrorToAPIStatus` makes of an error that is not a Status (the log REST's connection to the
+/// kubelet: kubernetes/pkg/registry/core/pod/rest/log.go).
+fn unreachable_kubelet(
+    world: &crate::World,
+    pod: &Pod,
+    container: Option<&str>,
+) -> Result<(), ApiError> {
+    let Some(node_name) = pod.spec.as_ref().and_then(|s| s.node_name.as_deref()) else {
+        return Ok(());
+    };
+    let Some(node) = world
+        .store
+        .get::<k8s_openapi::api::core::v1::Node>("", node_name)
+    else {
+        return Ok(());
+    };
+    if !crate::kubelet::kubelet_stopped(node) {
+        return Ok(());
+    }
+    let ip = node
+        .status
+        .as_ref()
+        .and_then(|s| s.addresses.as_ref())
+        .and_then(|a| a.iter().find(|a| a.type_ == "InternalIP"))
+        .map_or(node_name, |a| a.address.as_str());
+    let container = container
+        .or_else(|| {
+            pod.spec
+                .as_ref()
+                .and_then(|s| s.containers.first())
+                .map(|c| c.name.as_str())
+        })
+        .unwrap_or_default();
+    let ns = pod.metadata.namespace.as_deref().unwrap_or_default();
+    let name = pod.metadata.name.as_deref().unwrap_or_default();
+    Err(ApiError::new(
+        500,
+        "",
+        format!(
+            "Get \"https://{ip}:10250/containerLogs/{ns}/{name}/{container}\": dial tcp {ip}:10250: connect: connection refused"
+        ),
+    ))
 }
 
 /// The container `wanted` (or the pod's only one) and the run to read, as the kubelet picks

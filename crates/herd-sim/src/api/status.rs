@@ -232,6 +232,12 @@ impl ApiError {
         if let (Some(details), Some(map)) = (&self.details, status.as_object_mut()) {
             map.insert("details".into(), details.clone());
         }
+        // StatusReasonUnknown is the empty reason, which upstream leaves out.
+        if self.reason.is_empty()
+            && let Some(map) = status.as_object_mut()
+        {
+            map.remove("reason");
+        }
         status
     }
 }

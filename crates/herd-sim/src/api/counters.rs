@@ -8,8 +8,8 @@
 //! create, update, patch, delete, deletecollection); resources are plural names qualified by
 //! group outside the core group (`pods`, `daemonsets.apps`, `nodes.metrics.k8s.io`), or
 //! `discovery`, `openapi`, `unknown`. Bytes are response body bytes, watch streams included,
-//! counted as they are sent, before any compression; `gzipRequests` counts the requests that
-//! asked for gzip (`Accept-Encoding`). `DELETE /sim/stats` resets every counter except
+//! counted as they are sent, after compression (the bytes on the wire); `gzipRequests` counts
+//! the requests that asked for gzip (`Accept-Encoding`). `DELETE /sim/stats` resets every counter except
 //! `openWatches`.
 
 use std::collections::BTreeMap;
@@ -128,19 +128,26 @@ impl Counters {
     }
 }
 
-/// Wraps a response so its body bytes are added to `entry` as they are sent.
-pub fn count_response(response: Response, entry: Arc<Entry>) -> Response {
+/// Files the response under `entry` (an error, if it is one) and marks it so [`count_sent`],
+/// outside the compression layer, counts its body's bytes as they go out.
+pub fn count_response(mut response: Response, entry: Arc<Entry>) -> Response {
     if response.status().as_u16() >= 400 {
         entry.errors.fetch_add(1, Ordering::Relaxed);
     }
-    let (mut parts, body) = response.into_parts();
-    // The count's stream hides the body's size; the header keeps it, so an answer of known
-    // size is gzipped only when it is big enough.
-    if let Some(size) = axum::body::HttpBody::size_hint(&body).exact() {
-        parts
-            .headers
-            .insert(axum::http::header::CONTENT_LENGTH, size.into());
-    }
+    response.extensions_mut().insert(Counted(entry));
+    response
+}
+
+/// The entry a response's bytes count toward.
+#[derive(Debug, Clone)]
+struct Counted(Arc<Entry>);
+
+/// Counts a response's body bytes as they are sent, after compression: the bytes on the wire.
+pub async fn count_sent(response: Response) -> Response {
+    let Some(Counted(entry)) = response.extensions().get::<Counted>().cloned() else {
+        return response;
+    };
+    let (parts, body) = response.into_parts();
     let counted = body.into_data_stream().map(move |chunk| {
         if let Ok(bytes) = &chunk {
             entry.add_bytes(bytes.len());

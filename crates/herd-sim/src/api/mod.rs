@@ -167,7 +167,12 @@ pub fn router(state: Arc<ApiState>) -> Router {
          _: &HeaderMap,
          extensions: &axum::http::Extensions| { extensions.get::<Unbuffered>().is_none() };
     let gzip = CompressionLayer::new().compress_when(SizeAbove::new(GZIP_ABOVE).and(not_streaming));
-    Router::new().fallback(handle).with_state(state).layer(gzip)
+    // Outermost, so the bytes counted are the ones sent, compressed or not.
+    Router::new()
+        .fallback(handle)
+        .with_state(state)
+        .layer(gzip)
+        .layer(axum::middleware::map_response(counters::count_sent))
 }
 
 async fn handle(

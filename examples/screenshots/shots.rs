@@ -112,6 +112,13 @@ impl Shots<'_> {
         self.session
             .select(FALCO, |s| selected_daemon_set_is(s, FALCO))
             .await?;
+        // The node's other pods are read as the page opens.
+        self.session
+            .wait("the node's other pods", |s| match &s.ui.page().view {
+                View::Node { name } => s.fleet.others_on(name).is_some(),
+                _ => false,
+            })
+            .await?;
         self.shoot("node-gpu", &Palette::dark()).await?;
         self.press_key(KeyCode::Esc).await?;
         self.press_key(KeyCode::Char('m')).await?;

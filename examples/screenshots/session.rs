@@ -168,7 +168,11 @@ impl Session {
     }
 
     pub async fn stop(self) {
-        self.sim.shutdown().await;
+        // The TUI first: alive, its watches would reconnect as the server drops them, and the
+        // server's graceful shutdown would wait for them to time out.
+        let Session { tui, sim, _dir } = self;
+        drop(tui);
+        sim.shutdown().await;
     }
 }
 

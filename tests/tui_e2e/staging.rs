@@ -38,7 +38,10 @@ fn a_targeting_edit_staged_from_the_editor_shows_its_progress_and_rolls_back() {
     });
     pane.type_text("csi-rbdplugin");
     pane.press("Enter");
-    let screen = pane.wait_for("the staging under way, a batch out", |s| {
+    // The edit's template change first replaces the 6 running pods one at a time, on the
+    // demo's real-time clock, and a batch goes out only once they are all Available.
+    let rollout = std::time::Duration::from_secs(120);
+    let screen = pane.wait_for_within(rollout, "the staging under way, a batch out", |s| {
         s.contains("▶ staged targeting edit: Progressing")
             && s.contains("affinity stage.herd.dev/storage.csi-rbdplugin DoesNotExist")
             && !s.contains("· 0 of 9 batch(es) released")

@@ -128,7 +128,18 @@ impl Pane {
 
     /// Reads the screen until `done` holds for it; fails after [`DEADLINE`] showing the last one.
     pub fn wait_for(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
-        let give_up = Instant::now() + DEADLINE;
+        self.wait_for_within(DEADLINE, what, done)
+    }
+
+    /// [`Pane::wait_for`] for something that takes the simulated cluster its own time (a
+    /// rollout of several pods on the real-time demo), failing after `limit`.
+    pub fn wait_for_within(
+        &self,
+        limit: Duration,
+        what: &str,
+        done: impl Fn(&str) -> bool,
+    ) -> String {
+        let give_up = Instant::now() + limit;
         loop {
             let screen = self.screen();
             if done(&screen) {
@@ -136,7 +147,7 @@ impl Pane {
             }
             assert!(
                 Instant::now() < give_up,
-                "timed out after {DEADLINE:?} waiting for {what}; the screen:\n{screen}"
+                "timed out after {limit:?} waiting for {what}; the screen:\n{screen}"
             );
             std::thread::sleep(POLL);
         }

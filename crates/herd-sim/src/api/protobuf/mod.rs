@@ -111,10 +111,25 @@ pub fn to_json(body: &[u8], api_version: &str, kind: &str) -> Result<Value, Prot
     Ok(value)
 }
 
+/// How deep enveloped objects may sit inside one another's raw extensions: a body nesting
+/// them without end is refused rather than read until the stack runs out.
+const MAX_EMBEDDED: u8 = 4;
+
+thread_local! {
+    static EMBEDDED: std::cell::Cell<u8> = const { std::cell::Cell::new(0) };
+}
+
 /// An enveloped object read by the type it names (a watch event's object, a raw extension).
 pub fn envelope_to_json(body: &[u8]) -> Result<Value, ProtobufError> {
+    let depth = EMBEDDED.with(|d| d.get());
+    if depth >= MAX_EMBEDDED {
+        return Err(ProtobufError::Malformed("objects embedded too deep"));
+    }
     let (api_version, kind, _) = open_envelope(body)?;
-    to_json(body, &api_version, &kind)
+    EMBEDDED.with(|d| d.set(depth + 1));
+    let read = to_json(body, &api_version, &kind);
+    EMBEDDED.with(|d| d.set(depth));
+    read
 }
 
 /// An object, by the apiVersion and kind its JSON carries, in its envelope.

@@ -268,3 +268,24 @@ fn an_inline_struct_and_a_micro_time_read_as_json_has_them() {
     assert_eq!(back["eventTime"], "2026-12-04T10:00:00.123456Z");
     assert_eq!(back["count"], 3);
 }
+
+#[test]
+fn objects_embedded_without_end_are_refused_not_read_until_the_stack_runs_out() {
+    // A ControllerRevision whose data is an enveloped ControllerRevision, and so on.
+    let mut body = object_bytes(
+        &json!({"apiVersion": "apps/v1", "kind": "ControllerRevision",
+        "metadata": {"name": "r"}, "revision": 1}),
+    )
+    .expect("encodes");
+    for _ in 0..50 {
+        let mut raw_extension = Vec::new();
+        wire::put_len(&mut raw_extension, 1, &body);
+        let mut revision = Vec::new();
+        wire::put_len(&mut revision, 2, &raw_extension);
+        body = envelope("apps/v1", "ControllerRevision", &revision);
+    }
+    assert_eq!(
+        envelope_to_json(&body),
+        Err(ProtobufError::Malformed("objects embedded too deep"))
+    );
+}

@@ -39,15 +39,8 @@ async fn encoding_of(c: &Client, path: &str) -> (Option<String>, Vec<u8>) {
         .and_then(|v| v.to_str().ok())
         .map(String::from);
     let mut body = response.into_body();
-    use axum::body::HttpBody;
-    let first = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx))
-        .await
-        .expect("a frame")
-        .expect("a body");
-    let bytes = first
-        .into_data()
-        .map(|b| b[..2].to_vec())
-        .unwrap_or_default();
+    let first = common::server::next_chunk(&mut body).await.expect("a body");
+    let bytes = first[..2].to_vec();
     (encoding, bytes)
 }
 

@@ -502,7 +502,6 @@ async fn a_delete_with_protobuf_options_keeps_its_precondition() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_watch_in_protobuf_sends_length_prefixed_events() {
-    use axum::body::HttpBody;
     let (_sim, c, _) = setup().await;
     let rv = get_json(&c, "/api/v1/namespaces").await["metadata"]["resourceVersion"]
         .as_str()
@@ -541,13 +540,10 @@ async fn a_watch_in_protobuf_sends_length_prefixed_events() {
                 break meta::WatchEvent::decode(&buf[4..4 + len]).expect("a WatchEvent");
             }
         }
-        let frame = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx))
+        let chunk = common::server::next_chunk(&mut body)
             .await
-            .expect("the stream goes on")
-            .expect("a frame");
-        if let Ok(chunk) = frame.into_data() {
-            buf.extend_from_slice(&chunk);
-        }
+            .expect("the stream goes on");
+        buf.extend_from_slice(&chunk);
     };
     assert_eq!(event.r#type.as_deref(), Some("ADDED"));
     let object = event.object.and_then(|o| o.raw).expect("the object");

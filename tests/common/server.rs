@@ -214,3 +214,17 @@ pub fn table(text: &str) -> Vec<Vec<String>> {
         })
         .collect()
 }
+
+/// The next data chunk of a streaming response body (a watch, a list), as it arrives; `None`
+/// once the body has ended.
+pub async fn next_chunk(body: &mut kube::client::Body) -> Option<Vec<u8>> {
+    use axum::body::HttpBody;
+    loop {
+        let frame = std::future::poll_fn(|cx| std::pin::Pin::new(&mut *body).poll_frame(cx))
+            .await?
+            .expect("the body reads");
+        if let Ok(data) = frame.into_data() {
+            return Some(data.to_vec());
+        }
+    }
+}

@@ -88,12 +88,24 @@ pub async fn object_events(
     now: Timestamp,
 ) -> Result<Vec<String>, String> {
     let ns = namespace.unwrap_or("default");
-    let api: Api<api::Event> = Api::namespaced(client.clone(), ns);
+    let events = events_about(client, kind, namespace, name).await?;
+    Ok(event_lines(events, kind, ns, name, "", now))
+}
+
+/// The Events about one pod, node or DaemonSet, by involved kind and name, from its namespace
+/// (`default` for a node, as upstream's recorder puts them).
+pub async fn events_about(
+    client: &Client,
+    kind: &str,
+    namespace: Option<&str>,
+    name: &str,
+) -> Result<Vec<api::Event>, String> {
+    let api: Api<api::Event> = Api::namespaced(client.clone(), namespace.unwrap_or("default"));
     let params = ListParams::default().fields(&format!(
         "involvedObject.kind={kind},involvedObject.name={name}"
     ));
     let list = api.list(&params).await.map_err(|e| e.to_string())?;
-    Ok(event_lines(list.items, kind, ns, name, "", now))
+    Ok(list.items)
 }
 
 /// The events of the `kind` `namespace/name` (by uid, or by kind and name for events that

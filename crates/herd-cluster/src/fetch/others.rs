@@ -25,7 +25,7 @@ pub async fn other_pods(client: &Client, node: &str, now: Timestamp) -> anyhow::
         .iter()
         .map(records::pod)
         // Daemon pods come from the watch; counting them here too would count them twice.
-        .filter(|p| !p.is_daemon_created() && p.bound && !p.phase.is_terminal())
+        .filter(|p| !p.is_daemon_created() && p.occupies_node())
         .map(|p| OtherPod {
             requests: p.requests(),
             namespace: p.namespace,

@@ -36,7 +36,7 @@ pub fn other_pods_on(fleet: &Fleet, node: &str, largest: usize) -> Option<Fill> 
                 .pods_on(node)
                 .iter()
                 .filter_map(|id| fleet.pod(*id))
-                .filter(|p| !p.is_daemon_created() && p.bound && !p.phase.is_terminal())
+                .filter(|p| !p.is_daemon_created() && p.occupies_node())
                 .map(|p| Filler {
                     pod: format!("{}/{}", p.namespace, p.name),
                     requests: p.requests(),
@@ -45,17 +45,15 @@ pub fn other_pods_on(fleet: &Fleet, node: &str, largest: usize) -> Option<Fill> 
             None,
         ),
         PodScope::Daemon => {
-            let others = fleet.others_on(node)?;
-            let pods = others
-                .pods
-                .iter()
-                .filter(|o| fleet.pod_id(&o.namespace, &o.name).is_none())
+            let read_at = fleet.others_on(node)?.read_at;
+            let pods = fleet
+                .unwatched_others_on(node)
                 .map(|o| Filler {
                     pod: format!("{}/{}", o.namespace, o.name),
                     requests: o.requests,
                 })
                 .collect();
-            (pods, Some(others.read_at))
+            (pods, Some(read_at))
         }
     };
     let mut requests = Totals::default();

@@ -302,6 +302,19 @@ impl Fleet {
         self.others.get(node)
     }
 
+    /// The node's other pods as last read, but those the watch also carries (a read lists
+    /// every pod on the node): each pod counted once.
+    pub fn unwatched_others_on<'a>(
+        &'a self,
+        node: &str,
+    ) -> impl Iterator<Item = &'a crate::model::others::OtherPod> + 'a {
+        self.others
+            .get(node)
+            .into_iter()
+            .flat_map(|o| o.pods.iter())
+            .filter(|o| self.pod_id(&o.namespace, &o.name).is_none())
+    }
+
     /// Whether what the node's other pods request is unknown or stale at `now`, so a fit
     /// check or a "node full" explanation should read them first.
     pub fn others_wanted(&self, node: &str, now: Timestamp) -> bool {

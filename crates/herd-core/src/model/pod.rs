@@ -96,6 +96,11 @@ impl Pod {
         self.revision_hash.is_some() && self.template_generation.is_some()
     }
 
+    /// Bound to its node and not finished: what the scheduler counts against the node.
+    pub fn occupies_node(&self) -> bool {
+        self.bound && !self.phase.is_terminal()
+    }
+
     /// A Pending, unowned pod with no containers (the base of tests and fixtures).
     pub fn new(namespace: &str, name: &str, uid: &str) -> Self {
         Pod {

@@ -10,7 +10,6 @@ use jiff::Timestamp;
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::core::v1 as api;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
-use kube::api::ListParams;
 use kube::{Api, Client};
 
 use herd_core::analysis::units::age;
@@ -23,14 +22,7 @@ pub async fn describe(
     name: &str,
     now: Timestamp,
 ) -> Result<Vec<String>, String> {
-    let events_ns = namespace.unwrap_or("default");
-    let events = Api::<api::Event>::namespaced(client.clone(), events_ns)
-        .list(&ListParams::default().fields(&format!(
-            "involvedObject.kind={kind},involvedObject.name={name}"
-        )))
-        .await
-        .map(|l| l.items)
-        .map_err(|e| e.to_string())?;
+    let events = super::events_about(client, kind, namespace, name).await?;
     let failed = |e: kube::Error| crate::problem::Problem::of_kube(&e).to_string();
     match (kind, namespace) {
         ("Pod", Some(ns)) => {

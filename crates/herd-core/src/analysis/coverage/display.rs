@@ -7,7 +7,6 @@ use jiff::Timestamp;
 use super::{Reason, Status};
 use crate::analysis::units;
 use crate::model::fleet::{Fleet, PodId};
-use crate::model::pod::Pod;
 use crate::model::resources::Totals;
 
 impl fmt::Display for Status {
@@ -155,27 +154,16 @@ pub fn used_on(fleet: &Fleet, node: &str, except: Option<PodId>) -> (Totals, i64
     let watched = fleet.pods_on(node).iter().filter(|id| Some(**id) != except);
     for pod in watched
         .filter_map(|id| fleet.pod(*id))
-        .filter(|p| occupies(p))
+        .filter(|p| p.occupies_node())
     {
         used.add(pod.requests());
         count += 1;
     }
-    if let Some(others) = fleet.others_on(node) {
-        // A read of the node's pods may include pods the watch also carries: counted once.
-        for other in others
-            .pods
-            .iter()
-            .filter(|o| fleet.pod_id(&o.namespace, &o.name).is_none())
-        {
-            used.add(other.requests);
-            count += 1;
-        }
+    for other in fleet.unwatched_others_on(node) {
+        used.add(other.requests);
+        count += 1;
     }
     (used, count)
-}
-
-fn occupies(pod: &Pod) -> bool {
-    pod.bound && !pod.phase.is_terminal()
 }
 
 /// "0/3 nodes are available: 1 Insufficient cpu, 2 Too many pods." -> [Cpu, Pods].

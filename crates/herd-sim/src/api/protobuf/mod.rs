@@ -132,10 +132,15 @@ pub fn envelope_to_json(body: &[u8]) -> Result<Value, ProtobufError> {
     read
 }
 
+/// The apiVersion and kind an object's JSON carries.
+fn type_of(value: &Value) -> (&str, &str) {
+    let field = |name: &str| value.get(name).and_then(Value::as_str).unwrap_or_default();
+    (field("apiVersion"), field("kind"))
+}
+
 /// An object, by the apiVersion and kind its JSON carries, in its envelope.
 pub fn object_bytes(value: &Value) -> Result<Vec<u8>, ProtobufError> {
-    let field = |name: &str| value.get(name).and_then(Value::as_str).unwrap_or_default();
-    let (api_version, kind) = (field("apiVersion"), field("kind"));
+    let (api_version, kind) = type_of(value);
     let raw = transcode::encode(message_for(api_version, kind)?, value)?;
     Ok(envelope(api_version, kind, &raw))
 }
@@ -159,8 +164,7 @@ pub fn list_bytes(
 
 /// An object or a list, by the apiVersion and kind its JSON carries.
 pub fn value_bytes(value: &Value) -> Result<Vec<u8>, ProtobufError> {
-    let field = |name: &str| value.get(name).and_then(Value::as_str).unwrap_or_default();
-    let (api_version, kind) = (field("apiVersion"), field("kind"));
+    let (api_version, kind) = type_of(value);
     match value.get("items").and_then(Value::as_array) {
         Some(items) if kind.ends_with("List") => {
             let item_kind = kind.trim_end_matches("List");
@@ -178,8 +182,8 @@ pub fn value_bytes(value: &Value) -> Result<Vec<u8>, ProtobufError> {
 
 /// One list item: the object's message without an envelope.
 pub fn item_bytes(value: &Value) -> Result<Vec<u8>, ProtobufError> {
-    let field = |name: &str| value.get(name).and_then(Value::as_str).unwrap_or_default();
-    transcode::encode(message_for(field("apiVersion"), field("kind"))?, value)
+    let (api_version, kind) = type_of(value);
+    transcode::encode(message_for(api_version, kind)?, value)
 }
 
 /// One watch event, framed: its length as four big-endian bytes, then a bare `WatchEvent`

@@ -182,4 +182,5 @@ def rss_mib(pid):
 
 
 def mib(n):
-    return f"{n / 2**20:,.1f} MiB"
+    # Below one MiB two decimals: a steady minute's bytes can be a fifth of one.
+    return f"{n / 2**20:.2f} MiB" if n < 2**20 else f"{n / 2**20:,.1f} MiB"

@@ -194,7 +194,9 @@ pub async fn run(options: &CheckOptions) -> Result<Report, CheckError> {
     let (tx, mut rx) = mpsc::channel(1024);
     let (tasks, pods_listed) = spawn_watches(client, &options.scope, &tx);
     let every = Duration::from_secs(60);
-    let metrics = spawn_metrics(client, &options.scope, every, &tx, pods_listed);
+    // Nothing is on screen: the fleet-wide poll alone.
+    let (_, no_focus) = tokio::sync::watch::channel(Default::default());
+    let metrics = spawn_metrics(client, &options.scope, every, &tx, pods_listed, no_focus);
     drop(tx);
     let mut progress = Progress::default();
     let filled = tokio::time::timeout(options.timeout, fill(&mut rx, &mut progress)).await;

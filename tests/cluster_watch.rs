@@ -11,10 +11,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use herd_cluster::connect::{ConnectOptions, connect};
-use herd_cluster::metrics::{MetricsApis, poll, spawn_metrics};
+use herd_cluster::metrics::{MetricsApis, poll, poll_focus, spawn_metrics};
 use herd_cluster::watch::{Feed, Scope, spawn_watches};
+use herd_core::model::feed::FeedKind;
 use herd_core::model::fleet::{Fleet, FleetEvent};
-use herd_core::model::usage::MetricsState;
+use herd_core::model::usage::{MetricsSnapshot, MetricsState, NodeFocus, UsageFocus, UsageReach};
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{DeleteParams, PostParams};
@@ -52,7 +53,15 @@ impl Mirror {
         let (tx, mut rx) = mpsc::channel(1024);
         let (_, pods_listed) = spawn_watches(&client, &Scope::default(), &tx);
         if let Some(every) = metrics {
-            spawn_metrics(&client, &Scope::default(), every, &tx, pods_listed);
+            let (_, no_focus) = tokio::sync::watch::channel(Default::default());
+            spawn_metrics(
+                &client,
+                &Scope::default(),
+                every,
+                &tx,
+                pods_listed,
+                no_focus,
+            );
         }
         let fleet = Arc::new(Mutex::new(Fleet::new()));
         let relists = Arc::new(AtomicUsize::new(0));
@@ -305,7 +314,8 @@ async fn metrics_are_read_only_once_the_pods_are_listed() {
     let (tx, mut rx) = mpsc::channel(1024);
     let (_watches, pods_listed) = spawn_watches(&client, &Scope::default(), &tx);
     let hour = Duration::from_secs(3600);
-    let _metrics = spawn_metrics(&client, &Scope::default(), hour, &tx, pods_listed);
+    let (_, no_focus) = tokio::sync::watch::channel(Default::default());
+    let _metrics = spawn_metrics(&client, &Scope::default(), hour, &tx, pods_listed, no_focus);
     let from_metrics = |feed: &Feed| match feed {
         Feed::Event(FleetEvent::Metrics(_) | FleetEvent::MetricsUnavailable { .. }) => true,
         Feed::Trouble { kind, .. } => !kind.is_watch(),
@@ -340,4 +350,157 @@ async fn metrics_are_read_only_once_the_pods_are_listed() {
         panic!("usage, not trouble: {first_poll:?}");
     };
     assert!(!snapshot.pods.is_empty(), "usage of the demo's pods");
+}
+
+/// The demo's DaemonSet `name` as (namespace, pod selector) and the names of its pods.
+async fn daemon_set_and_pods(client: &Client, name: &str) -> ((String, String), Vec<String>) {
+    let all: Api<DaemonSet> = Api::all(client.clone());
+    let ds = all
+        .list(&Default::default())
+        .await
+        .expect("DaemonSets")
+        .items
+        .into_iter()
+        .find(|d| d.metadata.name.as_deref() == Some(name))
+        .expect("the DaemonSet");
+    let namespace = ds.metadata.namespace.clone().expect("namespace");
+    let labels = ds.spec.selector.match_labels.expect("labels");
+    let selector: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let selector = selector.join(",");
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+    let mut names: Vec<String> = pods
+        .list(&kube::api::ListParams::default().labels(&selector))
+        .await
+        .expect("pods")
+        .items
+        .into_iter()
+        .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
+        .filter_map(|p| p.metadata.name)
+        .collect();
+    names.sort();
+    ((namespace, selector), names)
+}
+
+fn pod_names(snapshot: &MetricsSnapshot) -> Vec<String> {
+    let mut names: Vec<String> = snapshot.pods.iter().map(|p| p.name.clone()).collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn a_focus_poll_reads_only_the_usage_the_screen_shows() {
+    let sim = frozen_demo().await;
+    let client = herd_client(&sim).await;
+    let mut apis = MetricsApis::new(&client, &Scope::default(), Duration::from_secs(15));
+    let fleet = poll(&mut apis).await;
+    let [Feed::Event(FleetEvent::Metrics(fleet))] = fleet.as_slice() else {
+        panic!("one fleet-wide snapshot: {fleet:?}");
+    };
+    assert_eq!(fleet.reach, UsageReach::Fleet);
+    assert_eq!(fleet.stretched, None, "the demo is small: polled as asked");
+    let ((namespace, selector), running) = daemon_set_and_pods(&client, "node-exporter").await;
+    assert!(!running.is_empty());
+
+    // A DaemonSet page: its pods, by its selector, and no other pod.
+    let focus = UsageFocus {
+        daemon_set: Some((namespace.clone(), selector)),
+        ..UsageFocus::default()
+    };
+    let feeds = poll_focus(&apis, &focus).await;
+    let [Feed::Event(FleetEvent::Metrics(read))] = feeds.as_slice() else {
+        panic!("one focus snapshot: {feeds:?}");
+    };
+    assert_eq!(read.reach, UsageReach::Focus);
+    assert_eq!(pod_names(read), running);
+    assert!(read.nodes.is_empty());
+    assert!(read.pods.len() < fleet.pods.len());
+
+    // A node page: the node and its pods by name; a pod metrics-server does not know (just
+    // created, or gone) has no usage yet and is no trouble.
+    let node = fleet.nodes[0].name.clone();
+    let focus = UsageFocus {
+        pods: vec![
+            (namespace.clone(), running[0].clone()),
+            (namespace.clone(), "no-such-pod".into()),
+        ],
+        nodes: NodeFocus::One(node.clone()),
+        ..UsageFocus::default()
+    };
+    let feeds = poll_focus(&apis, &focus).await;
+    let [Feed::Event(FleetEvent::Metrics(read))] = feeds.as_slice() else {
+        panic!("one focus snapshot, no trouble: {feeds:?}");
+    };
+    assert_eq!(pod_names(read), [running[0].clone()]);
+    let nodes: Vec<&str> = read.nodes.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(nodes, [node.as_str()]);
+
+    // The Nodes screen: every node, no pod.
+    let focus = UsageFocus {
+        nodes: NodeFocus::All,
+        ..UsageFocus::default()
+    };
+    let feeds = poll_focus(&apis, &focus).await;
+    let [Feed::Event(FleetEvent::Metrics(read))] = feeds.as_slice() else {
+        panic!("one focus snapshot: {feeds:?}");
+    };
+    assert!(read.pods.is_empty());
+    assert_eq!(read.nodes.len(), fleet.nodes.len());
+
+    // A server that fails says so, for the feed that failed.
+    sim.faults(json!({"failRate": 1.0, "failCode": 500})).await;
+    let feeds = poll_focus(&apis, &focus).await;
+    assert!(
+        matches!(
+            feeds.as_slice(),
+            [Feed::Trouble {
+                kind: FeedKind::NodeMetrics,
+                code: Some(500),
+                ..
+            }]
+        ),
+        "{feeds:?}"
+    );
+}
+
+#[tokio::test]
+async fn between_fleet_polls_the_focus_is_read_when_it_changes() {
+    let sim = frozen_demo().await;
+    let client = herd_client(&sim).await;
+    let (tx, mut rx) = mpsc::channel(1024);
+    let (_watches, pods_listed) = spawn_watches(&client, &Scope::default(), &tx);
+    let hour = Duration::from_secs(3600);
+    let (focus, focus_rx) = tokio::sync::watch::channel(UsageFocus::default());
+    let _metrics = spawn_metrics(&client, &Scope::default(), hour, &tx, pods_listed, focus_rx);
+    let mut next_usage = async || {
+        tokio::time::timeout(Duration::from_secs(30), async {
+            loop {
+                if let Feed::Event(FleetEvent::Metrics(s)) = rx.recv().await.expect("feeds run") {
+                    return s;
+                }
+            }
+        })
+        .await
+        .expect("a metrics poll")
+    };
+    let first = next_usage().await;
+    assert_eq!(first.reach, UsageReach::Fleet);
+    // The next fleet poll is an hour away; the DaemonSet page opened now is read now.
+    let ((namespace, selector), running) = daemon_set_and_pods(&client, "node-exporter").await;
+    focus.send_replace(UsageFocus {
+        daemon_set: Some((namespace, selector)),
+        ..UsageFocus::default()
+    });
+    let read = next_usage().await;
+    assert_eq!(read.reach, UsageReach::Focus);
+    assert_eq!(pod_names(&read), running);
+    let node = first.nodes[0].name.clone();
+    focus.send_replace(UsageFocus {
+        nodes: NodeFocus::One(node.clone()),
+        ..UsageFocus::default()
+    });
+    let read = next_usage().await;
+    assert_eq!(read.reach, UsageReach::Focus);
+    assert!(read.pods.is_empty());
+    assert_eq!(read.nodes.len(), 1);
+    assert_eq!(read.nodes[0].name, node);
 }

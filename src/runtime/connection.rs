@@ -6,13 +6,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kube::Client;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use herd_app::action::{Action, ClusterInfo};
 use herd_cluster::connect::ConnectOptions;
 use herd_cluster::session::{self, Feeds};
 use herd_cluster::watch::{Feed, PodScope, Scope};
+use herd_core::model::usage::UsageFocus;
 
 pub struct Connection {
     options: ConnectOptions,
@@ -20,6 +21,8 @@ pub struct Connection {
     pods: PodScope,
     task: Option<JoinHandle<()>>,
     client: Arc<Mutex<Option<Client>>>,
+    /// What the screen shows, for the metrics poll of each connection opened.
+    focus: watch::Sender<UsageFocus>,
 }
 
 impl Connection {
@@ -30,7 +33,17 @@ impl Connection {
             pods,
             task: None,
             client: Arc::new(Mutex::new(None)),
+            focus: watch::Sender::new(UsageFocus::default()),
         }
+    }
+
+    /// The usage the screen now shows: the metrics poll reads it between fleet-wide polls.
+    pub fn focus_usage(&self, focus: UsageFocus) {
+        self.focus.send_if_modified(|current| {
+            let changed = *current != focus;
+            *current = focus;
+            changed
+        });
     }
 
     /// The current client, once connected.
@@ -63,6 +76,7 @@ impl Connection {
         };
         let slot = Arc::clone(&self.client);
         let every = self.metrics_every;
+        let focus = self.focus.subscribe();
         let tx = tx.clone();
         self.task = Some(tokio::spawn(async move {
             let (client, identity) = match session::open(&options).await {
@@ -81,7 +95,7 @@ impl Connection {
                 *c = Some(client.clone());
             }
             let (feed_tx, mut feed_rx) = mpsc::channel::<Feed>(1024);
-            let _feeds = Feeds::start(&client, &scope, every, &feed_tx);
+            let _feeds = Feeds::start(&client, &scope, every, focus, &feed_tx);
             let info = ClusterInfo {
                 context: identity.context,
                 cluster: identity.cluster,

@@ -36,6 +36,7 @@ pub fn run(effect: Effect, cx: Context) {
         Effect::ReadOtherPods { nodes } => {
             read_other_pods(cx.state, nodes, cx.connection, cx.outcomes)
         }
+        Effect::FocusUsage(focus) => cx.connection.focus_usage(focus),
         Effect::LoadTheme(name) => {
             let outcomes = cx.outcomes.clone();
             // Reading a user theme file is IO: off the loop, like every other effect.

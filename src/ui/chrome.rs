@@ -18,6 +18,8 @@ use herd_app::state::{FeedHealth, FeedState, Flash, Level, Mode};
 use herd_core::analysis::units;
 use herd_core::model::feed::FeedKind;
 use herd_core::model::usage::MetricsState;
+use jiff::SignedDuration;
+use std::time::Duration;
 
 pub fn header(state: &Scene, frame: &mut Frame, area: Rect) {
     let theme = &state.theme;
@@ -193,7 +195,10 @@ fn metrics_health(state: &Scene) -> Vec<Span<'static>> {
     let mut spans = Vec::new();
     if !failed_polls(state).any(|f| f.kind == FeedKind::Metrics) {
         spans.push(Span::styled(
-            format!("  {}", metrics_text(state.fleet.metrics())),
+            format!(
+                "  {}",
+                metrics_text(state.fleet.metrics(), !state.session.usage_focus.is_empty())
+            ),
             theme.style(Slot::Dim),
         ));
     }
@@ -256,13 +261,27 @@ fn stale_groups<'a>(
         .collect()
 }
 
-fn metrics_text(m: &MetricsState) -> String {
+/// `metrics: ok`, or how far apart fleet-wide polls are on a large fleet, and how often the
+/// usage this screen shows is read (`in_view`: the screen shows some).
+fn metrics_text(m: &MetricsState, in_view: bool) -> String {
+    let every = |d: Duration| units::age(SignedDuration::try_from(d).unwrap_or_default());
     match m {
         MetricsState::Unknown => "metrics: waiting".into(),
         MetricsState::Available {
-            stretched: Some(every),
+            stretched: Some(stretched),
             ..
-        } => format!("metrics: ok, every {}s (large fleet)", every.as_secs()),
+        } if in_view => format!(
+            "metrics: ok, fleet every {}, this screen every {} (large fleet)",
+            every(stretched.fleet),
+            every(stretched.in_view)
+        ),
+        MetricsState::Available {
+            stretched: Some(stretched),
+            ..
+        } => format!(
+            "metrics: ok, every {} (large fleet)",
+            every(stretched.fleet)
+        ),
         MetricsState::Available { .. } => "metrics: ok".into(),
         MetricsState::Unavailable { reason, .. } => format!("metrics: unavailable ({reason})"),
     }
@@ -424,7 +443,6 @@ pub fn confirm(state: &Scene, write: &Write, frame: &mut Frame, area: Rect) {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
 
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
@@ -439,6 +457,7 @@ mod tests {
     use herd_core::model::node::ConditionStatus;
     use herd_core::model::resources::Usage;
     use herd_core::model::testkit::{self, t};
+    use herd_core::model::usage::Stretched;
     use herd_core::model::usage::{MetricsSnapshot, NodeUsage};
 
     fn send(state: &mut State, feed: Feed) {
@@ -466,6 +485,7 @@ mod tests {
             FleetEvent::Relisted(Relist::Revisions(vec![testkit::revision(&agent, 1, "a1")])),
             FleetEvent::Metrics(MetricsSnapshot {
                 stretched: None,
+                reach: Default::default(),
                 at: t(50),
                 pods: Vec::new(),
                 nodes: vec![node],
@@ -678,14 +698,22 @@ mod tests {
             at: t(0),
             stretched: None,
         };
-        assert_eq!(metrics_text(&ok), "metrics: ok");
+        assert_eq!(metrics_text(&ok, false), "metrics: ok");
+        assert_eq!(metrics_text(&ok, true), "metrics: ok");
         let stretched = MetricsState::Available {
             at: t(0),
-            stretched: Some(Duration::from_secs(26)),
+            stretched: Some(Stretched {
+                fleet: Duration::from_secs(228),
+                in_view: Duration::from_secs(15),
+            }),
         };
         assert_eq!(
-            metrics_text(&stretched),
-            "metrics: ok, every 26s (large fleet)"
+            metrics_text(&stretched, false),
+            "metrics: ok, every 3m (large fleet)"
+        );
+        assert_eq!(
+            metrics_text(&stretched, true),
+            "metrics: ok, fleet every 3m, this screen every 15s (large fleet)"
         );
     }
 

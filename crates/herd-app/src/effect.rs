@@ -20,6 +20,8 @@ pub enum Effect {
     ReadOtherPods {
         nodes: Vec<Arc<str>>,
     },
+    /// The usage the screen shows changed: the metrics poll reads it at the asked interval.
+    FocusUsage(herd_core::model::usage::UsageFocus),
     /// Read a theme by name or path.
     LoadTheme(String),
     /// Carry out a confirmed write.

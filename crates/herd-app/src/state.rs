@@ -63,6 +63,8 @@ pub struct Session {
     pub last_event: Option<Timestamp>,
     /// Reads of nodes' other pods asked and not answered yet (see `update::others`).
     pub others_asked: crate::update::others::InFlight,
+    /// The usage the screen showed when the runtime was last told.
+    pub usage_focus: herd_core::model::usage::UsageFocus,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,6 +11,7 @@ pub mod others;
 mod pick;
 pub mod rollout;
 pub mod target;
+pub mod usage_focus;
 
 use jiff::Timestamp;
 
@@ -116,6 +117,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     };
     if !state.quit {
         effects.extend(others::wanted(state));
+        effects.extend(usage_focus::changed(state));
     }
     state.dirty = true;
     effects

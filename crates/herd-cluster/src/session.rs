@@ -5,12 +5,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use kube::Client;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::connect::{self, ConnectError, ConnectOptions, Loaded};
 use super::metrics::spawn_metrics;
 use super::watch::{Feed, Scope, spawn_watches};
+use herd_core::model::usage::UsageFocus;
 
 /// Who herd talks to, as the header shows it. Never holds a credential.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -75,10 +76,18 @@ impl Feeds {
         client: &Client,
         scope: &Scope,
         metrics_every: Duration,
+        focus: watch::Receiver<UsageFocus>,
         tx: &mpsc::Sender<Feed>,
     ) -> Self {
         let (mut tasks, pods_listed) = spawn_watches(client, scope, tx);
-        tasks.push(spawn_metrics(client, scope, metrics_every, tx, pods_listed));
+        tasks.push(spawn_metrics(
+            client,
+            scope,
+            metrics_every,
+            tx,
+            pods_listed,
+            focus,
+        ));
         Feeds { tasks }
     }
 }

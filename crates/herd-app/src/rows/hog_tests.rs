@@ -73,6 +73,7 @@ fn state_with(pods: &[(&str, &str, i64, i64, i64, bool)]) -> State {
             pods: samples,
             nodes: vec![],
             stretched: None,
+            reach: Default::default(),
         }),
     ];
     for event in events {

@@ -9,6 +9,7 @@ use crate::state::{FeedHealth, FeedState, Level, State};
 use crate::update::flash;
 use herd_core::model::feed::{Feed, FeedKind};
 use herd_core::model::fleet::{FleetEvent, Relist};
+use herd_core::model::usage::UsageReach;
 
 /// How a stale feed's reason starts while the feed lists everything again.
 const RELISTING: &str = "re-listing";
@@ -71,7 +72,10 @@ fn event_in(state: &mut State, event: FleetEvent) {
     // list is held back and applied once the pods are in.
     let event = match event {
         FleetEvent::Metrics(snapshot) if !state.session.listed(FeedKind::Pods) => {
-            state.held_metrics = Some(snapshot);
+            // A focus poll's few usages are read again soon; the fleet's are what is held.
+            if snapshot.reach == UsageReach::Fleet {
+                state.held_metrics = Some(snapshot);
+            }
             return;
         }
         other => other,

@@ -25,7 +25,8 @@ use herd_core::model::testkit::{self, t};
 /// two gaps; `web` in namespace `apps` runs everywhere.
 pub(super) fn fleet_events() -> Vec<FleetEvent> {
     let nodes = ["n1", "n2", "n3"].map(testkit::node).to_vec();
-    let agent = testkit::ds("agent");
+    let mut agent = testkit::ds("agent");
+    agent.selector = herd_core::model::selector::LabelSelector::parse("app=agent").unwrap();
     let mut logger = testkit::ds("logger");
     logger.labels.insert("tier".into(), "logs".into());
     let mut web = testkit::ds("web");

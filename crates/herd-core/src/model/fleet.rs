@@ -321,28 +321,28 @@ impl Fleet {
         self.pod_scope == PodScope::Daemon && self.others.get(node).is_none_or(|o| !o.fresh_at(now))
     }
 
-    /// The pod's usage from the latest metrics poll; `None` when metrics are unavailable or
-    /// the poll did not report this pod.
+    /// The pod's latest usage; `None` when metrics are unavailable or neither the last
+    /// fleet-wide poll nor a focus poll since reported this pod.
     pub fn usage(&self, id: PodId) -> Option<Usage> {
         let MetricsState::Available { at, .. } = self.metrics else {
             return None;
         };
         let history = self.pods.usage_history(id)?;
-        (history.last_at() == at).then(|| history.latest())
+        (history.last_at() >= at).then(|| history.latest())
     }
 
     pub fn usage_history(&self, id: PodId) -> Option<&UsageHistory> {
         self.pods.usage_history(id)
     }
 
-    /// The node's usage from the latest metrics poll; `None` when metrics are unavailable or
-    /// the poll did not report this node.
+    /// The node's latest usage; `None` when metrics are unavailable or neither the last
+    /// fleet-wide poll nor a focus poll since reported this node.
     pub fn node_usage(&self, name: &str) -> Option<Usage> {
         let MetricsState::Available { at, .. } = self.metrics else {
             return None;
         };
         let history = self.node_usage.get(name)?;
-        (history.last_at() == at).then(|| history.latest())
+        (history.last_at() >= at).then(|| history.latest())
     }
 
     pub fn node_usage_history(&self, name: &str) -> Option<&UsageHistory> {

@@ -94,6 +94,7 @@ pub fn metrics(fleet: &Fleet, at: Timestamp) -> MetricsSnapshot {
         .collect();
     MetricsSnapshot {
         stretched: None,
+        reach: Default::default(),
         at,
         pods,
         nodes,

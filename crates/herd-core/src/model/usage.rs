@@ -18,9 +18,56 @@ pub struct MetricsSnapshot {
     pub at: Timestamp,
     pub pods: Vec<PodUsage>,
     pub nodes: Vec<NodeUsage>,
-    /// The time to the next poll when herd spaced polls out beyond the asked interval (a
-    /// fleet so large that reading them costs more than their share of a core).
-    pub stretched: Option<Duration>,
+    /// Set when herd spaced fleet-wide polls out beyond the asked interval (a fleet so large
+    /// that reading all of it that often would cost more CPU or bytes than usage is worth).
+    pub stretched: Option<Stretched>,
+    /// Whether the poll read the whole fleet's usage or only what the screen shows.
+    pub reach: UsageReach,
+}
+
+/// Fleet-wide polls spaced out: how far apart, and how often what the screen shows is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stretched {
+    pub fleet: Duration,
+    pub in_view: Duration,
+}
+
+/// What a metrics poll read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UsageReach {
+    /// Every watched pod and every node: after it, usage not reported is usage gone.
+    #[default]
+    Fleet,
+    /// Only the usage the screen in view shows ([`UsageFocus`]), read between fleet polls.
+    Focus,
+}
+
+/// The usage the screen in view shows, polled at the asked interval even when fleet-wide
+/// polls are spaced out: a DaemonSet's pods, a node and its pods, or every node's usage.
+/// Empty when the screen shows fleet-wide figures only.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UsageFocus {
+    /// A DaemonSet's pods: its namespace and its pod selector as a query string.
+    pub daemon_set: Option<(String, String)>,
+    /// Single pods, by namespace and name (a node's daemon pods).
+    pub pods: Vec<(String, String)>,
+    /// Nodes whose usage is in view.
+    pub nodes: NodeFocus,
+}
+
+/// Which nodes' usage a screen shows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum NodeFocus {
+    #[default]
+    None,
+    One(String),
+    All,
+}
+
+impl UsageFocus {
+    pub fn is_empty(&self) -> bool {
+        self.daemon_set.is_none() && self.pods.is_empty() && self.nodes == NodeFocus::None
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,10 +114,12 @@ pub enum MetricsState {
     #[default]
     Unknown,
     Available {
+        /// The last fleet-wide poll: usage older than this was not reported by it, so is gone.
         at: Timestamp,
-        /// Set when polls are spaced out beyond the asked interval: the header says so.
+        /// Set when fleet-wide polls are spaced out beyond the asked interval: the header
+        /// says so.
         #[serde(skip)]
-        stretched: Option<Duration>,
+        stretched: Option<Stretched>,
     },
     Unavailable {
         since: Timestamp,

@@ -10,6 +10,7 @@ use crate::state::{Level, Mode};
 use crate::update::update;
 use crate::view::{Fetched, View};
 use herd_core::model::testkit;
+use herd_core::model::usage::{NodeFocus, UsageFocus};
 
 #[test]
 fn the_namespace_scope_narrows_rows_without_reconnecting_when_everything_is_watched() {
@@ -41,7 +42,14 @@ fn a_namespace_outside_the_watched_one_reconnects_the_watches() {
 fn view_commands_start_a_fresh_stack_over_the_fleet() {
     let mut state = listed(false);
     update(&mut state, Action::Open);
-    assert!(command(&mut state, "nodes").is_empty());
+    // The Nodes screen shows every node's usage: the metrics poll is told to read it.
+    assert_eq!(
+        command(&mut state, "nodes"),
+        [Effect::FocusUsage(UsageFocus {
+            nodes: NodeFocus::All,
+            ..UsageFocus::default()
+        })]
+    );
     assert_eq!(state.ui.stack.len(), 2);
     assert_eq!(state.ui.page().view, View::Nodes);
     assert_eq!(state.ui.page().rows.len(), 3);
@@ -100,12 +108,16 @@ fn context_switch_reconnects_with_a_new_epoch_and_an_empty_fleet() {
     let mut state = listed(false);
     command(&mut state, "nodes");
     let effects = command(&mut state, "ctx two");
+    // Back on the DaemonSets: the metrics poll is told the screen shows no node's usage.
     assert_eq!(
         effects,
-        [Effect::Connect {
-            context: Some("two".into()),
-            namespace: None
-        }]
+        [
+            Effect::Connect {
+                context: Some("two".into()),
+                namespace: None
+            },
+            Effect::FocusUsage(UsageFocus::default())
+        ]
     );
     assert_eq!(state.session.epoch, 1);
     assert_eq!(state.fleet.nodes().len(), 0);
@@ -178,4 +190,46 @@ fn read_only_refuses_writes_and_says_so() {
     assert_eq!(level, Level::Error);
     assert!(text.contains("read-only"), "{text}");
     assert!(update(&mut state, Action::Confirm).is_empty());
+}
+
+#[test]
+fn the_metrics_poll_is_told_what_usage_each_screen_shows() {
+    let mut state = listed(false);
+    // A DaemonSet page shows its pods' usage: read by the DaemonSet's own selector.
+    let effects = update(&mut state, Action::Open);
+    let View::DaemonSet { uid } = state.ui.page().view.clone() else {
+        panic!("the fleet opens a DaemonSet");
+    };
+    let ds = state.fleet.daemon_set(&uid).expect("the DaemonSet");
+    let wanted = UsageFocus {
+        daemon_set: Some((ds.namespace.to_string(), ds.selector.to_string())),
+        ..UsageFocus::default()
+    };
+    assert!(!ds.selector.is_everything());
+    assert_eq!(effects, [Effect::FocusUsage(wanted.clone())]);
+    // Told once: moving within the page changes nothing.
+    assert!(update(&mut state, Action::Move(crate::view::Motion::Down)).is_empty());
+    assert_eq!(state.session.usage_focus, wanted);
+    // A node page shows the node's usage and its daemon pods'.
+    let node = state.fleet.nodes().next().expect("a node").name.clone();
+    let pods: Vec<(String, String)> = state
+        .fleet
+        .pods_on(&node)
+        .iter()
+        .filter_map(|id| state.fleet.pod(*id))
+        .map(|p| (p.namespace.to_string(), p.name.to_string()))
+        .collect();
+    assert!(!pods.is_empty());
+    update(&mut state, Action::Show(View::Node { name: node.clone() }));
+    assert_eq!(
+        state.session.usage_focus,
+        UsageFocus {
+            pods,
+            nodes: NodeFocus::One(node.to_string()),
+            ..UsageFocus::default()
+        }
+    );
+    // The Hogs screen ranks the whole fleet: the fleet-wide poll serves it.
+    command(&mut state, "hogs");
+    assert_eq!(state.session.usage_focus, UsageFocus::default());
 }

@@ -36,6 +36,7 @@ fn trouble(state: &mut State, kind: FeedKind, message: &str) {
 fn poll(at: i64) -> FleetEvent {
     FleetEvent::Metrics(MetricsSnapshot {
         stretched: None,
+        reach: Default::default(),
         at: t(at),
         pods: vec![PodUsage {
             namespace: testkit::NS.into(),

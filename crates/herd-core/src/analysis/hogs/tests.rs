@@ -23,6 +23,7 @@ fn with_metrics(fleet: &mut Fleet, samples: &[(&str, i64, i64)]) {
         .collect();
     fleet.apply(FleetEvent::Metrics(MetricsSnapshot {
         stretched: None,
+        reach: Default::default(),
         at: t(60),
         pods,
         nodes: vec![],

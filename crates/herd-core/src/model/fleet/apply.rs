@@ -10,7 +10,7 @@ use crate::model::node::{Node, NodeTally};
 use crate::model::others::PodScope;
 use crate::model::pod::Pod;
 use crate::model::revision::ControllerRevision;
-use crate::model::usage::{MetricsSnapshot, MetricsState, UsageHistory};
+use crate::model::usage::{MetricsSnapshot, MetricsState, UsageHistory, UsageReach};
 
 impl Fleet {
     /// Applies one event; each costs O(1) map operations (a re-list, O(objects)).
@@ -169,7 +169,7 @@ impl Fleet {
     }
 
     fn record_metrics(&mut self, snapshot: MetricsSnapshot) {
-        let (at, stretched) = (snapshot.at, snapshot.stretched);
+        let (at, stretched, reach) = (snapshot.at, snapshot.stretched, snapshot.reach);
         for sample in &snapshot.pods {
             self.pods
                 .record_usage(&sample.namespace, &sample.name, at, sample.usage);
@@ -191,7 +191,11 @@ impl Fleet {
                 }
             }
         }
-        self.metrics = MetricsState::Available { at, stretched };
+        // A focus poll freshens what it read and leaves the fleet's state as the last
+        // fleet-wide poll set it: usage it did not read is not gone.
+        if reach == UsageReach::Fleet {
+            self.metrics = MetricsState::Available { at, stretched };
+        }
     }
 
     fn upsert_node(&mut self, mut node: Node) {

@@ -109,6 +109,7 @@ fn a_relist_replaces_the_whole_kind_and_keeps_usage_of_pods_that_stay() {
     ]);
     fleet.apply(FleetEvent::Metrics(MetricsSnapshot {
         stretched: None,
+        reach: Default::default(),
         at: t(10),
         pods: vec![PodUsage {
             namespace: NS.into(),

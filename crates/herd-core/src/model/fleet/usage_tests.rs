@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::*;
 use crate::model::resources::Usage;
 use crate::model::testkit::{self, NS, ds, fleet_of, node, pod, t};
-use crate::model::usage::{NodeUsage, PodUsage};
+use crate::model::usage::{NodeUsage, PodUsage, Stretched, UsageReach};
 
 #[test]
 fn usage_is_current_only_while_metrics_answer_and_the_pod_was_in_the_last_poll() {
@@ -28,6 +28,7 @@ fn usage_is_current_only_while_metrics_answer_and_the_pod_was_in_the_last_poll()
     assert_eq!(fleet.metrics(), &MetricsState::Unknown);
     fleet.apply(FleetEvent::Metrics(MetricsSnapshot {
         stretched: None,
+        reach: Default::default(),
         at: t(10),
         pods: vec![
             sample("agent-a", 10),
@@ -36,9 +37,13 @@ fn usage_is_current_only_while_metrics_answer_and_the_pod_was_in_the_last_poll()
         ],
         nodes: vec![],
     }));
-    let stretched = Some(std::time::Duration::from_secs(40));
+    let stretched = Some(Stretched {
+        fleet: std::time::Duration::from_secs(40),
+        in_view: std::time::Duration::from_secs(15),
+    });
     fleet.apply(FleetEvent::Metrics(MetricsSnapshot {
         stretched,
+        reach: Default::default(),
         at: t(25),
         pods: vec![sample("agent-a", 30)],
         nodes: vec![],
@@ -71,6 +76,64 @@ fn usage_is_current_only_while_metrics_answer_and_the_pod_was_in_the_last_poll()
 }
 
 #[test]
+fn a_focus_poll_freshens_what_it_read_and_leaves_the_rest_of_the_fleet_current() {
+    let d = ds("agent");
+    let mut fleet = fleet_of([
+        Record::Pod(pod(&d, "n1", "agent-a")),
+        Record::Pod(pod(&d, "n2", "agent-b")),
+        Record::Node(node("n1")),
+    ]);
+    let sample = |name: &str, cpu| PodUsage {
+        namespace: NS.into(),
+        name: name.into(),
+        usage: Usage {
+            cpu_millis: cpu,
+            memory_bytes: 0,
+        },
+    };
+    let a = fleet.pod_id(NS, "agent-a").unwrap();
+    let b = fleet.pod_id(NS, "agent-b").unwrap();
+    let poll = |at, reach, pods| {
+        FleetEvent::Metrics(MetricsSnapshot {
+            at,
+            pods,
+            nodes: vec![NodeUsage {
+                name: "n1".into(),
+                usage: Usage::default(),
+            }],
+            stretched: None,
+            reach,
+        })
+    };
+    // A focus poll before any fleet poll: nothing is current yet.
+    fleet.apply(poll(t(5), UsageReach::Focus, vec![sample("agent-a", 5)]));
+    assert_eq!(fleet.usage(a), None);
+    assert_eq!(fleet.metrics(), &MetricsState::Unknown);
+    fleet.apply(poll(
+        t(10),
+        UsageReach::Fleet,
+        vec![sample("agent-a", 10), sample("agent-b", 20)],
+    ));
+    // The screen shows agent-a's DaemonSet: read again, alone, between fleet polls.
+    fleet.apply(poll(t(25), UsageReach::Focus, vec![sample("agent-a", 40)]));
+    assert_eq!(fleet.usage(a).map(|u| u.cpu_millis), Some(40), "freshened");
+    assert_eq!(
+        fleet.usage(b).map(|u| u.cpu_millis),
+        Some(20),
+        "not read by the focus poll, but not gone either"
+    );
+    assert!(
+        matches!(fleet.metrics(), MetricsState::Available { at, .. } if *at == t(10)),
+        "the fleet's state is the last fleet-wide poll's"
+    );
+    assert!(fleet.node_usage("n1").is_some());
+    // The next fleet poll does not report agent-b: its usage is gone.
+    fleet.apply(poll(t(70), UsageReach::Fleet, vec![sample("agent-a", 50)]));
+    assert_eq!(fleet.usage(a).map(|u| u.cpu_millis), Some(50));
+    assert_eq!(fleet.usage(b), None);
+}
+
+#[test]
 fn node_usage_follows_the_polls_as_a_share_of_allocatable_and_leaves_with_the_node() {
     let mut n1 = node("n1");
     n1.allocatable = crate::model::resources::Capacity {
@@ -82,6 +145,7 @@ fn node_usage_follows_the_polls_as_a_share_of_allocatable_and_leaves_with_the_no
     let poll = |at, cpu, gib| {
         FleetEvent::Metrics(MetricsSnapshot {
             stretched: None,
+            reach: Default::default(),
             at,
             pods: vec![],
             nodes: vec![

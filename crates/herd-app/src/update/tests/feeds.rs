@@ -9,7 +9,7 @@ use herd_core::model::feed::{Feed, FeedKind};
 use herd_core::model::fleet::{FleetEvent, Record, Relist};
 use herd_core::model::resources::Usage;
 use herd_core::model::testkit::{self, t};
-use herd_core::model::usage::{MetricsSnapshot, MetricsState, NodeUsage, PodUsage};
+use herd_core::model::usage::{MetricsSnapshot, MetricsState, NodeUsage, PodUsage, UsageReach};
 
 fn health(state: &State, kind: FeedKind) -> FeedState {
     state
@@ -262,6 +262,15 @@ fn metrics_that_beat_the_first_pod_list_are_held_then_applied() {
     assert_eq!(*state.fleet.metrics(), MetricsState::Unknown);
     assert_eq!(health(&state, FeedKind::Metrics), FeedState::Syncing);
 
+    // A focus poll that also beats the pod list is not held over the fleet's usage: what
+    // the screen shows is read again within an interval.
+    let FleetEvent::Metrics(mut focus) = poll(31) else {
+        unreachable!("poll is metrics")
+    };
+    focus.reach = UsageReach::Focus;
+    focus.pods.clear();
+    feed(&mut state, Feed::Event(FleetEvent::Metrics(focus)));
+    assert_eq!(state.held_metrics.as_ref().map(|m| m.at), Some(t(30)));
     for event in fleet_events() {
         feed(&mut state, Feed::Event(event));
     }

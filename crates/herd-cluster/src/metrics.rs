@@ -287,18 +287,7 @@ pub async fn poll_focus(apis: &MetricsApis, focus: &UsageFocus) -> Vec<Feed> {
     if let Some((namespace, selector)) = &focus.daemon_set {
         let url = format!("{METRICS_API}/namespaces/{namespace}/pods");
         let params = ListParams::default().labels(selector);
-        let read = read_list(
-            &apis.client,
-            &url,
-            &params,
-            "the PodMetrics list",
-            |bytes| {
-                let (item, used) = decode_one::<PodMetrics>(bytes)?;
-                pods.extend(pod_usage(item));
-                Ok(used)
-            },
-        )
-        .await;
+        let read = read_pod_list(&apis.client, &url, &params, &mut pods).await;
         if let Err(failure) = read {
             failures.push((FeedKind::Metrics, failure));
         }
@@ -332,19 +321,7 @@ pub async fn poll_focus(apis: &MetricsApis, focus: &UsageFocus) -> Vec<Feed> {
             }
         }
         NodeFocus::All => {
-            let every_node = ListParams::default();
-            let read = read_list(
-                &apis.client,
-                &apis.nodes_url,
-                &every_node,
-                "the NodeMetrics list",
-                |bytes| {
-                    let (item, used) = decode_one::<NodeMetrics>(bytes)?;
-                    nodes.extend(node_usage(item));
-                    Ok(used)
-                },
-            )
-            .await;
+            let read = read_node_list(&apis.client, &apis.nodes_url, &mut nodes).await;
             if let Err(failure) = read {
                 failures.push((FeedKind::NodeMetrics, failure));
             }
@@ -397,30 +374,9 @@ async fn read_one<U>(
 pub async fn poll(apis: &mut MetricsApis) -> Vec<Feed> {
     let mut pods = Vec::with_capacity(apis.last_pods);
     let mut nodes = Vec::new();
-    let every_node = ListParams::default();
     let (pods_read, nodes_read) = tokio::join!(
-        read_list(
-            &apis.client,
-            &apis.pods_url,
-            &apis.pod_params,
-            "the PodMetrics list",
-            |bytes| {
-                let (item, used) = decode_one::<PodMetrics>(bytes)?;
-                pods.extend(pod_usage(item));
-                Ok(used)
-            }
-        ),
-        read_list(
-            &apis.client,
-            &apis.nodes_url,
-            &every_node,
-            "the NodeMetrics list",
-            |bytes| {
-                let (item, used) = decode_one::<NodeMetrics>(bytes)?;
-                nodes.extend(node_usage(item));
-                Ok(used)
-            }
-        ),
+        read_pod_list(&apis.client, &apis.pods_url, &apis.pod_params, &mut pods),
+        read_node_list(&apis.client, &apis.nodes_url, &mut nodes),
     );
     let read = |r: &Result<Duration, ListFailure>| r.as_ref().map_or(Duration::ZERO, |d| *d);
     apis.last_read = read(&pods_read) + read(&nodes_read);
@@ -498,6 +454,36 @@ impl std::fmt::Display for ListFailure {
             ListFailure::Other(message) => f.write_str(message),
         }
     }
+}
+
+/// Lists PodMetrics at `url` into `pods`, each pod's containers summed as it streams in.
+async fn read_pod_list(
+    client: &Client,
+    url: &str,
+    params: &ListParams,
+    pods: &mut Vec<PodUsage>,
+) -> Result<Duration, ListFailure> {
+    read_list(client, url, params, "the PodMetrics list", |bytes| {
+        let (item, used) = decode_one::<PodMetrics>(bytes)?;
+        pods.extend(pod_usage(item));
+        Ok(used)
+    })
+    .await
+}
+
+/// Lists every node's NodeMetrics at `url` into `nodes`.
+async fn read_node_list(
+    client: &Client,
+    url: &str,
+    nodes: &mut Vec<NodeUsage>,
+) -> Result<Duration, ListFailure> {
+    let every_node = ListParams::default();
+    read_list(client, url, &every_node, "the NodeMetrics list", |bytes| {
+        let (item, used) = decode_one::<NodeMetrics>(bytes)?;
+        nodes.extend(node_usage(item));
+        Ok(used)
+    })
+    .await
 }
 
 /// Lists `url`, having `decode` read each item as the body streams in; returns the time spent

@@ -454,14 +454,18 @@ fn a_canary_rollout_started_from_the_keyboard_pauses_after_its_canary_and_finish
     });
 
     pane.type_text("R");
-    let screen = pane.wait_for("the rollout's controls", |s| s.contains("r resume"));
     // Where it stands: the canaries on the new revision, what holds it, and how many nodes
     // took the new template while it was paused (none: nothing was evicted or joined).
-    for said in [
+    let said = [
         "2/39 nodes on the new revision, Available",
         "held: Paused after canary: resume to go on",
         "‖ 0 node(s) took the new template while paused",
-    ] {
+    ];
+    // Waits for all of it: tmux may be read while the controls are half drawn.
+    let screen = pane.wait_for("the rollout's controls", |s| {
+        s.contains("r resume") && said.iter().all(|line| s.contains(line))
+    });
+    for said in said {
         assert!(screen.contains(said), "{said} in:\n{screen}");
     }
     pane.type_text("r");
@@ -661,8 +665,13 @@ fn a_noexecute_taint_on_two_marked_nodes_evicts_the_daemons_the_preview_named() 
     // The cursor moved down with each mark: back up to general-01, and open it.
     pane.type_text("kk");
     pane.press("Enter");
+    // Waits for the rows too: tmux may be read while the page is half drawn over the list.
     let screen = pane.wait_for("general-01's page", |s| {
         s.contains("taints: maint=true:NoExecute")
+            && ["falco", "node-problem-detector"].iter().all(|evicted| {
+                s.lines()
+                    .any(|l| l.contains(&format!(" {evicted} ")) && l.contains("taint-blocked"))
+            })
     });
     for evicted in ["falco", "node-problem-detector"] {
         let row = screen

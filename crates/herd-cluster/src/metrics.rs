@@ -6,15 +6,12 @@
 //! between. metrics-server has no watch, so every fleet-wide poll reads every pod again: at
 //! 40,000 daemon pods that is 18 MiB of JSON a poll, half a MiB gzipped.
 
-use std::borrow::Cow;
 use std::time::Duration;
 
 use jiff::Timestamp;
 use kube::Client;
 use kube::api::ListParams;
 use kube::core::Status;
-use serde::de::{SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -22,13 +19,17 @@ use tokio::time::Instant;
 use super::list_stream::{decode_one, for_each_item};
 use super::problem::Problem;
 use super::watch::{Feed, FeedKind, Scope, WatchNews};
-use herd_convert::lean_pod::Amount;
 use herd_core::model::fleet::FleetEvent;
 use herd_core::model::others::{DAEMON_POD_SELECTOR, PodScope};
-use herd_core::model::resources::Usage;
 use herd_core::model::usage::{
-    MetricsSnapshot, NodeFocus, NodeUsage, PodUsage, Stretched, UsageFocus, UsageReach,
+    MetricsSnapshot, NodeUsage, PodUsage, Stretched, UsageFocus, UsageReach,
 };
+
+mod focus;
+mod wire;
+
+pub use focus::poll_focus;
+use wire::{NodeMetrics, PodMetrics, node_usage, pod_usage};
 
 const METRICS_API: &str = "/apis/metrics.k8s.io/v1beta1";
 
@@ -80,8 +81,6 @@ pub struct MetricsApis {
     last_nodes: usize,
     /// How long the last poll spent reading its lists (not waiting for them).
     last_read: Duration,
-    /// When the next fleet-wide poll is due.
-    fleet_due: Instant,
 }
 
 impl MetricsApis {
@@ -111,85 +110,6 @@ impl MetricsApis {
             last_pods: 0,
             last_nodes: 0,
             last_read: Duration::ZERO,
-            fleet_due: Instant::now(),
-        }
-    }
-}
-
-/// A metrics.k8s.io/v1beta1 PodMetrics reduced to what herd reads: its name and namespace
-/// (borrowed from the response bytes) and its containers' usage, summed while decoding.
-/// Pod labels, timestamps and the window are skipped unread.
-#[derive(Debug, Deserialize)]
-struct PodMetrics<'a> {
-    #[serde(borrow, default)]
-    metadata: Option<Names<'a>>,
-    #[serde(default)]
-    containers: Option<ContainerSum>,
-}
-
-/// A metrics.k8s.io/v1beta1 NodeMetrics: the node's name and usage.
-#[derive(Debug, Deserialize)]
-struct NodeMetrics<'a> {
-    #[serde(borrow, default)]
-    metadata: Option<Names<'a>>,
-    #[serde(default)]
-    usage: Option<UsageWire>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Names<'a> {
-    #[serde(borrow, default)]
-    name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    namespace: Option<Cow<'a, str>>,
-}
-
-/// The usage of a pod's containers added up as the array is read, so a pod costs no `Vec`.
-#[derive(Debug, Default)]
-struct ContainerSum(Usage);
-
-impl<'de> Deserialize<'de> for ContainerSum {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        struct Container {
-            #[serde(default)]
-            usage: Option<UsageWire>,
-        }
-        struct Sum;
-        impl<'de> Visitor<'de> for Sum {
-            type Value = ContainerSum;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a list of containers")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ContainerSum, A::Error> {
-                let mut sum = Usage::default();
-                while let Some(container) = seq.next_element::<Container>()? {
-                    let usage = container.usage.unwrap_or_default().usage();
-                    // Saturating: a metrics server's numbers are not herd's to trust.
-                    sum.cpu_millis = sum.cpu_millis.saturating_add(usage.cpu_millis);
-                    sum.memory_bytes = sum.memory_bytes.saturating_add(usage.memory_bytes);
-                }
-                Ok(ContainerSum(sum))
-            }
-        }
-        d.deserialize_seq(Sum)
-    }
-}
-
-/// A usage resource list: cpu and memory, unreadable or absent ones counting as zero.
-#[derive(Clone, Copy, Debug, Default, Deserialize)]
-struct UsageWire {
-    #[serde(default)]
-    cpu: Amount,
-    #[serde(default)]
-    memory: Amount,
-}
-
-impl UsageWire {
-    fn usage(self) -> Usage {
-        Usage {
-            cpu_millis: self.cpu.0.map_or(0, |q| q.millis()),
-            memory_bytes: self.memory.0.map_or(0, |q| q.value()),
         }
     }
 }
@@ -214,6 +134,7 @@ pub fn spawn_metrics(
         // Closed when nothing shows a screen (`herd check`): fleet polls only.
         let mut focus_open = true;
         let mut next = Poll::Fleet;
+        let mut fleet_due = Instant::now();
         loop {
             let feeds = match next {
                 Poll::Fleet => poll(&mut apis).await,
@@ -222,11 +143,9 @@ pub fn spawn_metrics(
                     poll_focus(&apis, &wanted).await
                 }
             };
-            let fleet_due = match next {
-                Poll::Fleet => Instant::now() + apis.next_wait(),
-                Poll::Focus => apis.fleet_due,
-            };
-            apis.fleet_due = fleet_due;
+            if matches!(next, Poll::Fleet) {
+                fleet_due = Instant::now() + apis.next_wait();
+            }
             // A fleet poll read what is in focus too.
             let focus_due = Instant::now() + every;
             let failed = feeds.iter().any(|f| matches!(f, Feed::Trouble { .. }));
@@ -275,97 +194,6 @@ pub fn spawn_metrics(
 enum Poll {
     Fleet,
     Focus,
-}
-
-/// A poll of what the screen shows: a DaemonSet's pods by its selector, single pods and
-/// nodes by name, or every node. A pod or node the metrics API does not know (404) has no
-/// usage yet and is skipped; other failures are trouble, as in a fleet poll.
-pub async fn poll_focus(apis: &MetricsApis, focus: &UsageFocus) -> Vec<Feed> {
-    let mut pods = Vec::new();
-    let mut nodes = Vec::new();
-    let mut failures: Vec<(FeedKind, ListFailure)> = Vec::new();
-    if let Some((namespace, selector)) = &focus.daemon_set {
-        let url = format!("{METRICS_API}/namespaces/{namespace}/pods");
-        let params = ListParams::default().labels(selector);
-        let read = read_pod_list(&apis.client, &url, &params, &mut pods).await;
-        if let Err(failure) = read {
-            failures.push((FeedKind::Metrics, failure));
-        }
-    }
-    let gets = focus.pods.iter().map(|(namespace, name)| async move {
-        let url = format!("{METRICS_API}/namespaces/{namespace}/pods");
-        read_one(&apis.client, &url, name, "a PodMetrics", |text| {
-            serde_json::from_str::<PodMetrics>(text).map(pod_usage)
-        })
-        .await
-    });
-    for read in futures::future::join_all(gets).await {
-        match read {
-            Ok(usage) => pods.extend(usage),
-            Err(failure) => failures.push((FeedKind::Metrics, failure)),
-        }
-    }
-    match &focus.nodes {
-        NodeFocus::None => {}
-        NodeFocus::One(name) => {
-            let read = read_one(
-                &apis.client,
-                &apis.nodes_url,
-                name,
-                "a NodeMetrics",
-                |text| serde_json::from_str::<NodeMetrics>(text).map(node_usage),
-            );
-            match read.await {
-                Ok(usage) => nodes.extend(usage),
-                Err(failure) => failures.push((FeedKind::NodeMetrics, failure)),
-            }
-        }
-        NodeFocus::All => {
-            let read = read_node_list(&apis.client, &apis.nodes_url, &mut nodes).await;
-            if let Err(failure) = read {
-                failures.push((FeedKind::NodeMetrics, failure));
-            }
-        }
-    }
-    let mut feeds = Vec::new();
-    if !pods.is_empty() || !nodes.is_empty() {
-        feeds.push(Feed::Event(FleetEvent::Metrics(MetricsSnapshot {
-            at: Timestamp::now(),
-            pods,
-            nodes,
-            stretched: None,
-            reach: UsageReach::Focus,
-        })));
-    }
-    // One trouble per feed, the first failure's.
-    let mut told: Vec<FeedKind> = Vec::new();
-    for (kind, failure) in failures {
-        if !told.contains(&kind) {
-            told.push(kind);
-            feeds.push(trouble(kind, &failure));
-        }
-    }
-    feeds
-}
-
-/// Gets one metrics object from the list at `url` by `name`, read by `decode`; `Ok(None)`
-/// when the API has none by that name (a pod just created, or gone) or it carries no usage.
-async fn read_one<U>(
-    client: &Client,
-    url: &str,
-    name: &str,
-    what: &str,
-    decode: impl FnOnce(&str) -> serde_json::Result<Option<U>>,
-) -> Result<Option<U>, ListFailure> {
-    let request = kube::core::Request::new(url)
-        .get(name, &kube::api::GetParams::default())
-        .map_err(|e| ListFailure::Other(format!("building the request for {what}: {e}")))?;
-    match client.request_text(request).await {
-        Ok(text) => decode(&text).map_err(|e| ListFailure::Other(format!("reading {what}: {e}"))),
-        Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),
-        Err(kube::Error::Api(status)) => Err(ListFailure::Api(status)),
-        Err(e) => Err(ListFailure::Other(Problem::of_kube(&e).text)),
-    }
 }
 
 /// One poll: usage, or the metrics API's absence as a state, or trouble for other failures.
@@ -522,28 +350,9 @@ fn unavailable(status: &Status) -> Feed {
     })
 }
 
-/// A node's usage; None for items without a name or usage.
-fn node_usage(item: NodeMetrics<'_>) -> Option<NodeUsage> {
-    Some(NodeUsage {
-        name: item.metadata?.name?.into_owned(),
-        usage: item.usage?.usage(),
-    })
-}
-
-/// A pod's usage: the sum over its containers. None for items without a name or containers.
-fn pod_usage(item: PodMetrics<'_>) -> Option<PodUsage> {
-    let names = item.metadata?;
-    Some(PodUsage {
-        name: names.name?.into_owned(),
-        namespace: names.namespace.map(Cow::into_owned).unwrap_or_default(),
-        usage: item.containers?.0,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn polls_stretch_only_when_reading_them_costs_more_than_its_share() {
@@ -584,54 +393,5 @@ mod tests {
             fleet_interval(every, ms(330), 1_000),
             Duration::from_secs(33)
         );
-    }
-
-    #[test]
-    fn pod_usage_sums_containers_in_metrics_server_units() {
-        let text = json!({
-            "apiVersion": "metrics.k8s.io/v1beta1",
-            "kind": "PodMetrics",
-            "metadata": {"name": "p", "namespace": "ns", "labels": {"app": "a"},
-                         "creationTimestamp": "2025-01-01T00:00:00Z"},
-            "timestamp": "2025-01-01T00:00:00Z",
-            "window": "15s",
-            "containers": [
-                {"name": "a", "usage": {"cpu": "250000000n", "memory": "1024Ki"}},
-                {"name": "b", "usage": {"cpu": "50m", "memory": "1Mi", "ephemeral": "1"}},
-                {"name": "c", "usage": null},
-                {"name": "d"}
-            ]
-        })
-        .to_string();
-        let item: PodMetrics = serde_json::from_str(&text).expect("PodMetrics json");
-        let usage = pod_usage(item).expect("usage");
-        assert_eq!(usage.name, "p");
-        assert_eq!(usage.namespace, "ns");
-        assert_eq!(usage.usage.cpu_millis, 300);
-        assert_eq!(usage.usage.memory_bytes, 2 * 1024 * 1024);
-    }
-
-    #[test]
-    fn node_usage_reads_metrics_server_units() {
-        let text = json!({
-            "apiVersion": "metrics.k8s.io/v1beta1",
-            "kind": "NodeMetrics",
-            "metadata": {"name": "n1"},
-            "timestamp": "2025-01-01T00:00:00Z",
-            "window": "15s",
-            "usage": {"cpu": "1500000000n", "memory": "2Gi"}
-        })
-        .to_string();
-        let item: NodeMetrics = serde_json::from_str(&text).expect("NodeMetrics json");
-        let usage = node_usage(item).expect("usage");
-        assert_eq!(usage.name, "n1");
-        assert_eq!(usage.usage.cpu_millis, 1500);
-        assert_eq!(usage.usage.memory_bytes, 2 * 1024 * 1024 * 1024);
-        let bare = r#"{"kind": "NodeMetrics", "metadata": {"name": "n2"}}"#;
-        let bare: NodeMetrics = serde_json::from_str(bare).expect("NodeMetrics json");
-        assert_eq!(node_usage(bare), None);
-        let escaped = r#"{"metadata": {"name": "n\u0033"}, "usage": {"cpu": "1"}}"#;
-        let escaped: NodeMetrics = serde_json::from_str(escaped).expect("NodeMetrics json");
-        assert_eq!(node_usage(escaped).expect("usage").name, "n3");
     }
 }

@@ -8,6 +8,18 @@ use crate::model::resources::Usage;
 use crate::model::testkit::{self, NS, ds, fleet_of, node, pod, t};
 use crate::model::usage::{NodeUsage, PodUsage, Stretched, UsageReach};
 
+/// A pod of the test namespace using `cpu` millicores.
+fn sample(name: &str, cpu: i64) -> PodUsage {
+    PodUsage {
+        namespace: NS.into(),
+        name: name.into(),
+        usage: Usage {
+            cpu_millis: cpu,
+            memory_bytes: 0,
+        },
+    }
+}
+
 #[test]
 fn usage_is_current_only_while_metrics_answer_and_the_pod_was_in_the_last_poll() {
     let d = ds("agent");
@@ -15,14 +27,6 @@ fn usage_is_current_only_while_metrics_answer_and_the_pod_was_in_the_last_poll()
         Record::Pod(pod(&d, "n1", "agent-a")),
         Record::Pod(pod(&d, "n2", "agent-b")),
     ]);
-    let sample = |name: &str, cpu| PodUsage {
-        namespace: NS.into(),
-        name: name.into(),
-        usage: Usage {
-            cpu_millis: cpu,
-            memory_bytes: 0,
-        },
-    };
     let a = fleet.pod_id(NS, "agent-a").unwrap();
     let b = fleet.pod_id(NS, "agent-b").unwrap();
     assert_eq!(fleet.metrics(), &MetricsState::Unknown);
@@ -83,14 +87,6 @@ fn a_focus_poll_freshens_what_it_read_and_leaves_the_rest_of_the_fleet_current()
         Record::Pod(pod(&d, "n2", "agent-b")),
         Record::Node(node("n1")),
     ]);
-    let sample = |name: &str, cpu| PodUsage {
-        namespace: NS.into(),
-        name: name.into(),
-        usage: Usage {
-            cpu_millis: cpu,
-            memory_bytes: 0,
-        },
-    };
     let a = fleet.pod_id(NS, "agent-a").unwrap();
     let b = fleet.pod_id(NS, "agent-b").unwrap();
     let poll = |at, reach, pods| {

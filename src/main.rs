@@ -411,6 +411,7 @@ async fn run_sim(args: SimArgs) -> Result<()> {
             fail_rate: args.fail_rate,
             fail_code: args.fail_code,
             latency_ms: args.latency,
+            ..FaultSettings::default()
         },
         ..ServerOptions::default()
     };

@@ -85,10 +85,20 @@ async fn run_loop(tui: &mut Tui, options: Options) -> anyhow::Result<()> {
     let mut editor: Option<driver::EditRequest> = None;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut derive_at: Option<Instant> = None;
+    let mut was_synced = false;
     loop {
         if driver.state.stale_derived && derive_at.is_none() {
-            derive_at = Some(Instant::now() + DERIVE_DELAY);
+            // The moment every watch has first listed is the first complete screen: nothing
+            // else is on its way to coalesce with, so it is analysed at once.
+            let first_sync = !was_synced && driver.state.session.synced();
+            let delay = if first_sync {
+                Duration::ZERO
+            } else {
+                DERIVE_DELAY
+            };
+            derive_at = Some(Instant::now() + delay);
         }
+        was_synced = driver.state.session.synced();
         // While analysis is pending, the frame waits for it rather than drawing old figures.
         if driver.state.dirty && !driver.state.stale_derived {
             tui.terminal

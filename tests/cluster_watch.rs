@@ -14,7 +14,7 @@ use herd_cluster::connect::{ConnectOptions, connect};
 use herd_cluster::metrics::{MetricsApis, poll, poll_focus, spawn_metrics};
 use herd_cluster::watch::{Feed, Scope, spawn_watches};
 use herd_core::model::feed::FeedKind;
-use herd_core::model::fleet::{Fleet, FleetEvent};
+use herd_core::model::fleet::{Fleet, FleetEvent, Relist};
 use herd_core::model::usage::{MetricsSnapshot, MetricsState, NodeFocus, UsageFocus, UsageReach};
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod};
@@ -30,6 +30,8 @@ struct Mirror {
     fleet: Arc<Mutex<Fleet>>,
     relists: Arc<AtomicUsize>,
     troubles: Arc<AtomicUsize>,
+    /// What each trouble said.
+    said: Arc<Mutex<Vec<String>>>,
 }
 
 async fn herd_client(sim: &TestSim) -> Client {
@@ -66,10 +68,12 @@ impl Mirror {
         let fleet = Arc::new(Mutex::new(Fleet::new()));
         let relists = Arc::new(AtomicUsize::new(0));
         let troubles = Arc::new(AtomicUsize::new(0));
-        let (f, r, t) = (
+        let said = Arc::new(Mutex::new(Vec::new()));
+        let (f, r, t, s) = (
             Arc::clone(&fleet),
             Arc::clone(&relists),
             Arc::clone(&troubles),
+            Arc::clone(&said),
         );
         tokio::spawn(async move {
             while let Some(feed) = rx.recv().await {
@@ -80,7 +84,8 @@ impl Mirror {
                         }
                         f.lock().expect("fleet").apply(event);
                     }
-                    Feed::Trouble { .. } => {
+                    Feed::Trouble { message, .. } => {
+                        s.lock().expect("said").push(message);
                         t.fetch_add(1, Ordering::SeqCst);
                     }
                     Feed::Recovered { .. } | Feed::Relisting { .. } => {}
@@ -91,6 +96,7 @@ impl Mirror {
             fleet,
             relists,
             troubles,
+            said,
         }
     }
 
@@ -183,21 +189,7 @@ async fn fleet_relists_to_the_same_state_after_compaction_and_dropped_watches() 
         (mirror.troubles.load(Ordering::SeqCst) >= 4).then_some(())
     })
     .await;
-    let gone = {
-        let mut world = sim.handle.world.lock();
-        let key = world.store.table::<Pod>().values().next().map(|p| {
-            (
-                p.metadata.namespace.clone().unwrap_or_default(),
-                p.metadata.name.clone().unwrap_or_default(),
-            )
-        });
-        let (ns, name) = key.expect("demo has pods");
-        world
-            .store
-            .delete::<Pod>(&ns, &name, None, None)
-            .expect("delete in the world");
-        (ns, name)
-    };
+    let gone = delete_a_pod_in_the_world(&sim);
     sim.faults(json!({"compact": true, "dropWatches": true, "failRate": 0.0}))
         .await;
     eventually("every kind re-listed", || async {
@@ -222,6 +214,123 @@ async fn fleet_relists_to_the_same_state_after_compaction_and_dropped_watches() 
             "pod {ns:?}/{name:?} missing from the fleet"
         );
     }
+}
+
+#[tokio::test]
+async fn each_kind_is_listed_in_one_request_however_many_objects() {
+    // Application pods besides the daemons: more pods than any page size a client would ask.
+    let sim = TestSim::start_with(|o| {
+        o.scenario = "demo".into();
+        o.speed = 0.0;
+        o.nodes = Some(120);
+        o.app_pods_per_node = 10;
+    })
+    .await;
+    let client = herd_client(&sim).await;
+    let (tx, mut rx) = mpsc::channel(1024);
+    let scope = Scope {
+        pods: herd_core::model::others::PodScope::All,
+        ..Scope::default()
+    };
+    let _watches = spawn_watches(&client, &scope, &tx);
+    let mut listed = std::collections::HashMap::new();
+    while listed.len() < 4 {
+        if let Some(Feed::Event(FleetEvent::Relisted(relist))) = rx.recv().await {
+            let (kind, n) = match relist {
+                Relist::Nodes(all) => ("nodes", all.len()),
+                Relist::Pods(all) => ("pods", all.len()),
+                Relist::DaemonSets(all) => ("daemonsets.apps", all.len()),
+                Relist::Revisions(all) => ("controllerrevisions.apps", all.len()),
+            };
+            listed.insert(kind, n);
+        }
+    }
+    assert_eq!(listed["pods"], world_counts(&sim).1);
+    assert!(listed["pods"] > 1_500, "{listed:?}");
+    let report = sim.handle.counters.report();
+    for (kind, n) in &listed {
+        let lists: u64 = report
+            .by_verb_and_resource
+            .iter()
+            .filter(|e| e.verb == "list" && e.resource == *kind)
+            .map(|e| e.requests)
+            .sum();
+        assert_eq!(lists, 1, "{kind}: {n} objects in {lists} list requests");
+    }
+}
+
+/// Removes one pod from the world behind the watches' back; returns its namespace and name.
+fn delete_a_pod_in_the_world(sim: &TestSim) -> (String, String) {
+    let mut world = sim.handle.world.lock();
+    let key = world.store.table::<Pod>().values().next().map(|p| {
+        (
+            p.metadata.namespace.clone().unwrap_or_default(),
+            p.metadata.name.clone().unwrap_or_default(),
+        )
+    });
+    let (ns, name) = key.expect("demo has pods");
+    world
+        .store
+        .delete::<Pod>(&ns, &name, None, None)
+        .expect("delete in the world");
+    (ns, name)
+}
+
+#[tokio::test]
+async fn a_list_that_breaks_off_changes_nothing_and_is_listed_again_whole() {
+    let sim = frozen_demo().await;
+    let mirror = Mirror::start(&sim).await;
+    let before = until_in_sync(&sim, &mirror, "the initial lists").await;
+    assert!(
+        before.1 > 256,
+        "more pods than one chunk of a list: {before:?}"
+    );
+    let first_relists = eventually("one relist per kind", || async {
+        let n = mirror.relists.load(Ordering::SeqCst);
+        (n >= 4).then_some(n)
+    })
+    .await;
+
+    // With the watches held off, a pod goes behind their back and the history is compacted
+    // away, so every kind must re-list; and every list body now breaks off mid-way.
+    sim.faults(json!({"failRate": 1.0, "dropWatches": true}))
+        .await;
+    eventually("the resume attempts failing", || async {
+        (mirror.troubles.load(Ordering::SeqCst) >= 4).then_some(())
+    })
+    .await;
+    let gone = delete_a_pod_in_the_world(&sim);
+    sim.faults(json!({"cutLists": true, "compact": true, "dropWatches": true, "failRate": 0.0}))
+        .await;
+    eventually("every kind's re-list breaking off", || async {
+        let said = mirror.said.lock().expect("said");
+        let broke = said
+            .iter()
+            .filter(|s| s.starts_with("the list broke off after"));
+        (broke.count() >= 4).then_some(())
+    })
+    .await;
+    // Nothing of the broken lists reached the fleet: it is still the whole fleet it was.
+    assert_eq!(mirror.relists.load(Ordering::SeqCst), first_relists);
+    assert_eq!(mirror.counts(), before);
+    assert!(
+        mirror
+            .fleet
+            .lock()
+            .expect("fleet")
+            .pod_id(&gone.0, &gone.1)
+            .is_some(),
+        "the stale fleet stays as it was until a list succeeds"
+    );
+
+    sim.faults(json!({"cutLists": false})).await;
+    eventually("every kind re-listed", || async {
+        (mirror.relists.load(Ordering::SeqCst) >= first_relists + 4).then_some(())
+    })
+    .await;
+    until_in_sync(&sim, &mirror, "the fleet after the lists work again").await;
+    let fleet = mirror.fleet.lock().expect("fleet");
+    assert!(fleet.pod_id(&gone.0, &gone.1).is_none());
 }
 
 #[tokio::test]

@@ -49,15 +49,28 @@ pub struct ListReader {
     items: usize,
     started: bool,
     finished: bool,
+    /// The list's own `resourceVersion` (from its top-level `metadata`): where a watch that
+    /// follows the list starts.
+    resource_version: Option<String>,
+}
+
+/// The part of a List's `metadata` a reader keeps.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListMeta {
+    #[serde(default)]
+    resource_version: Option<String>,
 }
 
 const ITEM_DEPTH: u32 = 2;
 const KEY_CAP: usize = 16;
 
-/// Where a scan stopped: at the end of its bytes, or at the start of an item that is cut off.
+/// Where a scan stopped: at the end of its bytes, at the start of an item (or of the list's
+/// metadata) that is cut off, or where it was told to stop.
 enum Scanned {
     All,
     ItemCutAt(usize),
+    StoppedAt(usize),
 }
 
 impl ListReader {
@@ -73,18 +86,25 @@ impl ListReader {
         chunk: &[u8],
         mut decode: impl FnMut(&[u8]) -> serde_json::Result<usize>,
     ) -> Result<()> {
-        if self.pending.is_empty() {
-            if let Scanned::ItemCutAt(at) = self.scan(chunk, &mut decode)? {
-                self.pending.extend_from_slice(&chunk[at..]);
-                self.tried = self.pending.len();
+        let mut rest = chunk;
+        if !self.pending.is_empty() {
+            let held = self.pending.len();
+            self.pending.extend_from_slice(chunk);
+            if self.pending.len() < self.tried.saturating_mul(2) {
+                return Ok(());
             }
-            return Ok(());
+            // Once the cut item is whole, the rest of the chunk is read where it lies: only
+            // items that straddle two chunks are copied.
+            match self.scan_pending(&mut decode, held)? {
+                Some(read) => rest = &chunk[read.saturating_sub(held).min(chunk.len())..],
+                None => return Ok(()),
+            }
         }
-        self.pending.extend_from_slice(chunk);
-        if self.pending.len() < self.tried.saturating_mul(2) {
-            return Ok(());
+        if let Scanned::ItemCutAt(at) = self.scan(rest, &mut decode, usize::MAX)? {
+            self.pending.extend_from_slice(&rest[at..]);
+            self.tried = self.pending.len();
         }
-        self.scan_pending(&mut decode)
+        Ok(())
     }
 
     /// Checks that the body ended where a List ends: after its closing brace, with every
@@ -94,7 +114,7 @@ impl ListReader {
         mut decode: impl FnMut(&[u8]) -> serde_json::Result<usize>,
     ) -> Result<()> {
         if !self.pending.is_empty() {
-            self.scan_pending(&mut decode)?;
+            self.scan_pending(&mut decode, usize::MAX)?;
         }
         if !self.started {
             bail!("the response body is empty");
@@ -105,36 +125,57 @@ impl ListReader {
         Ok(())
     }
 
+    /// The list's `resourceVersion`, once its `metadata` has been read (upstream writes it
+    /// before the items; a reader takes it wherever it is). None when absent or empty.
+    pub fn resource_version(&self) -> Option<&str> {
+        self.resource_version.as_deref().filter(|rv| !rv.is_empty())
+    }
+
     /// How many items have been decoded.
     #[cfg(test)]
     pub fn items(&self) -> usize {
         self.items
     }
 
+    /// Scans the held bytes up to `stop_at` (or the first item boundary past it). Returns how
+    /// many bytes were read, or None when an item is still cut off (kept held).
     fn scan_pending(
         &mut self,
         decode: &mut impl FnMut(&[u8]) -> serde_json::Result<usize>,
-    ) -> Result<()> {
+        stop_at: usize,
+    ) -> Result<Option<usize>> {
         let mut pending = std::mem::take(&mut self.pending);
-        let scanned = self.scan(&pending, decode);
-        match scanned {
+        let scanned = self.scan(&pending, decode, stop_at);
+        let read = match scanned {
             Ok(Scanned::ItemCutAt(at)) => {
                 pending.drain(..at);
                 self.tried = pending.len();
+                Ok(None)
             }
-            Ok(Scanned::All) | Err(_) => pending.clear(),
+            Ok(Scanned::StoppedAt(at)) => Ok(Some(at)),
+            Ok(Scanned::All) => Ok(Some(pending.len())),
+            Err(e) => Err(e),
+        };
+        if !matches!(read, Ok(None)) {
+            pending.clear();
         }
         self.pending = pending;
-        scanned.map(|_| ())
+        read
     }
 
+    /// Scans `bytes`, stopping at the first position at or past `stop_at` that is not inside
+    /// an item.
     fn scan(
         &mut self,
         bytes: &[u8],
         decode: &mut impl FnMut(&[u8]) -> serde_json::Result<usize>,
+        stop_at: usize,
     ) -> Result<Scanned> {
         let mut i = 0;
         while i < bytes.len() {
+            if i >= stop_at {
+                return Ok(Scanned::StoppedAt(i));
+            }
             if self.in_string {
                 let rest = &bytes[i..];
                 if self.escaped {
@@ -185,6 +226,22 @@ impl ListReader {
                         Err(e) => {
                             return Err(anyhow!(e))
                                 .with_context(|| format!("item {}", self.items + 1));
+                        }
+                    }
+                }
+                b'{' if self.depth == 1 && self.key == b"metadata" => {
+                    // The list's metadata: small, read whole like an item.
+                    match decode_one::<ListMeta>(&bytes[i..]) {
+                        Ok((meta, used)) => {
+                            self.resource_version = meta.resource_version;
+                            self.key.clear();
+                            self.tried = 0;
+                            i += used.max(1);
+                            continue;
+                        }
+                        Err(e) if e.is_eof() => return Ok(Scanned::ItemCutAt(i)),
+                        Err(e) => {
+                            return Err(anyhow!(e)).context("the list's metadata");
                         }
                     }
                 }
@@ -308,6 +365,57 @@ mod tests {
                 want(),
                 "chunk {chunk}"
             );
+        }
+    }
+
+    #[test]
+    fn many_items_cut_anywhere_are_each_read_once_in_order() {
+        let items: Vec<Value> = (0..300)
+            .map(|i| json!({"name": format!("pod-{i}"), "esc": "}\"{[", "pad": "x".repeat(i % 97)}))
+            .collect();
+        let body = json!({"metadata": {"resourceVersion": "9"}, "items": items}).to_string();
+        // Chunks of irregular sizes, some far smaller and some larger than an item.
+        let mut sizes = [7usize, 300, 1, 64, 2_000, 13, 150].iter().cycle();
+        let mut reader = ListReader::new();
+        let mut got = Vec::new();
+        let mut decode = |bytes: &[u8]| {
+            let (item, used) = decode_one::<Value>(bytes)?;
+            got.push(item);
+            Ok(used)
+        };
+        let mut rest = body.as_bytes();
+        while !rest.is_empty() {
+            let (piece, after) = rest.split_at((*sizes.next().expect("cycle")).min(rest.len()));
+            reader.feed(piece, &mut decode).expect("feed");
+            rest = after;
+        }
+        reader.finish(&mut decode).expect("finish");
+        assert_eq!(got, items);
+        assert_eq!(reader.resource_version(), Some("9"));
+    }
+
+    #[test]
+    fn the_lists_resource_version_is_read_whatever_the_chunk_size() {
+        for chunk in 1..=LIST.len() {
+            let mut reader = ListReader::new();
+            let mut decode = |bytes: &[u8]| decode_one::<Value>(bytes).map(|(_, used)| used);
+            for piece in LIST.as_bytes().chunks(chunk) {
+                reader.feed(piece, &mut decode).expect("feed");
+            }
+            reader.finish(&mut decode).expect("finish");
+            assert_eq!(reader.resource_version(), Some("7"), "chunk {chunk}");
+            assert_eq!(reader.items(), 3, "chunk {chunk}");
+        }
+        // Absent or empty: nothing to watch from.
+        for body in [
+            r#"{"items":[]}"#,
+            r#"{"metadata":{"resourceVersion":""},"items":[]}"#,
+        ] {
+            let mut reader = ListReader::new();
+            let mut decode = |bytes: &[u8]| decode_one::<Value>(bytes).map(|(_, used)| used);
+            reader.feed(body.as_bytes(), &mut decode).expect("feed");
+            reader.finish(&mut decode).expect("finish");
+            assert_eq!(reader.resource_version(), None, "{body}");
         }
     }
 

@@ -1,5 +1,5 @@
-//! One kube-runtime watcher per kind (nodes, pods, DaemonSets, ControllerRevisions), each
-//! object converted on arrival into a slim record and sent as a `FleetEvent`, with the feed's
+//! One watcher per kind (nodes, pods, DaemonSets, ControllerRevisions): a list read as it
+//! streams in, then a watch (see `streamed`). Each object is converted on arrival into a slim record and sent as a `FleetEvent`, with the feed's
 //! trouble, re-lists and recovery reported so the screen can say which data is stale.
 
 use std::fmt::Debug;
@@ -12,7 +12,6 @@ use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::core::v1 as api;
 use kube::api::ListParams;
 use kube::runtime::utils::Backoff;
-use kube::runtime::watcher as watch_stream;
 use kube::runtime::watcher::{self, DefaultBackoff, Event};
 use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
@@ -21,6 +20,8 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::problem::Problem;
+
+mod streamed;
 use herd_convert::{lean_pod, records};
 pub use herd_core::model::feed::{Feed, FeedKind};
 use herd_core::model::fleet::{FleetEvent, Record, RecordKey, Relist};
@@ -116,10 +117,6 @@ pub fn spawn_watches(
     let (pods_listed, listed_rx) = watch::channel(false);
     let (server_lost, lost_rx) = watch::channel(0u64);
     let (server_back, back_rx) = watch::channel(0u64);
-    let mut ds_config = watcher::Config::default();
-    if let Some(labels) = &scope.daemon_set_labels {
-        ds_config = ds_config.labels(labels);
-    }
     let news = |listed| Told {
         listed,
         server_lost: server_lost.clone(),
@@ -142,13 +139,13 @@ pub fn spawn_watches(
                     .await
                     .is_ok()
                 {
-                    run_with(pods, pod_config(scope), tx, told).await;
+                    run_with(pods, pod_labels(scope), tx, told).await;
                 }
             }
         }),
         tokio::spawn(run_with(
             scope.api::<apps::DaemonSet>(client),
-            ds_config,
+            scope.daemon_set_labels.clone(),
             tx.clone(),
             news(None),
         )),
@@ -193,22 +190,14 @@ impl Told {
     }
 }
 
-/// The pod watch: the lean pod type (see `lean_pod`) in list pages of [`POD_PAGE`], only the
-/// DaemonSet controller's pods unless every pod is asked for.
-fn pod_config(scope: PodScope) -> watcher::Config {
-    let config = watcher::Config::default().page_size(POD_PAGE);
+/// The label selector of the pod watch: only the DaemonSet controller's pods unless every pod
+/// is asked for. (Pods are read as the lean pod type, see `lean_pod`.)
+fn pod_labels(scope: PodScope) -> Option<String> {
     match scope {
-        PodScope::Daemon => config.labels(DAEMON_POD_SELECTOR),
-        PodScope::All => config,
+        PodScope::Daemon => Some(DAEMON_POD_SELECTOR.to_string()),
+        PodScope::All => None,
     }
 }
-
-/// Pods per list page of the initial (re-)list. Measured against 150,000 simulated pods
-/// (`herd check`, release build): 500, 2,000 and 5,000 per page all finish in the same time
-/// (decoding, not round trips, is the cost once pods are decoded lean), while each bigger
-/// page is held whole as text and as objects while it decodes: peak memory grew from ~245 MB
-/// at 500 to ~270 MB at 2,000 and ~300 MB at 5,000. So kube's default of 500 stays.
-const POD_PAGE: u32 = 500;
 
 /// A watched API kind and how its objects become slim records.
 trait Watched: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + 'static {
@@ -288,17 +277,18 @@ impl Watched for apps::ControllerRevision {
 
 /// Runs one watcher, buffering a (re-)list so the fleet only ever gets whole relists.
 async fn run<K: Watched>(api: Api<K>, tx: mpsc::Sender<Feed>, told: Told) {
-    run_with(api, watcher::Config::default(), tx, told).await
+    run_with(api, None, tx, told).await
 }
 
-/// Runs one watcher, telling `told` when it has first listed, loses the server and has it back.
+/// Runs one watcher of the objects matching `labels`, telling `told` when it has first listed,
+/// loses the server and has it back.
 async fn run_with<K: Watched>(
     api: Api<K>,
-    config: watcher::Config,
+    labels: Option<String>,
     tx: mpsc::Sender<Feed>,
     mut told: Told,
 ) {
-    let mut stream = pin!(watch_stream(api.clone(), config));
+    let mut stream = pin!(streamed::watcher(api.clone(), labels));
     let mut backoff = DefaultBackoff::default();
     let mut buffer: Vec<K::Slim> = Vec::new();
     // Failed in a way the watcher repairs by watching again from where it was: once that
@@ -407,7 +397,10 @@ fn server_trouble(error: &watcher::Error) -> bool {
         | watcher::Error::WatchStartFailed(e)
         | watcher::Error::WatchFailed(e) => match e {
             kube::Error::Api(status) => status.code >= 500,
-            kube::Error::HyperError(_) | kube::Error::Service(_) => true,
+            // A list whose body breaks off mid-way lost the server too.
+            kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::ReadEvents(_) => {
+                true
+            }
             _ => false,
         },
         watcher::Error::WatchError(status) => status.code >= 500,

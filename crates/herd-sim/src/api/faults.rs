@@ -3,11 +3,11 @@
 //!
 //! Admin endpoint (admin token only; never subject to the faults themselves):
 //! - `GET /sim/faults` returns the current settings and what has been injected so far:
-//!   `{"failRate":0.3,"failCode":500,"latencyMs":200,"watchDrops":1,"compactions":1,"injectedFailures":17}`
+//!   `{"failRate":0.3,"failCode":500,"latencyMs":200,"cutLists":false,"watchDrops":1,"compactions":1,"injectedFailures":17}`
 //! - `POST /sim/faults` with any subset of
-//!   `{"dropWatches":true,"compact":true,"failRate":0.3,"failCode":500,"latencyMs":200}`.
-//!   `failRate` (0..=1), `failCode` (429 or 500, or any other 4xx/5xx) and `latencyMs` persist
-//!   until changed; `dropWatches` (end every open watch now; clients resume from their last
+//!   `{"dropWatches":true,"compact":true,"failRate":0.3,"failCode":500,"latencyMs":200,"cutLists":true}`.
+//!   `failRate` (0..=1), `failCode` (429 or 500, or any other 4xx/5xx), `latencyMs` and
+//!   `cutLists` (every list body breaks off after its first chunk) persist until changed; `dropWatches` (end every open watch now; clients resume from their last
 //!   resourceVersion) and `compact` (forget the watch history, so a resume from any version
 //!   older than the latest write gets 410 Gone and the client must re-list) act once.
 //!   The answer is the same document as `GET`.
@@ -28,6 +28,10 @@ pub struct FaultSettings {
     pub fail_rate: f64,
     pub fail_code: u16,
     pub latency_ms: u64,
+    /// List bodies break off after their first chunk, as when a load balancer or a dying API
+    /// server drops the connection mid-list.
+    #[serde(default)]
+    pub cut_lists: bool,
 }
 
 impl Default for FaultSettings {
@@ -36,6 +40,7 @@ impl Default for FaultSettings {
             fail_rate: 0.0,
             fail_code: 500,
             latency_ms: 0,
+            cut_lists: false,
         }
     }
 }
@@ -49,6 +54,7 @@ pub struct FaultRequest {
     pub fail_rate: Option<f64>,
     pub fail_code: Option<u16>,
     pub latency_ms: Option<u64>,
+    pub cut_lists: Option<bool>,
 }
 
 /// What `GET /sim/faults` reports.
@@ -110,6 +116,9 @@ impl Faults {
         }
         if let Some(ms) = request.latency_ms {
             next.latency_ms = ms;
+        }
+        if let Some(cut) = request.cut_lists {
+            next.cut_lists = cut;
         }
         *self.settings.lock().unwrap_or_else(|p| p.into_inner()) = next;
         Ok((

@@ -196,11 +196,13 @@ pub fn serve(
             world.now(),
         )
     };
-    Ok(respond(selection.kind, page, encoding, now))
+    let cut = state.faults.settings().cut_lists;
+    Ok(respond(selection.kind, page, encoding, now, cut))
 }
 
-/// Streams a page as a `<Kind>List`, `PartialObjectMetadataList` or `Table`.
-pub fn respond(kind: Kind, page: Page, encoding: Encoding, now: Timestamp) -> Response {
+/// Streams a page as a `<Kind>List`, `PartialObjectMetadataList` or `Table`; `cut` breaks the
+/// body off after its first chunk of items (a fault), so the client sees the connection fail.
+pub fn respond(kind: Kind, page: Page, encoding: Encoding, now: Timestamp, cut: bool) -> Response {
     let mut metadata = json!({"resourceVersion": page.resource_version.to_string()});
     if let Some(token) = &page.continue_token {
         metadata["continue"] = json!(token);
@@ -233,9 +235,21 @@ pub fn respond(kind: Kind, page: Page, encoding: Encoding, now: Timestamp) -> Re
             };
             buf.extend(encoded.unwrap_or_else(|_| b"null".to_vec()));
         }
-        Ok::<_, std::convert::Infallible>(Bytes::from(buf))
+        Ok::<_, std::io::Error>(Bytes::from(buf))
     });
-    let all = stream::once(async move { Ok(Bytes::from(header)) })
+    let head = stream::once(async move { Ok(Bytes::from(header)) });
+    if cut {
+        let broken = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "list cut (fault)");
+        let all = head.chain(body.take(1)).chain(stream::once(async move {
+            // What was sent reaches the client first: the break comes mid-body.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            Err(broken)
+        }));
+        let mut response = json_response(StatusCode::OK, Vec::new());
+        *response.body_mut() = Body::from_stream(all);
+        return response;
+    }
+    let all = head
         .chain(body)
         .chain(stream::once(async { Ok(Bytes::from_static(b"]}")) }));
     let mut response = json_response(StatusCode::OK, Vec::new());

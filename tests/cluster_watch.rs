@@ -234,19 +234,32 @@ async fn each_kind_is_listed_in_one_request_however_many_objects() {
     };
     let _watches = spawn_watches(&client, &scope, &tx);
     let mut listed = std::collections::HashMap::new();
+    // Pods come in parts while the list streams in, the rest with the `Relisted`.
+    let (mut parts, mut pods_in_parts) = (0, 0);
     while listed.len() < 4 {
-        if let Some(Feed::Event(FleetEvent::Relisted(relist))) = rx.recv().await {
-            let (kind, n) = match relist {
-                Relist::Nodes(all) => ("nodes", all.len()),
-                Relist::Pods(all) => ("pods", all.len()),
-                Relist::DaemonSets(all) => ("daemonsets.apps", all.len()),
-                Relist::Revisions(all) => ("controllerrevisions.apps", all.len()),
-            };
-            listed.insert(kind, n);
-        }
+        let event = match rx.recv().await {
+            Some(Feed::Event(event)) => event,
+            Some(_) => continue,
+            None => panic!("the watches stopped"),
+        };
+        let (kind, n) = match event {
+            FleetEvent::PodsRelisting { pods, .. } => {
+                parts += 1;
+                pods_in_parts += pods.len();
+                continue;
+            }
+            FleetEvent::Relisted(Relist::Nodes(all)) => ("nodes", all.len()),
+            FleetEvent::Relisted(Relist::Pods(rest)) => ("pods", pods_in_parts + rest.len()),
+            FleetEvent::Relisted(Relist::DaemonSets(all)) => ("daemonsets.apps", all.len()),
+            FleetEvent::Relisted(Relist::Revisions(all)) => ("controllerrevisions.apps", all.len()),
+            _ => continue,
+        };
+        listed.insert(kind, n);
     }
     assert_eq!(listed["pods"], world_counts(&sim).1);
     assert!(listed["pods"] > 1_500, "{listed:?}");
+    // An empty first part, then one per 2,000 pods.
+    assert_eq!(parts, 1 + listed["pods"] / 2_000, "{listed:?}");
     let report = sim.handle.counters.report();
     for (kind, n) in &listed {
         let lists: u64 = report

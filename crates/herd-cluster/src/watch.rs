@@ -1,6 +1,7 @@
 //! One watcher per kind (nodes, pods, DaemonSets, ControllerRevisions): a list read as it
-//! streams in, then a watch (see `streamed`). Each object is converted on arrival into a slim record and sent as a `FleetEvent`, with the feed's
-//! trouble, re-lists and recovery reported so the screen can say which data is stale.
+//! streams in, then a watch (see `streamed`). Each object is converted on arrival into a slim
+//! record and sent as a `FleetEvent`, with the feed's trouble, re-lists and recovery reported
+//! so the screen can say which data is stale.
 
 use std::fmt::Debug;
 use std::pin::pin;
@@ -199,6 +200,10 @@ fn pod_labels(scope: PodScope) -> Option<String> {
     }
 }
 
+/// Pods per part of a re-list sent on while the list streams in: the fleet indexes each part
+/// as it comes, instead of all of them after the last byte.
+const RELIST_PART: usize = 2_000;
+
 /// A watched API kind and how its objects become slim records.
 trait Watched: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + 'static {
     const FEED: FeedKind;
@@ -207,6 +212,12 @@ trait Watched: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + S
     fn convert(&self) -> Result<Self::Slim, String>;
     fn record(slim: Self::Slim) -> Record;
     fn relist(all: Vec<Self::Slim>) -> Relist;
+    /// The objects buffered so far as a part of a re-list under way (taking them), for a
+    /// kind the fleet indexes as it arrives; None, leaving them, for kinds sent whole when
+    /// their list ends (the default).
+    fn relisting(_first: bool, _buffered: &mut Vec<Self::Slim>) -> Option<FleetEvent> {
+        None
+    }
     fn delete_key(&self) -> Option<RecordKey> {
         self.convert().ok().map(|s| Self::record(s).key())
     }
@@ -237,6 +248,10 @@ impl Watched for lean_pod::Pod {
     }
     fn relist(all: Vec<Self::Slim>) -> Relist {
         Relist::Pods(all)
+    }
+    fn relisting(first: bool, buffered: &mut Vec<Self::Slim>) -> Option<FleetEvent> {
+        let pods = std::mem::take(buffered);
+        Some(FleetEvent::PodsRelisting { first, pods })
     }
 }
 
@@ -342,7 +357,22 @@ async fn run_with<K: Watched>(
         let recovered = std::mem::take(&mut resuming) && !relist && !bad_object;
         // The event goes first: whoever sees the feed live has also seen what it brought.
         let recovered = recovered.then_some(Feed::Recovered { kind: K::FEED });
-        for feed in out.into_iter().chain(recovered) {
+        // A kind the fleet indexes part by part starts each re-list with an empty first part,
+        // so whatever a re-list that failed part-way left aside is dropped.
+        let first_part = relist
+            .then(|| K::relisting(true, &mut Vec::new()))
+            .flatten()
+            .map(Feed::Event);
+        let part = match buffer.len() >= RELIST_PART {
+            true => K::relisting(false, &mut buffer).map(Feed::Event),
+            false => None,
+        };
+        for feed in out
+            .into_iter()
+            .chain(first_part)
+            .chain(part)
+            .chain(recovered)
+        {
             if tx.send(feed).await.is_err() {
                 return; // nobody listens any more
             }

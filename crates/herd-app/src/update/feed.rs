@@ -80,6 +80,11 @@ fn event_in(state: &mut State, event: FleetEvent) {
         }
         other => other,
     };
+    // Pods of a re-list under way are indexed aside: nothing on screen changes until it ends.
+    if matches!(event, FleetEvent::PodsRelisting { .. }) {
+        state.fleet.apply(event);
+        return;
+    }
     let pods_listed = matches!(event, FleetEvent::Relisted(Relist::Pods(_)));
     let complete = matches!(
         event,

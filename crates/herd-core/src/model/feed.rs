@@ -65,6 +65,7 @@ impl FeedKind {
             FleetEvent::Upsert(Record::Pod(_))
             | FleetEvent::Delete(RecordKey::Pod { .. })
             | FleetEvent::Relisted(Relist::Pods(_))
+            | FleetEvent::PodsRelisting { .. }
             | FleetEvent::PodScope(_)
             | FleetEvent::OtherPods(_) => FeedKind::Pods,
             FleetEvent::Upsert(Record::DaemonSet(_))

@@ -37,8 +37,18 @@ pub enum FleetEvent {
     Upsert(Record),
     Delete(RecordKey),
     /// The complete current set of one kind (a watcher's re-list), swapped in at once so no
-    /// reader ever sees half of it.
+    /// reader ever sees half of it. For pods, the last part of a re-list sent in
+    /// [`FleetEvent::PodsRelisting`] parts.
     Relisted(Relist),
+    /// Pods of a re-list under way, indexed aside as they arrive so the `Relisted` that ends
+    /// the list only swaps the table in: at 40,000 pods, indexing them all at the end kept the
+    /// first screen waiting a tenth of a second after the last byte. `first` starts a re-list
+    /// afresh (dropping what a re-list that failed part-way left aside). Readers see nothing
+    /// of it until the `Relisted`.
+    PodsRelisting {
+        first: bool,
+        pods: Vec<Pod>,
+    },
     Metrics(MetricsSnapshot),
     /// The metrics API is absent or failing; usage-based analysis says so instead of guessing.
     MetricsUnavailable {
@@ -110,6 +120,8 @@ pub struct Fleet {
     /// namespace -> name -> uid; gives by-namespace listing and name order.
     ds_names: BTreeMap<Arc<str>, BTreeMap<Arc<str>, Arc<str>>>,
     pods: PodTable,
+    /// The pods of a re-list under way (see [`FleetEvent::PodsRelisting`]).
+    pods_relisting: Option<PodTable>,
     revisions: FastMap<Arc<str>, ControllerRevision>,
     revisions_by_owner: FastMap<Arc<str>, Vec<Arc<str>>>,
     /// Node usage history by (interned) node name; only for nodes in `nodes`.

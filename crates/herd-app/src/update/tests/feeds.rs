@@ -312,3 +312,30 @@ fn an_absent_metrics_api_is_a_stale_metrics_feed_with_the_reason() {
     assert_eq!(health(&state, FeedKind::Metrics), FeedState::Live);
     assert!(state.stale_derived, "new usage is analysed");
 }
+
+#[test]
+fn pods_of_a_relist_under_way_change_nothing_on_screen_until_it_ends() {
+    let mut state = listed(false);
+    let shown = state.fleet.pod_count();
+    assert!(shown > 0 && !state.stale_derived);
+    let d = testkit::ds("late");
+    let part = |first, name: &str| FleetEvent::PodsRelisting {
+        first,
+        pods: vec![testkit::pod(&d, "n1", name)],
+    };
+    feed(&mut state, Feed::Event(part(true, "late-a")));
+    feed(&mut state, Feed::Event(part(false, "late-b")));
+    assert_eq!(
+        state.fleet.pod_count(),
+        shown,
+        "the screen keeps the pods it had"
+    );
+    assert!(!state.stale_derived, "nothing to analyse yet");
+    let last = vec![testkit::pod(&d, "n2", "late-c")];
+    feed(
+        &mut state,
+        Feed::Event(FleetEvent::Relisted(Relist::Pods(last))),
+    );
+    assert_eq!(state.fleet.pod_count(), 3, "the whole re-list, and only it");
+    assert!(state.stale_derived);
+}

@@ -3,12 +3,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::pods::PodTable;
 use super::{Fleet, FleetEvent, Record, RecordKey, Relist};
 use crate::model::daemonset::DaemonSet;
 use crate::model::fasthash::FastMap;
+use crate::model::intern::Interner;
 use crate::model::node::{Node, NodeTally};
 use crate::model::others::PodScope;
-use crate::model::pod::Pod;
+use crate::model::pod::{ContainerResources, Pod};
 use crate::model::revision::ControllerRevision;
 use crate::model::usage::{MetricsSnapshot, MetricsState, UsageHistory, UsageReach};
 
@@ -19,6 +21,19 @@ impl Fleet {
             FleetEvent::Upsert(record) => self.upsert(record),
             FleetEvent::Delete(key) => self.delete(&key),
             FleetEvent::Relisted(relist) => self.relist(relist),
+            FleetEvent::PodsRelisting { first, pods } => {
+                let aside = match self.pods_relisting.take() {
+                    Some(aside) if !first => aside,
+                    _ => PodTable::default(),
+                };
+                let aside = self.pods_relisting.insert(aside);
+                for mut pod in pods {
+                    intern_pod_strings(&mut self.strings, &mut self.container_sets, &mut pod);
+                    aside.add_listed(pod);
+                }
+                // Nothing a reader sees has changed.
+                return;
+            }
             FleetEvent::Metrics(snapshot) => {
                 self.changes.metrics = true;
                 self.record_metrics(snapshot);
@@ -154,7 +169,14 @@ impl Fleet {
             }
             Relist::Pods(mut pods) => {
                 pods.iter_mut().for_each(|p| self.intern_pod(p));
-                let table = self.pods.rebuilt(pods);
+                let table = match self.pods_relisting.take() {
+                    Some(mut aside) => {
+                        pods.into_iter().for_each(|p| aside.add_listed(p));
+                        aside.adopt_usage(&mut self.pods);
+                        aside
+                    }
+                    None => self.pods.rebuilt(pods),
+                };
                 self.pods = table;
             }
             Relist::Revisions(list) => {
@@ -253,15 +275,7 @@ impl Fleet {
     }
 
     fn intern_pod(&mut self, pod: &mut Pod) {
-        let s = &mut self.strings;
-        s.intern(&mut pod.namespace);
-        s.intern_opt(&mut pod.owner_uid);
-        s.intern_opt(&mut pod.node);
-        s.intern_opt(&mut pod.revision_hash);
-        s.intern_opt(&mut pod.waiting_reason);
-        s.intern_opt(&mut pod.last_terminated_reason);
-        s.intern_opt(&mut pod.unschedulable);
-        self.container_sets.intern(&mut pod.containers);
+        intern_pod_strings(&mut self.strings, &mut self.container_sets, pod);
     }
 
     fn upsert_revision(&mut self, mut rev: ControllerRevision) {
@@ -305,4 +319,20 @@ fn remove_owned(map: &mut FastMap<Arc<str>, Vec<Arc<str>>>, owner: &str, uid: &s
             map.remove(owner);
         }
     }
+}
+
+/// Shares the pod's strings and container set with every other pod that has the same.
+fn intern_pod_strings(
+    strings: &mut Interner<str>,
+    container_sets: &mut Interner<[ContainerResources]>,
+    pod: &mut Pod,
+) {
+    strings.intern(&mut pod.namespace);
+    strings.intern_opt(&mut pod.owner_uid);
+    strings.intern_opt(&mut pod.node);
+    strings.intern_opt(&mut pod.revision_hash);
+    strings.intern_opt(&mut pod.waiting_reason);
+    strings.intern_opt(&mut pod.last_terminated_reason);
+    strings.intern_opt(&mut pod.unschedulable);
+    container_sets.intern(&mut pod.containers);
 }

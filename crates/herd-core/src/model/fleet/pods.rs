@@ -145,6 +145,28 @@ impl PodTable {
         table
     }
 
+    /// Adds a pod of a re-list being built aside (see `FleetEvent::PodsRelisting`).
+    pub fn add_listed(&mut self, pod: Pod) {
+        self.insert(pod, None);
+    }
+
+    /// Takes over the usage history of the pods `old` also holds: the last step of a re-list
+    /// built aside, before it replaces `old`.
+    pub fn adopt_usage(&mut self, old: &mut PodTable) {
+        if old.len == 0 {
+            return;
+        }
+        for slot in &mut self.slots {
+            if let Some(entry) = &mut slot.entry {
+                let pod = &entry.pod;
+                entry.usage = old
+                    .id(&pod.namespace, &pod.name)
+                    .and_then(|id| old.entry_mut(id))
+                    .and_then(|e| e.usage.take());
+            }
+        }
+    }
+
     /// An empty table with its slab and name maps sized for `pods`: filled pod by pod from
     /// empty, a 150,000-pod list rehashes every map many times over.
     fn with_room_for(pods: &[Pod]) -> PodTable {

@@ -134,6 +134,79 @@ fn a_relist_replaces_the_whole_kind_and_keeps_usage_of_pods_that_stay() {
 }
 
 #[test]
+fn a_relist_sent_in_parts_shows_nothing_until_it_ends_then_equals_one_sent_whole() {
+    let d = ds("agent");
+    let mut fleet = fleet_of([
+        Record::Pod(pod(&d, "n1", "agent-a")),
+        Record::Pod(pod(&d, "n2", "agent-b")),
+    ]);
+    fleet.apply(FleetEvent::Metrics(MetricsSnapshot {
+        stretched: None,
+        reach: Default::default(),
+        at: t(10),
+        pods: vec![PodUsage {
+            namespace: NS.into(),
+            name: "agent-a".into(),
+            usage: Usage {
+                cpu_millis: 50,
+                memory_bytes: 1024,
+            },
+        }],
+        nodes: vec![],
+    }));
+    // A re-list that fails part-way leaves a part aside...
+    fleet.apply(FleetEvent::PodsRelisting {
+        first: true,
+        pods: vec![pod(&d, "n9", "agent-stale")],
+    });
+    // ...which the next re-list's first part drops.
+    let generation = fleet.generation();
+    for (first, pods) in [
+        (true, vec![]),
+        (false, vec![pod(&d, "n1", "agent-a")]),
+        (
+            false,
+            vec![pod(&d, "n3", "agent-c"), pod(&d, "n4", "agent-d")],
+        ),
+    ] {
+        fleet.apply(FleetEvent::PodsRelisting { first, pods });
+    }
+    assert_eq!(fleet.generation(), generation, "readers see no change");
+    assert_eq!(fleet.pod_count(), 2);
+    assert!(fleet.pod_id(NS, "agent-c").is_none());
+    fleet.apply(FleetEvent::Relisted(Relist::Pods(vec![pod(
+        &d, "n5", "agent-e",
+    )])));
+
+    let mut whole = fleet_of([]);
+    whole.apply(FleetEvent::Relisted(Relist::Pods(vec![
+        pod(&d, "n1", "agent-a"),
+        pod(&d, "n3", "agent-c"),
+        pod(&d, "n4", "agent-d"),
+        pod(&d, "n5", "agent-e"),
+    ])));
+    let listed = |f: &Fleet| {
+        let mut v: Vec<(String, Option<String>)> = f
+            .pods()
+            .map(|(_, p)| (p.name.to_string(), p.node.as_deref().map(String::from)))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(listed(&fleet), listed(&whole));
+    assert!(fleet.pod_id(NS, "agent-stale").is_none());
+    assert!(fleet.pod_id(NS, "agent-b").is_none());
+    assert_eq!(owned_on(&fleet, "uid-agent", "n3"), ["agent-c"]);
+    assert_eq!(names(&fleet, fleet.pods_on("n4")), ["agent-d"]);
+    let a = fleet.pod_id(NS, "agent-a").unwrap();
+    assert_eq!(
+        fleet.usage(a).map(|u| u.cpu_millis),
+        Some(50),
+        "usage stays"
+    );
+}
+
+#[test]
 fn a_list_that_repeats_a_name_keeps_the_later_object_only() {
     let d = ds("agent");
     let mut fleet = fleet_of([Record::Pod(pod(&d, "n1", "agent-a"))]);

@@ -223,16 +223,16 @@ impl<K: DeserializeOwned> Reading<K> {
     }
 }
 
-/// `error` and its causes, each said once, without kube's "ServiceError: " wrapper.
+/// `error` and its causes, each said once, without kube's "ServiceError: " wrapper or the
+/// links rustls appends.
 fn causes(error: &std::io::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = next {
         let text = e.to_string();
-        let text = text
-            .strip_prefix("ServiceError: ")
-            .unwrap_or(&text)
-            .to_string();
+        let text = text.strip_prefix("ServiceError: ").unwrap_or(&text);
+        // rustls ends some errors with a link to its manual: no help in a header.
+        let text = text.split(": https://").next().unwrap_or(text).to_string();
         if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
@@ -288,5 +288,41 @@ fn watching<K: Resource + Clone>(
         ),
         // Ended (the server's timeout, a dropped connection) or silent too long: watch again.
         None => (None, State::Listed { resource_version }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broken_list_says_why_once_without_wrappers_or_links() {
+        let tls = std::io::Error::other(
+            "peer closed connection without sending TLS close_notify: https://docs.rs/rustls/x",
+        );
+        let body = std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            ServiceError(format!("error reading a body from connection: {tls}"), tls),
+        );
+        assert_eq!(
+            causes(&body),
+            "error reading a body from connection: peer closed connection without sending TLS close_notify"
+        );
+    }
+
+    /// An error that shows kube's wrapper text and has a source, as kube's own do.
+    #[derive(Debug)]
+    struct ServiceError(String, std::io::Error);
+
+    impl std::fmt::Display for ServiceError {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "ServiceError: {}", self.0)
+        }
+    }
+
+    impl std::error::Error for ServiceError {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.1)
+        }
     }
 }

@@ -100,6 +100,15 @@ impl Mirror {
         }
     }
 
+    /// Waits until every kind has been listed once; returns the relists so far.
+    async fn relisted_every_kind(&self) -> usize {
+        eventually("one relist per kind", || async {
+            let n = self.relists.load(Ordering::SeqCst);
+            (n >= 4).then_some(n)
+        })
+        .await
+    }
+
     fn counts(&self) -> (usize, usize, usize) {
         let fleet = self.fleet.lock().expect("fleet");
         (
@@ -175,20 +184,11 @@ async fn fleet_relists_to_the_same_state_after_compaction_and_dropped_watches() 
     let sim = frozen_demo().await;
     let mirror = Mirror::start(&sim).await;
     let before = until_in_sync(&sim, &mirror, "the initial lists").await;
-    let first_relists = eventually("one relist per kind", || async {
-        let n = mirror.relists.load(Ordering::SeqCst);
-        (n >= 4).then_some(n)
-    })
-    .await;
+    let first_relists = mirror.relisted_every_kind().await;
 
     // Hold the watches off (every resume fails) while a pod is removed behind their back and
     // the history compacted away, so resuming gets 410 and each kind must re-list.
-    sim.faults(json!({"failRate": 1.0, "dropWatches": true}))
-        .await;
-    eventually("the resume attempts failing", || async {
-        (mirror.troubles.load(Ordering::SeqCst) >= 4).then_some(())
-    })
-    .await;
+    hold_the_watches_off(&sim, &mirror).await;
     let gone = delete_a_pod_in_the_world(&sim);
     sim.faults(json!({"compact": true, "dropWatches": true, "failRate": 0.0}))
         .await;
@@ -272,6 +272,16 @@ async fn each_kind_is_listed_in_one_request_however_many_objects() {
     }
 }
 
+/// Ends the watches and fails every request, until each kind has failed to resume.
+async fn hold_the_watches_off(sim: &TestSim, mirror: &Mirror) {
+    sim.faults(json!({"failRate": 1.0, "dropWatches": true}))
+        .await;
+    eventually("the resume attempts failing", || async {
+        (mirror.troubles.load(Ordering::SeqCst) >= 4).then_some(())
+    })
+    .await;
+}
+
 /// Removes one pod from the world behind the watches' back; returns its namespace and name.
 fn delete_a_pod_in_the_world(sim: &TestSim) -> (String, String) {
     let mut world = sim.handle.world.lock();
@@ -298,20 +308,11 @@ async fn a_list_that_breaks_off_changes_nothing_and_is_listed_again_whole() {
         before.1 > 256,
         "more pods than one chunk of a list: {before:?}"
     );
-    let first_relists = eventually("one relist per kind", || async {
-        let n = mirror.relists.load(Ordering::SeqCst);
-        (n >= 4).then_some(n)
-    })
-    .await;
+    let first_relists = mirror.relisted_every_kind().await;
 
     // With the watches held off, a pod goes behind their back and the history is compacted
     // away, so every kind must re-list; and every list body now breaks off mid-way.
-    sim.faults(json!({"failRate": 1.0, "dropWatches": true}))
-        .await;
-    eventually("the resume attempts failing", || async {
-        (mirror.troubles.load(Ordering::SeqCst) >= 4).then_some(())
-    })
-    .await;
+    hold_the_watches_off(&sim, &mirror).await;
     let gone = delete_a_pod_in_the_world(&sim);
     sim.faults(json!({"cutLists": true, "compact": true, "dropWatches": true, "failRate": 0.0}))
         .await;

@@ -132,7 +132,6 @@ impl ListReader {
     }
 
     /// How many items have been decoded.
-    #[cfg(test)]
     pub fn items(&self) -> usize {
         self.items
     }
@@ -328,6 +327,13 @@ mod tests {
     use serde_json::{Value, json};
 
     fn read(body: &[u8], chunk: usize) -> Result<Vec<Value>> {
+        read_pieces(body.chunks(chunk.max(1))).map(|(items, _)| items)
+    }
+
+    /// The items of a body fed in these pieces, and the list's resourceVersion.
+    fn read_pieces<'a>(
+        pieces: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<(Vec<Value>, Option<String>)> {
         let mut reader = ListReader::new();
         let mut items = Vec::new();
         let mut decode = |bytes: &[u8]| {
@@ -335,12 +341,13 @@ mod tests {
             items.push(item);
             Ok(used)
         };
-        for piece in body.chunks(chunk.max(1)) {
+        for piece in pieces {
             reader.feed(piece, &mut decode)?;
         }
         reader.finish(&mut decode)?;
         assert_eq!(reader.items(), items.len());
-        Ok(items)
+        let version = reader.resource_version().map(String::from);
+        Ok((items, version))
     }
 
     const LIST: &str = r#"{"kind":"PodMetricsList","apiVersion":"metrics.k8s.io/v1beta1",
@@ -376,46 +383,32 @@ mod tests {
         let body = json!({"metadata": {"resourceVersion": "9"}, "items": items}).to_string();
         // Chunks of irregular sizes, some far smaller and some larger than an item.
         let mut sizes = [7usize, 300, 1, 64, 2_000, 13, 150].iter().cycle();
-        let mut reader = ListReader::new();
-        let mut got = Vec::new();
-        let mut decode = |bytes: &[u8]| {
-            let (item, used) = decode_one::<Value>(bytes)?;
-            got.push(item);
-            Ok(used)
-        };
+        let mut pieces = Vec::new();
         let mut rest = body.as_bytes();
         while !rest.is_empty() {
             let (piece, after) = rest.split_at((*sizes.next().expect("cycle")).min(rest.len()));
-            reader.feed(piece, &mut decode).expect("feed");
+            pieces.push(piece);
             rest = after;
         }
-        reader.finish(&mut decode).expect("finish");
+        let (got, version) = read_pieces(pieces).expect("a list");
         assert_eq!(got, items);
-        assert_eq!(reader.resource_version(), Some("9"));
+        assert_eq!(version.as_deref(), Some("9"));
     }
 
     #[test]
     fn the_lists_resource_version_is_read_whatever_the_chunk_size() {
         for chunk in 1..=LIST.len() {
-            let mut reader = ListReader::new();
-            let mut decode = |bytes: &[u8]| decode_one::<Value>(bytes).map(|(_, used)| used);
-            for piece in LIST.as_bytes().chunks(chunk) {
-                reader.feed(piece, &mut decode).expect("feed");
-            }
-            reader.finish(&mut decode).expect("finish");
-            assert_eq!(reader.resource_version(), Some("7"), "chunk {chunk}");
-            assert_eq!(reader.items(), 3, "chunk {chunk}");
+            let (items, version) = read_pieces(LIST.as_bytes().chunks(chunk)).expect("a list");
+            assert_eq!(version.as_deref(), Some("7"), "chunk {chunk}");
+            assert_eq!(items.len(), 3, "chunk {chunk}");
         }
         // Absent or empty: nothing to watch from.
         for body in [
             r#"{"items":[]}"#,
             r#"{"metadata":{"resourceVersion":""},"items":[]}"#,
         ] {
-            let mut reader = ListReader::new();
-            let mut decode = |bytes: &[u8]| decode_one::<Value>(bytes).map(|(_, used)| used);
-            reader.feed(body.as_bytes(), &mut decode).expect("feed");
-            reader.finish(&mut decode).expect("finish");
-            assert_eq!(reader.resource_version(), None, "{body}");
+            let (_, version) = read_pieces([body.as_bytes()]).expect("a list");
+            assert_eq!(version, None, "{body}");
         }
     }
 

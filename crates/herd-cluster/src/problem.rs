@@ -129,12 +129,17 @@ fn unreachable(error: &kube::Error) -> bool {
 }
 
 /// The causes of `error` below kube's own wrapper ("ServiceError: …"), joined with ": ", each
-/// said once: hyper's errors repeat their source's text in their own.
+/// said once (hyper's errors repeat their source's text in their own), without the links
+/// rustls appends.
 fn causes(error: &kube::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut source = error.source();
     while let Some(e) = source {
         let text = one_line(&e.to_string());
+        // kube's errors read "ServiceError: …" where they are wrapped in an io::Error (a body
+        // that breaks off), and rustls ends some with a link to its manual: neither helps.
+        let text = text.strip_prefix("ServiceError: ").unwrap_or(&text);
+        let text = text.split(": https://").next().unwrap_or(text).to_string();
         if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }

@@ -75,8 +75,6 @@ struct Reading<K> {
     body: Pin<Box<dyn AsyncBufRead + Send>>,
     reader: ListReader,
     ready: VecDeque<K>,
-    /// Items read so far (what a list that breaks off says it got).
-    received: usize,
     ended: bool,
 }
 
@@ -104,7 +102,6 @@ where
                         body,
                         reader: ListReader::new(),
                         ready: VecDeque::new(),
-                        received: 0,
                         ended: false,
                     })),
                 ),
@@ -197,18 +194,15 @@ where
 impl<K: DeserializeOwned> Reading<K> {
     /// Reads the next chunk of the body, decoding the items it completes into `ready`.
     async fn read_chunk(&mut self) -> kube::Result<()> {
-        let received = self.received;
-        let chunk = self.body.fill_buf().await.map_err(|e| {
-            kube::Error::ReadEvents(std::io::Error::new(
-                e.kind(),
-                format!("the list broke off after {received} items: {}", causes(&e)),
-            ))
+        let items = self.reader.items();
+        let chunk = self.body.fill_buf().await.map_err(|cause| {
+            let kind = cause.kind();
+            kube::Error::ReadEvents(std::io::Error::new(kind, BrokeOff { items, cause }))
         })?;
-        let (ready, received) = (&mut self.ready, &mut self.received);
+        let ready = &mut self.ready;
         let mut decode = |bytes: &[u8]| {
             let (object, used) = decode_one::<K>(bytes)?;
             ready.push_back(object);
-            *received += 1;
             Ok(used)
         };
         if chunk.is_empty() {
@@ -223,22 +217,24 @@ impl<K: DeserializeOwned> Reading<K> {
     }
 }
 
-/// `error` and its causes, each said once, without kube's "ServiceError: " wrapper or the
-/// links rustls appends.
-fn causes(error: &std::io::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = next {
-        let text = e.to_string();
-        let text = text.strip_prefix("ServiceError: ").unwrap_or(&text);
-        // rustls ends some errors with a link to its manual: no help in a header.
-        let text = text.split(": https://").next().unwrap_or(text).to_string();
-        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        next = e.source();
+/// A list body that ended before the list did; its cause says why (`Problem` words the
+/// chain).
+#[derive(Debug)]
+struct BrokeOff {
+    items: usize,
+    cause: std::io::Error,
+}
+
+impl std::fmt::Display for BrokeOff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the list broke off after {} items", self.items)
     }
-    parts.join(": ")
+}
+
+impl std::error::Error for BrokeOff {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.cause)
+    }
 }
 
 /// A list body that is not the List it should be: what was wrong, with the item it was in.
@@ -294,19 +290,27 @@ fn watching<K: Resource + Clone>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::problem::Problem;
 
     #[test]
     fn a_broken_list_says_why_once_without_wrappers_or_links() {
         let tls = std::io::Error::other(
             "peer closed connection without sending TLS close_notify: https://docs.rs/rustls/x",
         );
-        let body = std::io::Error::new(
+        let body = std::io::Error::other(ServiceError(
+            format!("error reading a body from connection: {tls}"),
+            tls,
+        ));
+        let cause = std::io::Error::new(
             std::io::ErrorKind::UnexpectedEof,
-            ServiceError(format!("error reading a body from connection: {tls}"), tls),
+            BrokeOff {
+                items: 40,
+                cause: body,
+            },
         );
         assert_eq!(
-            causes(&body),
-            "error reading a body from connection: peer closed connection without sending TLS close_notify"
+            Problem::of_kube(&kube::Error::ReadEvents(cause)).text,
+            "the list broke off after 40 items: error reading a body from connection: peer closed connection without sending TLS close_notify"
         );
     }
 

@@ -238,20 +238,20 @@ pub fn respond(kind: Kind, page: Page, encoding: Encoding, now: Timestamp, cut: 
         Ok::<_, std::io::Error>(Bytes::from(buf))
     });
     let head = stream::once(async move { Ok(Bytes::from(header)) });
-    if cut {
+    let all = if cut {
         let broken = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "list cut (fault)");
-        let all = head.chain(body.take(1)).chain(stream::once(async move {
-            // What was sent reaches the client first: the break comes mid-body.
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            Err(broken)
-        }));
-        let mut response = json_response(StatusCode::OK, Vec::new());
-        *response.body_mut() = Body::from_stream(all);
-        return response;
-    }
-    let all = head
-        .chain(body)
-        .chain(stream::once(async { Ok(Bytes::from_static(b"]}")) }));
+        head.chain(body.take(1))
+            .chain(stream::once(async move {
+                // What was sent reaches the client first: the break comes mid-body.
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                Err(broken)
+            }))
+            .boxed()
+    } else {
+        head.chain(body)
+            .chain(stream::once(async { Ok(Bytes::from_static(b"]}")) }))
+            .boxed()
+    };
     let mut response = json_response(StatusCode::OK, Vec::new());
     *response.body_mut() = Body::from_stream(all);
     response

@@ -169,14 +169,13 @@ impl Fleet {
             }
             Relist::Pods(mut pods) => {
                 pods.iter_mut().for_each(|p| self.intern_pod(p));
-                let table = match self.pods_relisting.take() {
-                    Some(mut aside) => {
-                        pods.into_iter().for_each(|p| aside.add_listed(p));
-                        aside.adopt_usage(&mut self.pods);
-                        aside
-                    }
-                    None => self.pods.rebuilt(pods),
-                };
+                // The parts set aside so far, or (a list sent whole) a table sized for it.
+                let mut table = self
+                    .pods_relisting
+                    .take()
+                    .unwrap_or_else(|| PodTable::with_room_for(&pods));
+                pods.into_iter().for_each(|p| table.add_listed(p));
+                table.adopt_usage(&mut self.pods);
                 self.pods = table;
             }
             Relist::Revisions(list) => {

@@ -129,29 +129,13 @@ impl PodTable {
         Some(entry)
     }
 
-    /// A table holding exactly `pods`, carrying over the usage history of pods that stay.
-    pub fn rebuilt(&mut self, pods: Vec<Pod>) -> PodTable {
-        let mut table = PodTable::with_room_for(&pods);
-        for pod in pods {
-            let usage = match self.len {
-                0 => None,
-                _ => self
-                    .id(&pod.namespace, &pod.name)
-                    .and_then(|id| self.entry_mut(id))
-                    .and_then(|e| e.usage.take()),
-            };
-            table.insert(pod, usage);
-        }
-        table
-    }
-
-    /// Adds a pod of a re-list being built aside (see `FleetEvent::PodsRelisting`).
+    /// Adds a pod of a re-list being built (aside, part by part, or whole).
     pub fn add_listed(&mut self, pod: Pod) {
         self.insert(pod, None);
     }
 
-    /// Takes over the usage history of the pods `old` also holds: the last step of a re-list
-    /// built aside, before it replaces `old`.
+    /// Takes over the usage history of the pods `old` also holds: the last step of a re-list,
+    /// before it replaces `old`.
     pub fn adopt_usage(&mut self, old: &mut PodTable) {
         if old.len == 0 {
             return;
@@ -169,7 +153,7 @@ impl PodTable {
 
     /// An empty table with its slab and name maps sized for `pods`: filled pod by pod from
     /// empty, a 150,000-pod list rehashes every map many times over.
-    fn with_room_for(pods: &[Pod]) -> PodTable {
+    pub fn with_room_for(pods: &[Pod]) -> PodTable {
         let mut table = PodTable::default();
         table.slots.reserve(pods.len());
         table.vitals.reserve(pods.len());

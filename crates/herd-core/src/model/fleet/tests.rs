@@ -19,6 +19,24 @@ fn owned_on(fleet: &Fleet, owner: &str, node: &str) -> Vec<String> {
     names(fleet, fleet.pods_of(owner).map_or(&[], |o| o.on(node)))
 }
 
+/// A metrics poll at t(10) in which agent-a used 50 millicores.
+fn agent_a_uses_50_millicores() -> FleetEvent {
+    FleetEvent::Metrics(MetricsSnapshot {
+        stretched: None,
+        reach: Default::default(),
+        at: t(10),
+        pods: vec![PodUsage {
+            namespace: NS.into(),
+            name: "agent-a".into(),
+            usage: Usage {
+                cpu_millis: 50,
+                memory_bytes: 1024,
+            },
+        }],
+        nodes: vec![],
+    })
+}
+
 fn delete_pod(name: &str) -> FleetEvent {
     FleetEvent::Delete(RecordKey::Pod {
         namespace: Arc::from(NS),
@@ -107,20 +125,7 @@ fn a_relist_replaces_the_whole_kind_and_keeps_usage_of_pods_that_stay() {
         Record::Pod(pod(&d, "n1", "agent-a")),
         Record::Pod(pod(&d, "n2", "agent-b")),
     ]);
-    fleet.apply(FleetEvent::Metrics(MetricsSnapshot {
-        stretched: None,
-        reach: Default::default(),
-        at: t(10),
-        pods: vec![PodUsage {
-            namespace: NS.into(),
-            name: "agent-a".into(),
-            usage: Usage {
-                cpu_millis: 50,
-                memory_bytes: 1024,
-            },
-        }],
-        nodes: vec![],
-    }));
+    fleet.apply(agent_a_uses_50_millicores());
     fleet.apply(FleetEvent::Relisted(Relist::Pods(vec![
         pod(&d, "n1", "agent-a"),
         pod(&d, "n3", "agent-c"),
@@ -140,20 +145,7 @@ fn a_relist_sent_in_parts_shows_nothing_until_it_ends_then_equals_one_sent_whole
         Record::Pod(pod(&d, "n1", "agent-a")),
         Record::Pod(pod(&d, "n2", "agent-b")),
     ]);
-    fleet.apply(FleetEvent::Metrics(MetricsSnapshot {
-        stretched: None,
-        reach: Default::default(),
-        at: t(10),
-        pods: vec![PodUsage {
-            namespace: NS.into(),
-            name: "agent-a".into(),
-            usage: Usage {
-                cpu_millis: 50,
-                memory_bytes: 1024,
-            },
-        }],
-        nodes: vec![],
-    }));
+    fleet.apply(agent_a_uses_50_millicores());
     // A re-list that fails part-way leaves a part aside...
     fleet.apply(FleetEvent::PodsRelisting {
         first: true,
